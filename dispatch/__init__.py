@@ -1,0 +1,1 @@
+"""DISPATCH: an e-mail driven incident service for a tower infrastructure dispatch desk."""

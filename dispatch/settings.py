@@ -1,0 +1,316 @@
+"""DISPATCH settings: every configuration value is read here, from the environment.
+
+``.env`` in the project root is loaded first (python-dotenv); real environment variables win.
+Every variable is documented in ``.env.example``. With nothing configured the embedded default
+runs: SQLite, a local Maildir, the built-in tracker and a file mail backend, all under ``data/``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+from dispatch.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env", override=False)
+
+# --- Core -----------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set SECRET_KEY in the environment or .env "
+            "(scripts/run creates a .env with a random key); refusing to start without it."
+        )
+    SECRET_KEY = "insecure-debug-only-key-never-used-with-DEBUG-off"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data")))
+LOG_DIR = Path(env_str("LOG_DIR", str(BASE_DIR / "logs")))
+TESTING = "pytest" in sys.modules
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "dispatch",
+    "users",
+    "ts",
+    "incidents",
+    "emails",
+    "yandex_tracker",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dispatch.urls"
+WSGI_APPLICATION = "dispatch.wsgi.application"
+ASGI_APPLICATION = "dispatch.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# PostgreSQL when DB_HOST or any POSTGRES_* is set; otherwise the embedded SQLite file.
+DB_HOST = env_str("DB_HOST")
+POSTGRES_DB = env_str("POSTGRES_DB")
+if DB_HOST or POSTGRES_DB or env_str("POSTGRES_USER"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": DB_HOST or "localhost",
+            "PORT": env_int("DB_PORT", 5432),
+            "NAME": POSTGRES_DB or "dispatch",
+            "USER": env_str("POSTGRES_USER", "dispatch"),
+            "PASSWORD": env_str("POSTGRES_PASSWORD"),
+            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": {"connect_timeout": env_int("DB_CONNECT_TIMEOUT", 10)},
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(DATA_DIR / "dispatch.sqlite3")),
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "users.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+ADMIN_USERNAME = env_str("ADMIN_USERNAME", "admin")
+ADMIN_EMAIL = env_str("ADMIN_EMAIL")
+ADMIN_PASSWORD = env_str("ADMIN_PASSWORD")
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "Europe/Moscow")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+
+# --- Security -------------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_HTTPS = env_bool("USE_HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = USE_HTTPS
+CSRF_COOKIE_SECURE = USE_HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if USE_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = USE_HTTPS
+SECURE_HSTS_PRELOAD = USE_HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Number of trusted reverse proxies in front of the app (the nginx gateway = 1).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
+
+# --- Outbound mail --------------------------------------------------------------------------
+# "file" (embedded default, data/outbox/), "smtp" or "console".
+EMAIL_DELIVERY = env_str("EMAIL_DELIVERY", "smtp" if env_str("EMAIL_HOST") else "file")
+EMAIL_BACKEND = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}.get(EMAIL_DELIVERY, "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = str(DATA_DIR / "outbox")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# The collecting mailbox: CC'd on every outgoing message and used as From.
+DISPATCH_MAILBOX = env_str("DISPATCH_MAILBOX", "dispatch@localhost")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", DISPATCH_MAILBOX)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Domain used on the right of our own Message-IDs.
+MESSAGE_ID_DOMAIN = env_str("MESSAGE_ID_DOMAIN", DISPATCH_MAILBOX.rpartition("@")[2] or "localhost")
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+OUTBOX_PER_RECIPIENT_PER_HOUR = env_int("OUTBOX_PER_RECIPIENT_PER_HOUR", 30)
+
+# --- Inbound mail ---------------------------------------------------------------------------
+# "maildir" (embedded default) or "imap".
+MAIL_SOURCE = env_str("MAIL_SOURCE", "imap" if env_str("PARSING_EMAIL_SERVER") else "maildir")
+MAILDIR_PATH = Path(env_str("MAILDIR_PATH", str(DATA_DIR / "maildir")))
+PARSING_EMAIL_LOGIN = env_str("PARSING_EMAIL_LOGIN")
+PARSING_EMAIL_PSWD = env_str("PARSING_EMAIL_PSWD")
+PARSING_EMAIL_SERVER = env_str("PARSING_EMAIL_SERVER")
+PARSING_EMAIL_PORT = env_int("PARSING_EMAIL_PORT", 993)
+PARSING_EMAIL_SSL = env_bool("PARSING_EMAIL_SSL", True)
+PARSING_EMAIL_INBOX_FOLDER_NAME = env_str("PARSING_EMAIL_INBOX_FOLDER_NAME", "INBOX")
+PARSING_EMAIL_SENT_FOLDER_NAME = env_str("PARSING_EMAIL_SENT_FOLDER_NAME", "Sent")
+PARSING_EMAIL_TIMEOUT = env_int("PARSING_EMAIL_TIMEOUT", 60)
+PARSING_EMAIL_BATCH_SIZE = env_int("PARSING_EMAIL_BATCH_SIZE", 200)
+MAX_ATTACHMENT_SIZE = env_int("MAX_ATTACHMENT_SIZE", 48 * 1024 * 1024)
+MAX_ATTACHMENT_DAYS = env_int("MAX_ATTACHMENT_DAYS", 360)
+
+# --- Incidents ------------------------------------------------------------------------------
+# Regex for an incident code in a subject (the tracker key, e.g. AVRSERVICE-123).
+INCIDENT_CODE_PREFIX = env_str("INCIDENT_CODE_PREFIX", env_str("YT_QUEUE", "DISPATCH"))
+INCIDENT_CODE_PATTERN = env_str("INCIDENT_CODE_PATTERN", rf"\b{INCIDENT_CODE_PREFIX}-\d+\b")
+ASSIGNMENT_WINDOW_HOURS = env_int("ASSIGNMENT_WINDOW_HOURS", 12)
+SLA_WARNING_MINUTES = env_int("SLA_WARNING_MINUTES", 60)
+
+# --- TowerStore -----------------------------------------------------------------------------
+TS_POLES_TL_URL = env_str("TS_POLES_TL_URL")
+TS_AVR_REPORT_URL = env_str("TS_AVR_REPORT_URL")
+TS_BS_REPORT_URL = env_str("TS_BS_REPORT_URL")
+TS_AUTH_HEADER = env_str("TS_AUTH_HEADER")
+TS_TIMEOUT = env_int("TS_TIMEOUT", 60)
+TS_MAX_DELETE_SHARE = env_float("TS_MAX_DELETE_SHARE", 0.2)
+DEFAULT_CONTRACTOR_EMAILS = env_list("DEFAULT_CONTRACTOR_EMAILS")
+
+# --- Yandex Tracker -------------------------------------------------------------------------
+YT_API_BASE_URL = env_str("YT_API_BASE_URL", "https://api.tracker.yandex.net")
+YT_OAUTH_URL = env_str("YT_OAUTH_URL", "https://oauth.yandex.ru/token")
+YT_CLIENT_ID = env_str("YT_CLIENT_ID")
+YT_CLIENT_SECRET = env_str("YT_CLIENT_SECRET")
+YT_ACCESS_TOKEN = env_str("YT_ACCESS_TOKEN")
+YT_REFRESH_TOKEN = env_str("YT_REFRESH_TOKEN")
+YT_ORGANIZATION_ID = env_str("YT_ORGANIZATION_ID")
+YT_CLOUD_ORGANIZATION = env_bool("YT_CLOUD_ORGANIZATION", False)
+YT_QUEUE = env_str("YT_QUEUE")
+YT_TIMEOUT = env_int("YT_TIMEOUT", 30)
+YT_DATABASE_ID_GLOBAL_FIELD_ID = env_str("YT_DATABASE_ID_GLOBAL_FIELD_ID", "localId")
+YT_EMAILS_IDS_GLOBAL_FIELD_ID = env_str("YT_EMAILS_IDS_GLOBAL_FIELD_ID", "localEmailsIds")
+YT_POLE_NUMBER_GLOBAL_FIELD_ID = env_str("YT_POLE_NUMBER_GLOBAL_FIELD_ID", "poleNumber")
+YT_BASE_STATION_GLOBAL_FIELD_ID = env_str("YT_BASE_STATION_GLOBAL_FIELD_ID", "baseStation")
+YT_EMAIL_DATETIME_GLOBAL_FIELD_ID = env_str("YT_EMAIL_DATETIME_GLOBAL_FIELD_ID", "emailDatetime")
+YT_IS_NEW_MSG_GLOBAL_FIELD_ID = env_str("YT_IS_NEW_MSG_GLOBAL_FIELD_ID", "newMessage")
+YT_SLA_DEADLINE_GLOBAL_FIELD_ID = env_str("YT_SLA_DEADLINE_GLOBAL_FIELD_ID", "deadlineSla")
+YT_IS_SLA_EXPIRED_GLOBAL_FIELD_ID = env_str("YT_IS_SLA_EXPIRED_GLOBAL_FIELD_ID", "slaStatus")
+YT_OPERATOR_NAME_GLOBAL_FIELD_NAME = env_str("YT_OPERATOR_NAME_GLOBAL_FIELD_NAME", "operator")
+YT_AVR_NAME_GLOBAL_FIELD_ID = env_str("YT_AVR_NAME_GLOBAL_FIELD_ID", "avrContractor")
+YT_TYPE_OF_INCIDENT_LOCAL_FIELD_ID = env_str("YT_TYPE_OF_INCIDENT_LOCAL_FIELD_ID", "typeOfProblem")
+YT_ON_GENERATION_STATUS_KEY = env_str("YT_ON_GENERATION_STATUS_KEY", "naGeneraciiNb")
+YT_NOTIFY_OPERATOR_ISSUE_IN_WORK_STATUS_KEY = env_str(
+    "YT_NOTIFY_OPERATOR_ISSUE_IN_WORK_STATUS_KEY", "uvedomlaemOperatora"
+)
+YT_NOTIFIED_OPERATOR_ISSUE_IN_WORK_STATUS_KEY = env_str(
+    "YT_NOTIFIED_OPERATOR_ISSUE_IN_WORK_STATUS_KEY", "uvedomiliOperatora"
+)
+YT_NOTIFY_OPERATOR_ISSUE_CLOSED_STATUS_KEY = env_str(
+    "YT_NOTIFY_OPERATOR_ISSUE_CLOSED_STATUS_KEY", "uvedomitOZakrytii"
+)
+YT_NOTIFIED_OPERATOR_ISSUE_CLOSED_STATUS_KEY = env_str(
+    "YT_NOTIFIED_OPERATOR_ISSUE_CLOSED_STATUS_KEY", "uvedomiliOZakrytii"
+)
+YT_NOTIFY_AVR_CONTRACTOR_IN_WORK_STATUS_KEY = env_str(
+    "YT_NOTIFY_AVR_CONTRACTOR_IN_WORK_STATUS_KEY", "peredatPodradciku"
+)
+YT_NOTIFIED_AVR_CONTRACTOR_IN_WORK_STATUS_KEY = env_str(
+    "YT_NOTIFIED_AVR_CONTRACTOR_IN_WORK_STATUS_KEY", "peredanoPodradciku"
+)
+# The Yandex Tracker integration is on only when a queue and a token are configured.
+YT_ENABLED = bool(YT_QUEUE and (YT_ACCESS_TOKEN or YT_REFRESH_TOKEN))
+
+# --- Alerts ---------------------------------------------------------------------------------
+TG_TOKEN = env_str("TG_TOKEN")
+TG_DEFAULT_USER_ID = env_str("TG_DEFAULT_USER_ID")
+TG_API_URL = env_str("TG_API_URL", "https://api.telegram.org")
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": env_int("API_PAGE_SIZE", 50),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DISPATCH API",
+    "DESCRIPTION": "Incidents, e-mails and reference data of the DISPATCH dispatch desk.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Logging --------------------------------------------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+    },
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "formatter": "line", "stream": sys.stdout},
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,24 @@
+"""Settings for the test suite: the real settings, with a test environment set first.
+
+With ``TEST_DB=postgres`` a throw-away PostgreSQL cluster is started here (once per test
+process, before the real settings read ``DB_*``) and removed when the process exits.
+"""
+
+import atexit
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("USE_HTTPS", "false")
+os.environ.setdefault("EMAIL_DELIVERY", "file")
+os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="dispatch-test-data-")
+
+if os.environ.get("TEST_DB") == "postgres" and not os.environ.get("DB_HOST"):
+    from dispatch.testing.postgres import start_cluster
+
+    _cluster = start_cluster()
+    atexit.register(_cluster.stop)
+    os.environ.update(_cluster.env())
+
+from dispatch.settings import *  # noqa: F403

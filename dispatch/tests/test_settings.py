@@ -1,0 +1,64 @@
+"""Settings: refuse to start without a secret in production; deploy checks clean."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "TEST_DB"}}
+    clean.update(DJANGO_SETTINGS_MODULE="dispatch.settings", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_without_secret_key_refuses_to_start():
+    result = run_manage("check", DEBUG="false", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="x" * 20 + "production-like-secret-key-0123456789",
+        USE_HTTPS="true",
+        SECURE_SSL_REDIRECT="true",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_missing_migrations():
+    result = run_manage("makemigrations", "--check", "--dry-run", DEBUG="true")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_embedded_default_is_sqlite_and_postgres_when_configured():
+    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    base = {"DEBUG": "true", "DB_HOST": "", "POSTGRES_DB": "", "POSTGRES_USER": ""}
+    sqlite = run_manage("shell", "-c", code, **base)
+    assert sqlite.stdout.strip().endswith("sqlite3"), (sqlite.stdout, sqlite.stderr)
+    postgres = run_manage("shell", "-c", code, **{**base, "DB_HOST": "db.internal"})
+    assert postgres.stdout.strip().endswith("postgresql"), postgres.stderr
+
+
+def test_every_setting_read_from_the_environment_is_documented():
+    import re
+
+    source = (ROOT / "dispatch" / "settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|float|list)\(\s*"([A-Z0-9_]+)"', source))
+    documented = set(re.findall(r"^([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read - documented == set()

@@ -1,0 +1,122 @@
+"""Admin for e-mail: messages with their raw source (read-only), quarantine, outbox, folders."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from emails.models import (
+    EmailAttachment,
+    EmailMessage,
+    EmailRecipient,
+    EmailReference,
+    MailFolder,
+    OutboundEmail,
+    QuarantinedEmail,
+)
+
+
+class RecipientInline(admin.TabularInline):
+    model = EmailRecipient
+    extra = 0
+    readonly_fields = ("kind", "address", "name")
+    can_delete = False
+
+
+class ReferenceInline(admin.TabularInline):
+    model = EmailReference
+    extra = 0
+    readonly_fields = ("position", "message_id")
+    can_delete = False
+
+
+class AttachmentInline(admin.TabularInline):
+    model = EmailAttachment
+    extra = 0
+    readonly_fields = ("filename", "content_type", "size", "is_inline", "rejected_reason")
+    exclude = ("file", "sha256", "content_id")
+    can_delete = False
+
+
+def _raw_preview(raw: bytes | memoryview | None) -> str:
+    """Raw bytes shown as text (never rendered as HTML; Django escapes it)."""
+    if raw is None:
+        return ""
+    return bytes(raw)[:200_000].decode("utf-8", errors="backslashreplace")
+
+
+@admin.register(EmailMessage)
+class EmailMessageAdmin(admin.ModelAdmin):
+    list_display = ("sent_at", "from_address", "subject", "direction", "auto_kind", "incident")
+    list_filter = ("direction", "auto_kind", "is_first", "tracker_state")
+    search_fields = ("message_id", "subject", "from_address")
+    list_select_related = ("incident",)
+    date_hierarchy = "sent_at"
+    raw_id_fields = ("incident",)
+    readonly_fields = (
+        "message_id",
+        "has_synthetic_id",
+        "in_reply_to",
+        "subject",
+        "from_address",
+        "from_name",
+        "sent_at",
+        "received_at",
+        "body_text",
+        "direction",
+        "auto_kind",
+        "is_first",
+        "tracker_state",
+        "tracker_comment_id",
+        "raw_message",
+    )
+    inlines = [RecipientInline, ReferenceInline, AttachmentInline]
+
+    @admin.display(description=_("raw message"))
+    def raw_message(self, obj: EmailMessage) -> str:
+        raw = getattr(obj, "raw", None)
+        return _raw_preview(raw.data if raw else None)
+
+
+@admin.register(QuarantinedEmail)
+class QuarantinedEmailAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "folder", "uid", "message_id", "attempts", "resolved_at")
+    list_filter = ("resolved_at", "folder")
+    search_fields = ("message_id", "error")
+    readonly_fields = (
+        "folder",
+        "uidvalidity",
+        "uid",
+        "message_id",
+        "error",
+        "attempts",
+        "created_at",
+        "last_attempt_at",
+        "resolved_at",
+        "raw_message",
+    )
+    exclude = ("raw",)
+
+    @admin.display(description=_("raw message"))
+    def raw_message(self, obj: QuarantinedEmail) -> str:
+        return _raw_preview(obj.raw)
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "subject", "state", "attempts", "sent_at", "incident")
+    list_filter = ("state", "kind")
+    search_fields = ("subject", "message_id", "dedupe_key")
+    raw_id_fields = ("incident",)
+    readonly_fields = (
+        "message_id",
+        "dedupe_key",
+        "attempts",
+        "sent_at",
+        "last_error",
+        "claimed_at",
+    )
+
+
+@admin.register(MailFolder)
+class MailFolderAdmin(admin.ModelAdmin):
+    list_display = ("mailbox", "name", "role", "uidvalidity", "last_uid", "last_polled_at")
+    readonly_fields = ("uidvalidity", "last_uid", "last_polled_at")

@@ -1,0 +1,302 @@
+"""E-mail storage: messages, their references, recipients, attachments, raw source, quarantine,
+mailbox folder state, and the outbox of mail we send."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class MailFolder(models.Model):
+    """Sync state of one mailbox folder (IMAP or Maildir)."""
+
+    class Role(models.TextChoices):
+        INBOX = "inbox", _("Inbox")
+        SENT = "sent", _("Sent")
+        OTHER = "other", _("Other")
+
+    mailbox = models.CharField(
+        _("mailbox"), max_length=255, help_text=_("Account identity, e.g. login@server or a path.")
+    )
+    name = models.CharField(_("folder"), max_length=255)
+    role = models.CharField(_("role"), max_length=8, choices=Role.choices, default=Role.INBOX)
+    uidvalidity = models.BigIntegerField(_("UIDVALIDITY"), null=True, blank=True)
+    last_uid = models.BigIntegerField(_("last UID"), default=0)
+    last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mail folder")
+        verbose_name_plural = _("mail folders")
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "name"], name="emails_folder_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox}/{self.name}"
+
+
+class EmailMessage(models.Model):
+    """One e-mail, stored once whatever folders it was seen in."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Incoming")
+        OUTBOUND = "out", _("Outgoing")
+
+    class AutoKind(models.TextChoices):
+        NONE = "", _("Human")
+        AUTO_REPLY = "auto_reply", _("Auto-reply")
+        BOUNCE = "bounce", _("Delivery report")
+        LOOP = "loop", _("Our own mail")
+        BULK = "bulk", _("Bulk / list")
+
+    class TrackerState(models.TextChoices):
+        PENDING = "pending", _("Waiting to be pushed")
+        PUSHED = "pushed", _("Pushed")
+        SKIPPED = "skipped", _("Not pushed")
+
+    message_id = models.CharField(
+        _("Message-ID"), max_length=998, unique=True, help_text=_("Normalised, with <>.")
+    )
+    has_synthetic_id = models.BooleanField(_("synthetic Message-ID"), default=False)
+    in_reply_to = models.CharField(_("In-Reply-To"), max_length=998, blank=True, db_index=True)
+    subject = models.CharField(_("subject"), max_length=1024, blank=True)
+    from_address = models.CharField(_("from"), max_length=320, blank=True, db_index=True)
+    from_name = models.CharField(_("sender name"), max_length=256, blank=True)
+    sent_at = models.DateTimeField(_("date"), db_index=True)
+    received_at = models.DateTimeField(_("stored"), default=timezone.now)
+    body_text = models.TextField(_("text"), blank=True)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices, default=Direction.INBOUND
+    )
+    auto_kind = models.CharField(
+        _("automatic mail"), max_length=16, choices=AutoKind.choices, blank=True, default=""
+    )
+    is_first = models.BooleanField(_("starts a conversation"), default=False)
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name=_("incident"),
+    )
+    tracker_state = models.CharField(
+        _("tracker"), max_length=8, choices=TrackerState.choices, default=TrackerState.PENDING
+    )
+    tracker_comment_id = models.CharField(_("tracker comment id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail")
+        verbose_name_plural = _("e-mails")
+        ordering = ["sent_at", "id"]
+        indexes = [
+            models.Index(fields=["incident", "sent_at", "id"], name="email_incident_order_idx"),
+            models.Index(fields=["tracker_state", "id"], name="email_tracker_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or self.message_id
+
+
+class EmailLocation(models.Model):
+    """Where a message sits in a mailbox (folder, UIDVALIDITY, UID): one row per sighting."""
+
+    email = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="locations")
+    folder = models.ForeignKey(MailFolder, on_delete=models.CASCADE, related_name="locations")
+    uidvalidity = models.BigIntegerField(_("UIDVALIDITY"))
+    uid = models.BigIntegerField(_("UID"))
+
+    class Meta:
+        verbose_name = _("mailbox location")
+        verbose_name_plural = _("mailbox locations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["folder", "uidvalidity", "uid"], name="emails_location_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.folder_id}:{self.uidvalidity}:{self.uid}"
+
+
+class EmailRaw(models.Model):
+    """The message exactly as received, kept for audit, re-parsing and .eml download."""
+
+    email = models.OneToOneField(
+        EmailMessage, on_delete=models.CASCADE, related_name="raw", primary_key=True
+    )
+    data = models.BinaryField(_("raw message"))
+
+    def __str__(self) -> str:
+        return f"raw #{self.pk}"
+
+
+class EmailReference(models.Model):
+    """One Message-ID from the References header, in header order."""
+
+    email = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="references")
+    message_id = models.CharField(_("Message-ID"), max_length=998, db_index=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("reference")
+        verbose_name_plural = _("references")
+        ordering = ["email", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["email", "message_id"], name="emails_reference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class EmailRecipient(models.Model):
+    class Kind(models.TextChoices):
+        TO = "to", "To"
+        CC = "cc", "Cc"
+        BCC = "bcc", "Bcc"
+
+    email = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="recipients")
+    kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices)
+    address = models.CharField(_("address"), max_length=320)
+    name = models.CharField(_("name"), max_length=256, blank=True)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email", "kind", "address"], name="emails_recipient_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["address"], name="email_recipient_addr_idx")]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+def attachment_upload_to(instance: EmailAttachment, filename: str) -> str:
+    """Private storage path: attachments/<YYYY-MM-DD>/<email id>/<sanitised name>."""
+    day = (instance.email.sent_at or timezone.now()).date().isoformat()
+    return f"attachments/{day}/{instance.email_id}/{filename}"
+
+
+class EmailAttachment(models.Model):
+    """A file attached to (or inline in) an e-mail. Served only to logged-in staff."""
+
+    email = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=512, blank=True)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size, bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    is_inline = models.BooleanField(_("inline"), default=False)
+    content_id = models.CharField(_("Content-ID"), max_length=998, blank=True)
+    rejected_reason = models.CharField(
+        _("not stored because"),
+        max_length=256,
+        blank=True,
+        help_text=_("Set when the file broke a size or type limit; the metadata is still kept."),
+    )
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email", "sha256", "filename"], name="emails_attachment_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class QuarantinedEmail(models.Model):
+    """A message that could not be ingested: kept raw with the reason, retried, never dropped."""
+
+    folder = models.ForeignKey(
+        MailFolder, on_delete=models.CASCADE, related_name="quarantine", null=True, blank=True
+    )
+    uidvalidity = models.BigIntegerField(_("UIDVALIDITY"), null=True, blank=True)
+    uid = models.BigIntegerField(_("UID"), null=True, blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
+    raw = models.BinaryField(_("raw message"))
+    error = models.TextField(_("error"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    created_at = models.DateTimeField(_("first failure"), default=timezone.now)
+    last_attempt_at = models.DateTimeField(_("last attempt"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quarantined e-mail")
+        verbose_name_plural = _("quarantined e-mails")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["folder", "uidvalidity", "uid"],
+                condition=models.Q(uid__isnull=False),
+                name="emails_quarantine_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id or f"#{self.pk}"
+
+
+class OutboundEmail(models.Model):
+    """A message we send, queued in the same transaction as its cause, delivered after commit."""
+
+    class Kind(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted → requester")
+        CLOSED = "closed", _("Closed → requester")
+        CONTRACTOR = "contractor", _("Incident card → contractor")
+        REPLY = "reply", _("Reply from the console")
+        ACCOUNT = "account", _("Account notice")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SUPPRESSED = "suppressed", _("Suppressed")
+
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outbound_emails",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    dedupe_key = models.CharField(
+        _("idempotency key"),
+        max_length=255,
+        unique=True,
+        help_text=_("The same notification is queued at most once."),
+    )
+    message_id = models.CharField(_("Message-ID"), max_length=998, unique=True)
+    to = models.JSONField(_("to"), default=list)
+    cc = models.JSONField(_("cc"), default=list)
+    subject = models.CharField(_("subject"), max_length=1024)
+    body_text = models.TextField(_("text"))
+    headers = models.JSONField(_("extra headers"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("queued at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outbox")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outbox_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

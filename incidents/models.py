@@ -1,0 +1,231 @@
+"""Incidents, their types (SLA), statuses and status history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class StatusKey(models.TextChoices):
+    """Stable identifiers of the workflow statuses; ``label`` is the Russian display name."""
+
+    NEW = "new", "Новый"
+    IN_PROGRESS = "in_progress", "В работе"
+    ERROR = "error", "Ошибка"
+    CLOSED = "closed", "Закрыт"
+    NEED_ACCEPTANCE = "need_acceptance", "Ждем подтверждения"
+    ON_GENERATION = "on_generation", "На генерации НБ"
+    NOTIFY_OPERATOR = "notify_operator", "Уведомляем оператора"
+    NOTIFIED_OPERATOR = "notified_operator", "Уведомили оператора"
+    NOTIFY_CLOSED = "notify_closed", "Уведомить о закрытии"
+    NOTIFIED_CLOSED = "notified_closed", "Уведомили о закрытии"
+    NOTIFY_CONTRACTOR = "notify_contractor", "Передать подрядчику"
+    NOTIFIED_CONTRACTOR = "notified_contractor", "Передано подрядчику"
+
+
+class SlaState(models.TextChoices):
+    UNKNOWN = "unknown", _("Unknown")
+    IN_PROGRESS = "in_progress", _("In progress")
+    LESS_THAN_HOUR = "less_than_hour", _("Less than an hour left")
+    EXPIRED = "expired", _("Expired")
+    CLOSED_ON_TIME = "closed_on_time", _("Closed on time")
+
+
+class SlaClock(models.TextChoices):
+    CALENDAR = "calendar", _("Calendar time")
+    BUSINESS = "business", _("Business hours")
+
+
+class IncidentSource(models.TextChoices):
+    EMAIL = "email", _("Automatically from e-mail")
+    MANUAL = "manual", _("Manually by a dispatcher")
+
+
+class IncidentType(models.Model):
+    """A kind of incident with its SLA (minutes to resolve)."""
+
+    name = models.CharField(_("name"), max_length=256, unique=True)
+    description = models.CharField(_("description"), max_length=1024, blank=True)
+    sla_minutes = models.PositiveIntegerField(_("SLA, minutes"))
+    sla_clock = models.CharField(
+        _("SLA clock"), max_length=16, choices=SlaClock.choices, default=SlaClock.CALENDAR
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("incident type")
+        verbose_name_plural = _("incident types")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sla_minutes__gt=0), name="incidents_type_sla_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IncidentStatus(models.Model):
+    """A workflow status. ``key`` is what code refers to; ``name`` is what people read."""
+
+    key = models.CharField(_("key"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=256, unique=True)
+    description = models.CharField(_("description"), max_length=1024, blank=True)
+    is_final = models.BooleanField(
+        _("finishes the incident"), default=False, help_text=_("The SLA clock stops here.")
+    )
+    pauses_sla = models.BooleanField(_("pauses the SLA clock"), default=False)
+    tracker_key = models.CharField(_("tracker status key"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("incident status")
+        verbose_name_plural = _("incident statuses")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Incident(models.Model):
+    """An incident: one conversation with the dispatch desk about one problem."""
+
+    code = models.CharField(
+        _("code"),
+        max_length=32,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Tracker key used in e-mail subjects, e.g. AVRSERVICE-123."),
+    )
+    subject = models.CharField(_("subject"), max_length=1024, blank=True)
+    source = models.CharField(
+        _("registration method"),
+        max_length=16,
+        choices=IncidentSource.choices,
+        default=IncidentSource.EMAIL,
+    )
+    requester_email = models.EmailField(_("requester e-mail"), max_length=320, blank=True)
+    incident_date = models.DateTimeField(_("incident date"), db_index=True)
+    incident_type = models.ForeignKey(
+        IncidentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("type"),
+    )
+    status = models.ForeignKey(
+        IncidentStatus,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        verbose_name=_("status"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("dispatcher"),
+    )
+    pole = models.ForeignKey(
+        "ts.Pole",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("pole"),
+    )
+    base_station = models.ForeignKey(
+        "ts.BaseStation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("base station"),
+    )
+    is_finished = models.BooleanField(_("finished"), default=False)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    sla_deadline = models.DateTimeField(_("SLA deadline"), null=True, blank=True)
+    sla_state = models.CharField(
+        _("SLA state"), max_length=16, choices=SlaState.choices, default=SlaState.UNKNOWN
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-incident_date", "-id"]
+        indexes = [
+            models.Index(fields=["assignee", "is_finished", "created_at"], name="inc_load_idx"),
+            models.Index(fields=["is_finished", "sla_state"], name="inc_sla_idx"),
+            models.Index(fields=["status", "incident_date"], name="inc_status_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_finished=False, finished_at__isnull=True)
+                | models.Q(is_finished=True, finished_at__isnull=False),
+                name="incidents_finished_has_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code or f"№{self.pk}"
+
+    @property
+    def contractor(self):
+        """The pole's emergency contractor."""
+        return self.pole.contractor if self.pole_id and self.pole else None
+
+    def compute_calendar_deadline(self) -> datetime | None:
+        """Plain calendar deadline: incident date + type minutes (None without a type)."""
+        if self.incident_type is None:
+            return None
+        return self.incident_date + timedelta(minutes=self.incident_type.sla_minutes)
+
+
+class IncidentStatusHistory(models.Model):
+    """One status change of an incident; the newest row is the current status."""
+
+    class Actor(models.TextChoices):
+        SYSTEM = "system", _("System")
+        EMAIL = "email", _("E-mail")
+        TRACKER = "tracker", _("Tracker")
+        CONSOLE = "console", _("Console")
+        API = "api", _("API")
+        ADMIN = "admin", _("Admin")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="status_history")
+    status = models.ForeignKey(
+        IncidentStatus, on_delete=models.PROTECT, related_name="history", verbose_name=_("status")
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.CharField(
+        _("made by"), max_length=16, choices=Actor.choices, default=Actor.SYSTEM
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status history")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["incident", "created_at", "id"], name="inc_hist_order_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident} → {self.status}"

@@ -1,0 +1,136 @@
+"""Users: dispatchers, admins and guests. Login is the e-mail address."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MinLengthValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+USERNAME_VALIDATORS = [
+    RegexValidator(
+        r"^[a-zA-Z0-9._-]+$",
+        _("Use only Latin letters, digits, dots, hyphens and underscores."),
+    ),
+    MinLengthValidator(4),
+]
+
+
+class Role(models.TextChoices):
+    """What a user may do; dispatchers are eligible for incident assignment."""
+
+    GUEST = "guest", _("Guest")
+    USER = "user", _("User")
+    DISPATCH = "dispatch", _("Dispatcher")
+    ADMIN = "admin", _("Administrator")
+
+
+class DispatchUserManager(UserManager):
+    """Creates users keyed by e-mail; the username defaults to the e-mail's local part."""
+
+    use_in_migrations = True
+
+    def _create_user(self, username, email, password, **extra_fields):  # type: ignore[override]
+        if not email:
+            raise ValueError("An e-mail address is required")
+        email = self.normalize_email(email).lower()
+        username = username or email.split("@", 1)[0]
+        return super()._create_user(username, email, password, **extra_fields)
+
+    def create_user(self, email=None, password=None, username=None, **extra_fields):  # type: ignore[override]
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(username, email, password, **extra_fields)
+
+    def create_superuser(self, email=None, password=None, username=None, **extra_fields):  # type: ignore[override]
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("role", Role.ADMIN)
+        return self._create_user(username, email, password, **extra_fields)
+
+    def dispatchers(self) -> models.QuerySet[User]:
+        """Active users eligible for incident assignment."""
+        return self.filter(is_active=True, role=Role.DISPATCH)
+
+
+class User(AbstractUser):
+    """A person using DISPATCH. ``username`` equals the Yandex Tracker login by default."""
+
+    email = models.EmailField(_("e-mail"), unique=True)
+    username = models.CharField(
+        _("username"), max_length=150, unique=True, validators=USERNAME_VALIDATORS
+    )
+    tracker_login = models.CharField(
+        _("tracker login"),
+        max_length=150,
+        blank=True,
+        help_text=_("Yandex Tracker login; the username is used when empty."),
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.GUEST)
+    last_assigned_at = models.DateTimeField(
+        _("last assigned at"), null=True, blank=True, help_text=_("Used to break ties fairly.")
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    objects = DispatchUserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="users_user_email_ci_unique"),
+            models.UniqueConstraint(Lower("username"), name="users_user_username_ci_unique"),
+        ]
+        indexes = [models.Index(fields=["role", "is_active"], name="users_role_active_idx")]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def tracker_user(self) -> str:
+        """The login this user has in the tracker."""
+        return self.tracker_login or self.username
+
+    @property
+    def is_dispatcher(self) -> bool:
+        return self.is_active and self.role == Role.DISPATCH
+
+
+class WorkShift(models.Model):
+    """One weekly working window of a dispatcher; a user without shifts is always on shift."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="shifts")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start_time = models.TimeField(_("start"))
+    end_time = models.TimeField(
+        _("end"), help_text=_("May be earlier than the start for a shift that crosses midnight.")
+    )
+
+    class Meta:
+        verbose_name = _("work shift")
+        verbose_name_plural = _("work shifts")
+        ordering = ["user", "weekday", "start_time"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "weekday", "start_time"], name="users_shift_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(start_time=models.F("end_time")),
+                name="users_shift_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
