@@ -1,4 +1,5 @@
 """The project package is also an app: it owns the cross-cutting management commands."""
+
 from django.apps import AppConfig
 
 

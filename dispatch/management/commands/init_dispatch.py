@@ -1,4 +1,5 @@
 """One-shot initialisation: migrate, static files, default data, default admin."""
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -6,7 +7,7 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = "Prepare the database and files: migrate, collectstatic, load_defaults, ensure_admin."
 
-    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         call_command("load_defaults")

@@ -1,4 +1,5 @@
 """Run DISPATCH in the foreground on this machine: initialise, then serve the web app."""
+
 import os
 
 from django.conf import settings
@@ -9,10 +10,10 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = "Initialise and run the web app (gunicorn) in the foreground."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--bind", default=os.environ.get("GUNICORN_BIND", "127.0.0.1:8000"))
 
-    def handle(self, *args, bind: str, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, bind: str, **options) -> None:
         call_command("init_dispatch")
         self.stdout.write(f"DISPATCH on http://{bind}/admin/ (data in {settings.DATA_DIR})")
         gunicorn = os.path.join(os.path.dirname(os.sys.executable), "gunicorn")
