@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "ts",
     "incidents",
     "emails",
+    "emails.outbox",
     "yandex_tracker",
 ]
 

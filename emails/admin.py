@@ -9,7 +9,6 @@ from emails.models import (
     EmailRecipient,
     EmailReference,
     MailFolder,
-    OutboundEmail,
     QuarantinedEmail,
 )
 
@@ -98,22 +97,6 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
     @admin.display(description=_("raw message"))
     def raw_message(self, obj: QuarantinedEmail) -> str:
         return _raw_preview(obj.raw)
-
-
-@admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "subject", "state", "attempts", "sent_at", "incident")
-    list_filter = ("state", "kind")
-    search_fields = ("subject", "message_id", "dedupe_key")
-    raw_id_fields = ("incident",)
-    readonly_fields = (
-        "message_id",
-        "dedupe_key",
-        "attempts",
-        "sent_at",
-        "last_error",
-        "claimed_at",
-    )
 
 
 @admin.register(MailFolder)

@@ -1,0 +1,45 @@
+"""Incident creation and status recording."""
+
+import pytest
+from django.utils import timezone
+
+from incidents.defaults import load_defaults
+from incidents.models import StatusKey
+from incidents.services import create_incident, record_status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _defaults():
+    load_defaults()
+
+
+def test_new_incident_has_status_new_recorded_exactly_once(settings):
+    settings.YT_ENABLED = False
+    settings.INCIDENT_CODE_PREFIX = "DSP"
+    incident = create_incident(incident_date=timezone.now(), subject="Авария")
+    assert incident.status.key == StatusKey.NEW
+    assert [h.status.key for h in incident.status_history.all()] == [StatusKey.NEW]
+    assert incident.code == f"DSP-{incident.pk}"
+
+
+def test_final_status_finishes_and_reopening_clears_the_finish_date():
+    incident = create_incident(incident_date=timezone.now())
+    record_status(incident, StatusKey.IN_PROGRESS, actor="console")
+    record_status(incident, StatusKey.CLOSED, actor="console")
+    incident.refresh_from_db()
+    assert incident.is_finished and incident.finished_at is not None
+    record_status(incident, StatusKey.IN_PROGRESS, actor="tracker")
+    incident.refresh_from_db()
+    assert not incident.is_finished and incident.finished_at is None
+    record_status(incident, StatusKey.CLOSED, actor="tracker")
+    keys = [h.status.key for h in incident.status_history.all()]
+    assert keys == ["new", "in_progress", "closed", "in_progress", "closed"]
+
+
+def test_same_status_twice_is_recorded_once():
+    incident = create_incident(incident_date=timezone.now())
+    assert record_status(incident, StatusKey.IN_PROGRESS, actor="console") is not None
+    assert record_status(incident, StatusKey.IN_PROGRESS, actor="console") is None
+    assert incident.status_history.count() == 2
