@@ -17,7 +17,7 @@ import traceback
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from dispatch.models import WorkerHeartbeat
@@ -58,6 +58,12 @@ def record_heartbeat(name: str, *, summary: str = "", error: str = "") -> None:
         beat.consecutive_failures = 0
         beat.last_summary = summary[:512]
     beat.save()
+
+
+def _refresh_connection() -> None:
+    """Drop a broken or expired DB connection between cycles (not inside an outer transaction)."""
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 class WorkerCommand(BaseCommand):
@@ -101,7 +107,7 @@ class WorkerCommand(BaseCommand):
         cycles = 0
         failures = 0
         while True:
-            close_old_connections()
+            _refresh_connection()
             started = time.monotonic()
             try:
                 summary = self.run_cycle()
@@ -133,4 +139,4 @@ class WorkerCommand(BaseCommand):
             record_heartbeat(name, **kwargs)
         except Exception:
             logger.exception("worker=%s heartbeat not recorded", name)
-            close_old_connections()
+            _refresh_connection()
