@@ -123,7 +123,7 @@ class Pole(models.Model):
         verbose_name=_("contractor"),
     )
     is_active = models.BooleanField(_("active in TowerStore"), default=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("pole")
@@ -145,7 +145,7 @@ class BaseStation(models.Model):
         Operator, related_name="base_stations", blank=True, verbose_name=_("operators")
     )
     is_active = models.BooleanField(_("active in TowerStore"), default=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("base station")

@@ -1,0 +1,246 @@
+"""Recognition of poles and base stations mentioned in e-mail text.
+
+Rules (reference §3, improved): a candidate token contains at least four digits; separators
+``[](){}:|,.;'"/\\``` and the backtick split tokens. A token equal to an active pole code or
+base-station name matches (case-insensitive, Latin look-alike letters folded to Cyrillic, any
+dash folded to ``-``); a token starting with ``NNNNN-`` also matches the single pole code it is a
+prefix of. ``БС 77-12345`` (the word БС/BS followed by a token) is tried as ``БС-77-12345`` too.
+Dates, times and phone numbers are removed first; a token after a phone/INN/account marker
+(``тел.``, ``ИНН``, ``доб.`` …) is never a code.
+The longest matching token wins; a base station implies its pole; the subject is searched first
+and the body only when the subject names nothing.
+
+Matching runs against an in-memory index (codes and names only), so a message costs at most one
+query: fetching the winning record. The index is rebuilt after imports and admin edits in this
+process and re-validated against the database at most every ``REFRESH_SECONDS`` otherwise.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from ts.models import BaseStation, Pole
+
+REFRESH_SECONDS = 30.0
+
+_SEPARATORS = re.compile(r"[\[\](){}:|,.;'\"/\\`<>«»!?*=]")
+_DASHES = str.maketrans({"‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-"})
+# Latin letters that look like Cyrillic ones are folded, so "А-1234" typed in Latin still matches.
+_LOOKALIKES = str.maketrans("abcehkmoptxy", "авсенкмортху")
+_LATIN_BS = re.compile(r"^bs(?=[-\d]|$)")
+_PREFIX_TOKEN = re.compile(r"^\d{5}-")
+# Phone numbers (+7/8 and ten digits in any grouping) are removed before tokenising.
+_DATE_TIME = re.compile(
+    r"(?<![\w-])(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}(?:T[\d:.]+)?"
+    r"|\d{1,2}:\d{2}(?::\d{2})?)(?![\w-])"
+)
+_PHONE = re.compile(
+    r"(?<![\w-])(?:\+7|8)[\s-]*\(?\d{3}\)?[\s-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}(?![\w-])"
+)
+# A token right after one of these words is a phone number, INN, account or similar — not a code.
+_NOT_A_CODE_AFTER = frozenset(
+    {
+        "тел",
+        "телефон",
+        "моб",
+        "т",
+        "тел-факс",
+        "факс",
+        "инн",
+        "кпп",
+        "огрн",
+        "огрнип",
+        "бик",
+        "р-с",
+        "к-с",
+        "счет",
+        "счёт",
+        "сч",
+        "окпо",
+        "снилс",
+        "паспорт",
+        "доб",
+        "phone",
+        "tel",
+        "fax",
+        "+7",
+        "8",
+    }
+)
+
+
+def normalize(text: str) -> str:
+    """The comparison key of a code or name: case-folded, dashes and look-alikes unified."""
+    key = text.strip().translate(_DASHES).casefold()
+    return _LATIN_BS.sub("бс", key).translate(_LOOKALIKES)
+
+
+def _digit_count(token: str) -> int:
+    return sum(ch.isdigit() for ch in token)
+
+
+def candidate_tokens(text: str) -> list[str]:
+    """Normalised tokens that may be a pole code or base-station name, in text order."""
+    text = _DATE_TIME.sub(" ", _PHONE.sub(" ", text.translate(_DASHES)))
+    words = _SEPARATORS.sub(" ", text).split()
+    seen: set[str] = set()
+    tokens: list[str] = []
+    previous = ""
+    for word in words:
+        key = normalize(word).lstrip("-")
+        if _digit_count(key) >= 4 and previous not in _NOT_A_CODE_AFTER:
+            candidates = [key]
+            if previous == "бс":
+                candidates.insert(0, f"бс-{key}")
+            for candidate in candidates:
+                if candidate not in seen:
+                    seen.add(candidate)
+                    tokens.append(candidate)
+        previous = key
+    return tokens
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What a message names: a pole and/or a base station (a base station implies its pole)."""
+
+    pole: Pole | None
+    base_station: BaseStation | None
+
+
+@dataclass
+class _Index:
+    """Normalised codes and names of active poles and base stations (ids only)."""
+
+    pole_by_code: dict[str, int] = field(default_factory=dict)
+    sorted_codes: list[str] = field(default_factory=list)
+    # name → ((base station id, pole id), ...)
+    stations_by_name: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    version: tuple = ()
+    checked_at: float = 0.0
+
+    def pole_for(self, token: str) -> int | None:
+        pole_id = self.pole_by_code.get(token) or self.pole_by_code.get(token.rstrip("-"))
+        if pole_id is not None or not _PREFIX_TOKEN.match(token):
+            return pole_id
+        start = bisect.bisect_left(self.sorted_codes, token)
+        matches = []
+        for code in self.sorted_codes[start : start + 2]:
+            if code.startswith(token):
+                matches.append(code)
+        return self.pole_by_code[matches[0]] if len(matches) == 1 else None
+
+
+def _current_version() -> tuple:
+    """A cheap stamp that changes whenever poles or base stations change (one indexed query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(updated_at) FROM {Pole._meta.db_table}),"  # noqa: S608
+            f" (SELECT MAX(updated_at) FROM {BaseStation._meta.db_table})"
+        )
+        return tuple(cursor.fetchone())
+
+
+def _build_index() -> _Index:
+    index = _Index(version=_current_version(), checked_at=time.monotonic())
+    codes = Pole.objects.filter(is_active=True).order_by("id").values_list("id", "code")
+    for pole_id, code in codes.iterator(chunk_size=10_000):
+        index.pole_by_code.setdefault(normalize(code), pole_id)
+    index.sorted_codes = sorted(index.pole_by_code)
+    stations: dict[str, list[tuple[int, int]]] = {}
+    rows = (
+        BaseStation.objects.filter(is_active=True, pole__is_active=True)
+        .order_by("id")
+        .values_list("id", "pole_id", "name")
+    )
+    for station_id, pole_id, name in rows.iterator(chunk_size=10_000):
+        stations.setdefault(normalize(name), []).append((station_id, pole_id))
+    index.stations_by_name = {name: tuple(ids) for name, ids in stations.items()}
+    return index
+
+
+_lock = threading.Lock()
+_index: _Index | None = None
+
+
+def invalidate_index() -> None:
+    """Forget the in-memory index; the next recognition rebuilds it (call after writes)."""
+    global _index
+    with _lock:
+        _index = None
+
+
+def _get_index() -> _Index:
+    global _index
+    with _lock:
+        index = _index
+        now = time.monotonic()
+        if index is not None and now - index.checked_at >= REFRESH_SECONDS:
+            if _current_version() == index.version:
+                index.checked_at = now
+            else:
+                index = None
+        if index is None:
+            index = _index = _build_index()
+        return index
+
+
+def _match(index: _Index, text: str) -> tuple[int | None, int | None]:
+    """(pole id, base station id) named by ``text``, or (None, None)."""
+    tokens = candidate_tokens(text)
+    pole_id: int | None = None
+    pole_len = -1
+    for token in tokens:
+        found = index.pole_for(token)
+        if found is not None and len(token) > pole_len:
+            pole_id, pole_len = found, len(token)
+    station: tuple[int, int] | None = None
+    station_len = -1
+    for token in tokens:
+        entries = index.stations_by_name.get(token, ())
+        if pole_id is not None:
+            entries = tuple(e for e in entries if e[1] == pole_id) or entries
+        if len(entries) != 1:
+            continue  # unknown, or the same name on several poles with nothing to tell them apart
+        if len(token) > station_len:
+            station, station_len = entries[0], len(token)
+    if station is not None:
+        if pole_id is not None and station[1] != pole_id and pole_len > station_len:
+            return pole_id, None
+        return station[1], station[0]
+    return pole_id, None
+
+
+def _fetch(pole_id: int | None, station_id: int | None) -> Recognition | None:
+    """Load the winning records with one query; None when they vanished meanwhile."""
+    if station_id is not None:
+        station = (
+            BaseStation.objects.select_related("pole", "pole__contractor")
+            .filter(pk=station_id)
+            .first()
+        )
+        return Recognition(station.pole, station) if station else None
+    pole = Pole.objects.select_related("contractor").filter(pk=pole_id).first()
+    return Recognition(pole, None) if pole else None
+
+
+def recognize(subject: str, body: str) -> Recognition:
+    """Find the pole and base station a message is about (subject first, then body)."""
+    for _attempt in range(2):
+        index = _get_index()
+        pole_id, station_id = _match(index, subject or "")
+        if pole_id is None:
+            pole_id, station_id = _match(index, body or "")
+        if pole_id is None:
+            return Recognition(None, None)
+        result = _fetch(pole_id, station_id)
+        if result is not None:
+            return result
+        invalidate_index()  # a record was deleted after the index was built
+    return Recognition(None, None)
