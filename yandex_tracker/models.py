@@ -39,20 +39,49 @@ class SyncCursor(models.Model):
 
 
 class TrackerIssue(models.Model):
-    """The tracker issue mirroring an incident."""
+    """The tracker issue mirroring an incident.
+
+    A row without ``key`` is a claim: a push worker is creating the issue. The claim carries the
+    ``unique`` value sent on create, so a worker that died between create and save is recovered
+    by the next one (409 → the existing issue) instead of making a duplicate.
+    """
 
     incident = models.OneToOneField(
         "incidents.Incident", on_delete=models.CASCADE, related_name="tracker_issue"
     )
-    key = models.CharField(_("issue key"), max_length=64, unique=True)
+    key = models.CharField(_("issue key"), max_length=64, unique=True, null=True, blank=True)
     issue_id = models.CharField(_("issue id"), max_length=64, blank=True)
     version = models.PositiveIntegerField(_("version"), default=0)
     tracker_updated_at = models.DateTimeField(_("updated in tracker"), null=True, blank=True)
-    pushed_at = models.DateTimeField(_("pushed"), default=timezone.now)
+    pushed_at = models.DateTimeField(_("pushed"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         verbose_name = _("tracker issue")
         verbose_name_plural = _("tracker issues")
 
     def __str__(self) -> str:
-        return self.key
+        return self.key or f"(pushing incident {self.incident_id})"
+
+
+class TrackerComment(models.Model):
+    """An e-mail posted (or being posted) as a comment on the incident's issue; one per e-mail."""
+
+    email = models.OneToOneField(
+        "emails.EmailMessage", on_delete=models.CASCADE, related_name="tracker_comment"
+    )
+    issue = models.ForeignKey(TrackerIssue, on_delete=models.CASCADE, related_name="comments")
+    comment_id = models.CharField(_("comment id"), max_length=64, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("tracker comment")
+        verbose_name_plural = _("tracker comments")
+
+    def __str__(self) -> str:
+        return f"{self.issue} #{self.comment_id or '?'}"

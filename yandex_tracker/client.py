@@ -1,0 +1,402 @@
+"""A small typed Yandex Tracker API client on ``requests``.
+
+What it adds over plain requests: ``Authorization: OAuth`` and ``X-Org-ID``/``X-Cloud-Org-ID``
+headers, timeouts, bounded retries with exponential back-off on network errors, 5xx and 429
+(``Retry-After`` honoured, capped), a token refresh on 401 persisted in ``TrackerToken`` (shared by
+every worker), pagination (``Link``/``X-Total-Pages``; scroll for large searches), typed errors, and
+``unique`` on every create with recovery of the existing issue on 409.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+
+from yandex_tracker import tokens
+from yandex_tracker.errors import (
+    TrackerAuthError,
+    TrackerConflict,
+    TrackerDisabled,
+    TrackerNotFound,
+    TrackerRateLimited,
+    TrackerUnavailable,
+    error_for,
+)
+
+logger = logging.getLogger("dispatch.tracker")
+
+JSON = Any
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+def format_dt(value: datetime) -> str:
+    """Tracker datetime format: UTC, milliseconds, offset without a colon."""
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+
+
+def parse_dt(value: str | None) -> datetime | None:
+    """Parse a tracker datetime (``2017-06-11T05:16:01.339+0000``); None for empty input."""
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not a datetime: {value!r}")
+    return parsed
+
+
+def truncate_ms(value: datetime) -> datetime:
+    """The value at the tracker's precision (milliseconds)."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+class TrackerClient:
+    """One client per worker process; ``request_count`` counts HTTP requests sent to the API."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        oauth_url: str | None = None,
+        org_id: str | None = None,
+        cloud_org: bool | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        timeout: float | None = None,
+        max_attempts: int = 4,
+        backoff: float = 1.0,
+        max_delay: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = (base_url or settings.YT_API_BASE_URL).rstrip("/")
+        self.oauth_url = oauth_url or settings.YT_OAUTH_URL
+        self.org_id = settings.YT_ORGANIZATION_ID if org_id is None else org_id
+        self.cloud_org = settings.YT_CLOUD_ORGANIZATION if cloud_org is None else cloud_org
+        self.client_id = settings.YT_CLIENT_ID if client_id is None else client_id
+        self.client_secret = settings.YT_CLIENT_SECRET if client_secret is None else client_secret
+        self.timeout = timeout or settings.YT_TIMEOUT
+        self.max_attempts = max(1, max_attempts)
+        self.backoff = backoff
+        self.max_delay = max_delay
+        self.sleep = sleep
+        self.session = session or requests.Session()
+        self.request_count = 0
+        self._access_token: str | None = None
+
+    # -- transport -------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        if self._access_token is None:
+            self._access_token = tokens.current_tokens().access_token
+        if not self._access_token:
+            raise TrackerDisabled("no tracker access token (YT_ACCESS_TOKEN)")
+        headers = {"Authorization": f"OAuth {self._access_token}"}
+        if self.org_id:
+            headers["X-Cloud-Org-ID" if self.cloud_org else "X-Org-ID"] = self.org_id
+        return headers
+
+    def _delay(self, attempt: int, response: requests.Response | None) -> float:
+        """Seconds to wait before attempt ``attempt + 1``: ``Retry-After`` or jittered back-off."""
+        if response is not None and response.headers.get("Retry-After"):
+            raw = response.headers["Retry-After"].strip()
+            try:
+                return min(self.max_delay, max(0.0, float(raw)))
+            except ValueError:
+                logger.warning("tracker: unparsable Retry-After %r", raw)
+        base = self.backoff * 2 ** (attempt - 1)
+        return min(self.max_delay, base * (0.5 + random.random() / 2))  # noqa: S311
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: JSON = None,
+        files: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one API call (retried, refreshed); return the 2xx response or raise."""
+        url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            response: requests.Response | None = None
+            try:
+                self.request_count += 1
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    files=files,
+                    headers={**self._headers(), **(headers or {})},
+                    timeout=self.timeout,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt >= self.max_attempts:
+                    raise TrackerUnavailable(f"{method} {path}: {exc}") from exc
+                logger.warning("tracker: %s %s failed (%s), retrying", method, path, exc)
+                self.sleep(self._delay(attempt, None))
+                continue
+            status = response.status_code
+            if status < 300:
+                return response
+            if status == 401 and not refreshed:
+                refreshed = True
+                self._refresh_token()
+                attempt -= 1  # the retry after a refresh is not a failure
+                continue
+            if status in RETRY_STATUSES and attempt < self.max_attempts:
+                delay = self._delay(attempt, response)
+                logger.warning("tracker: %s %s -> %s, retry in %.1fs", method, path, status, delay)
+                self.sleep(delay)
+                continue
+            body = _body(response)
+            if status == 429:
+                raise TrackerRateLimited(f"{method} {path}: HTTP 429", status=429, body=body)
+            raise error_for(status, body)
+
+    def _refresh_token(self) -> None:
+        """Take a token another worker already refreshed, else refresh at the OAuth server."""
+        stored = tokens.current_tokens()
+        if stored.access_token and stored.access_token != self._access_token:
+            self._access_token = stored.access_token
+            return
+        if not stored.refresh_token:
+            raise TrackerAuthError("HTTP 401 and no refresh token to renew the access token")
+        self.request_count += 1
+        try:
+            response = self.session.post(
+                self.oauth_url,
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": stored.refresh_token,
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret,
+                },
+                timeout=self.timeout,
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TrackerUnavailable(f"token refresh: {exc}") from exc
+        body = _body(response)
+        if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
+            raise TrackerAuthError(
+                f"token refresh refused: HTTP {response.status_code} {body}",
+                status=response.status_code,
+                body=body,
+            )
+        saved = tokens.store_tokens(
+            body["access_token"], body.get("refresh_token", ""), body.get("expires_in")
+        )
+        self._access_token = saved.access_token
+        logger.info("tracker: access token refreshed and stored")
+
+    def call(self, method: str, path: str, **kwargs: Any) -> JSON:
+        """``request`` and decode the JSON body (``None`` for 204)."""
+        return _body(self.request(method, path, **kwargs))
+
+    def paginate(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: JSON = None
+    ) -> Iterator[JSON]:
+        """Every item of a page-mode list, following ``Link: rel="next"`` (or ``X-Total-Pages``)."""
+        params = dict(params or {})
+        page = int(params.get("page", 1))
+        url = path
+        while True:
+            response = self.request(method, url, params=params, json=json)
+            items = _body(response) or []
+            yield from items
+            next_link = response.links.get("next", {}).get("url")
+            if not items:
+                return
+            if next_link:
+                url, params = next_link, None
+                continue
+            total_pages = int(response.headers.get("X-Total-Pages", "0") or 0)
+            if page >= total_pages:
+                return
+            page += 1
+            url, params = path, {**(params or {}), "page": page}
+
+    # -- resources ---------------------------------------------------------------------------
+
+    def myself(self) -> JSON:
+        return self.call("GET", "/v2/myself")
+
+    def users(self) -> list[JSON]:
+        return list(self.paginate("GET", "/v2/users", params={"perPage": 100}))
+
+    def statuses(self) -> list[JSON]:
+        return self.call("GET", "/v2/statuses")
+
+    def queue(self, key: str) -> JSON:
+        return self.call("GET", f"/v2/queues/{key}", params={"expand": "all"})
+
+    def local_fields(self, queue: str) -> list[JSON]:
+        return self.call("GET", f"/v3/queues/{queue}/localFields")
+
+    def create_local_field(self, queue: str, payload: JSON) -> JSON:
+        return self.call("POST", f"/v3/queues/{queue}/localFields", json=payload)
+
+    def field(self, field_id: str) -> JSON:
+        return self.call("GET", f"/v2/fields/{field_id}")
+
+    def create_field(self, payload: JSON) -> JSON:
+        return self.call("POST", "/v2/fields", json=payload)
+
+    def update_field(self, field_id: str, version: int, payload: JSON) -> JSON:
+        return self.call(
+            "PATCH", f"/v2/fields/{field_id}", params={"version": version}, json=payload
+        )
+
+    def create_issue(self, payload: JSON, *, unique: str) -> tuple[JSON, bool]:
+        """Create an issue with ``unique``; on 409 return the issue created earlier.
+
+        Returns ``(issue, created)``. Safe to repeat after a crash: the same ``unique`` never
+        makes a second issue.
+        """
+        try:
+            return self.call("POST", "/v2/issues/", json={**payload, "unique": unique}), True
+        except TrackerConflict:
+            logger.info("tracker: issue with unique %s exists, recovering it", unique)
+            return self.find_by_unique(unique), False
+
+    def find_by_unique(self, unique: str) -> JSON:
+        return self.call("POST", "/v2/issues/_findByUnique", params={"unique": unique})
+
+    def get_issue(self, key: str, *, expand: str | None = None) -> JSON:
+        params = {"expand": expand} if expand else None
+        return self.call("GET", f"/v2/issues/{key}", params=params)
+
+    def update_issue(self, key: str, payload: JSON, *, version: int | None = None) -> JSON:
+        params = {"version": version} if version is not None else None
+        return self.call("PATCH", f"/v2/issues/{key}", params=params, json=payload)
+
+    def search(
+        self,
+        filter: JSON,
+        *,
+        order: str | None = None,
+        per_page: int = 100,
+        expand: str | None = None,
+    ) -> Iterator[JSON]:
+        """Issues matching ``filter`` in page mode (for results under 10,000)."""
+        body: dict[str, Any] = {"filter": filter}
+        if order:
+            body["order"] = order
+        params: dict[str, Any] = {"perPage": per_page}
+        if expand:
+            params["expand"] = expand
+        return self.paginate("POST", "/v2/issues/_search", params=params, json=body)
+
+    def scroll(self, filter: JSON, *, per_scroll: int = 1000) -> Iterator[JSON]:
+        """Issues matching ``filter`` in scroll mode (a snapshot; for large result sets)."""
+        body = {"filter": filter}
+        params: dict[str, Any] = {
+            "scrollType": "unsorted",
+            "perScroll": per_scroll,
+            "scrollTTLMillis": 60000,
+        }
+        pairs: dict[str, str] = {}
+        while True:
+            response = self.request("POST", "/v2/issues/_search", params=params, json=body)
+            yield from _body(response) or []
+            scroll_id = response.headers.get("X-Scroll-Id")
+            token = response.headers.get("X-Scroll-Token")
+            if not scroll_id:
+                break
+            pairs[scroll_id] = token or ""
+            params = {"scrollId": scroll_id, "scrollToken": token, "scrollTTLMillis": 60000}
+        if pairs:
+            with contextlib.suppress(TrackerNotFound):
+                self.call("POST", "/v3/system/search/scroll/_clear", json=pairs)
+
+    def transitions(self, key: str) -> list[JSON]:
+        return self.call("GET", f"/v3/issues/{key}/transitions")
+
+    def transition_to(self, key: str, status_key: str, *, comment: str = "") -> bool:
+        """Execute the transition leading to ``status_key``; False when none is available."""
+        for transition in self.transitions(key):
+            if (transition.get("to") or {}).get("key") == status_key:
+                body = {"comment": comment} if comment else {}
+                self.call(
+                    "POST", f"/v3/issues/{key}/transitions/{transition['id']}/_execute", json=body
+                )
+                return True
+        logger.info("tracker: %s has no transition to %s", key, status_key)
+        return False
+
+    def comments(self, key: str, *, per_page: int = 100) -> Iterator[JSON]:
+        """Every comment of an issue (cursor pagination by ``id``, ends on an empty page)."""
+        last_id: int | None = None
+        while True:
+            params: dict[str, Any] = {"perPage": per_page}
+            if last_id is not None:
+                params["id"] = last_id
+            page = self.call("GET", f"/v2/issues/{key}/comments", params=params) or []
+            if not page:
+                return
+            yield from page
+            last_id = page[-1]["id"]
+
+    def add_comment(self, key: str, text: str, *, attachment_ids: list[str] | None = None) -> JSON:
+        body: dict[str, Any] = {"text": text}
+        if attachment_ids:
+            body["attachmentIds"] = attachment_ids
+        return self.call("POST", f"/v2/issues/{key}/comments", json=body)
+
+    def add_email_comment(
+        self,
+        key: str,
+        *,
+        subject: str,
+        text: str,
+        sender: str,
+        to: list[str],
+        cc: list[str] | None = None,
+    ) -> JSON:
+        """Send an e-mail from the issue (the tracker's mail integration)."""
+        body = {
+            "email": {
+                "subject": subject,
+                "text": text,
+                "info": {"from": sender, "to": to, "cc": cc or []},
+            }
+        }
+        return self.call("POST", f"/v2/issues/{key}/comments", json=body)
+
+    def upload_attachment(self, filename: str, content: bytes, content_type: str) -> JSON:
+        return self.call(
+            "POST",
+            "/v2/attachments/",
+            params={"filename": filename},
+            files={"file": (filename, content, content_type)},
+        )
+
+
+def _body(response: requests.Response) -> JSON:
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def make_client(**kwargs: Any) -> TrackerClient:
+    """The client configured from settings; raises ``TrackerDisabled`` when YT_* are not set."""
+    if not settings.YT_ENABLED:
+        raise TrackerDisabled("Yandex Tracker is not configured (YT_QUEUE and a token)")
+    return TrackerClient(**kwargs)
