@@ -149,7 +149,7 @@ def _current_version() -> tuple:
 
 def _build_index() -> _Index:
     index = _Index(version=_current_version(), checked_at=time.monotonic())
-    codes = Pole.objects.filter(is_active=True).order_by("id").values_list("id", "code")
+    codes = Pole.objects.filter(is_active=True).order_by("site_id").values_list("id", "code")
     for pole_id, code in codes.iterator(chunk_size=10_000):
         index.pole_by_code.setdefault(normalize(code), pole_id)
     index.sorted_codes = sorted(index.pole_by_code)

@@ -1,0 +1,111 @@
+"""Reads of TowerStore reference data: resolving dispatcher input, contractor contacts.
+
+``resolve_pole`` / ``resolve_base_station`` turn what a dispatcher typed (a full pole code or
+base-station name, or an unambiguous beginning of one) into exactly one active record, or raise a
+:class:`ReferenceLookupError` whose ``str()`` is a Russian message fit to show to the dispatcher.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from ts.models import BaseStation, Contractor, Pole
+
+MAX_CANDIDATES = 5
+_BS_PREFIX = re.compile(r"^(?:бс|bs)[\s-]*(?=\d)", re.IGNORECASE)
+
+
+class ReferenceLookupError(LookupError):
+    """Typed input does not name exactly one record; ``str(error)`` explains why (Russian)."""
+
+    def __init__(self, message: str, candidates: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.candidates = candidates or []
+
+
+class NotFoundError(ReferenceLookupError):
+    """Nothing matches the input."""
+
+
+class AmbiguousError(ReferenceLookupError):
+    """Several records match the input; ``candidates`` lists some of them."""
+
+
+def _clean(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def _pick(queryset: QuerySet, text: str, attr: str, what: str, label=str, exact_first=False):
+    """The record whose ``attr`` equals ``text``, else the only one starting with it."""
+    exact = list(queryset.filter(**{f"{attr}__iexact": text})[: MAX_CANDIDATES + 1])
+    if len(exact) == 1 or (exact and exact_first):
+        return exact[0]
+    matches = exact or list(queryset.filter(**{f"{attr}__istartswith": text})[: MAX_CANDIDATES + 1])
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFoundError(_("%(what)s «%(text)s» not found") % {"what": what, "text": text})
+    names = [label(match) for match in matches[:MAX_CANDIDATES]]
+    shown = ", ".join(names) + ("…" if len(matches) > MAX_CANDIDATES else "")
+    raise AmbiguousError(
+        _("%(what)s «%(text)s» is ambiguous: %(candidates)s")
+        % {"what": what, "text": text, "candidates": shown},
+        candidates=names,
+    )
+
+
+def _station_label(station: BaseStation) -> str:
+    return _("%(name)s (pole %(code)s)") % {"name": station.name, "code": station.pole.code}
+
+
+def resolve_pole(text: str) -> Pole:
+    """The active pole whose code is ``text`` or, failing that, the only one starting with it."""
+    text = _clean(text)
+    if not text:
+        raise NotFoundError(_("Pole code is empty"))
+    poles = (
+        Pole.objects.filter(is_active=True).select_related("contractor").order_by("code", "site_id")
+    )
+    # Several active poles may share a code: the lowest SiteId, as in recognition and import.
+    return _pick(poles, text, "code", _("Pole"), exact_first=True)
+
+
+def resolve_base_station(text: str, pole: Pole | None = None) -> BaseStation:
+    """The active base station named ``text`` (or uniquely starting with it), on ``pole`` if given.
+
+    ``БС 77-12345`` and ``BS-77-12345`` are read as ``БС-77-12345``.
+    """
+    text = _clean(text)
+    if not text:
+        raise NotFoundError(_("Base station name is empty"))
+    spellings = [text]
+    canonical = _BS_PREFIX.sub("БС-", text)
+    if canonical != text:
+        spellings.append(canonical)
+    stations = BaseStation.objects.filter(is_active=True, pole__is_active=True)
+    if pole is not None:
+        stations = stations.filter(pole=pole)
+    stations = stations.select_related("pole", "pole__contractor").order_by("name", "pole__code")
+    what = _("Base station")
+    for spelling in spellings[:-1]:
+        try:
+            return _pick(stations, spelling, "name", what, label=_station_label)
+        except NotFoundError:
+            continue
+    return _pick(stations, spellings[-1], "name", what, label=_station_label)
+
+
+def contractor_emails(contractor: Contractor | None) -> list[str]:
+    """Where a contractor's incident card goes: its e-mails, else the default contractor's."""
+    if contractor is not None:
+        emails = list(contractor.emails.order_by("email").values_list("email", flat=True))
+        if emails:
+            return emails
+    default = Contractor.objects.filter(is_default=True).first()
+    emails = list(default.emails.values_list("email", flat=True)) if default else []
+    return emails or [e.lower() for e in settings.DEFAULT_CONTRACTOR_EMAILS]
