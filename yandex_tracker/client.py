@@ -218,10 +218,12 @@ class TrackerClient:
             response = self.request(method, url, params=params, json=json)
             items = _body(response) or []
             yield from items
-            next_link = response.links.get("next", {}).get("url")
             if not items:
                 return
-            if next_link:
+            if "Link" in response.headers:
+                next_link = response.links.get("next", {}).get("url")
+                if not next_link:
+                    return
                 url, params = next_link, None
                 continue
             total_pages = int(response.headers.get("X-Total-Pages", "0") or 0)
