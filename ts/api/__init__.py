@@ -1,1 +1,0 @@
-"""REST API of reference data: poles, base stations, operators, contractors."""
