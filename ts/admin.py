@@ -1,6 +1,10 @@
-"""Admin for TowerStore reference data."""
+"""Admin for TowerStore reference data: poles by code, base stations by name, with contractor
+and operators shown."""
 
 from django.contrib import admin
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from ts.models import BaseStation, Contractor, ContractorEmail, ContractorPhone, Operator, Pole
 
@@ -23,11 +27,23 @@ class ContractorAdmin(admin.ModelAdmin):
     inlines = [ContractorEmailInline, ContractorPhoneInline]
 
 
+def _operator_list(station: BaseStation) -> str:
+    return ", ".join(str(operator) for operator in station.operators.all()) or "—"
+
+
 class BaseStationInline(admin.TabularInline):
     model = BaseStation
     extra = 0
-    fields = ("name", "is_active")
+    fields = ("name", "operator_list", "is_active")
+    readonly_fields = ("operator_list",)
     show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("operators")
+
+    @admin.display(description=_("operators"))
+    def operator_list(self, station: BaseStation) -> str:
+        return _operator_list(station)
 
 
 @admin.register(Pole)
@@ -37,17 +53,41 @@ class PoleAdmin(admin.ModelAdmin):
     search_fields = ("code", "=site_id", "bs_name", "address")
     list_select_related = ("contractor",)
     autocomplete_fields = ("contractor",)
+    readonly_fields = ("contractor_contacts", "updated_at")
     inlines = [BaseStationInline]
+
+    @admin.display(description=_("contractor contacts"))
+    def contractor_contacts(self, pole: Pole) -> str:
+        if pole.contractor_id is None:
+            return "—"
+        contractor = pole.contractor
+        contacts = [
+            *contractor.emails.values_list("email", flat=True),
+            *contractor.phones.values_list("phone", flat=True),
+        ]
+        return ", ".join(contacts) or "—"
 
 
 @admin.register(BaseStation)
 class BaseStationAdmin(admin.ModelAdmin):
-    list_display = ("name", "pole", "is_active")
+    list_display = ("name", "pole", "contractor", "operator_list", "is_active")
     list_filter = ("is_active", "operators__group")
     search_fields = ("name", "pole__code")
-    list_select_related = ("pole",)
+    list_select_related = ("pole", "pole__contractor")
     autocomplete_fields = ("pole",)
     filter_horizontal = ("operators",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        operators = Prefetch("operators", queryset=Operator.objects.order_by("name"))
+        return super().get_queryset(request).prefetch_related(operators)
+
+    @admin.display(description=_("contractor"), ordering="pole__contractor__name")
+    def contractor(self, station: BaseStation) -> str:
+        return str(station.pole.contractor or "—")
+
+    @admin.display(description=_("operators"))
+    def operator_list(self, station: BaseStation) -> str:
+        return _operator_list(station)
 
 
 @admin.register(Operator)

@@ -40,7 +40,14 @@ def _clean(text: str) -> str:
     return " ".join((text or "").split())
 
 
-def _pick(queryset: QuerySet, text: str, attr: str, what: str, label=str, exact_first=False):
+def _pick(
+    queryset: QuerySet,
+    text: str,
+    attr: str,
+    messages: tuple[str, str],
+    label=str,
+    exact_first: bool = False,
+):
     """The record whose ``attr`` equals ``text``, else the only one starting with it."""
     exact = list(queryset.filter(**{f"{attr}__iexact": text})[: MAX_CANDIDATES + 1])
     if len(exact) == 1 or (exact and exact_first):
@@ -49,12 +56,11 @@ def _pick(queryset: QuerySet, text: str, attr: str, what: str, label=str, exact_
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NotFoundError(_("%(what)s «%(text)s» not found") % {"what": what, "text": text})
+        raise NotFoundError(messages[0] % {"text": text})
     names = [label(match) for match in matches[:MAX_CANDIDATES]]
     shown = ", ".join(names) + ("…" if len(matches) > MAX_CANDIDATES else "")
     raise AmbiguousError(
-        _("%(what)s «%(text)s» is ambiguous: %(candidates)s")
-        % {"what": what, "text": text, "candidates": shown},
+        messages[1] % {"text": text, "candidates": shown},
         candidates=names,
     )
 
@@ -72,7 +78,11 @@ def resolve_pole(text: str) -> Pole:
         Pole.objects.filter(is_active=True).select_related("contractor").order_by("code", "site_id")
     )
     # Several active poles may share a code: the lowest SiteId, as in recognition and import.
-    return _pick(poles, text, "code", _("Pole"), exact_first=True)
+    messages = (
+        _("Pole «%(text)s» not found"),
+        _("Pole code «%(text)s» is ambiguous, candidates: %(candidates)s"),
+    )
+    return _pick(poles, text, "code", messages, exact_first=True)
 
 
 def resolve_base_station(text: str, pole: Pole | None = None) -> BaseStation:
@@ -91,13 +101,16 @@ def resolve_base_station(text: str, pole: Pole | None = None) -> BaseStation:
     if pole is not None:
         stations = stations.filter(pole=pole)
     stations = stations.select_related("pole", "pole__contractor").order_by("name", "pole__code")
-    what = _("Base station")
+    messages = (
+        _("Base station «%(text)s» not found"),
+        _("Base station name «%(text)s» is ambiguous, candidates: %(candidates)s"),
+    )
     for spelling in spellings[:-1]:
         try:
-            return _pick(stations, spelling, "name", what, label=_station_label)
+            return _pick(stations, spelling, "name", messages, label=_station_label)
         except NotFoundError:
             continue
-    return _pick(stations, spellings[-1], "name", what, label=_station_label)
+    return _pick(stations, spellings[-1], "name", messages, label=_station_label)
 
 
 def contractor_emails(contractor: Contractor | None) -> list[str]:

@@ -112,10 +112,10 @@ def test_bare_token_goes_into_authorization(settings, feeds_configured):
     [
         (Route(b"oops", 500), "HTTP 500"),
         (Route(b"", 404), "HTTP 404"),
-        (Route(b"[]"), "empty"),
-        (Route(b"\xef\xbb\xbf[]"), "empty"),
+        (Route(b"[]"), "пуста"),
+        (Route(b"\xef\xbb\xbf[]"), "пуста"),
         (Route(b'[{"SiteId": 1, "\xd0\xa8\xd0\xb8\xd1\x84\xd1\x80": "77-'), "JSON"),
-        (Route(b'{"SiteId": 1}'), "list"),
+        (Route(b'{"SiteId": 1}'), "JSON-список"),
         (Route(b"<html>maintenance</html>"), "JSON"),
         (Route(b"\xff\xfe[]"), "UTF-8"),
         (Route(json.dumps([{"foo": "bar"}]).encode()), "SiteId"),
@@ -135,7 +135,7 @@ def test_bad_poles_feed_is_refused_and_changes_nothing(feeds_configured, route, 
 def test_slow_feed_times_out_with_a_clear_error(feeds_configured):
     feeds_configured.routes["/poles.json"] = Route(b"[]", delay=2.5)
     started = time.monotonic()
-    with pytest.raises(FeedError, match="1 s"):
+    with pytest.raises(FeedError, match="нет ответа за 1 с"):
         fetch(POLES)
     assert time.monotonic() - started < 2.4
 
