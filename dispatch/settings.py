@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "dispatch.api",
     "dispatch",
     "users",
     "ts",
@@ -285,17 +286,33 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PERMISSION_CLASSES": ["dispatch.api.permissions.HasApiRole"],
+    "DEFAULT_SCHEMA_CLASS": "dispatch.api.schema.ApiAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "dispatch.api.pagination.ApiPagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 50),
+    "EXCEPTION_HANDLER": "dispatch.api.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "dispatch.api.throttling.ApiUserThrottle",
+        "dispatch.api.throttling.ApiWriteThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_str("API_THROTTLE_USER", "1200/min"),
+        "write": env_str("API_THROTTLE_WRITE", "120/min"),
+    },
 }
+# Live incident queue (server-sent events): poll interval, keep-alive, and stream lifetime.
+API_LIVE_POLL_SECONDS = env_float("API_LIVE_POLL_SECONDS", 1.0)
+API_LIVE_KEEPALIVE_SECONDS = env_float("API_LIVE_KEEPALIVE_SECONDS", 15.0)
+API_LIVE_MAX_SECONDS = env_float("API_LIVE_MAX_SECONDS", 300.0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "DISPATCH API",
     "DESCRIPTION": "Incidents, e-mails and reference data of the DISPATCH dispatch desk.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
 
 # --- Logging --------------------------------------------------------------------------------

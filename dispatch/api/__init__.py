@@ -1,0 +1,1 @@
+"""Shared pieces of the REST API: error schema, pagination, throttling, role permissions."""

@@ -1,0 +1,53 @@
+"""Page-number pagination that rejects bad page parameters with 400 instead of guessing."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+
+MAX_PAGE_SIZE = 200
+
+
+def _positive_int(request, name: str, maximum: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise ValidationError({name: [_("A positive integer is required.")]})
+    value = int(raw)
+    if maximum is not None and value > maximum:
+        raise ValidationError({name: [_("Must be at most %(maximum)d.") % {"maximum": maximum}]})
+    return value
+
+
+class ApiPagination(PageNumberPagination):
+    """``?page=N&page_size=M``; page size defaults to ``API_PAGE_SIZE``, at most 200."""
+
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request) -> int:
+        size = _positive_int(request, self.page_size_query_param, self.max_page_size)
+        return size or min(settings.REST_FRAMEWORK.get("PAGE_SIZE") or 50, self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        number = _positive_int(request, self.page_query_param, 10**9) or 1
+        page_size = self.get_page_size(request)
+        paginator = self.django_paginator_class(queryset, page_size)
+        if number > 1 and number > paginator.num_pages:
+            raise NotFound(_("Page %(number)d does not exist.") % {"number": number})
+        self.page = paginator.page(number)
+        self.request = request
+        return list(self.page)
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            param["schema"] = {"type": "integer", "minimum": 1}
+            if param["name"] == self.page_query_param:
+                param["schema"]["maximum"] = 10**9
+            if param["name"] == self.page_size_query_param:
+                param["schema"]["maximum"] = self.max_page_size
+        return params

@@ -1,0 +1,32 @@
+"""Base of every API view: role permission, throttles, pagination, strict object lookup."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+
+from dispatch.api.filters import MAX_ID
+from dispatch.api.pagination import ApiPagination
+from dispatch.api.permissions import HasApiRole
+from dispatch.api.throttling import ApiUserThrottle, ApiWriteThrottle
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request conflicts with the current state.")
+    default_code = "conflict"
+
+
+class ApiViewMixin:
+    """Mixed into every API view set."""
+
+    permission_classes = [HasApiRole]
+    throttle_classes = [ApiUserThrottle, ApiWriteThrottle]
+    pagination_class = ApiPagination
+
+    def get_object(self):
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        raw = str(self.kwargs.get(lookup, ""))
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
+            raise exceptions.NotFound()
+        return super().get_object()

@@ -1,0 +1,1 @@
+"""REST API of e-mails (as part of incidents)."""

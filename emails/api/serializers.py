@@ -1,0 +1,63 @@
+"""E-mail representations: attachments are metadata only (files go to logged-in staff)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from emails.models import EmailAttachment, EmailMessage, EmailRecipient
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    is_stored = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EmailAttachment
+        fields = [
+            "id",
+            "filename",
+            "content_type",
+            "size",
+            "sha256",
+            "is_inline",
+            "is_stored",
+            "rejected_reason",
+        ]
+
+    def get_is_stored(self, attachment: EmailAttachment) -> bool:
+        return bool(attachment.file)
+
+
+class RecipientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EmailRecipient
+        fields = ["kind", "address", "name"]
+
+
+class EmailSummarySerializer(serializers.ModelSerializer):
+    """An e-mail without its body, as embedded in an incident."""
+
+    recipients = RecipientSerializer(many=True)
+    attachments = AttachmentSerializer(many=True)
+
+    class Meta:
+        model = EmailMessage
+        fields = [
+            "id",
+            "message_id",
+            "subject",
+            "from_address",
+            "from_name",
+            "sent_at",
+            "direction",
+            "auto_kind",
+            "is_first",
+            "recipients",
+            "attachments",
+        ]
+
+
+class EmailSerializer(EmailSummarySerializer):
+    """An e-mail with its (plain-text) body."""
+
+    class Meta(EmailSummarySerializer.Meta):
+        fields = [*EmailSummarySerializer.Meta.fields, "in_reply_to", "body_text"]

@@ -1,0 +1,86 @@
+"""Incident list filters: status, type, dispatcher, pole, region, date range, SLA state, text."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from dispatch.api.filters import IdFilter, StrictBooleanFilter, day_start, next_day_start
+from incidents.models import Incident, SlaState, StatusKey
+
+
+class IncidentFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        field_name="status__key",
+        choices=StatusKey.choices,
+        help_text="Status key; repeat for several (`?status=new&status=in_progress`).",
+    )
+    type = IdFilter(field_name="incident_type_id", help_text="Incident type id.")
+    dispatcher = IdFilter(field_name="assignee_id", help_text="Dispatcher (user) id.")
+    assigned = StrictBooleanFilter(method="filter_assigned", help_text="Has a dispatcher.")
+    pole = django_filters.CharFilter(
+        field_name="pole__code", lookup_expr="iexact", max_length=64, help_text="Pole code."
+    )
+    base_station = django_filters.CharFilter(
+        field_name="base_station__name",
+        lookup_expr="iexact",
+        max_length=256,
+        help_text="Base station name.",
+    )
+    region = django_filters.CharFilter(
+        field_name="pole__region_ru",
+        lookup_expr="icontains",
+        max_length=256,
+        help_text="Part of the pole's region name.",
+    )
+    incident_date_after = django_filters.DateFilter(
+        method="filter_after", help_text="Incident date on or after this day (local time)."
+    )
+    incident_date_before = django_filters.DateFilter(
+        method="filter_before", help_text="Incident date on or before this day (local time)."
+    )
+    sla_state = django_filters.MultipleChoiceFilter(
+        choices=SlaState.choices, help_text="SLA state; repeat for several."
+    )
+    is_finished = StrictBooleanFilter(field_name="is_finished")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        help_text="Text in the code, subject, requester, pole code/address or base station.",
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("incident_date", "incident_date"),
+            ("created_at", "created_at"),
+            ("updated_at", "updated_at"),
+            ("sla_deadline", "sla_deadline"),
+            ("id", "id"),
+        ),
+        help_text="Sort field, `-` for descending. Default: `-incident_date`.",
+    )
+
+    class Meta:
+        model = Incident
+        fields: list[str] = []
+
+    def filter_assigned(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
+        return qs.filter(assignee__isnull=not value)
+
+    def filter_after(self, qs: QuerySet, name: str, value) -> QuerySet:
+        return qs.filter(incident_date__gte=day_start(value))
+
+    def filter_before(self, qs: QuerySet, name: str, value) -> QuerySet:
+        return qs.filter(incident_date__lt=next_day_start(value))
+
+    def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(code__icontains=value)
+            | Q(subject__icontains=value)
+            | Q(requester_email__icontains=value)
+            | Q(pole__code__icontains=value)
+            | Q(pole__address__icontains=value)
+            | Q(base_station__name__icontains=value)
+        )

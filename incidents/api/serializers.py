@@ -1,0 +1,155 @@
+"""Incident representations: list row, detail (e-mails, history, attachments), status change."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from emails.api.serializers import EmailSummarySerializer
+from incidents.api.report import vendor_sla
+from incidents.models import (
+    Incident,
+    IncidentStatus,
+    IncidentStatusHistory,
+    IncidentType,
+    SlaState,
+    StatusKey,
+)
+from ts.api.serializers import (
+    BaseStationBriefSerializer,
+    ContractorBriefSerializer,
+    PoleBriefSerializer,
+)
+from users.api.serializers import UserBriefSerializer
+
+
+class IncidentTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentType
+        fields = ["id", "name", "description", "sla_minutes", "sla_clock", "is_active"]
+
+
+class IncidentStatusSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentStatus
+        fields = ["key", "name", "description", "is_final", "pauses_sla"]
+
+
+class StatusBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentStatus
+        fields = ["key", "name"]
+
+
+class TypeBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentType
+        fields = ["id", "name", "sla_minutes"]
+
+
+class ReportSerializer(serializers.Serializer):
+    """The original's report fields."""
+
+    registration_method = serializers.ChoiceField(
+        choices=Incident._meta.get_field("source").choices,
+        help_text="`email` — automatically from e-mail, `manual` — by a dispatcher.",
+    )
+    registration_method_display = serializers.CharField()
+    is_transferred_to_contractor = serializers.BooleanField()
+    transferred_to_contractor_at = serializers.DateTimeField(allow_null=True)
+    vendor_sla_deadline = serializers.DateTimeField(
+        allow_null=True, help_text="First transfer to the contractor + the type's SLA minutes."
+    )
+    is_vendor_sla_expired = serializers.BooleanField(
+        allow_null=True, help_text="Null without a transfer or a type."
+    )
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """One incident as listed (and as sent by the live queue)."""
+
+    status = StatusBriefSerializer()
+    incident_type = TypeBriefSerializer(allow_null=True)
+    dispatcher = UserBriefSerializer(source="assignee", allow_null=True)
+    pole = PoleBriefSerializer(allow_null=True)
+    base_station = BaseStationBriefSerializer(allow_null=True)
+    contractor = serializers.SerializerMethodField()
+    sla_state = serializers.ChoiceField(choices=SlaState.choices)
+    report = serializers.SerializerMethodField()
+    requester_email = serializers.CharField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "code",
+            "subject",
+            "requester_email",
+            "incident_date",
+            "status",
+            "incident_type",
+            "dispatcher",
+            "pole",
+            "base_station",
+            "contractor",
+            "is_finished",
+            "finished_at",
+            "sla_deadline",
+            "sla_state",
+            "report",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(ContractorBriefSerializer(allow_null=True))
+    def get_contractor(self, incident: Incident) -> dict | None:
+        contractor = incident.contractor
+        return ContractorBriefSerializer(contractor).data if contractor else None
+
+    @extend_schema_field(ReportSerializer)
+    def get_report(self, incident: Incident) -> dict:
+        sla = vendor_sla(incident)
+        return {
+            "registration_method": incident.source,
+            "registration_method_display": str(incident.get_source_display()),
+            "is_transferred_to_contractor": sla.transferred_at is not None,
+            "transferred_to_contractor_at": serializers.DateTimeField().to_representation(
+                sla.transferred_at
+            )
+            if sla.transferred_at
+            else None,
+            "vendor_sla_deadline": serializers.DateTimeField().to_representation(sla.deadline)
+            if sla.deadline
+            else None,
+            "is_vendor_sla_expired": sla.is_expired,
+        }
+
+
+class StatusHistorySerializer(serializers.ModelSerializer):
+    status = StatusBriefSerializer()
+    user = UserBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = IncidentStatusHistory
+        fields = ["status", "created_at", "actor", "user", "comment"]
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    """An incident with its status history and e-mails (attachments as metadata)."""
+
+    status_history = StatusHistorySerializer(many=True)
+    emails = EmailSummarySerializer(many=True)
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "status_history", "emails"]
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    """Move an incident to another status (subject to the workflow rules)."""
+
+    status = serializers.ChoiceField(
+        choices=StatusKey.choices, help_text="Key of the target status."
+    )
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=4000, default="", trim_whitespace=True
+    )

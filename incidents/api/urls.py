@@ -1,0 +1,13 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from incidents.api import views
+
+router = SimpleRouter()
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("incident-types", views.IncidentTypeViewSet, basename="incident-type")
+router.register("incident-statuses", views.IncidentStatusViewSet, basename="incident-status")
+urlpatterns = [
+    path("incidents/live/", views.LiveQueueView.as_view(), name="incident-live"),
+    *router.urls,
+]

@@ -1,0 +1,204 @@
+"""Incident endpoints: list/detail, e-mails of an incident, status change, types, statuses."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.handlers.asgi import ASGIRequest
+from django.http import StreamingHttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dispatch.api.errors import error_responses
+from dispatch.api.views import ApiViewMixin, Conflict
+from emails.api.serializers import EmailSerializer
+from incidents.api import selectors
+from incidents.api.filters import IncidentFilter
+from incidents.api.live import IncidentFeed, parse_cursor, stream_async, stream_sync
+from incidents.api.serializers import (
+    IncidentDetailSerializer,
+    IncidentSerializer,
+    IncidentStatusSerializer,
+    IncidentTypeSerializer,
+    StatusChangeSerializer,
+)
+
+STATUS_KEY = re.compile(r"[a-z0-9_]{1,32}")
+
+
+class TransitionConflict(Conflict):
+    default_code = "transition_not_allowed"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List incidents", tags=["incidents"]),
+    retrieve=extend_schema(
+        summary="An incident with its e-mails, status history and attachments metadata",
+        tags=["incidents"],
+    ),
+)
+class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_class = IncidentFilter
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return selectors.incidents_for_detail()
+        return selectors.incidents_for_list()
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return IncidentDetailSerializer
+        if self.action == "emails":
+            return EmailSerializer
+        if self.action == "change_status":
+            return StatusChangeSerializer
+        return IncidentSerializer
+
+    @extend_schema(
+        summary="E-mails of an incident, oldest first, with bodies",
+        tags=["incidents"],
+        responses=EmailSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def emails(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        page = self.paginate_queryset(selectors.incident_emails(incident))
+        return self.get_paginated_response(EmailSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Change the status of an incident (workflow rules apply)",
+        tags=["incidents"],
+        request=StatusChangeSerializer,
+        responses={200: IncidentDetailSerializer, **error_responses(409)},
+        examples=[
+            OpenApiExample(
+                "Take into work",
+                value={"status": "in_progress", "comment": "Взял в работу"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="status", filter_backends=[])
+    def change_status(self, request: Request, pk: str | None = None) -> Response:
+        from incidents.workflow import TransitionError, change_status
+
+        incident = self.get_object()
+        body = StatusChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            change_status(
+                incident,
+                body.validated_data["status"],
+                actor="api",
+                user=request.user,
+                comment=body.validated_data["comment"],
+            )
+        except TransitionError as exc:
+            raise TransitionConflict(str(exc) or _("This status change is not allowed.")) from exc
+        fresh = selectors.incidents_for_detail().get(pk=incident.pk)
+        return Response(IncidentDetailSerializer(fresh).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Incident types with their SLA", tags=["reference"]),
+    retrieve=extend_schema(summary="An incident type", tags=["reference"]),
+)
+class IncidentTypeViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = IncidentTypeSerializer
+    queryset = selectors.incident_types()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Workflow statuses", tags=["reference"]),
+    retrieve=extend_schema(summary="A workflow status by key", tags=["reference"]),
+)
+class IncidentStatusViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = IncidentStatusSerializer
+    queryset = selectors.incident_statuses()
+    lookup_field = "key"
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self):
+        if not STATUS_KEY.fullmatch(str(self.kwargs.get("key", ""))):
+            raise NotFound()
+        return viewsets.ReadOnlyModelViewSet.get_object(self)
+
+
+class _JsonOnly(BaseContentNegotiation):
+    """Errors of the live queue are JSON whatever the client accepts."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class LiveQueueView(ApiViewMixin, APIView):
+    """Server-sent events with every new or changed incident."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _JsonOnly
+
+    @extend_schema(
+        summary="Live incident queue (server-sent events)",
+        description=(
+            "A `text/event-stream`: `event: incident` with the incident (as in the list) as "
+            "`data` each time an incident is created or changed, `: keepalive` comments, and "
+            "an `id` per event. Reconnect with `Last-Event-ID` to resume (browsers' EventSource "
+            "does). The server ends a stream after `API_LIVE_MAX_SECONDS`; clients reconnect. "
+            "An incident may arrive more than once: update by `id`."
+        ),
+        tags=["incidents"],
+        parameters=[
+            OpenApiParameter(
+                "Last-Event-ID",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Resume after this event id (at most one hour back).",
+            )
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The event stream.",
+                examples=[
+                    OpenApiExample(
+                        "An incident event",
+                        value="id: 2026-11-25T09:15:00.123456+03:00\nevent: incident\n"
+                        'data: {"id": 42, "code": "DISPATCH-42", "status": {"key": "new", '
+                        '"name": "Новый"}, ...}\n\n',
+                        response_only=True,
+                    )
+                ],
+            ),
+        },
+        filters=False,
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        feed = IncidentFeed(parse_cursor(request.headers.get("Last-Event-ID")))
+        if isinstance(request._request, ASGIRequest):
+            body = stream_async(feed)
+        else:
+            body = stream_sync(feed)
+        response = StreamingHttpResponse(body, content_type="text/event-stream; charset=utf-8")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+        return response

@@ -1,0 +1,220 @@
+"""Incident API: representation with report fields, filters, pagination, no N+1, e-mails."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dispatch.api.testing import client_for, make_incident, make_site, make_user
+from emails.models import EmailAttachment, EmailMessage, EmailRecipient
+from incidents.defaults import load_defaults
+from incidents.models import IncidentType, SlaState, StatusKey
+
+pytestmark = pytest.mark.django_db
+
+LIST = "api:incident-list"
+
+
+@pytest.fixture(autouse=True)
+def _defaults():
+    load_defaults()
+
+
+@pytest.fixture
+def api():
+    return client_for(make_user())
+
+
+def list_queries(api, **params) -> tuple[int, dict]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.get(reverse(LIST), params)
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries), response.json()
+
+
+def test_list_query_count_is_the_same_for_1_and_30_incidents(api):
+    kind = IncidentType.objects.create(name="Авария БС", sla_minutes=240)
+    dispatcher = make_user()
+    pole, station = make_site("MSK-0001")
+    make_incident(pole=pole, base_station=station, incident_type=kind, assignee=dispatcher)
+    one, body = list_queries(api)
+    assert body["count"] == 1
+    for n in range(29):
+        pole, station = make_site(f"MSK-{n + 2:04d}")
+        make_incident(
+            pole=pole,
+            base_station=station,
+            incident_type=kind,
+            assignee=dispatcher,
+            statuses=(StatusKey.IN_PROGRESS, StatusKey.NOTIFIED_CONTRACTOR),
+        )
+    thirty, body = list_queries(api)
+    assert body["count"] == 30 and len(body["results"]) == 30
+    assert one == thirty
+
+
+def test_incident_carries_relations_and_the_original_report_fields(api):
+    kind = IncidentType.objects.create(name="Авария", sla_minutes=60)
+    pole, station = make_site("SPB-7", region="Санкт-Петербург")
+    incident = make_incident(
+        pole=pole,
+        base_station=station,
+        incident_type=kind,
+        statuses=(StatusKey.IN_PROGRESS, StatusKey.NOTIFIED_CONTRACTOR),
+    )
+    row = api.get(reverse(LIST)).json()["results"][0]
+    assert row["id"] == incident.pk and row["code"] == incident.code
+    assert row["status"] == {"key": "notified_contractor", "name": "Передано подрядчику"}
+    assert row["pole"]["code"] == "SPB-7" and row["pole"]["region_ru"] == "Санкт-Петербург"
+    assert {o["name"] for o in row["base_station"]["operators"]} == {"МТС", "Билайн"}
+    assert len(row["contractor"]["emails"]) == 2
+    report = row["report"]
+    assert report["registration_method"] == "email"
+    assert report["is_transferred_to_contractor"] is True
+    assert report["transferred_to_contractor_at"] is not None
+    assert report["vendor_sla_deadline"] is not None
+    assert report["is_vendor_sla_expired"] is False
+
+
+def test_vendor_sla_is_expired_when_the_contractor_finished_late(api):
+    kind = IncidentType.objects.create(name="Авария", sla_minutes=30)
+    incident = make_incident(incident_type=kind, statuses=(StatusKey.NOTIFIED_CONTRACTOR,))
+    transfer = incident.status_history.get(status__key=StatusKey.NOTIFIED_CONTRACTOR)
+    transfer.created_at = timezone.now() - timedelta(hours=2)
+    transfer.save()
+    from incidents.services import record_status
+
+    record_status(incident, StatusKey.CLOSED, actor="console")
+    report = api.get(reverse("api:incident-detail", args=[incident.pk])).json()["report"]
+    assert report["is_vendor_sla_expired"] is True
+
+
+def test_no_transfer_means_no_vendor_sla(api):
+    make_incident(incident_type=IncidentType.objects.create(name="Т", sla_minutes=30))
+    report = api.get(reverse(LIST)).json()["results"][0]["report"]
+    assert report["is_transferred_to_contractor"] is False
+    assert report["vendor_sla_deadline"] is None and report["is_vendor_sla_expired"] is None
+
+
+def ids(api, **params) -> set[int]:
+    response = api.get(reverse(LIST), params)
+    assert response.status_code == 200, response.content
+    return {row["id"] for row in response.json()["results"]}
+
+
+def test_filters_by_status_type_dispatcher_pole_region_sla_and_text(api):
+    kind = IncidentType.objects.create(name="Питание", sla_minutes=60)
+    dispatcher = make_user()
+    msk_pole, msk_bs = make_site("MSK-1", region="Москва")
+    spb_pole, _ = make_site("SPB-1", region="Санкт-Петербург")
+    a = make_incident(subject="Нет питания", pole=msk_pole, base_station=msk_bs)
+    b = make_incident(
+        subject="Обрыв",
+        pole=spb_pole,
+        incident_type=kind,
+        assignee=dispatcher,
+        statuses=(StatusKey.IN_PROGRESS,),
+    )
+    b.sla_state = SlaState.EXPIRED
+    b.save(update_fields=["sla_state"])
+
+    assert ids(api, status="in_progress") == {b.pk}
+    assert ids(api, status=["new", "in_progress"]) == {a.pk, b.pk}
+    assert ids(api, type=kind.pk) == {b.pk}
+    assert ids(api, dispatcher=dispatcher.pk) == {b.pk}
+    assert ids(api, assigned="false") == {a.pk}
+    assert ids(api, pole="msk-1") == {a.pk}
+    assert ids(api, base_station=msk_bs.name) == {a.pk}
+    assert ids(api, region="Петербург") == {b.pk}
+    assert ids(api, sla_state="expired") == {b.pk}
+    assert ids(api, is_finished="false") == {a.pk, b.pk}
+    assert ids(api, search="питания") == {a.pk}
+    assert ids(api, search=b.code) == {b.pk}
+
+
+def test_date_range_is_inclusive_local_days(api):
+    now = timezone.localtime()
+    old = make_incident(when=now - timedelta(days=10))
+    new = make_incident(when=now)
+    today = now.date().isoformat()
+    assert ids(api, incident_date_after=today) == {new.pk}
+    assert ids(api, incident_date_before=today) == {old.pk, new.pk}
+    earlier = (now - timedelta(days=10)).date().isoformat()
+    assert ids(api, incident_date_before=earlier) == {old.pk}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "nonsense"},
+        {"type": "abc"},
+        {"dispatcher": "99999999999999999999999"},
+        {"is_finished": "maybe"},
+        {"incident_date_after": "2026-13-45"},
+        {"sla_state": "green"},
+        {"search": "a\x00b"},
+        {"page": "0"},
+        {"page": "x"},
+        {"page_size": "201"},
+        {"ordering": "password"},
+    ],
+)
+def test_bad_filter_values_are_400_with_the_error_schema(api, params):
+    response = api.get(reverse(LIST), params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == 400 and body["code"] == "invalid"
+    assert set(body["errors"]) == set(params)
+
+
+def test_pagination_pages_and_page_size(api):
+    for n in range(5):
+        make_incident(subject=f"#{n}")
+    first = api.get(reverse(LIST), {"page_size": 2}).json()
+    assert first["count"] == 5 and len(first["results"]) == 2 and first["next"]
+    third = api.get(reverse(LIST), {"page_size": 2, "page": 3}).json()
+    assert len(third["results"]) == 1 and third["next"] is None
+    missing = api.get(reverse(LIST), {"page_size": 2, "page": 4})
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+def test_detail_has_history_emails_and_attachment_metadata(api):
+    incident = make_incident(statuses=(StatusKey.IN_PROGRESS,))
+    email = EmailMessage.objects.create(
+        message_id="<1@example.com>",
+        subject="Авария",
+        from_address="noc@operator.example",
+        sent_at=timezone.now(),
+        body_text="Нет связи",
+        incident=incident,
+        is_first=True,
+    )
+    EmailRecipient.objects.create(email=email, kind="to", address="dispatch@localhost")
+    EmailAttachment.objects.create(
+        email=email, filename="photo.jpg", content_type="image/jpeg", size=10, sha256="0" * 64
+    )
+    body = api.get(reverse("api:incident-detail", args=[incident.pk])).json()
+    assert [h["status"]["key"] for h in body["status_history"]] == ["new", "in_progress"]
+    assert body["emails"][0]["recipients"] == [
+        {"kind": "to", "address": "dispatch@localhost", "name": ""}
+    ]
+    attachment = body["emails"][0]["attachments"][0]
+    assert attachment["filename"] == "photo.jpg" and attachment["is_stored"] is False
+    assert "body_text" not in body["emails"][0]
+    emails = api.get(reverse("api:incident-emails", args=[incident.pk])).json()
+    assert emails["count"] == 1 and emails["results"][0]["body_text"] == "Нет связи"
+
+
+@pytest.mark.parametrize("pk", ["0", "abc", "9" * 30])
+def test_unknown_or_malformed_ids_are_404_json(api, pk):
+    response = api.get(f"/api/v1/incidents/{pk}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_unknown_api_path_is_404_json(api):
+    response = api.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404 and response.json()["status"] == 404

@@ -1,0 +1,1 @@
+"""REST API of reference data: poles, base stations, operators, contractors."""

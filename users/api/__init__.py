@@ -1,0 +1,1 @@
+"""REST API of users: dispatchers and their load."""
