@@ -125,8 +125,16 @@ class TrackerClient:
         json: JSON = None,
         files: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        idempotent: bool | None = None,
     ) -> requests.Response:
-        """Send one API call (retried, refreshed); return the 2xx response or raise."""
+        """Send one API call (retried, refreshed); return the 2xx response or raise.
+
+        429 is always retried (the request was refused). Network errors and 5xx are retried only
+        for idempotent calls: GET/PATCH/DELETE, searches, and creates that carry ``unique``; a
+        lost reply to a comment or transition is left to the caller's recovery.
+        """
+        if idempotent is None:
+            idempotent = method in ("GET", "PATCH", "PUT", "DELETE", "HEAD")
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         refreshed = False
         attempt = 0
@@ -145,7 +153,7 @@ class TrackerClient:
                     timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt >= self.max_attempts:
+                if attempt >= self.max_attempts or not idempotent:
                     raise TrackerUnavailable(f"{method} {path}: {exc}") from exc
                 logger.warning("tracker: %s %s failed (%s), retrying", method, path, exc)
                 self.sleep(self._delay(attempt, None))
@@ -158,7 +166,8 @@ class TrackerClient:
                 self._refresh_token()
                 attempt -= 1  # the retry after a refresh is not a failure
                 continue
-            if status in RETRY_STATUSES and attempt < self.max_attempts:
+            retryable = status == 429 or (status in RETRY_STATUSES and idempotent)
+            if retryable and attempt < self.max_attempts:
                 delay = self._delay(attempt, response)
                 logger.warning("tracker: %s %s -> %s, retry in %.1fs", method, path, status, delay)
                 self.sleep(delay)
@@ -215,7 +224,7 @@ class TrackerClient:
         page = int(params.get("page", 1))
         url = path
         while True:
-            response = self.request(method, url, params=params, json=json)
+            response = self.request(method, url, params=params, json=json, idempotent=True)
             items = _body(response) or []
             yield from items
             if not items:
@@ -270,13 +279,16 @@ class TrackerClient:
         makes a second issue.
         """
         try:
-            return self.call("POST", "/v2/issues/", json={**payload, "unique": unique}), True
+            body = {**payload, "unique": unique}
+            return self.call("POST", "/v2/issues/", json=body, idempotent=True), True
         except TrackerConflict:
             logger.info("tracker: issue with unique %s exists, recovering it", unique)
             return self.find_by_unique(unique), False
 
     def find_by_unique(self, unique: str) -> JSON:
-        return self.call("POST", "/v2/issues/_findByUnique", params={"unique": unique})
+        return self.call(
+            "POST", "/v2/issues/_findByUnique", params={"unique": unique}, idempotent=True
+        )
 
     def get_issue(self, key: str, *, expand: str | None = None) -> JSON:
         params = {"expand": expand} if expand else None
@@ -313,7 +325,9 @@ class TrackerClient:
         }
         pairs: dict[str, str] = {}
         while True:
-            response = self.request("POST", "/v2/issues/_search", params=params, json=body)
+            response = self.request(
+                "POST", "/v2/issues/_search", params=params, json=body, idempotent=True
+            )
             yield from _body(response) or []
             scroll_id = response.headers.get("X-Scroll-Id")
             token = response.headers.get("X-Scroll-Token")

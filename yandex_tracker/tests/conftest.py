@@ -53,3 +53,73 @@ def sleeps():
 @pytest.fixture
 def client(tracker_settings, sleeps, db):
     return TrackerClient(sleep=sleeps, backoff=0.5, max_delay=30)
+
+
+@pytest.fixture
+def defaults(db):
+    from incidents.defaults import load_defaults
+
+    load_defaults()
+
+
+@pytest.fixture
+def make_incident(defaults, tracker_settings):
+    """An incident registered from an e-mail (with recipients), as the mail pipeline makes it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from emails.models import EmailMessage, EmailRecipient
+    from incidents.services import create_incident
+
+    counter = iter(range(1, 100000))
+
+    def make(subject="Авария на опоре", body="Нет питания на БС", **fields):
+        n = next(counter)
+        sent = timezone.now() - timedelta(minutes=30)
+        incident = create_incident(
+            incident_date=sent, subject=subject, requester_email="noc@operator.ru", **fields
+        )
+        email = EmailMessage.objects.create(
+            message_id=f"<m{n}-{incident.pk}@operator.ru>",
+            subject=subject,
+            from_address="noc@operator.ru",
+            from_name="NOC",
+            sent_at=sent,
+            body_text=body,
+            is_first=True,
+            incident=incident,
+        )
+        EmailRecipient.objects.create(email=email, kind="to", address="desk@dispatch.ru")
+        EmailRecipient.objects.create(email=email, kind="cc", address="boss@operator.ru")
+        return incident
+
+    return make
+
+
+@pytest.fixture
+def add_reply():
+    from django.utils import timezone
+
+    from emails.models import EmailMessage, EmailRecipient
+
+    def add(incident, body="Питание восстановлено", subject=None):
+        email = EmailMessage.objects.create(
+            message_id=f"<reply-{incident.pk}-{EmailMessage.objects.count()}@operator.ru>",
+            subject=subject or f"RE: {incident.subject}",
+            from_address="noc@operator.ru",
+            sent_at=timezone.now(),
+            body_text=body,
+            incident=incident,
+        )
+        EmailRecipient.objects.create(email=email, kind="to", address="desk@dispatch.ru")
+        return email
+
+    return add
+
+
+@pytest.fixture
+def directory(client):
+    from yandex_tracker.fields import TrackerDirectory
+
+    return TrackerDirectory(client)

@@ -1,0 +1,120 @@
+"""Names the tracker uses for our data: custom field ids, status keys, SLA labels.
+
+``TrackerDirectory`` caches what rarely changes (the queue's local field ids, tracker users) for a
+few minutes per process, so a push or pull cycle does not re-read them on every item.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from incidents.defaults import tracker_status_keys
+from incidents.models import SlaState, StatusKey
+from yandex_tracker.client import TrackerClient
+
+CACHE_SECONDS = 300
+ISSUE_TYPE = "incident"
+NEW_MESSAGE_YES = "✔️ Да"
+
+SLA_LABELS: dict[str, str] = {
+    SlaState.UNKNOWN: "⬜️ Неизвестно",
+    SlaState.IN_PROGRESS: "🟦 В работе",
+    SlaState.LESS_THAN_HOUR: "🟨 Осталось менее часа",
+    SlaState.EXPIRED: "🟥 Просрочен",
+    SlaState.CLOSED_ON_TIME: "🟩 Закрыт вовремя",
+}
+
+
+@dataclass(frozen=True)
+class FieldIds:
+    """Custom field ids from the ``YT_*_FIELD_*`` settings."""
+
+    local_id: str
+    emails_ids: str
+    pole: str
+    base_station: str
+    email_datetime: str
+    new_message: str
+    sla_deadline: str
+    sla_state: str
+    operator: str
+    contractor: str
+    type_key: str
+
+    @classmethod
+    def from_settings(cls) -> FieldIds:
+        return cls(
+            local_id=settings.YT_DATABASE_ID_GLOBAL_FIELD_ID,
+            emails_ids=settings.YT_EMAILS_IDS_GLOBAL_FIELD_ID,
+            pole=settings.YT_POLE_NUMBER_GLOBAL_FIELD_ID,
+            base_station=settings.YT_BASE_STATION_GLOBAL_FIELD_ID,
+            email_datetime=settings.YT_EMAIL_DATETIME_GLOBAL_FIELD_ID,
+            new_message=settings.YT_IS_NEW_MSG_GLOBAL_FIELD_ID,
+            sla_deadline=settings.YT_SLA_DEADLINE_GLOBAL_FIELD_ID,
+            sla_state=settings.YT_IS_SLA_EXPIRED_GLOBAL_FIELD_ID,
+            operator=settings.YT_OPERATOR_NAME_GLOBAL_FIELD_NAME,
+            contractor=settings.YT_AVR_NAME_GLOBAL_FIELD_ID,
+            type_key=settings.YT_TYPE_OF_INCIDENT_LOCAL_FIELD_ID,
+        )
+
+    def global_fields(self) -> dict[str, tuple[str, str]]:
+        """Global field id → (Russian name, kind) as ``setup_tracker`` creates them."""
+        return {
+            self.local_id: ("Local ID", "integer"),
+            self.emails_ids: ("Local emails IDs", "string"),
+            self.pole: ("Шифр опоры", "string"),
+            self.base_station: ("Номер БС", "string"),
+            self.email_datetime: ("Email Datetime", "datetime"),
+            self.new_message: ("Новое сообщение", "string"),
+            self.sla_deadline: ("Дедлайн SLA", "datetime"),
+            self.sla_state: ("Статус SLA", "string"),
+            self.operator: ("Оператор", "string"),
+            self.contractor: ("Подрядчик по АВР", "string"),
+        }
+
+
+def status_by_tracker_key() -> dict[str, StatusKey]:
+    """Tracker status key → our status key."""
+    return {tracker: ours for ours, tracker in tracker_status_keys().items()}
+
+
+class TrackerDirectory:
+    """Per-process cache of the queue's local field ids and the tracker's users."""
+
+    def __init__(self, client: TrackerClient, queue: str | None = None) -> None:
+        self.client = client
+        self.queue = queue or settings.YT_QUEUE
+        self.ids = FieldIds.from_settings()
+        self._type_field: tuple[float, str | None] | None = None
+        self._users: tuple[float, dict[str, str], dict[str, str]] | None = None
+
+    def type_field_id(self) -> str | None:
+        """The full id (``<hex>--typeOfProblem``) of the local incident-type field, if it exists."""
+        if self._type_field is None or time.monotonic() - self._type_field[0] > CACHE_SECONDS:
+            found = None
+            for local in self.client.local_fields(self.queue):
+                if local["id"].endswith(self.ids.type_key):
+                    found = local["id"]
+                    break
+            self._type_field = (time.monotonic(), found)
+        return self._type_field[1]
+
+    def _load_users(self) -> tuple[dict[str, str], dict[str, str]]:
+        if self._users is None or time.monotonic() - self._users[0] > CACHE_SECONDS:
+            by_login, by_uid = {}, {}
+            for user in self.client.users():
+                if user.get("dismissed"):
+                    continue
+                by_login[user["login"].lower()] = str(user["uid"])
+                by_uid[str(user["uid"])] = user["login"]
+            self._users = (time.monotonic(), by_login, by_uid)
+        return self._users[1], self._users[2]
+
+    def uid_for_login(self, login: str) -> str | None:
+        return self._load_users()[0].get(login.lower())
+
+    def login_for_uid(self, uid: str) -> str | None:
+        return self._load_users()[1].get(str(uid))

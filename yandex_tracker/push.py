@@ -1,0 +1,310 @@
+"""Push: new incidents become issues, later e-mails become comments, each exactly once.
+
+Every unit is *claimed* first (a row created or a stale claim taken over with a conditional
+UPDATE, committed), then the HTTP call is made outside any transaction, then the result is
+recorded. A worker that dies between the call and the record leaves a claim that the next
+worker takes over after ``CLAIM_TIMEOUT``: issues are created with a stable ``unique`` (409 →
+the existing issue), comments carry the e-mail's Message-ID and are looked up before re-posting.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Prefetch, Q
+from django.utils import timezone
+
+from emails.models import EmailAttachment, EmailMessage, EmailRecipient
+from incidents.models import Incident
+from yandex_tracker import cards
+from yandex_tracker.client import TrackerClient, parse_dt
+from yandex_tracker.errors import TrackerError, TrackerUnavailable
+from yandex_tracker.fields import ISSUE_TYPE, NEW_MESSAGE_YES, TrackerDirectory
+from yandex_tracker.models import TrackerComment, TrackerIssue
+from yandex_tracker.payloads import db_owned_fields, reference_fields, without_empty
+
+logger = logging.getLogger("dispatch.tracker.push")
+
+CLAIM_TIMEOUT = timedelta(minutes=2)
+MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class PushReport:
+    issues_created: int = 0
+    issues_recovered: int = 0
+    comments_posted: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"issues={self.issues_created} recovered={self.issues_recovered} "
+            f"comments={self.comments_posted} failed={self.failed}"
+        )
+
+
+def issue_unique(incident: Incident) -> str:
+    """Stable per incident and installation: a retry never creates a second issue."""
+    return f"dispatch:{settings.YT_QUEUE}:incident:{incident.pk}:{incident.created_at:%s}"
+
+
+# -- claims ---------------------------------------------------------------------------------
+
+
+def _take_over(model, pk: int, claimed_at) -> bool:
+    """Conditional UPDATE: only the worker that saw this ``claimed_at`` gets the stale claim."""
+    return bool(
+        model.objects.filter(pk=pk, claimed_at=claimed_at).update(
+            claimed_at=timezone.now(), attempts=F("attempts") + 1
+        )
+    )
+
+
+def claim_incidents(limit: int) -> list[TrackerIssue]:
+    """Claim up to ``limit`` incidents that have no issue yet (new ones and stale claims)."""
+    now = timezone.now()
+    claimed: list[TrackerIssue] = []
+    stale = TrackerIssue.objects.filter(key__isnull=True, claimed_at__lt=now - CLAIM_TIMEOUT)
+    for row in stale.order_by("claimed_at")[:limit]:
+        if _take_over(TrackerIssue, row.pk, row.claimed_at):
+            row.attempts += 1
+            claimed.append(row)
+    fresh = Incident.objects.filter(tracker_issue__isnull=True).order_by("created_at", "pk")
+    for incident_id in fresh.values_list("pk", flat=True)[: limit - len(claimed)]:
+        try:
+            with transaction.atomic():
+                claimed.append(
+                    TrackerIssue.objects.create(incident_id=incident_id, claimed_at=now, attempts=1)
+                )
+        except IntegrityError:
+            continue  # another worker claimed it first
+    return claimed
+
+
+def claim_emails(limit: int) -> list[TrackerComment]:
+    """Claim up to ``limit`` pending e-mails of incidents that already have an issue."""
+    now = timezone.now()
+    claimed: list[TrackerComment] = []
+    stale = TrackerComment.objects.filter(
+        posted_at__isnull=True, claimed_at__lt=now - CLAIM_TIMEOUT
+    )
+    for row in stale.order_by("claimed_at")[:limit]:
+        if _take_over(TrackerComment, row.pk, row.claimed_at):
+            row.attempts += 1
+            claimed.append(row)
+    pending = (
+        EmailMessage.objects.filter(
+            tracker_state=EmailMessage.TrackerState.PENDING,
+            incident__tracker_issue__key__isnull=False,
+            tracker_comment__isnull=True,
+        )
+        .order_by("incident_id", "sent_at", "pk")
+        .values_list("pk", "incident__tracker_issue__pk")
+    )
+    for email_id, issue_pk in pending[: limit - len(claimed)]:
+        try:
+            with transaction.atomic():
+                claimed.append(
+                    TrackerComment.objects.create(
+                        email_id=email_id, issue_id=issue_pk, claimed_at=now, attempts=1
+                    )
+                )
+        except IntegrityError:
+            continue
+    return claimed
+
+
+# -- issue creation ---------------------------------------------------------------------------
+
+
+def _incidents_for_push(ids: list[int]) -> dict[int, Incident]:
+    emails = EmailMessage.objects.order_by("-is_first", "sent_at", "pk").prefetch_related(
+        Prefetch("recipients", queryset=EmailRecipient.objects.order_by("pk")),
+        Prefetch("attachments", queryset=EmailAttachment.objects.order_by("pk")),
+    )
+    incidents = (
+        Incident.objects.filter(pk__in=ids)
+        .select_related("pole__contractor", "base_station", "incident_type", "assignee")
+        .prefetch_related(
+            "base_station__operators",
+            "status_history__status",
+            Prefetch("emails", queryset=emails),
+        )
+    )
+    return {incident.pk: incident for incident in incidents}
+
+
+def _upload(client: TrackerClient, email: EmailMessage) -> list[str]:
+    ids = []
+    for attachment in email.attachments.all():
+        if attachment.rejected_reason or not attachment.file or attachment.is_inline:
+            continue
+        if attachment.size > MAX_ATTACHMENT_BYTES:
+            continue
+        with attachment.file.open("rb") as handle:
+            content = handle.read()
+        uploaded = client.upload_attachment(attachment.filename, content, attachment.content_type)
+        ids.append(str(uploaded["id"]))
+    return ids
+
+
+def issue_payload(
+    incident: Incident, first: EmailMessage | None, directory: TrackerDirectory
+) -> dict:
+    ids = directory.ids
+    payload = {
+        "queue": directory.queue,
+        "type": ISSUE_TYPE,
+        "summary": cards.issue_summary(incident),
+        "description": cards.issue_description(first),
+        ids.local_id: incident.pk,
+        ids.new_message: NEW_MESSAGE_YES,
+        **reference_fields(incident, ids, directory.type_field_id()),
+        **db_owned_fields(incident, ids),
+    }
+    if first is not None:
+        payload["emailFrom"] = first.from_address
+        payload["emailTo"] = ", ".join(cards.recipients(first, EmailRecipient.Kind.TO))
+        payload["emailCc"] = ", ".join(cards.recipients(first, EmailRecipient.Kind.CC))
+        payload[ids.emails_ids] = str(first.pk)
+    if incident.assignee is not None:
+        uid = directory.uid_for_login(incident.assignee.tracker_user)
+        if uid:
+            payload["assignee"] = uid
+    return without_empty(payload)
+
+
+def push_incident(
+    client: TrackerClient, directory: TrackerDirectory, claim: TrackerIssue, incident: Incident
+) -> bool:
+    """Create (or recover) the issue of a claimed incident and record it; True when created."""
+    emails = list(incident.emails.all())
+    first = emails[0] if emails else None
+    payload = issue_payload(incident, first, directory)
+    if first is not None:
+        attachment_ids = _upload(client, first)
+        if attachment_ids:
+            payload["attachmentIds"] = attachment_ids
+    issue, created = client.create_issue(payload, unique=issue_unique(incident))
+    record_issue(claim, incident, issue, first)
+    return created
+
+
+@transaction.atomic
+def record_issue(
+    claim: TrackerIssue, incident: Incident, issue: dict, first: EmailMessage | None
+) -> None:
+    """Store the issue key (it becomes the incident code) and mark the first e-mail pushed."""
+    now = timezone.now()
+    TrackerIssue.objects.filter(pk=claim.pk).update(
+        key=issue["key"],
+        issue_id=issue.get("id", ""),
+        version=issue.get("version", 0),
+        tracker_updated_at=parse_dt(issue.get("updatedAt")),
+        pushed_at=now,
+        claimed_at=None,
+        last_error="",
+    )
+    if incident.code != issue["key"]:
+        if Incident.objects.filter(code=issue["key"]).exclude(pk=incident.pk).exists():
+            logger.error("tracker: code %s already used by another incident", issue["key"])
+        else:
+            Incident.objects.filter(pk=incident.pk).update(code=issue["key"])
+            incident.code = issue["key"]
+    if first is not None:
+        EmailMessage.objects.filter(pk=first.pk).update(
+            tracker_state=EmailMessage.TrackerState.PUSHED
+        )
+
+
+def record_failure(model, pk: int, error: Exception) -> None:
+    model.objects.filter(pk=pk).update(last_error=f"{type(error).__name__}: {error}"[:4000])
+
+
+# -- comments ---------------------------------------------------------------------------------
+
+
+def _already_posted(client: TrackerClient, key: str, email: EmailMessage) -> dict | None:
+    marker = cards.card_marker(email)
+    for comment in client.comments(key):
+        if marker in (comment.get("text") or ""):
+            return comment
+    return None
+
+
+def push_email(client: TrackerClient, claim: TrackerComment) -> None:
+    """Post a claimed e-mail as a comment on its incident's issue and record it."""
+    email = EmailMessage.objects.prefetch_related("recipients", "attachments").get(
+        pk=claim.email_id
+    )
+    key = TrackerIssue.objects.values_list("key", flat=True).get(pk=claim.issue_id)
+    comment = _already_posted(client, key, email) if claim.attempts > 1 else None
+    if comment is None:
+        comment = client.add_comment(
+            key, cards.email_card(email), attachment_ids=_upload(client, email)
+        )
+    with transaction.atomic():
+        TrackerComment.objects.filter(pk=claim.pk).update(
+            comment_id=str(comment["id"]), posted_at=timezone.now(), claimed_at=None, last_error=""
+        )
+        EmailMessage.objects.filter(pk=email.pk).update(
+            tracker_state=EmailMessage.TrackerState.PUSHED, tracker_comment_id=str(comment["id"])
+        )
+
+
+# -- the cycle --------------------------------------------------------------------------------
+
+
+def push_cycle(
+    client: TrackerClient, directory: TrackerDirectory, *, limit: int = 100
+) -> PushReport:
+    """One push cycle: new incidents first (so their e-mails can follow), then e-mails."""
+    report = PushReport()
+    claims = claim_incidents(limit)
+    incidents = _incidents_for_push([c.incident_id for c in claims])
+    for claim in claims:
+        incident = incidents.get(claim.incident_id)
+        if incident is None:
+            continue
+        try:
+            created = push_incident(client, directory, claim, incident)
+        except TrackerError as exc:
+            report.failed += 1
+            report.errors.append(f"incident {claim.incident_id}: {exc}")
+            record_failure(TrackerIssue, claim.pk, exc)
+            logger.warning("tracker: incident %s not pushed: %s", claim.incident_id, exc)
+            if isinstance(exc, TrackerUnavailable):
+                return report
+            continue
+        if created:
+            report.issues_created += 1
+        else:
+            report.issues_recovered += 1
+    for claim in claim_emails(limit):
+        try:
+            push_email(client, claim)
+        except TrackerError as exc:
+            report.failed += 1
+            report.errors.append(f"email {claim.email_id}: {exc}")
+            record_failure(TrackerComment, claim.pk, exc)
+            logger.warning("tracker: e-mail %s not pushed: %s", claim.email_id, exc)
+            if isinstance(exc, TrackerUnavailable):
+                return report
+            continue
+        report.comments_posted += 1
+    return report
+
+
+def pending_counts() -> dict[str, int]:
+    """How much is waiting (for the worker summary and the health check)."""
+    return {
+        "incidents": Incident.objects.filter(
+            Q(tracker_issue__isnull=True) | Q(tracker_issue__key__isnull=True)
+        ).count(),
+        "emails": TrackerComment.objects.filter(posted_at__isnull=True).count(),
+    }

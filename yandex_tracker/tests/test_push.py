@@ -1,0 +1,137 @@
+"""Push: incidents become issues and later e-mails comments, exactly once, against the fake."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from emails.models import EmailMessage
+from incidents.models import Incident, IncidentType
+from yandex_tracker.models import TrackerComment, TrackerIssue
+from yandex_tracker.push import claim_incidents, issue_unique, push_cycle
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_incident_becomes_an_issue_whose_key_is_the_incident_code(
+    client, directory, fake_tracker, make_incident
+):
+    incident = make_incident()
+    incident.incident_type = IncidentType.objects.first()
+    incident.save()
+    report = push_cycle(client, directory)
+    assert report.issues_created == 1 and report.failed == 0
+    incident.refresh_from_db()
+    issue = fake_tracker.state.issues[incident.code]
+    assert incident.code == "DISP-1" and incident.tracker_issue.key == "DISP-1"
+    assert issue["localId"] == incident.pk
+    assert issue["summary"] == "Авария на опоре"
+    assert "Нет питания на БС" in issue["description"]
+    assert issue["emailFrom"] == "noc@operator.ru"
+    assert issue["emailTo"] == "desk@dispatch.ru" and issue["emailCc"] == "boss@operator.ru"
+    assert issue["type"] == "incident" and issue["newMessage"] == "✔️ Да"
+    assert issue["slaStatus"] in {"🟦 В работе", "🟨 Осталось менее часа"}
+    assert issue["deadlineSla"] > issue["emailDatetime"]
+    type_field = directory.type_field_id()
+    assert issue[type_field] == incident.incident_type.name
+    assert issue["unique"] == issue_unique(incident)
+    first = incident.emails.get()
+    assert first.tracker_state == EmailMessage.TrackerState.PUSHED
+
+
+def test_push_is_idempotent_and_costs_about_one_request_per_incident(
+    client, directory, fake_tracker, make_incident
+):
+    for _ in range(10):
+        make_incident()
+    push_cycle(client, directory)
+    assert len(fake_tracker.state.issues) == 10
+    creates = fake_tracker.state.request_count("POST", "/issues/")
+    assert creates == 10
+    assert client.request_count <= 12  # + local fields once (+ users when assigning)
+    again = push_cycle(client, directory)
+    assert str(again) == "issues=0 recovered=0 comments=0 failed=0"
+    assert len(fake_tracker.state.issues) == 10
+
+
+def test_crash_between_create_and_save_recovers_the_same_issue(
+    client, directory, fake_tracker, make_incident
+):
+    incident = make_incident()
+    [claim] = claim_incidents(10)
+    # the worker created the issue, then died before recording it
+    client.create_issue({"queue": "DISP", "summary": "x"}, unique=issue_unique(incident))
+    TrackerIssue.objects.filter(pk=claim.pk).update(claimed_at=claim.claimed_at.replace(year=2000))
+    report = push_cycle(client, directory)
+    assert report.issues_recovered == 1
+    assert len(fake_tracker.state.issues) == 1
+    incident.refresh_from_db()
+    assert incident.code == "DISP-1"
+
+
+def test_a_fresh_claim_is_not_taken_by_a_second_worker(client, directory, make_incident):
+    make_incident()
+    assert len(claim_incidents(10)) == 1
+    assert claim_incidents(10) == []
+
+
+def test_later_emails_become_comments_once(
+    client, directory, fake_tracker, make_incident, add_reply
+):
+    incident = make_incident()
+    push_cycle(client, directory)
+    reply = add_reply(incident)
+    report = push_cycle(client, directory)
+    assert report.comments_posted == 1
+    [comment] = fake_tracker.state.comments["DISP-1"]
+    assert comment["text"].startswith('### 📧 "**RE: Авария на опоре**"')
+    assert "| **От** | noc@operator.ru |" in comment["text"]
+    assert reply.message_id in comment["text"]
+    assert "```text\nПитание восстановлено\n```" in comment["text"]
+    reply.refresh_from_db()
+    assert reply.tracker_state == EmailMessage.TrackerState.PUSHED
+    assert reply.tracker_comment_id == str(comment["id"])
+    push_cycle(client, directory)
+    assert len(fake_tracker.state.comments["DISP-1"]) == 1
+
+
+def test_comment_posted_before_a_crash_is_not_posted_again(
+    client, directory, fake_tracker, make_incident, add_reply
+):
+    incident = make_incident()
+    push_cycle(client, directory)
+    reply = add_reply(incident)
+    # the comment went out, the reply was lost (504), and the worker died before recording
+    fake_tracker.state.inject(504, method="POST", path="/comments", after=True)
+    report = push_cycle(client, directory)
+    assert report.failed == 1
+    claim = TrackerComment.objects.get(email=reply)
+    TrackerComment.objects.filter(pk=claim.pk).update(
+        claimed_at=claim.claimed_at.replace(year=2000)
+    )
+    push_cycle(client, directory)
+    assert len(fake_tracker.state.comments["DISP-1"]) == 1
+    assert TrackerComment.objects.get(email=reply).posted_at is not None
+
+
+def test_rate_limit_stops_the_cycle_and_nothing_is_lost(
+    client, directory, fake_tracker, make_incident
+):
+    for _ in range(3):
+        make_incident()
+    fake_tracker.state.inject(429, count=50, method="POST", path="/issues")
+    report = push_cycle(client, directory)
+    assert report.failed == 1 and report.issues_created == 0
+    TrackerIssue.objects.update(
+        claimed_at=TrackerIssue.objects.first().claimed_at.replace(year=2000)
+    )
+    fake_tracker.state.faults.clear()
+    push_cycle(client, directory)
+    assert len(fake_tracker.state.issues) == 3
+    assert Incident.objects.filter(code__isnull=True).count() == 0
+
+
+def test_push_worker_idles_without_tracker_settings(settings, db, caplog):
+    settings.YT_ENABLED = False
+    call_command("push_tracker", "--once")
+    assert "not configured" in caplog.text
