@@ -1,0 +1,250 @@
+"""The ingestion pipeline for one mailbox folder.
+
+Steps per cycle: lock the folder → open it read-only → check UIDVALIDITY (a change restarts the
+cursor; known messages are recognised by Message-ID and not downloaded again) → list new UIDs →
+per batch: fetch Message-IDs, skip what is stored, fetch the rest, parse, then in ONE transaction
+store + thread + create incidents + quarantine failures + advance the UID cursor. Nothing is
+acknowledged before it is committed, so a killed worker loses and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from emails.locks import folder_lock, lock_mailbox_for_transaction
+from emails.models import EmailLocation, EmailMessage, MailFolder, QuarantinedEmail
+from emails.parsing import ParseError, parse_email
+from emails.parsing.headers import normalise_message_id
+from emails.services import (
+    Incoming,
+    StoreResult,
+    add_locations,
+    advance_cursor,
+    get_folder,
+    quarantine,
+    store_messages,
+)
+from emails.sources.base import FetchedMessage, FolderReader, MailSource
+
+logger = logging.getLogger("emails.ingest")
+
+QUARANTINE_RETRY_SECONDS = 600
+_CHUNK = 500
+
+
+@dataclass
+class IngestReport:
+    folder: str
+    fetched: int = 0
+    quarantined: int = 0
+    skipped_known: int = 0
+    locked: bool = False
+    resynced: bool = False
+    result: StoreResult = field(default_factory=StoreResult)
+
+    def summary(self) -> str:
+        if self.locked:
+            return f"{self.folder}: busy (another worker holds the lock)"
+        r = self.result
+        return (
+            f"{self.folder}: fetched={self.fetched} stored={r.stored} incidents={r.incidents} "
+            f"linked={r.linked} duplicates={r.duplicates} known={self.skipped_known} "
+            f"quarantined={self.quarantined}{' resynced' if self.resynced else ''}"
+        )
+
+
+def _known_uids(folder: MailFolder, uidvalidity: int, uids: list[int]) -> set[int]:
+    known: set[int] = set()
+    for start in range(0, len(uids), _CHUNK):
+        chunk = uids[start : start + _CHUNK]
+        known.update(
+            EmailLocation.objects.filter(
+                folder=folder, uidvalidity=uidvalidity, uid__in=chunk
+            ).values_list("uid", flat=True)
+        )
+        known.update(
+            QuarantinedEmail.objects.filter(
+                folder=folder, uidvalidity=uidvalidity, uid__in=chunk
+            ).values_list("uid", flat=True)
+        )
+    return known
+
+
+def _parse(
+    fetched: list[FetchedMessage],
+) -> tuple[list[Incoming], list[tuple[FetchedMessage, str]]]:
+    good, bad = [], []
+    for message in fetched:
+        try:
+            good.append(
+                Incoming(message.uid, message.raw, parse_email(message.raw), message.internal_date)
+            )
+        except ParseError as exc:
+            bad.append((message, str(exc)))
+        except Exception as exc:  # a parser bug must not stop the mailbox: quarantine, go on
+            logger.exception("parse failed uid=%s", message.uid)
+            bad.append((message, f"{type(exc).__name__}: {exc}"))
+    return good, bad
+
+
+def _commit_batch(
+    folder: MailFolder,
+    uidvalidity: int,
+    last_uid: int,
+    incoming: list[Incoming],
+    failed: list[tuple[FetchedMessage, str]],
+    known: list[tuple[int, int]],
+) -> StoreResult:
+    """Store a parsed batch, its quarantine and the cursor in one transaction."""
+    with transaction.atomic():
+        lock_mailbox_for_transaction(folder.mailbox)
+        result = store_messages(folder, uidvalidity, incoming)
+        add_locations(folder, uidvalidity, known)
+        for message, error in failed:
+            quarantine(folder, uidvalidity, message.uid, message.raw, error, _raw_mid(message.raw))
+        advance_cursor(folder, uidvalidity, last_uid)
+    return result
+
+
+def _commit_one_by_one(
+    folder: MailFolder,
+    uidvalidity: int,
+    last_uid: int,
+    incoming: list[Incoming],
+    failed: list[tuple[FetchedMessage, str]],
+    known: list[tuple[int, int]],
+) -> tuple[StoreResult, int]:
+    """After a batch failed: each message in its own transaction; failures are quarantined."""
+    result = StoreResult()
+    for item in incoming:
+        try:
+            result.add(_commit_batch(folder, uidvalidity, 0, [item], [], []))
+        except DatabaseError as exc:
+            logger.warning("store failed uid=%s: %s", item.uid, type(exc).__name__)
+            failed.append((FetchedMessage(item.uid or 0, item.raw), f"store failed: {exc}"))
+    _commit_batch(folder, uidvalidity, last_uid, [], failed, known)
+    return result, len(failed)
+
+
+def _raw_mid(raw: bytes) -> str:
+    for line in raw[:65536].splitlines():
+        if not line.strip():
+            break
+        if line[:11].lower() == b"message-id:":
+            return normalise_message_id(line[11:].decode("ascii", "replace"))
+    return ""
+
+
+def ingest_batch(
+    reader: FolderReader, folder: MailFolder, uids: list[int], report: IngestReport
+) -> None:
+    """Fetch, parse and commit one batch of UIDs."""
+    uidvalidity = reader.uidvalidity
+    header_ids = {
+        uid: normalise_message_id(value) for uid, value in reader.fetch_message_ids(uids).items()
+    }
+    wanted = [mid for mid in header_ids.values() if mid]
+    stored = (
+        dict(EmailMessage.objects.filter(message_id__in=wanted).values_list("message_id", "pk"))
+        if wanted
+        else {}
+    )
+    known = [(stored[mid], uid) for uid, mid in header_ids.items() if mid in stored]
+    report.skipped_known += len(known)
+    to_fetch = [uid for uid in uids if header_ids.get(uid, "") not in stored]
+    fetched = list(reader.fetch(to_fetch)) if to_fetch else []
+    report.fetched += len(fetched)
+    incoming, failed = _parse(fetched)
+    last_uid = max(uids)
+    try:
+        result = _commit_batch(folder, uidvalidity, last_uid, incoming, list(failed), known)
+        quarantined = len(failed)
+    except DatabaseError:
+        logger.exception("batch failed in %s; storing one by one", folder)
+        result, quarantined = _commit_one_by_one(
+            folder, uidvalidity, last_uid, incoming, list(failed), known
+        )
+    report.result.add(result)
+    report.quarantined += quarantined
+
+
+def ingest_folder(
+    source: MailSource,
+    name: str,
+    *,
+    batch_size: int | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> IngestReport:
+    """Ingest everything new in one folder of ``source``."""
+    report = IngestReport(folder=name)
+    folder = get_folder(source.identity, name)
+    batch_size = batch_size or settings.PARSING_EMAIL_BATCH_SIZE
+    with folder_lock(source.identity, name) as acquired:
+        if not acquired:
+            report.locked = True
+            return report
+        folder.refresh_from_db()
+        with source.open_folder(name) as reader:
+            if folder.uidvalidity is not None and folder.uidvalidity != reader.uidvalidity:
+                logger.warning(
+                    "UIDVALIDITY of %s changed %s → %s: re-syncing by Message-ID",
+                    folder,
+                    folder.uidvalidity,
+                    reader.uidvalidity,
+                )
+                folder.last_uid = 0
+                MailFolder.objects.filter(pk=folder.pk).update(
+                    last_uid=0, uidvalidity=reader.uidvalidity
+                )
+                report.resynced = True
+            uids = reader.uids_after(folder.last_uid)
+            known = _known_uids(folder, reader.uidvalidity, uids)
+            uids = [uid for uid in uids if uid not in known]
+            for start in range(0, len(uids), batch_size):
+                if should_stop():
+                    break
+                ingest_batch(reader, folder, uids[start : start + batch_size], report)
+        MailFolder.objects.filter(pk=folder.pk).update(last_polled_at=timezone.now())
+    return report
+
+
+def retry_quarantine(limit: int = 50) -> tuple[int, int]:
+    """Try quarantined messages again (with back-off); returns (resolved, still failing)."""
+    now = timezone.now()
+    resolved = failing = 0
+    rows = QuarantinedEmail.objects.filter(resolved_at__isnull=True).select_related("folder")
+    for row in rows.order_by("last_attempt_at")[:limit]:
+        wait = QUARANTINE_RETRY_SECONDS * min(row.attempts, 24)
+        if (now - row.last_attempt_at).total_seconds() < wait:
+            continue
+        raw = bytes(row.raw)
+        try:
+            parsed = parse_email(raw)
+            with transaction.atomic():
+                folder = row.folder
+                if folder is not None:
+                    lock_mailbox_for_transaction(folder.mailbox)
+                    store_messages(folder, row.uidvalidity or 0, [Incoming(row.uid, raw, parsed)])
+                QuarantinedEmail.objects.filter(pk=row.pk).update(resolved_at=timezone.now())
+            resolved += 1
+        except Exception as exc:
+            QuarantinedEmail.objects.filter(pk=row.pk).update(
+                attempts=row.attempts + 1,
+                last_attempt_at=timezone.now(),
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            failing += 1
+    return resolved, failing
+
+
+def timed(fn: Callable[[], IngestReport]) -> tuple[IngestReport, float]:
+    started = time.perf_counter()
+    report = fn()
+    return report, time.perf_counter() - started

@@ -1,0 +1,60 @@
+"""Worker: read new mail from IMAP or a Maildir and turn it into incidents and replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandParser
+
+from dispatch.workers import WorkerCommand
+from emails.ingest import ingest_folder, retry_quarantine
+from emails.sources import MailSource, source_from_spec
+
+
+class Command(WorkerCommand):
+    help = "Ingest new e-mail (INBOX and Sent by default) into incidents."
+    default_interval = 10.0
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--source",
+            default=None,
+            help="imap or maildir:PATH (default: MAIL_SOURCE, maildir = MAILDIR_PATH).",
+        )
+        parser.add_argument(
+            "--folder",
+            action="append",
+            default=None,
+            help="Folder to read; repeat for several (default: the inbox and sent folders).",
+        )
+        parser.add_argument("--batch-size", type=int, default=None)
+
+    def worker_name(self, **options: Any) -> str:
+        return "ingest_mail:" + ",".join(self.folders)
+
+    def setup(self, **options: Any) -> None:
+        self.source: MailSource = source_from_spec(options["source"] or settings.MAIL_SOURCE)
+        self.folders: list[str] = options["folder"] or [
+            settings.PARSING_EMAIL_INBOX_FOLDER_NAME,
+            settings.PARSING_EMAIL_SENT_FOLDER_NAME,
+        ]
+        self.batch_size: int | None = options["batch_size"]
+
+    def run_cycle(self) -> str:
+        reports = [
+            ingest_folder(
+                self.source,
+                name,
+                batch_size=self.batch_size,
+                should_stop=lambda: self.stop.is_set,
+            )
+            for name in self.folders
+        ]
+        resolved, failing = retry_quarantine()
+        summary = "; ".join(report.summary() for report in reports)
+        if resolved or failing:
+            summary += f"; quarantine resolved={resolved} failing={failing}"
+        self.stdout.write(summary)
+        return summary

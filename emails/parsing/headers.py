@@ -1,0 +1,96 @@
+"""Header decoding: RFC 2047 words, raw 8-bit values, Message-IDs, addresses and dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email.header import decode_header
+from email.utils import getaddresses, parsedate_to_datetime
+
+from emails.parsing.charsets import decode_bytes, guess_decode
+
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_WS = re.compile(r"\s+")
+_ENCODED_WORD_GAP = re.compile(r"(\?=)\s+(=\?)")
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def raw_header_text(value: str) -> str:
+    """A header value as stored by the compat32 parser (8-bit bytes as surrogates) → text."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = guess_decode(value.encode("ascii", "surrogateescape"))
+    return value
+
+
+def decode_header_value(value: str | None) -> str:
+    """Decode a header value: every RFC 2047 word (each with its own charset), raw 8-bit text."""
+    if not value:
+        return ""
+    value = raw_header_text(str(value))
+    value = _ENCODED_WORD_GAP.sub(r"\1\2", value.replace("\r", "").replace("\n", " "))
+    if "=?" not in value:
+        return _WS.sub(" ", value).strip()
+    try:
+        chunks = decode_header(value)
+    except Exception:  # a malformed encoded word: keep the text as it is
+        return _WS.sub(" ", value).strip()
+    parts = []
+    for chunk, charset in chunks:
+        parts.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
+    return _WS.sub(" ", "".join(parts)).strip()
+
+
+def normalise_message_id(value: str | None) -> str:
+    """``<local@domain>`` with the domain lower-cased; "" when there is none."""
+    if not value:
+        return ""
+    value = raw_header_text(str(value)).strip()
+    found = _MSGID.findall(value)
+    token = found[-1] if found else (value.split()[-1] if value.split() else "")
+    token = token.strip("<>")
+    if not token:
+        return ""
+    local, at, domain = token.rpartition("@")
+    if at:
+        token = f"{local}@{domain.lower()}"
+    return f"<{token}>"[:998]
+
+
+def message_id_list(value: str | None, limit: int = 100) -> list[str]:
+    """All Message-IDs in a References-like header, in order, without repeats."""
+    if not value:
+        return []
+    seen: dict[str, None] = {}
+    for token in _MSGID.findall(raw_header_text(str(value))):
+        seen.setdefault(normalise_message_id(f"<{token}>"), None)
+    return list(seen)[-limit:]
+
+
+def addresses(values: list[str]) -> list[tuple[str, str]]:
+    """(name, address) pairs from address headers; invalid addresses dropped, no repeats."""
+    result: dict[str, str] = {}
+    decoded = [decode_header_value(v) for v in values if v]
+    for name, address in getaddresses(decoded):
+        address = address.strip().strip("<>").lower()
+        if len(address) > 320 or not _ADDRESS.match(address):
+            continue
+        result.setdefault(address, name.strip()[:256])
+    return [(name, address) for address, name in result.items()]
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """The Date header as an aware datetime, None when unparseable."""
+    if not value:
+        return None
+    text = re.sub(r"\([^)]*\)\s*$", "", raw_header_text(str(value))).strip()
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment is None or not 1970 <= moment.year <= 2100:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment

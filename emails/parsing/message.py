@@ -1,0 +1,215 @@
+"""MIME → :class:`ParsedEmail`: everything the pipeline stores, decoded and normalised."""
+
+from __future__ import annotations
+
+import email
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.message import Message
+
+from emails.parsing.attachments import sanitise_filename
+from emails.parsing.charsets import decode_bytes
+from emails.parsing.headers import (
+    addresses,
+    decode_header_value,
+    message_id_list,
+    normalise_message_id,
+    parse_date,
+)
+from emails.parsing.html import html_to_text
+from emails.parsing.text import extract_form, normalise_text
+
+SYNTHETIC_DOMAIN = "synthetic.dispatch.invalid"
+MAX_PARTS = 500
+TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
+
+
+class ParseError(Exception):
+    """The bytes are not an e-mail we can store (the raw message is quarantined)."""
+
+
+@dataclass
+class ParsedAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+    is_inline: bool = False
+    content_id: str = ""
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class ParsedEmail:
+    message_id: str
+    has_synthetic_id: bool
+    in_reply_to: str
+    references: list[str]
+    subject: str
+    from_name: str
+    from_address: str
+    to: list[tuple[str, str]]
+    cc: list[tuple[str, str]]
+    bcc: list[tuple[str, str]]
+    date: datetime | None
+    body_text: str
+    headers: dict[str, str]
+    content_types: list[str]
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+    form: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+
+def _headers(msg: Message) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        key = str(name).lower()
+        if key not in result:
+            result[key] = decode_header_value(value)
+    return result
+
+
+def _payload(part: Message) -> bytes:
+    data = part.get_payload(decode=True)
+    if isinstance(data, bytes):
+        return data
+    raw = part.get_payload()
+    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    if not name:
+        return ""
+    return decode_header_value(str(name))
+
+
+@dataclass
+class _Walk:
+    plain: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+    content_types: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _walk(msg: Message, state: _Walk) -> None:
+    for index, part in enumerate(msg.walk()):
+        if index >= MAX_PARTS:
+            state.notes.append(f"more than {MAX_PARTS} MIME parts; the rest ignored")
+            break
+        ctype = part.get_content_type()
+        state.content_types.append(ctype)
+        if part.is_multipart():
+            continue
+        disposition = (part.get_content_disposition() or "").lower()
+        name = _filename(part)
+        if ctype in ("text/plain", "text/html") and disposition != "attachment" and not name:
+            text = decode_bytes(_payload(part), part.get_content_charset())
+            (state.plain if ctype == "text/plain" else state.html).append(text)
+            continue
+        if ctype == "message/delivery-status" or ctype.startswith("text/rfc822-headers"):
+            state.plain.append(decode_bytes(_payload(part), part.get_content_charset()))
+            continue
+        data = _payload(part)
+        if ctype in TNEF_TYPES or name.lower() == "winmail.dat":
+            state.notes.append("TNEF (winmail.dat) attachment kept as is")
+        number = len(state.attachments) + 1
+        extension = {"message/rfc822": ".eml"}.get(ctype, "")
+        fallback = f"attachment-{number}{extension or '.bin'}"
+        cid = normalise_message_id(part.get("Content-ID", ""))
+        state.attachments.append(
+            ParsedAttachment(
+                filename=sanitise_filename(name, fallback),
+                content_type=ctype[:255],
+                data=data,
+                is_inline=disposition == "inline" or (not name and bool(cid)),
+                content_id=cid,
+            )
+        )
+
+
+def _rfc822_parts(msg: Message, state: _Walk) -> None:
+    """Attached messages (``message/rfc822``) become ``.eml`` attachments; walk skips into them."""
+    for part in msg.walk():
+        if part.get_content_type() == "message/rfc822" and part.is_multipart():
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner:
+                data = inner[0].as_bytes(policy=policy.compat32)
+                subject = decode_header_value(inner[0].get("Subject", ""))
+                state.attachments.append(
+                    ParsedAttachment(
+                        filename=sanitise_filename(
+                            f"{subject}.eml" if subject else "", "message.eml"
+                        ),
+                        content_type="message/rfc822",
+                        data=data,
+                    )
+                )
+
+
+def _synthetic_id(headers: dict[str, str], body: bytes) -> str:
+    digest = hashlib.sha256()
+    for name in ("from", "to", "date", "subject"):
+        digest.update(headers.get(name, "").encode("utf-8", "surrogatepass") + b"\0")
+    digest.update(body)
+    return f"<{digest.hexdigest()[:40]}@{SYNTHETIC_DOMAIN}>"
+
+
+def parse_email(raw: bytes) -> ParsedEmail:
+    """Parse raw RFC 5322 bytes. Raises :class:`ParseError` for input that is not an e-mail."""
+    if not raw or not raw.strip():
+        raise ParseError("empty message")
+    try:
+        msg = email.message_from_bytes(raw, policy=policy.compat32)
+    except Exception as exc:  # the stdlib parser is lenient; anything else is a real failure
+        raise ParseError(f"MIME parser failed: {type(exc).__name__}: {exc}") from exc
+    headers = _headers(msg)
+    state = _Walk()
+    try:
+        _walk(msg, state)
+        _rfc822_parts(msg, state)
+    except RecursionError as exc:
+        raise ParseError("MIME structure nested too deeply") from exc
+    if state.plain and any(text.strip() for text in state.plain):
+        body = "\n\n".join(text for text in state.plain if text.strip())
+    else:
+        body = "\n\n".join(html_to_text(text) for text in state.html)
+    form, body = extract_form(normalise_text(body))
+    message_id = normalise_message_id(headers.get("message-id"))
+    synthetic = not message_id
+    if synthetic:
+        message_id = _synthetic_id(headers, raw.partition(b"\n\n")[2] or raw)
+    sender = addresses([headers.get("from", "")])
+    from_name, from_address = sender[0] if sender else ("", "")
+    if not from_address:
+        from_name = headers.get("from", "")[:256]
+    return ParsedEmail(
+        message_id=message_id,
+        has_synthetic_id=synthetic,
+        in_reply_to=normalise_message_id(headers.get("in-reply-to")),
+        references=message_id_list(headers.get("references")),
+        subject=headers.get("subject", "")[:1024],
+        from_name=from_name,
+        from_address=from_address,
+        to=addresses(msg.get_all("To", [])),
+        cc=addresses(msg.get_all("Cc", [])),
+        bcc=addresses(msg.get_all("Bcc", [])),
+        date=parse_date(headers.get("date")),
+        body_text=body,
+        headers=headers,
+        content_types=state.content_types,
+        attachments=state.attachments,
+        form=form,
+        notes=state.notes,
+    )

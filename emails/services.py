@@ -1,0 +1,305 @@
+"""E-mail writes: store parsed messages idempotently, link them to incidents, quarantine failures.
+
+The functions here run inside the caller's transaction (see :mod:`emails.ingest`), so a batch of
+messages, their incidents and the folder cursor commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db.models import F
+from django.utils import timezone
+
+from emails.loops import classify
+from emails.models import (
+    EmailAttachment,
+    EmailLocation,
+    EmailMessage,
+    EmailRaw,
+    EmailRecipient,
+    EmailReference,
+    MailFolder,
+    QuarantinedEmail,
+)
+from emails.outbox.models import OutboundEmail
+from emails.parsing import ParsedEmail
+from emails.parsing.text import clean_subject, form_addresses
+from emails.threading import ThreadIndex
+from incidents.models import Incident
+from incidents.services import create_incident
+
+Direction = EmailMessage.Direction
+TrackerState = EmailMessage.TrackerState
+
+
+@dataclass
+class Incoming:
+    """A fetched and parsed message on its way into the database."""
+
+    uid: int | None
+    raw: bytes
+    parsed: ParsedEmail
+    internal_date: datetime | None = None
+
+
+@dataclass
+class StoreResult:
+    stored: int = 0
+    duplicates: int = 0
+    incidents: int = 0
+    linked: int = 0
+    email_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: StoreResult) -> None:
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.incidents += other.incidents
+        self.linked += other.linked
+        self.email_ids += other.email_ids
+
+
+def folder_role(name: str) -> str:
+    """The role of a folder by its configured name."""
+    if name.upper() == settings.PARSING_EMAIL_INBOX_FOLDER_NAME.upper() or name.upper() == "INBOX":
+        return MailFolder.Role.INBOX
+    if name == settings.PARSING_EMAIL_SENT_FOLDER_NAME or name.lower() == "sent":
+        return MailFolder.Role.SENT
+    return MailFolder.Role.OTHER
+
+
+def get_folder(mailbox: str, name: str) -> MailFolder:
+    folder, _created = MailFolder.objects.get_or_create(
+        mailbox=mailbox, name=name, defaults={"role": folder_role(name)}
+    )
+    return folder
+
+
+def open_incident(parsed: ParsedEmail, sent_at: datetime) -> Incident:
+    """A new incident for the first message of a conversation, with its pole/base station."""
+    from ts.recognition import recognize
+
+    requester = parsed.from_address
+    if parsed.form:
+        requester = form_addresses(parsed.form)[0] or requester
+    incident = create_incident(
+        incident_date=sent_at,
+        subject=clean_subject(parsed.subject) or parsed.subject,
+        requester_email=requester[:320],
+        source="email",
+        actor="email",
+    )
+    found = recognize(parsed.subject, parsed.body_text)
+    if found.pole is not None or found.base_station is not None:
+        incident.pole = found.pole
+        incident.base_station = found.base_station
+        incident.save(update_fields=["pole", "base_station", "updated_at"])
+    return incident
+
+
+def _recipients(email_id: int, parsed: ParsedEmail, is_first: bool) -> list[EmailRecipient]:
+    cc = list(parsed.cc)
+    if is_first and parsed.form:
+        watchers = form_addresses(parsed.form)[1]
+        cc = [("", address.lower()) for address in watchers if "@" in address] + cc
+    rows: dict[tuple[str, str], EmailRecipient] = {}
+    for kind, pairs in ((EmailRecipient.Kind.TO, parsed.to), ("cc", cc), ("bcc", parsed.bcc)):
+        for name, address in pairs:
+            rows.setdefault(
+                (kind, address[:320]),
+                EmailRecipient(email_id=email_id, kind=kind, address=address[:320], name=name),
+            )
+    return list(rows.values())
+
+
+def _attachments(email: EmailMessage, parsed: ParsedEmail) -> list[EmailAttachment]:
+    rows: dict[tuple[str, str], EmailAttachment] = {}
+    for part in parsed.attachments:
+        key = (part.sha256, part.filename[:255])
+        if key in rows:
+            continue
+        row = EmailAttachment(
+            email=email,
+            filename=part.filename[:255],
+            content_type=part.content_type,
+            size=len(part.data),
+            sha256=part.sha256,
+            is_inline=part.is_inline,
+            content_id=part.content_id,
+        )
+        if len(part.data) > settings.MAX_ATTACHMENT_SIZE:
+            row.rejected_reason = f"larger than {settings.MAX_ATTACHMENT_SIZE} bytes"
+        else:
+            row.file.save(part.filename, ContentFile(part.data), save=False)
+        rows[key] = row
+    return list(rows.values())
+
+
+def _adopt_orphans(linked: dict[str, int]) -> int:
+    """Stored replies that arrived before their parent join the parent's incident."""
+    if not linked:
+        return 0
+    mids = list(linked)
+    by_incident: dict[int, set[int]] = defaultdict(set)
+    for pk, parent in EmailMessage.objects.filter(
+        incident__isnull=True, in_reply_to__in=mids
+    ).values_list("pk", "in_reply_to"):
+        by_incident[linked[parent]].add(pk)
+    for pk, parent in EmailReference.objects.filter(
+        email__incident__isnull=True, message_id__in=mids
+    ).values_list("email_id", "message_id"):
+        by_incident[linked[parent]].add(pk)
+    count = 0
+    for incident_id, pks in by_incident.items():
+        count += EmailMessage.objects.filter(pk__in=pks, incident__isnull=True).update(
+            incident_id=incident_id
+        )
+    return count
+
+
+def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) -> StoreResult:
+    """Store new messages once (by Message-ID), record every sighting, thread and link them."""
+    result = StoreResult()
+    ids = [item.parsed.message_id for item in items]
+    existing = dict(EmailMessage.objects.filter(message_id__in=ids).values_list("message_id", "pk"))
+    ours = dict(
+        OutboundEmail.objects.filter(message_id__in=ids).values_list("message_id", "incident_id")
+    )
+    index = ThreadIndex([item.parsed for item in items if item.parsed.message_id not in existing])
+    fresh: dict[str, tuple[Incoming, EmailMessage]] = {}
+    sightings: list[tuple[str, int]] = []
+    linked: dict[str, int] = {}
+    now = timezone.now()
+    for item in items:
+        parsed = item.parsed
+        mid = parsed.message_id
+        if item.uid is not None:
+            sightings.append((mid, item.uid))
+        if mid in existing or mid in fresh:
+            result.duplicates += 1
+            continue
+        is_ours = mid in ours
+        verdict = classify(parsed, is_our_outbound=is_ours)
+        outbound = (
+            folder.role == MailFolder.Role.SENT
+            or is_ours
+            or parsed.from_address == settings.DISPATCH_MAILBOX.lower()
+        )
+        sent_at = parsed.date or item.internal_date or now
+        incident_id = ours.get(mid) or index.find(parsed)
+        is_first = False
+        if (
+            incident_id is None
+            and folder.role == MailFolder.Role.INBOX
+            and not outbound
+            and not verdict.auto_kind
+            and not verdict.from_tracker
+        ):
+            incident_id = open_incident(parsed, sent_at).pk
+            is_first = True
+            result.incidents += 1
+        elif incident_id is not None:
+            result.linked += 1
+        index.remember(mid, incident_id)
+        if incident_id is not None:
+            linked[mid] = incident_id
+        skipped = verdict.from_tracker or is_ours
+        fresh[mid] = (
+            item,
+            EmailMessage(
+                message_id=mid,
+                has_synthetic_id=parsed.has_synthetic_id,
+                in_reply_to=parsed.in_reply_to,
+                subject=parsed.subject,
+                from_address=parsed.from_address[:320],
+                from_name=parsed.from_name[:256],
+                sent_at=sent_at,
+                received_at=now,
+                body_text=parsed.body_text,
+                direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
+                auto_kind=verdict.auto_kind,
+                is_first=is_first,
+                incident_id=incident_id,
+                tracker_state=TrackerState.SKIPPED if skipped else TrackerState.PENDING,
+            ),
+        )
+    emails = EmailMessage.objects.bulk_create([email for _item, email in fresh.values()])
+    if emails and emails[0].pk is None:  # backends that cannot return ids from bulk inserts
+        pks = dict(
+            EmailMessage.objects.filter(message_id__in=list(fresh)).values_list("message_id", "pk")
+        )
+        for email in emails:
+            email.pk = pks[email.message_id]
+    raws, references, recipients, attachments = [], [], [], []
+    for item, email in fresh.values():
+        raws.append(EmailRaw(email=email, data=item.raw))
+        references += [
+            EmailReference(email=email, message_id=mid, position=position)
+            for position, mid in enumerate(item.parsed.references)
+        ]
+        recipients += _recipients(email.pk, item.parsed, email.is_first)
+        if item.parsed.attachments:
+            attachments += _attachments(email, item.parsed)
+        existing[email.message_id] = email.pk
+        result.email_ids.append(email.pk)
+    EmailRaw.objects.bulk_create(raws)
+    EmailReference.objects.bulk_create(references, ignore_conflicts=True)
+    EmailRecipient.objects.bulk_create(recipients, ignore_conflicts=True)
+    EmailAttachment.objects.bulk_create(attachments, ignore_conflicts=True)
+    add_locations(folder, uidvalidity, [(existing[mid], uid) for mid, uid in sightings])
+    result.linked += _adopt_orphans(linked)
+    result.stored = len(emails)
+    return result
+
+
+def add_locations(folder: MailFolder, uidvalidity: int, pairs: list[tuple[int, int]]) -> None:
+    """Record where messages sit in the mailbox (repeat sightings are ignored)."""
+    if pairs:
+        EmailLocation.objects.bulk_create(
+            [
+                EmailLocation(email_id=email_id, folder=folder, uidvalidity=uidvalidity, uid=uid)
+                for email_id, uid in pairs
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def quarantine(
+    folder: MailFolder | None,
+    uidvalidity: int | None,
+    uid: int | None,
+    raw: bytes,
+    error: str,
+    message_id: str = "",
+) -> QuarantinedEmail:
+    """Keep a message that could not be ingested, with the reason (one row per mailbox UID)."""
+    now = timezone.now()
+    if uid is not None:
+        row, created = QuarantinedEmail.objects.get_or_create(
+            folder=folder,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            defaults={"raw": raw, "error": error, "message_id": message_id[:998]},
+        )
+        if not created:
+            QuarantinedEmail.objects.filter(pk=row.pk).update(
+                error=error, attempts=F("attempts") + 1, last_attempt_at=now, resolved_at=None
+            )
+        return row
+    return QuarantinedEmail.objects.create(
+        folder=folder, raw=raw, error=error, message_id=message_id[:998]
+    )
+
+
+def advance_cursor(folder: MailFolder, uidvalidity: int, last_uid: int) -> None:
+    """Remember the last UID ingested in ``folder`` (only ever forwards)."""
+    folder.uidvalidity = uidvalidity
+    folder.last_uid = max(folder.last_uid, last_uid)
+    folder.last_polled_at = timezone.now()
+    MailFolder.objects.filter(pk=folder.pk).update(
+        uidvalidity=uidvalidity, last_uid=folder.last_uid, last_polled_at=folder.last_polled_at
+    )

@@ -1,0 +1,48 @@
+"""The mail source interface: a mailbox with folders, each read by UID, never modified."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class SourceError(Exception):
+    """The mailbox could not be reached or read (the cycle fails and is retried)."""
+
+
+@dataclass
+class FetchedMessage:
+    uid: int
+    raw: bytes
+    internal_date: datetime | None = None
+
+
+class FolderReader(ABC):
+    """One folder opened read-only. UIDs only grow while ``uidvalidity`` stays the same."""
+
+    uidvalidity: int
+
+    @abstractmethod
+    def uids_after(self, last_uid: int) -> list[int]:
+        """UIDs greater than ``last_uid`` (a source without ordered UIDs returns all)."""
+
+    @abstractmethod
+    def fetch_message_ids(self, uids: list[int]) -> dict[int, str]:
+        """The raw Message-ID header of each UID ("" when missing), without the bodies."""
+
+    @abstractmethod
+    def fetch(self, uids: list[int]) -> Iterator[FetchedMessage]:
+        """The full raw messages, in UID order; vanished UIDs are skipped."""
+
+
+class MailSource(ABC):
+    """A mailbox: ``identity`` names it in the database (``login@host`` or a Maildir path)."""
+
+    identity: str
+
+    @abstractmethod
+    def open_folder(self, name: str) -> AbstractContextManager[FolderReader]:
+        """Open ``name`` read-only for one cycle."""

@@ -1,0 +1,123 @@
+"""IMAP source (imap-tools): TLS or plain, read-only SELECT, batched UID FETCH."""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import re
+from collections.abc import Iterator
+from datetime import datetime
+
+from imap_tools import MailBox, MailBoxUnencrypted
+from imap_tools.errors import MailboxFolderSelectError, MailboxLoginError
+from imap_tools.imap_utf7 import utf7_decode, utf7_encode
+
+from emails.sources.base import FetchedMessage, FolderReader, MailSource, SourceError
+
+_UID = re.compile(rb"UID (\d+)")
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+# A FETCH command line stays well below server limits (imap_tools#230).
+FETCH_CHUNK = 100
+
+
+def folder_name(name: str) -> str:
+    """A folder name as Unicode; an already modified-UTF-7 name (``&BB4EQgQ...-``) is decoded."""
+    if "&" in name and name.isascii():
+        with contextlib.suppress(Exception):
+            decoded = utf7_decode(name.encode("ascii"))
+            if utf7_encode(decoded) == name.encode("ascii"):
+                return decoded
+    return name
+
+
+def _uid_set(uids: list[int]) -> str:
+    return ",".join(str(uid) for uid in uids)
+
+
+class ImapFolder(FolderReader):
+    def __init__(self, client: imaplib.IMAP4, uidvalidity: int) -> None:
+        self.client = client
+        self.uidvalidity = uidvalidity
+
+    def _uid(self, *args: str) -> list:
+        typ, data = self.client.uid(*args)
+        if typ != "OK":
+            raise SourceError(f"UID {args[0]} failed: {data!r}")
+        return data
+
+    def uids_after(self, last_uid: int) -> list[int]:
+        data = self._uid("SEARCH", f"UID {last_uid + 1}:*")
+        found = [int(token) for token in b" ".join(d for d in data if d).split()]
+        return sorted(uid for uid in found if uid > last_uid)
+
+    def _fetch(self, uids: list[int], items: str) -> Iterator[tuple[bytes, bytes]]:
+        """(metadata, literal) per message; metadata after the literal is appended."""
+        for start in range(0, len(uids), FETCH_CHUNK):
+            chunk = uids[start : start + FETCH_CHUNK]
+            entries: list[list[bytes]] = []
+            for entry in self._uid("FETCH", _uid_set(chunk), items):
+                if isinstance(entry, tuple):
+                    entries.append([entry[0], entry[1]])
+                elif isinstance(entry, bytes) and entries:
+                    entries[-1][0] += entry
+            yield from entries
+
+    def fetch_message_ids(self, uids: list[int]) -> dict[int, str]:
+        result: dict[int, str] = {}
+        for meta, payload in self._fetch(uids, "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"):
+            match = _UID.search(meta)
+            if match:
+                text = payload.decode("ascii", "replace")
+                result[int(match.group(1))] = text.partition(":")[2].strip()
+        return result
+
+    def fetch(self, uids: list[int]) -> Iterator[FetchedMessage]:
+        for meta, payload in self._fetch(uids, "(UID INTERNALDATE BODY.PEEK[])"):
+            match = _UID.search(meta)
+            if not match:
+                continue
+            moment = None
+            date_match = _INTERNALDATE.search(meta)
+            if date_match:
+                with contextlib.suppress(ValueError):
+                    moment = datetime.strptime(date_match.group(1).decode(), "%d-%b-%Y %H:%M:%S %z")
+            yield FetchedMessage(int(match.group(1)), payload, moment)
+
+
+class ImapSource(MailSource):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        login: str,
+        password: str,
+        *,
+        ssl: bool = True,
+        timeout: float = 60,
+    ) -> None:
+        self.host, self.port, self.login, self.password = host, port, login, password
+        self.ssl, self.timeout = ssl, timeout
+        self.identity = f"{login}@{host}:{port}"
+
+    @contextlib.contextmanager
+    def open_folder(self, name: str) -> Iterator[ImapFolder]:
+        factory = MailBox if self.ssl else MailBoxUnencrypted
+        try:
+            mailbox = factory(self.host, self.port, timeout=self.timeout)
+            mailbox.login(self.login, self.password, initial_folder=None)
+        except (TimeoutError, OSError, imaplib.IMAP4.error, MailboxLoginError) as exc:
+            raise SourceError(f"IMAP login to {self.host}:{self.port} failed: {exc}") from exc
+        try:
+            try:
+                mailbox.folder.set(folder_name(name), readonly=True)
+            except MailboxFolderSelectError as exc:
+                raise SourceError(f"IMAP folder {name!r} cannot be selected: {exc}") from exc
+            _typ, data = mailbox.client.response("UIDVALIDITY")
+            if not data or data[0] is None:
+                raise SourceError(f"IMAP folder {name!r} reported no UIDVALIDITY")
+            yield ImapFolder(mailbox.client, int(data[0]))
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise SourceError(f"IMAP error in {name!r}: {exc}") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                mailbox.logout()

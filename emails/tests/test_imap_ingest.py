@@ -1,0 +1,120 @@
+"""Mail appended over IMAP to a real Dovecot becomes incidents and threads, once."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from emails.ingest import ingest_folder
+from emails.models import EmailLocation, EmailMessage, MailFolder
+from emails.sources.imap import folder_name
+from emails.tests.conftest import build_message
+from incidents.models import Incident
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def conversation() -> tuple[list[bytes], list[bytes]]:
+    inbox = [
+        build_message("Нет связи на БС-77-12345", message_id="<req1@op.example>"),
+        build_message("Авария на опоре 02-00123", message_id="<req2@op.example>"),
+        build_message(
+            "RE: Нет связи на БС-77-12345", "Связь восстановлена.",
+            message_id="<req1-re@op.example>", in_reply_to="<ans1@example.test>",
+            references=["<req1@op.example>", "<ans1@example.test>"],
+        ),
+        build_message(
+            "Автоответ: Нет связи", "Я в отпуске до 01.12.",
+            message_id="<ooo@op.example>", in_reply_to="<ans1@example.test>",
+            headers={"Auto-Submitted": "auto-replied"},
+        ),
+    ]  # fmt: skip
+    sent = [
+        build_message(
+            "Ответ: Нет связи на БС-77-12345", "Принято в работу.",
+            sender="dispatch@example.test", to="engineer@operator.example",
+            message_id="<ans1@example.test>", in_reply_to="<req1@op.example>",
+            references=["<req1@op.example>"],
+        ),
+    ]  # fmt: skip
+    return inbox, sent
+
+
+def test_inbox_and_sent_become_incidents_and_threads(dovecot, imap_source, statuses):
+    inbox, sent = conversation()
+    dovecot.append("INBOX", inbox)
+    dovecot.append("Sent", sent)
+    first = ingest_folder(imap_source, "INBOX")
+    second = ingest_folder(imap_source, "Sent")
+    assert first.result.stored == 4 and second.result.stored == 1
+    assert Incident.objects.count() == 2
+    req1 = EmailMessage.objects.get(message_id="<req1@op.example>")
+    thread = EmailMessage.objects.filter(incident=req1.incident).values_list(
+        "message_id", flat=True
+    )
+    assert set(thread) == {
+        "<req1@op.example>", "<req1-re@op.example>", "<ooo@op.example>", "<ans1@example.test>",
+    }  # fmt: skip
+    ooo = EmailMessage.objects.get(message_id="<ooo@op.example>")
+    assert ooo.auto_kind == EmailMessage.AutoKind.AUTO_REPLY
+    assert EmailMessage.objects.get(message_id="<ans1@example.test>").direction == "out"
+    folder = MailFolder.objects.get(name="INBOX")
+    assert folder.last_uid == 4 and folder.uidvalidity
+
+
+def test_second_poll_fetches_nothing_and_new_mail_is_picked_up(dovecot, imap_source, statuses):
+    inbox, _sent = conversation()
+    dovecot.append("INBOX", inbox[:2])
+    ingest_folder(imap_source, "INBOX")
+    again = ingest_folder(imap_source, "INBOX")
+    assert again.fetched == 0 and again.result.stored == 0
+    dovecot.append("INBOX", inbox[2:])
+    later = ingest_folder(imap_source, "INBOX")
+    assert later.fetched == 2 and later.result.stored == 2
+    assert EmailMessage.objects.count() == 4
+
+
+def test_mailbox_is_not_modified(dovecot, imap_source, statuses):
+    inbox, _sent = conversation()
+    dovecot.append("INBOX", inbox)
+    ingest_folder(imap_source, "INBOX")
+    client = dovecot.connect()
+    client.select("INBOX", readonly=True)
+    _typ, data = client.uid("SEARCH", "UNSEEN")
+    assert len(data[0].split()) == 4  # nothing marked \Seen, nothing deleted
+
+
+def test_uidvalidity_change_resyncs_without_duplicates(dovecot, imap_source, statuses):
+    inbox, _sent = conversation()
+    dovecot.append("INBOX", inbox[:2])
+    ingest_folder(imap_source, "INBOX")
+    MailFolder.objects.filter(name="INBOX").update(uidvalidity=1)  # the server "changed" it
+    EmailLocation.objects.update(uidvalidity=1)
+    dovecot.append("INBOX", inbox[2:])
+    report = ingest_folder(imap_source, "INBOX")
+    assert report.resynced
+    assert report.skipped_known == 2 and report.fetched == 2  # known ones are not downloaded
+    assert EmailMessage.objects.count() == 4
+    assert Incident.objects.count() == 2
+
+
+def test_modified_utf7_folder_name(dovecot, imap_source, statuses):
+    assert folder_name("&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-") == "Отправленные"
+    _inbox, sent = conversation()
+    dovecot.append("&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-", sent)
+    report = ingest_folder(imap_source, "Отправленные")
+    assert report.result.stored == 1
+
+
+def test_ingest_mail_command_once(dovecot, statuses, settings, capsys):
+    settings.PARSING_EMAIL_SERVER = "127.0.0.1"
+    settings.PARSING_EMAIL_PORT = dovecot.port
+    settings.PARSING_EMAIL_LOGIN = "dispatch@example.test"
+    settings.PARSING_EMAIL_PSWD = "secret"
+    settings.PARSING_EMAIL_SSL = False
+    inbox, sent = conversation()
+    dovecot.append("INBOX", inbox)
+    dovecot.append("Sent", sent)
+    call_command("ingest_mail", "--source", "imap", "--once")
+    assert EmailMessage.objects.count() == 5
+    assert "INBOX: fetched=4 stored=4 incidents=2" in capsys.readouterr().out

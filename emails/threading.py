@@ -1,0 +1,111 @@
+"""Which incident a message belongs to.
+
+Order: In-Reply-To → References (newest first, following stored ancestors, cycle-safe) → our
+own outgoing Message-IDs (the outbox, which records the incident) → the incident code in the
+subject (``INCIDENT_CODE_PATTERN``, e.g. ``AVRSERVICE-123``) → none. Lookups are batched: one
+:class:`ThreadIndex` answers for a whole batch of messages with a handful of queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.conf import settings
+
+from emails.models import EmailMessage, EmailReference
+from emails.outbox.models import OutboundEmail
+from emails.parsing import ParsedEmail
+from incidents.models import Incident
+
+MAX_ANCESTOR_ROUNDS = 5
+_CHUNK = 500
+
+
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def code_pattern() -> re.Pattern[str]:
+    return re.compile(settings.INCIDENT_CODE_PATTERN, re.IGNORECASE)
+
+
+def subject_codes(subject: str) -> list[str]:
+    """Incident codes named in a subject, leftmost first, upper-cased."""
+    return [match.group(0).upper() for match in code_pattern().finditer(subject)]
+
+
+def thread_ids(parsed: ParsedEmail) -> list[str]:
+    """Message-IDs this message answers, most specific first."""
+    ids = [parsed.in_reply_to] if parsed.in_reply_to else []
+    ids += [mid for mid in reversed(parsed.references) if mid != parsed.in_reply_to]
+    return [mid for mid in ids if mid != parsed.message_id]
+
+
+class ThreadIndex:
+    """Known Message-IDs → incident for one batch, plus what the batch itself links."""
+
+    def __init__(self, batch: list[ParsedEmail]) -> None:
+        ids = sorted({mid for parsed in batch for mid in thread_ids(parsed)})
+        self.stored: dict[str, int | None] = {}
+        self.outbox: dict[str, int] = {}
+        self._looked_up: set[str] = set()
+        self._load(ids)
+        codes = sorted({code for parsed in batch for code in subject_codes(parsed.subject)})
+        self.codes: dict[str, int] = {}
+        for chunk in _chunks(codes):
+            self.codes.update(
+                (code.upper(), pk)
+                for code, pk in Incident.objects.filter(code__in=chunk).values_list("code", "pk")
+            )
+
+    def _load(self, ids: list[str]) -> None:
+        missing = [mid for mid in ids if mid not in self._looked_up and mid not in self.stored]
+        self._looked_up.update(missing)
+        for chunk in _chunks(missing):
+            rows = EmailMessage.objects.filter(message_id__in=chunk).values_list(
+                "message_id", "incident_id"
+            )
+            self.stored.update(rows)
+            self.outbox.update(
+                OutboundEmail.objects.filter(
+                    message_id__in=chunk, incident__isnull=False
+                ).values_list("message_id", "incident_id")
+            )
+
+    def remember(self, message_id: str, incident_id: int | None) -> None:
+        """A message of this batch is stored (so later ones in the batch can thread on it)."""
+        self.stored[message_id] = incident_id
+
+    def _ancestors(self, message_ids: list[str]) -> list[str]:
+        """Message-IDs that stored-but-unlinked messages answer (one more level up)."""
+        ids = EmailMessage.objects.filter(message_id__in=message_ids, incident__isnull=True)
+        parents = list(ids.exclude(in_reply_to="").values_list("in_reply_to", flat=True))
+        parents += EmailReference.objects.filter(
+            email__message_id__in=message_ids, email__incident__isnull=True
+        ).values_list("message_id", flat=True)
+        return parents
+
+    def find(self, parsed: ParsedEmail) -> int | None:
+        """The incident the message belongs to, or None."""
+        ids = thread_ids(parsed)
+        visited: set[str] = {parsed.message_id}
+        for _round in range(MAX_ANCESTOR_ROUNDS):
+            fresh = [mid for mid in ids if mid not in visited]
+            if not fresh:
+                break
+            visited.update(fresh)
+            self._load(fresh)
+            for mid in fresh:
+                if self.stored.get(mid):
+                    return self.stored[mid]
+            for mid in fresh:
+                if mid in self.outbox:
+                    return self.outbox[mid]
+            unlinked = [mid for mid in fresh if mid in self.stored]
+            ids = self._ancestors(unlinked) if unlinked else []
+        for code in subject_codes(parsed.subject):
+            if code in self.codes:
+                return self.codes[code]
+        return None
