@@ -8,6 +8,7 @@ runs: SQLite, a local Maildir, the built-in tracker and a file mail backend, all
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "axes",
     "dispatch.api",
     "dispatch",
     "users",
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dispatch.urls"
@@ -127,7 +130,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+AUTHENTICATION_BACKENDS = [
+    "users.backends.AxesLockoutBackend",  # refuses locked-out clients first
+    "users.backends.EmailOrUsernameBackend",
+]
+LOGIN_URL = "users:login"
+LOGIN_REDIRECT_URL = "users:home"
+LOGOUT_REDIRECT_URL = "users:login"
+# Validity of registration / e-mail change / password reset links; the e-mails state it.
+ACCOUNT_LINK_TTL_HOURS = env_int("ACCOUNT_LINK_TTL_HOURS", 24)
+PASSWORD_RESET_TIMEOUT = ACCOUNT_LINK_TTL_HOURS * 3600
+# Per-client-IP limit on account form submissions (login, sign-up, reset, e-mail change).
+ACCOUNT_RATE_LIMIT = env_str("ACCOUNT_RATE_LIMIT", "10/m")
+# Brute-force protection (django-axes): lockout per client IP + login after N failures.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "dispatch.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "users.backends.axes_username"
+AXES_LOCKOUT_TEMPLATE = "users/lockout.html"
 ADMIN_USERNAME = env_str("ADMIN_USERNAME", "admin")
 ADMIN_EMAIL = env_str("ADMIN_EMAIL")
 ADMIN_PASSWORD = env_str("ADMIN_PASSWORD")
@@ -143,6 +165,7 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {

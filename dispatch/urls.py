@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("users.urls")),
     path("api/", include("dispatch.api_urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.core.validators import MinLengthValidator, RegexValidator
+from django.core.validators import FileExtensionValidator, MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 USERNAME_VALIDATORS = [
@@ -15,6 +16,9 @@ USERNAME_VALIDATORS = [
     ),
     MinLengthValidator(4),
 ]
+
+
+AVATAR_EXTENSIONS = ["jpg", "jpeg", "png"]
 
 
 class Role(models.TextChoices):
@@ -71,6 +75,12 @@ class User(AbstractUser):
     last_assigned_at = models.DateTimeField(
         _("last assigned at"), null=True, blank=True, help_text=_("Used to break ties fairly.")
     )
+    avatar = models.ImageField(
+        _("avatar"),
+        upload_to="avatars/",
+        blank=True,
+        validators=[FileExtensionValidator(AVATAR_EXTENSIONS)],
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["username"]
@@ -85,9 +95,20 @@ class User(AbstractUser):
             models.UniqueConstraint(Lower("username"), name="users_user_username_ci_unique"),
         ]
         indexes = [models.Index(fields=["role", "is_active"], name="users_role_active_idx")]
+        permissions = [
+            ("use_console", _("Can use the DISPATCH console and API")),
+            ("work_incidents", _("Can work on incidents (dispatcher)")),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Remember the stored role so a change (e.g. approval of a guest) can be detected."""
+        instance = super().from_db(db, field_names, values)
+        instance._stored_role = instance.__dict__.get("role")
+        return instance
 
     @property
     def tracker_user(self) -> str:
@@ -134,3 +155,40 @@ class WorkShift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class PendingRegistration(models.Model):
+    """A sign-up waiting for its e-mail confirmation; becomes a guest user when confirmed.
+
+    Only a hash of the confirmation token is stored; the password is stored hashed.
+    """
+
+    username = models.CharField(_("username"), max_length=150, validators=USERNAME_VALIDATORS)
+    email = models.EmailField(_("e-mail"))
+    password = models.CharField(_("password"), max_length=128)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("pending registration")
+        verbose_name_plural = _("pending registrations")
+        indexes = [models.Index(Lower("username"), name="users_pending_username_ci")]
+
+    def __str__(self) -> str:
+        return f"{self.username} <{self.email}>"
+
+
+class EmailChangeRequest(models.Model):
+    """A requested new e-mail address waiting for confirmation from that address."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    new_email = models.EmailField(_("new e-mail"))
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("e-mail change request")
+        verbose_name_plural = _("e-mail change requests")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.new_email}"

@@ -1,0 +1,45 @@
+"""Authentication backends: lockout check (django-axes) and login by e-mail or username."""
+
+from __future__ import annotations
+
+from axes.backends import AxesStandaloneBackend
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+from users.models import User
+from users.selectors import find_user_by_login
+
+
+class AxesLockoutBackend(AxesStandaloneBackend):
+    """django-axes lockout check for web logins; code that authenticates without a request
+    (management commands, test clients) is not a login attempt and passes through."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class EmailOrUsernameBackend(ModelBackend):
+    """The login box accepts the e-mail address or the username, case-insensitively."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        login = username if username is not None else kwargs.get(User.USERNAME_FIELD)
+        if not login or password is None:
+            return None
+        user = find_user_by_login(login)
+        if user is None:
+            User().set_password(password)  # same hashing cost as a real check (timing)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+
+def axes_username(request: HttpRequest, credentials: dict | None) -> str:
+    """The lockout key for a login: the account's e-mail when it exists, so the e-mail and the
+    username spellings of one account share one failure counter; the typed text otherwise."""
+    typed = (credentials or {}).get("username") or request.POST.get("username", "")
+    typed = str(typed).strip().lower()
+    user = find_user_by_login(typed) if typed else None
+    return user.email if user else typed

@@ -1,0 +1,180 @@
+"""Sign-up end to end: form → confirmation e-mail → link → guest account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from users.models import PendingRegistration, Role, User
+from users.tests.conftest import PASSWORD, link_in, make_user
+
+pytestmark = pytest.mark.django_db
+
+REGISTER = reverse("users:register")
+
+
+def sign_up(client, username="ivanov.a", email="Ivanov@Example.com", password=PASSWORD):
+    return client.post(
+        REGISTER,
+        {"username": username, "email": email, "password1": password, "password2": password},
+    )
+
+
+def test_sign_up_sends_a_link_that_creates_a_guest(client, mailoutbox):
+    response = sign_up(client)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("users:register_done")
+    assert User.objects.count() == 0
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["ivanov@example.com"]
+    assert "Подтверждение" in mail.subject
+    assert "Ссылка действует 1 день" in mail.body
+    link = link_in(mail, "/accounts/activate/")
+
+    page = client.get(link)  # GET only shows the button: mail scanners must not activate
+    assert page.status_code == 200
+    assert User.objects.count() == 0
+
+    response = client.post(link)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("users:login")
+    user = User.objects.get()
+    assert (user.username, user.email, user.role) == ("ivanov.a", "ivanov@example.com", "guest")
+    assert user.is_active and not user.is_staff
+    assert user.check_password(PASSWORD)
+    assert PendingRegistration.objects.count() == 0
+    # The stored secret is only a hash of the link's token.
+    assert link.rstrip("/").rsplit("/", 1)[1] not in str(
+        PendingRegistration.objects.values_list("token_hash", flat=True)
+    )
+
+
+def test_link_lifetime_follows_the_setting_and_the_mail_states_it(client, mailoutbox, settings):
+    settings.ACCOUNT_LINK_TTL_HOURS = 12
+    sign_up(client)
+    assert "Ссылка действует 12 часов" in mailoutbox[0].body
+    link = link_in(mailoutbox[0], "/accounts/activate/")
+    with time_machine.travel(timezone.now() + timedelta(hours=11, minutes=59)):
+        assert client.post(link).status_code == 302
+    assert User.objects.filter(username="ivanov.a").exists()
+
+
+def test_expired_link_is_refused(client, mailoutbox):
+    sign_up(client)
+    link = link_in(mailoutbox[0], "/accounts/activate/")
+    with time_machine.travel(timezone.now() + timedelta(days=1, seconds=5)):
+        response = client.post(link, follow=True)
+    assert User.objects.count() == 0
+    assert "Ссылка недействительна" in response.content.decode()
+
+
+def test_link_works_once(client, mailoutbox):
+    sign_up(client)
+    link = link_in(mailoutbox[0], "/accounts/activate/")
+    client.post(link)
+    response = client.post(link, follow=True)
+    assert User.objects.count() == 1
+    assert "Ссылка недействительна" in response.content.decode()
+
+
+def test_tampered_link_is_refused(client, mailoutbox):
+    sign_up(client)
+    link = link_in(mailoutbox[0], "/accounts/activate/")
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    tampered = link.replace(token, token[:-1] + ("A" if token[-1] != "A" else "B"))
+    response = client.post(tampered, follow=True)
+    assert User.objects.count() == 0
+    assert "Ссылка недействительна" in response.content.decode()
+    assert client.post(link).status_code == 302  # the genuine link still works
+    assert User.objects.count() == 1
+
+
+def test_taken_email_gets_the_same_answer_and_a_notice(client, mailoutbox):
+    make_user("ivanov@example.com", "ivanov.old")
+    response = sign_up(client, username="someone.new", email="IVANOV@example.COM")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("users:register_done")
+    assert PendingRegistration.objects.count() == 0
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["ivanov@example.com"]
+    assert "/accounts/activate/" not in mailoutbox[0].body
+    assert "уже есть" in mailoutbox[0].body
+
+
+def test_taken_username_is_refused_case_insensitively(client, mailoutbox):
+    make_user("other@example.com", "Ivanov.A")
+    response = sign_up(client, username="ivanov.a")
+    assert response.status_code == 200
+    assert "Это имя пользователя уже занято" in response.content.decode()
+    assert mailoutbox == []
+
+
+def test_username_waiting_for_confirmation_is_taken(client, mailoutbox):
+    sign_up(client, username="ivanov.a", email="first@example.com")
+    response = sign_up(client, username="IVANOV.A", email="second@example.com")
+    assert response.status_code == 200
+    assert len(mailoutbox) == 1
+    # Once the first sign-up expires the name is free again.
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        assert sign_up(client, username="IVANOV.A", email="second@example.com").status_code == 302
+        assert PendingRegistration.objects.get().email == "second@example.com"
+
+
+def test_first_confirmed_of_two_signups_for_one_address_wins(client, mailoutbox):
+    sign_up(client, username="first.one", email="same@example.com")
+    sign_up(client, username="second.one", email="same@example.com")
+    first, second = (link_in(m, "/accounts/activate/") for m in mailoutbox)
+    client.post(second)
+    response = client.post(first, follow=True)
+    assert list(User.objects.values_list("username", flat=True)) == ["second.one"]
+    assert "уже занят" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "error"),
+    [
+        ("ab", PASSWORD, "Убедитесь, что это значение содержит не менее 4 символов"),
+        ("иван", PASSWORD, "Используйте только латинские буквы"),
+        ("ivanov.a", "12345678", "Введённый пароль слишком широко распространён"),
+        ("ivanov.a", "ivanov.a1", "Введённый пароль слишком похож"),
+    ],
+)
+def test_bad_username_or_password_is_explained(client, mailoutbox, username, password, error):
+    response = sign_up(client, username=username, password=password)
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert mailoutbox == []
+
+
+def test_passwords_must_match(client, mailoutbox):
+    response = client.post(
+        REGISTER,
+        {
+            "username": "ivanov.a",
+            "email": "ivanov@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD + "x",
+        },
+    )
+    assert "Пароли не совпадают" in response.content.decode()
+    assert mailoutbox == []
+
+
+def test_mail_server_down_keeps_nothing_and_says_so(client, settings, unused_port):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", unused_port, 3
+    response = sign_up(client)
+    assert response.status_code == 200
+    assert "Не удалось отправить письмо" in response.content.decode()
+    assert PendingRegistration.objects.count() == 0
+
+
+def test_guest_role_is_the_default_of_a_confirmed_account(client, mailoutbox):
+    sign_up(client)
+    client.post(link_in(mailoutbox[0], "/accounts/activate/"))
+    assert User.objects.get().role == Role.GUEST
