@@ -221,6 +221,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MESSAGE_ID_DOMAIN = env_str("MESSAGE_ID_DOMAIN", DISPATCH_MAILBOX.rpartition("@")[2] or "localhost")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
 OUTBOX_PER_RECIPIENT_PER_HOUR = env_int("OUTBOX_PER_RECIPIENT_PER_HOUR", 30)
+# Outbox channel of the workflow's notifications: "smtp" or "tracker" (e-mail comments).
+NOTIFICATION_CHANNEL = env_str("NOTIFICATION_CHANNEL", "smtp")
 
 # --- Inbound mail ---------------------------------------------------------------------------
 # "maildir" (embedded default) or "imap".
@@ -244,6 +246,8 @@ INCIDENT_CODE_PREFIX = env_str("INCIDENT_CODE_PREFIX", env_str("YT_QUEUE", "DISP
 INCIDENT_CODE_PATTERN = env_str("INCIDENT_CODE_PATTERN", rf"\b{INCIDENT_CODE_PREFIX}-\d+\b")
 ASSIGNMENT_WINDOW_HOURS = env_int("ASSIGNMENT_WINDOW_HOURS", 12)
 SLA_WARNING_MINUTES = env_int("SLA_WARNING_MINUTES", 60)
+# Working hours of the "business" SLA clock (Mon-Fri, TIME_ZONE, Russian holidays off).
+SLA_BUSINESS_HOURS = env_str("SLA_BUSINESS_HOURS", "09:00-18:00")
 
 # --- TowerStore -----------------------------------------------------------------------------
 TS_POLES_TL_URL = env_str("TS_POLES_TL_URL")

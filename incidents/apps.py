@@ -8,3 +8,6 @@ class IncidentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "incidents"
     verbose_name = _("Incidents")
+
+    def ready(self) -> None:
+        from incidents import receivers  # noqa: F401  (connects outbox signals)

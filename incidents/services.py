@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.assignment import assign_incident
 from incidents.models import (
     Incident,
     IncidentSource,
@@ -32,7 +33,8 @@ def create_incident(
     base_station=None,
     code: str | None = None,
 ) -> Incident:
-    """Create an incident in status «Новый» with exactly one history row.
+    """Create an incident in status «Новый» with exactly one history row, assigned to the
+    least-loaded dispatcher on shift (``incidents.assignment``).
 
     With the built-in tracker the incident code is ``<INCIDENT_CODE_PREFIX>-<id>``; with Yandex
     Tracker the code is the issue key, set when the issue is created.
@@ -54,6 +56,7 @@ def create_incident(
     IncidentStatusHistory.objects.create(
         incident=incident, status=new, actor=actor, user=user, created_at=incident.created_at
     )
+    assign_incident(incident)
     return incident
 
 

@@ -32,6 +32,12 @@ class OutboundEmail(models.Model):
         related_name="outbound_emails",
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    channel = models.CharField(
+        _("delivery channel"),
+        max_length=32,
+        default="smtp",
+        help_text=_("Key of the delivery backend, e.g. smtp or tracker."),
+    )
     dedupe_key = models.CharField(
         _("idempotency key"),
         max_length=255,

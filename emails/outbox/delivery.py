@@ -1,0 +1,144 @@
+"""How queued mail leaves the building: delivery backends keyed by channel.
+
+The interface is one method. A backend is any object with::
+
+    def deliver(self, message: OutboundEmail) -> str:
+        '''Send ``message`` once; return a provider reference (may be "").'''
+
+It is called by the ``send_outbox`` worker **outside any database transaction**, after the row
+was claimed (state ``sending``). It must not write the outbox row itself. It reports failure by
+raising:
+
+* ``TemporaryDeliveryError`` (or any other exception) — retried later with back-off until
+  ``OUTBOX_MAX_ATTEMPTS``;
+* ``PermanentDeliveryError`` — no retry, the row becomes ``failed`` at once (e.g. every
+  recipient refused, the tracker issue is gone).
+
+What the backend may read from the row: ``to``, ``cc`` (lists of addresses), ``subject``,
+``body_text``, ``message_id`` (``<…@MESSAGE_ID_DOMAIN>``), ``headers`` (``In-Reply-To``,
+``References``, ``Auto-Submitted``, …), ``incident`` and ``kind``.
+
+Register a backend once, e.g. in an ``AppConfig.ready()``::
+
+    from emails.outbox.delivery import register_channel
+    register_channel("tracker", TrackerCommentDelivery())
+
+``smtp`` (Django's mail backend configured by ``EMAIL_*``/``EMAIL_DELIVERY``) is built in.
+Rows are queued with a channel (``queue_notification(..., channel="tracker")``); a row whose
+channel has no backend registered stays queued and is retried, never dropped.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from email import policy
+from email.message import EmailMessage as MimeMessage
+from email.utils import formatdate
+from typing import TYPE_CHECKING, Protocol
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+if TYPE_CHECKING:
+    from emails.outbox.models import OutboundEmail
+
+
+class DeliveryError(Exception):
+    """Base class of delivery failures."""
+
+
+class TemporaryDeliveryError(DeliveryError):
+    """Try again later (server down, timeout, 4xx)."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying will not help (all recipients refused, 5xx on the message)."""
+
+
+class DeliveryBackend(Protocol):
+    def deliver(self, message: OutboundEmail) -> str: ...
+
+
+_registry: dict[str, DeliveryBackend] = {}
+
+
+def register_channel(channel: str, backend: DeliveryBackend) -> None:
+    """Make ``backend`` deliver the rows queued with ``channel`` (replaces an earlier one)."""
+    _registry[channel] = backend
+
+
+def get_backend(channel: str) -> DeliveryBackend:
+    """The backend for ``channel``; ``TemporaryDeliveryError`` when none is registered."""
+    try:
+        return _registry[channel]
+    except KeyError:
+        raise TemporaryDeliveryError(
+            f"no delivery backend registered for channel {channel!r}"
+        ) from None
+
+
+def channels() -> list[str]:
+    return sorted(_registry)
+
+
+class _MimeMessage(MimeMessage):
+    """A stdlib message that also takes Django's ``as_bytes(linesep=...)`` call."""
+
+    def as_bytes(self, unixfrom: bool = False, linesep: str = "\n", policy=None) -> bytes:  # type: ignore[override]
+        return super().as_bytes(unixfrom, policy=(policy or self.policy).clone(linesep=linesep))
+
+
+class OutboundMime(EmailMessage):
+    """Django's message built with the modern ``email`` API (clean RFC 2047 headers)."""
+
+    def message(self) -> _MimeMessage:  # type: ignore[override]
+        mime = _MimeMessage(policy=policy.SMTP)
+        mime["Subject"] = self.subject
+        mime["From"] = self.from_email
+        if self.to:
+            mime["To"] = ", ".join(self.to)
+        if self.cc:
+            mime["Cc"] = ", ".join(self.cc)
+        mime["Date"] = formatdate(localtime=True)
+        for name, value in self.extra_headers.items():
+            mime[name] = value
+        mime.set_content(self.body, charset="utf-8")
+        return mime
+
+
+def build_email(message: OutboundEmail) -> EmailMessage:
+    """The MIME message for a row: our From and Message-ID, threading and loop headers."""
+    headers = {"Message-ID": message.message_id, **(message.headers or {})}
+    return OutboundMime(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=list(message.to),
+        cc=list(message.cc),
+        headers=headers,
+    )
+
+
+class SmtpDelivery:
+    """Delivery through Django's configured mail backend (SMTP in production, files locally)."""
+
+    def deliver(self, message: OutboundEmail) -> str:
+        email = build_email(message)
+        try:
+            with get_connection(fail_silently=False) as connection:
+                sent = connection.send_messages([email])
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentDeliveryError(f"all recipients refused: {exc.recipients}") from exc
+        except smtplib.SMTPResponseException as exc:
+            text = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentDeliveryError(text) from exc
+            raise TemporaryDeliveryError(text) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TemporaryDeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        if not sent:
+            raise TemporaryDeliveryError("mail backend reported nothing sent")
+        return ""
+
+
+register_channel("smtp", SmtpDelivery())

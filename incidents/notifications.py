@@ -1,0 +1,349 @@
+"""Templated e-mails about an incident, queued in the outbox (delivered by ``send_outbox``).
+
+Kinds: ``accepted`` and ``closed`` go to the requester (From of the first e-mail; its other
+To/Cc addresses in CC), ``contractor`` sends the incident card to the pole's emergency contractor.
+Every message has the incident code in the subject, our collecting mailbox in CC, our own
+Message-ID ``<dispatch.<incident id>.<kind>.<random>@MESSAGE_ID_DOMAIN>``, In-Reply-To/References
+to the conversation and ``Auto-Submitted: auto-replied``. Bodies are the Django templates
+``incidents/email/<kind>.txt``. The same notification to the same people is queued once
+(``dedupe_key``); asking again raises ``NotificationAlreadySent``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from emails.models import EmailMessage
+from emails.outbox.models import OutboundEmail
+from incidents.models import Incident, IncidentSource
+from incidents.selectors import (
+    conversation_emails,
+    conversation_message_ids,
+    latest_human_email,
+    request_email,
+)
+from incidents.sla import compute_sla
+from ts.models import Contractor, Pole
+
+Kind = OutboundEmail.Kind
+NOTIFICATION_KINDS = (Kind.ACCEPTED, Kind.CLOSED, Kind.CONTRACTOR)
+MAX_REFERENCES = 20
+HISTORY_BODY_LIMIT = 1024
+AUTOMATED_ADDRESS = re.compile(
+    r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|auto-?reply)([+.-][^@]*)?@",
+    re.IGNORECASE,
+)
+
+
+class NotificationError(Exception):
+    """The notification cannot be sent; ``str()`` is the reason in Russian."""
+
+
+class NotificationAlreadySent(NotificationError):
+    """The same notification to the same people was already sent or is being sent."""
+
+    def __init__(self, message: str, outbound: OutboundEmail) -> None:
+        super().__init__(message)
+        self.outbound = outbound
+
+
+@dataclass
+class Draft:
+    """An outgoing message before it is queued."""
+
+    kind: str
+    to: list[str]
+    cc: list[str]
+    subject: str
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def dedupe_key(self, incident: Incident) -> str:
+        people = hashlib.sha256(",".join(sorted(a.lower() for a in self.to)).encode()).hexdigest()
+        return f"{self.kind}:{incident.pk}:{people[:24]}"
+
+
+# --- addresses ------------------------------------------------------------------------------
+def our_addresses() -> set[str]:
+    """Addresses that are us: mail to them would loop back into the mailbox."""
+    ours = {settings.DISPATCH_MAILBOX, settings.DEFAULT_FROM_EMAIL}
+    login = getattr(settings, "PARSING_EMAIL_LOGIN", "")
+    if "@" in login:
+        ours.add(login)
+    return {a.strip().lower() for a in ours if a}
+
+
+def is_automated_address(address: str) -> bool:
+    return bool(AUTOMATED_ADDRESS.match(address.strip()))
+
+
+def _clean(addresses: list[str], exclude: set[str]) -> list[str]:
+    """Unique, lower-cased, without ``exclude``, ourselves and automated mailboxes."""
+    ours = our_addresses()
+    seen: list[str] = []
+    for raw in addresses:
+        address = raw.strip().lower()
+        if (
+            address
+            and address not in seen
+            and address not in exclude
+            and address not in ours
+            and not is_automated_address(address)
+        ):
+            seen.append(address)
+    return seen
+
+
+def _with_our_mailbox(cc: list[str]) -> list[str]:
+    mailbox = settings.DISPATCH_MAILBOX.lower()
+    return [*cc, mailbox] if mailbox not in cc else cc
+
+
+def _requester_recipients(email: EmailMessage | None, incident: Incident) -> tuple[list, list]:
+    """(To, CC) for a message to the requester; NotificationError when nobody may get it."""
+    if incident.source == IncidentSource.MANUAL:
+        raise NotificationError(
+            _(
+                "Cannot send an automatic notification to the requester of an incident "
+                "created manually."
+            )
+        )
+    if email is not None and email.auto_kind:
+        raise NotificationError(
+            _(
+                "The requester's message was sent automatically (%(kind)s); "
+                "no notification is sent to automatic mail."
+            )
+            % {"kind": email.get_auto_kind_display()}
+        )
+    sender = (email.from_address if email else incident.requester_email).strip().lower()
+    if not sender:
+        raise NotificationError(_("The requester's address is unknown."))
+    if sender in our_addresses():
+        raise NotificationError(
+            _("The requester is our own mailbox; a notification would loop back to us.")
+        )
+    to = _clean([sender], set())
+    if not to:
+        raise NotificationError(
+            _("The requester's address %(address)s is an automatic mailbox.") % {"address": sender}
+        )
+    others = [r.address for r in email.recipients.all() if r.kind != "bcc"] if email else []
+    return to, _with_our_mailbox(_clean(others, set(to)))
+
+
+def _contractor_recipients(pole: Pole | None) -> list[str]:
+    if pole is None:
+        raise NotificationError(
+            _(
+                "To pass the incident to a contractor, specify the pole code and/or the base "
+                "station."
+            )
+        )
+    contractor = pole.contractor or Contractor.objects.get_default()
+    addresses = list(contractor.emails.values_list("email", flat=True))
+    if not addresses and contractor.is_default:
+        addresses = list(settings.DEFAULT_CONTRACTOR_EMAILS)
+    to = _clean(addresses, set())
+    if not to:
+        raise NotificationError(
+            _("No e-mail address of the contractor %(name)s for the notification.")
+            % {"name": contractor.name}
+        )
+    return to
+
+
+# --- content --------------------------------------------------------------------------------
+def subject_for(incident: Incident) -> str:
+    """``Re: <code>: <subject>`` — the code lets any reply find the incident."""
+    base = f"{incident}: {incident.subject}" if incident.subject else str(incident)
+    return f"Re: {base}"[:1024]
+
+
+def threading_headers(incident: Incident) -> dict[str, str]:
+    ids = conversation_message_ids(incident)
+    headers = {"X-Dispatch-Incident": str(incident)}
+    if ids:
+        refs = ids if len(ids) <= MAX_REFERENCES else [ids[0], *ids[-(MAX_REFERENCES - 1) :]]
+        headers["In-Reply-To"] = ids[-1]
+        headers["References"] = " ".join(refs)
+    return headers
+
+
+def auto_headers() -> dict[str, str]:
+    """RFC 3834: we are an automatic responder; ask Exchange not to answer us."""
+    return {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+
+
+def _incident_pole(incident: Incident) -> Pole | None:
+    if incident.pole_id:
+        return incident.pole
+    if incident.base_station_id:
+        return incident.base_station.pole
+    return None
+
+
+def _local(moment) -> str:
+    return date_format(timezone.localtime(moment), "d.m.Y H:i") if moment else ""
+
+
+def contractor_context(incident: Incident, pole: Pole) -> dict[str, object]:
+    station = incident.base_station
+    messages = [
+        {
+            "number": number,
+            "date": _local(email.sent_at),
+            "body": email.body_text[:HISTORY_BODY_LIMIT]
+            + (" ..." if len(email.body_text) > HISTORY_BODY_LIMIT else ""),
+        }
+        for number, email in enumerate(conversation_emails(incident), start=1)
+    ]
+    return {
+        "incident": incident,
+        "pole": pole,
+        "coordinates": (
+            f"{pole.latitude}, {pole.longitude}"
+            if pole.latitude is not None and pole.longitude is not None
+            else ""
+        ),
+        "base_station": station,
+        "operators": ", ".join(str(o) for o in station.operators.all()) if station else "",
+        "registered": _local(incident.incident_date),
+        "deadline": _local(compute_sla(incident).deadline),
+        "incident_type": incident.incident_type,
+        "messages": messages,
+    }
+
+
+def build_notification(incident: Incident, kind: str) -> Draft:
+    """The message for ``kind`` (not queued); NotificationError with the reason otherwise."""
+    if kind not in NOTIFICATION_KINDS:
+        raise NotificationError(_("Unknown notification kind: %(kind)s.") % {"kind": kind})
+    if kind == Kind.CONTRACTOR:
+        pole = _incident_pole(incident)
+        to, cc = _contractor_recipients(pole), [settings.DISPATCH_MAILBOX.lower()]
+        context = contractor_context(incident, pole)  # type: ignore[arg-type]
+    else:
+        to, cc = _requester_recipients(request_email(incident), incident)
+        context = {"incident": incident}
+    body = render_to_string(f"incidents/email/{kind}.txt", context)
+    return Draft(
+        kind=kind,
+        to=to,
+        cc=cc,
+        subject=subject_for(incident),
+        body=body,
+        headers={**threading_headers(incident), **auto_headers()},
+    )
+
+
+def new_message_id(incident: Incident, kind: str) -> str:
+    return f"<dispatch.{incident.pk}.{kind}.{uuid.uuid4().hex[:20]}@{settings.MESSAGE_ID_DOMAIN}>"
+
+
+def _already_sent_message(existing: OutboundEmail) -> str:
+    if existing.state == OutboundEmail.State.SENT:
+        return _(
+            "This notification was already sent to %(to)s on %(date)s; it is not sent twice."
+        ) % {"to": ", ".join(existing.to), "date": _local(existing.sent_at)}
+    return _("This notification to %(to)s is already queued for sending.") % {
+        "to": ", ".join(existing.to)
+    }
+
+
+def _enqueue(incident: Incident, draft: Draft, *, channel: str, dedupe_key: str) -> OutboundEmail:
+    with transaction.atomic():
+        return OutboundEmail.objects.create(
+            incident=incident,
+            kind=draft.kind,
+            channel=channel,
+            dedupe_key=dedupe_key,
+            message_id=new_message_id(incident, draft.kind),
+            to=draft.to,
+            cc=draft.cc,
+            subject=draft.subject,
+            body_text=draft.body,
+            headers=draft.headers,
+        )
+
+
+def already_sent(incident: Incident, draft: Draft) -> NotificationAlreadySent | None:
+    """The error to report if this notification was already sent or queued, else None."""
+    existing = (
+        OutboundEmail.objects.filter(dedupe_key=draft.dedupe_key(incident))
+        .exclude(state__in=[OutboundEmail.State.FAILED, OutboundEmail.State.SUPPRESSED])
+        .first()
+    )
+    return NotificationAlreadySent(_already_sent_message(existing), existing) if existing else None
+
+
+def queue_draft(incident: Incident, draft: Draft, *, channel: str = "smtp") -> OutboundEmail:
+    """Queue a built notification once; a failed earlier copy is queued again."""
+    key = draft.dedupe_key(incident)
+    existing = OutboundEmail.objects.filter(dedupe_key=key).first()
+    if existing is None:
+        try:
+            return _enqueue(incident, draft, channel=channel, dedupe_key=key)
+        except IntegrityError:
+            existing = OutboundEmail.objects.get(dedupe_key=key)
+    if existing.state in (OutboundEmail.State.FAILED, OutboundEmail.State.SUPPRESSED):
+        retried = OutboundEmail.objects.filter(pk=existing.pk, state=existing.state).update(
+            state=OutboundEmail.State.QUEUED,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            channel=channel,
+            cc=draft.cc,
+            subject=draft.subject,
+            body_text=draft.body,
+            headers=draft.headers,
+        )
+        if retried:
+            existing.refresh_from_db()
+            return existing
+    raise NotificationAlreadySent(_already_sent_message(existing), existing)
+
+
+def queue_notification(incident: Incident, kind: str, *, channel: str = "smtp") -> OutboundEmail:
+    """Queue the ``kind`` e-mail about ``incident`` (call inside the status change transaction)."""
+    return queue_draft(incident, build_notification(incident, kind), channel=channel)
+
+
+def queue_reply(incident: Incident, body: str, *, user, channel: str = "smtp") -> OutboundEmail:
+    """Queue a dispatcher's reply to the latest person who wrote about ``incident``."""
+    text = (body or "").strip()
+    if not text:
+        raise NotificationError(_("The reply is empty."))
+    last = latest_human_email(incident)
+    if last is None and not incident.requester_email:
+        raise NotificationError(_("Nobody to reply to: the incident has no e-mail from a person."))
+    sender = (last.from_address if last else incident.requester_email).strip().lower()
+    to = _clean([sender], set())
+    if not to:
+        raise NotificationError(
+            _("The address %(address)s is ours or automatic; the reply is not sent.")
+            % {"address": sender}
+        )
+    others = [r.address for r in last.recipients.all() if r.kind != "bcc"] if last else []
+    signature = (user.get_full_name() or user.email) if user else ""
+    draft = Draft(
+        kind=Kind.REPLY,
+        to=to,
+        cc=_with_our_mailbox(_clean(others, set(to))),
+        subject=subject_for(incident),
+        body=render_to_string(
+            "incidents/email/reply.txt",
+            {"incident": incident, "body": text, "signature": signature},
+        ),
+        headers=threading_headers(incident),
+    )
+    return _enqueue(incident, draft, channel=channel, dedupe_key=f"reply:{uuid.uuid4().hex}")

@@ -1,0 +1,151 @@
+"""Keep the stored ``sla_deadline``/``sla_state`` of incidents current, set-based.
+
+1. Incidents without a type: one UPDATE to (no deadline, Неизвестно).
+2. Calendar-clock incidents that never entered a pausing status: one UPDATE computing
+   ``incident_date + sla_minutes`` in SQL, touching only rows whose stored deadline differs.
+3. The rest (business hours, pauses): recomputed in Python with ``compute_sla`` in batches
+   (2 queries per batch, ``bulk_update`` of changed rows only) — open incidents and those
+   finished within ``RECENT_FINISH``, or all of them with ``full=True``.
+4. States: one conditional UPDATE per state (open: expired / less than an hour / in progress;
+   finished: expired / closed on time), each matching only rows whose state must change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.utils import timezone
+
+from incidents.models import (
+    Incident,
+    IncidentStatusHistory,
+    IncidentType,
+    SlaClock,
+    SlaState,
+)
+from incidents.sla import compute_sla
+
+BATCH = 500
+RECENT_FINISH = timedelta(days=2)
+
+
+@dataclass
+class SweepReport:
+    untyped: int = 0
+    calendar_deadlines: int = 0
+    computed_deadlines: int = 0
+    states: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"untyped={self.untyped} calendar_deadlines={self.calendar_deadlines} "
+            f"computed_deadlines={self.computed_deadlines} states={self.states}"
+        )
+
+
+def _ever_paused() -> Exists:
+    return Exists(
+        IncidentStatusHistory.objects.filter(incident=OuterRef("pk"), status__pauses_sla=True)
+    )
+
+
+def _calendar_deadline() -> ExpressionWrapper:
+    minutes = Subquery(
+        IncidentType.objects.filter(pk=OuterRef("incident_type_id")).values("sla_minutes")[:1]
+    )
+    return ExpressionWrapper(
+        F("incident_date") + minutes * timedelta(minutes=1), output_field=DateTimeField()
+    )
+
+
+def update_untyped() -> int:
+    return (
+        Incident.objects.filter(incident_type__isnull=True)
+        .exclude(sla_deadline__isnull=True, sla_state=SlaState.UNKNOWN)
+        .update(sla_deadline=None, sla_state=SlaState.UNKNOWN)
+    )
+
+
+def update_calendar_deadlines() -> int:
+    expected = _calendar_deadline()
+    return (
+        Incident.objects.filter(incident_type__sla_clock=SlaClock.CALENDAR)
+        .exclude(_ever_paused())
+        .alias(expected=expected)
+        .exclude(sla_deadline=F("expected"))
+        .update(sla_deadline=expected)
+    )
+
+
+def _needs_python(now: datetime, full: bool) -> QuerySet[Incident]:
+    rows = Incident.objects.filter(incident_type__isnull=False).filter(
+        Q(incident_type__sla_clock=SlaClock.BUSINESS) | _ever_paused()
+    )
+    if not full:
+        rows = rows.filter(Q(is_finished=False) | Q(finished_at__gte=now - RECENT_FINISH))
+    return rows
+
+
+def update_computed_deadlines(now: datetime, *, full: bool = False) -> int:
+    changed = 0
+    ids = list(_needs_python(now, full).order_by("pk").values_list("pk", flat=True))
+    for offset in range(0, len(ids), BATCH):
+        batch = (
+            Incident.objects.filter(pk__in=ids[offset : offset + BATCH])
+            .select_related("incident_type")
+            .prefetch_related("status_history__status")
+        )
+        dirty = []
+        for incident in batch:
+            deadline = compute_sla(incident, now).deadline
+            if deadline != incident.sla_deadline:
+                incident.sla_deadline = deadline
+                dirty.append(incident)
+        Incident.objects.bulk_update(dirty, ["sla_deadline"])
+        changed += len(dirty)
+    return changed
+
+
+def update_states(now: datetime) -> int:
+    warn = now + timedelta(minutes=settings.SLA_WARNING_MINUTES)
+    typed = Incident.objects.filter(incident_type__isnull=False)
+    rules: list[tuple[Q, SlaState]] = [
+        (Q(sla_deadline__isnull=True), SlaState.UNKNOWN),
+        (Q(is_finished=False, sla_deadline__lt=now), SlaState.EXPIRED),
+        (
+            Q(is_finished=False, sla_deadline__gte=now, sla_deadline__lte=warn),
+            SlaState.LESS_THAN_HOUR,
+        ),
+        (Q(is_finished=False, sla_deadline__gt=warn), SlaState.IN_PROGRESS),
+        (Q(is_finished=True, finished_at__gt=F("sla_deadline")), SlaState.EXPIRED),
+        (Q(is_finished=True, finished_at__lte=F("sla_deadline")), SlaState.CLOSED_ON_TIME),
+    ]
+    return sum(
+        typed.filter(condition).exclude(sla_state=state).update(sla_state=state)
+        for condition, state in rules
+    )
+
+
+def sweep_sla(now: datetime | None = None, *, full: bool = False) -> SweepReport:
+    """Bring every incident's stored SLA deadline and state up to date."""
+    now = now or timezone.now()
+    report = SweepReport()
+    with transaction.atomic():
+        report.untyped = update_untyped()
+        report.calendar_deadlines = update_calendar_deadlines()
+    report.computed_deadlines = update_computed_deadlines(now, full=full)
+    report.states = update_states(now)
+    return report
