@@ -44,12 +44,21 @@ def _cyrillic_score(text: str) -> int:
     return sum(1 for ch in text if ch in _FREQUENT_CYRILLIC)
 
 
-def guess_decode(data: bytes) -> str:
-    """Decode bytes with no trustworthy charset: UTF-8, then Cyrillic code pages, then detection."""
+def _utf8(data: bytes) -> str | None:
+    """UTF-8 text, tolerating only a multi-byte character cut off at the very end."""
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+            return data[: exc.start].decode("utf-8", errors="strict")
+        return None
+
+
+def guess_decode(data: bytes) -> str:
+    """Decode bytes with no trustworthy charset: UTF-8, then Cyrillic code pages, then detection."""
+    text = _utf8(data)
+    if text is not None:
+        return text
     if not data:
         return ""
     candidates = [data.decode(name, errors="replace") for name in _CYRILLIC_GUESSES]
@@ -66,7 +75,11 @@ def guess_decode(data: bytes) -> str:
 def decode_bytes(data: bytes, declared: str | None) -> str:
     """Decode with the declared charset when it fits the bytes, otherwise guess."""
     codec = normalise_charset(declared)
-    if codec:
+    if codec == "utf-8":
+        text = _utf8(data)
+        if text is not None:
+            return text
+    elif codec:
         try:
             return data.decode(codec)
         except UnicodeDecodeError:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import binascii
 import email
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -76,7 +78,21 @@ def _headers(msg: Message) -> dict[str, str]:
     return result
 
 
+def _base64(text: str) -> bytes:
+    """Lenient base64: junk characters ignored, a truncated tail dropped."""
+    cleaned = re.sub(r"[^A-Za-z0-9+/]", "", text.split("=", 1)[0])
+    cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
+    return binascii.a2b_base64(cleaned) if cleaned else b""
+
+
 def _payload(part: Message) -> bytes:
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    raw = part.get_payload()
+    if encoding == "base64" and isinstance(raw, str):
+        try:
+            return binascii.a2b_base64(raw.encode("ascii"), strict_mode=True)
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            return _base64(raw)
     data = part.get_payload(decode=True)
     if isinstance(data, bytes):
         return data
