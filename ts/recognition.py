@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from ts.loading import load_base_station, load_pole
 from ts.models import BaseStation, Pole
 
 REFRESH_SECONDS = 30.0
 
-_SEPARATORS = re.compile(r"[\[\](){}:|,.;'\"/\\`<>«»!?*=]")
+_SEPARATORS = re.compile(r"[\[\](){}:|,.;'\"/\\`<>«»!?*=№#]")
 _DASHES = str.maketrans({"‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-"})
 # Latin letters that look like Cyrillic ones are folded, so "А-1234" typed in Latin still matches.
 _LOOKALIKES = str.maketrans("abcehkmoptxy", "авсенкмортху")
@@ -81,8 +82,7 @@ def normalize(text: str) -> str:
     return _LATIN_BS.sub("бс", key).translate(_LOOKALIKES)
 
 
-def _digit_count(token: str) -> int:
-    return sum(ch.isdigit() for ch in token)
+_FOUR_DIGITS = re.compile(r"(?:\D*\d){4}")
 
 
 def candidate_tokens(text: str) -> list[str]:
@@ -91,18 +91,17 @@ def candidate_tokens(text: str) -> list[str]:
     words = _SEPARATORS.sub(" ", text).split()
     seen: set[str] = set()
     tokens: list[str] = []
-    previous = ""
-    for word in words:
+    for position, word in enumerate(words):
+        if not _FOUR_DIGITS.match(word):
+            continue
+        previous = normalize(words[position - 1]).strip("-") if position else ""
+        if previous in _NOT_A_CODE_AFTER:
+            continue
         key = normalize(word).lstrip("-")
-        if _digit_count(key) >= 4 and previous not in _NOT_A_CODE_AFTER:
-            candidates = [key]
-            if previous == "бс":
-                candidates.insert(0, f"бс-{key}")
-            for candidate in candidates:
-                if candidate not in seen:
-                    seen.add(candidate)
-                    tokens.append(candidate)
-        previous = key
+        for candidate in (f"бс-{key}", key) if previous == "бс" else (key,):
+            if candidate not in seen:
+                seen.add(candidate)
+                tokens.append(candidate)
     return tokens
 
 
@@ -220,13 +219,9 @@ def _match(index: _Index, text: str) -> tuple[int | None, int | None]:
 def _fetch(pole_id: int | None, station_id: int | None) -> Recognition | None:
     """Load the winning records with one query; None when they vanished meanwhile."""
     if station_id is not None:
-        station = (
-            BaseStation.objects.select_related("pole", "pole__contractor")
-            .filter(pk=station_id)
-            .first()
-        )
+        station = load_base_station(station_id)
         return Recognition(station.pole, station) if station else None
-    pole = Pole.objects.select_related("contractor").filter(pk=pole_id).first()
+    pole = load_pole(pole_id)
     return Recognition(pole, None) if pole else None
 
 

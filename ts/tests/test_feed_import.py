@@ -272,3 +272,14 @@ def test_command_reports_a_refused_feed_and_imports_the_others(tmp_path, capsys)
     assert Pole.objects.count() == 10
     assert BaseStation.objects.exists()
     assert not Contractor.objects.exclude(is_default=True).exists()
+
+
+def test_default_contractor_exists_after_migrate_with_configured_emails(settings):
+    assert Contractor.objects.filter(is_default=True).count() == 1
+    settings.DEFAULT_CONTRACTOR_EMAILS = ["Duty@Dispatch.local", "noc@dispatch.local"]
+    call_command("migrate", verbosity=0)
+    default = Contractor.objects.get(is_default=True)
+    assert sorted(default.emails.values_list("email", flat=True)) == [
+        "duty@dispatch.local",
+        "noc@dispatch.local",
+    ]

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from ts.models import Pole
 from ts.recognition import candidate_tokens, recognize
 from ts.tests.factories import make_base_station, make_pole
 
@@ -94,3 +95,91 @@ def test_at_most_one_query_per_message(sites):
     with CaptureQueriesContext(connection) as queries:
         recognize("Ничего", "тут нет")
     assert len(queries) == 0
+
+
+LETTER = """Добрый день!
+
+Прошу принять в работу аварию: с 03:15 25.11.2026 нет питания на опоре №50-00871
+(Московская обл., г. Мытищи, ул. Колпакова, вблизи д. 2, индекс 141009).
+Доступ согласован, пропуск заказан на 26.11.2026.
+
+--
+С уважением,
+Иванов Иван Иванович, инженер ООО «Ромашка»
+ИНН 7701234567, КПП 770101001, ОГРН 1027700132195
+тел.: 8 (495) 765-43-21, моб. +7 916 555-12-34, доб. 2041
+-----Исходное сообщение-----
+От: noc@operator.ru
+Отправлено: 24.11.2026 23:59
+Тема: Заявка 2026-11-24
+"""
+
+
+def test_realistic_letter_names_only_the_pole(sites):
+    target = make_pole("50-00871")
+    for decoy in ("7701234567", "770101001", "1027700132195", "141009", "2041", "2026-11-24"):
+        make_pole(decoy)
+    found = recognize("Авария, Мытищи", LETTER)
+    assert found.pole == target
+
+
+def test_quoted_reply_with_number_sign_and_brackets(sites):
+    found = recognize("RE[2]: Ответ: авария", "> Не работает БС [БС-77-12345], опора (77-12345).")
+    assert found.base_station == sites["bs_moscow"]
+
+
+def test_deactivated_pole_is_not_recognised(sites):
+    sites["moscow"].is_active = False
+    sites["moscow"].save()
+    assert recognize("Опора 77-12345", "").pole is None
+
+
+def test_station_on_another_pole_loses_to_a_longer_pole_code(sites):
+    found = recognize("", "опора 50001-01 рядом с 02-00123-2")
+    # the station name is longer than the pole code, so the station and its pole win
+    assert found.base_station == sites["bs_ufa_2"]
+    found = recognize("", "опора 77-12345 и 1234")
+    assert found.pole == sites["moscow"] and found.base_station is None
+
+
+def test_same_station_name_on_two_poles_is_settled_by_the_pole_code(sites):
+    on_moscow = make_base_station("RRL-5001", sites["moscow"])
+    make_base_station("RRL-5001", sites["ufa"])
+    assert recognize("", "не работает RRL-5001").base_station is None
+    found = recognize("", "опора 77-12345, не работает RRL-5001")
+    assert found.base_station == on_moscow
+
+
+def test_ambiguous_truncated_prefix_matches_nothing(sites):
+    make_pole("50001-02")
+    assert recognize("", "Опора 50001- не отвечает").pole is None
+
+
+def test_import_in_this_process_refreshes_the_index(sites, django_capture_on_commit_callbacks):
+    from ts.feeds import pole_rows
+    from ts.services import import_poles
+
+    assert recognize("", "опора 66-00001").pole is None
+    record = {"SiteId": 7, "Шифр": "66-00001"}
+    existing = [{"SiteId": p.site_id, "Шифр": p.code} for p in Pole.objects.all()]
+    with django_capture_on_commit_callbacks(execute=True):
+        import_poles(pole_rows([*existing, record]))
+    assert recognize("", "опора 66-00001").pole.site_id == 7
+
+
+def test_changes_by_another_process_are_seen_after_the_refresh_interval(sites, monkeypatch):
+    from ts import recognition
+
+    assert recognize("", "опора 16-00001").pole is None
+    Pole.objects.bulk_create([Pole(site_id=8, code="16-00001")])  # no signals, like another process
+    assert recognize("", "опора 16-00001").pole is None  # still within the refresh interval
+    monkeypatch.setattr(recognition, "REFRESH_SECONDS", 0.0)
+    assert recognize("", "опора 16-00001").pole.site_id == 8
+
+
+def test_record_deleted_after_indexing_is_not_returned(sites):
+    stale = make_pole("16-00002")
+    assert recognize("", "опора 16-00002").pole == stale  # indexed
+    with connection.cursor() as cursor:  # deleted elsewhere: no signal reaches this process
+        cursor.execute(f"DELETE FROM {Pole._meta.db_table} WHERE id = %s", [stale.pk])
+    assert recognize("", "опора 16-00002").pole is None
