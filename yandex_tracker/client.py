@@ -77,6 +77,7 @@ class TrackerClient:
         max_delay: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        access_token: str | None = None,
     ) -> None:
         self.base_url = (base_url or settings.YT_API_BASE_URL).rstrip("/")
         self.oauth_url = oauth_url or settings.YT_OAUTH_URL
@@ -91,7 +92,7 @@ class TrackerClient:
         self.sleep = sleep
         self.session = session or requests.Session()
         self.request_count = 0
-        self._access_token: str | None = None
+        self._access_token: str | None = access_token
 
     # -- transport -------------------------------------------------------------------------
 
@@ -314,6 +315,21 @@ class TrackerClient:
         if expand:
             params["expand"] = expand
         return self.paginate("POST", "/v2/issues/_search", params=params, json=body)
+
+    def search_all(self, filter: JSON, *, per_page: int = 1000) -> list[JSON]:
+        """Every issue matching ``filter``: one page-mode request when it fits, else a scroll.
+
+        Page mode recomputes each page, so an issue edited mid-walk can shift the pages and be
+        skipped; several pages are therefore read as a scroll (a snapshot) instead.
+        """
+        params = {"perPage": per_page}
+        response = self.request(
+            "POST", "/v2/issues/_search", params=params, json={"filter": filter}, idempotent=True
+        )
+        items = _body(response) or []
+        if int(response.headers.get("X-Total-Pages", "1") or 1) <= 1:
+            return items
+        return list(self.scroll(filter, per_scroll=per_page))
 
     def scroll(self, filter: JSON, *, per_scroll: int = 1000) -> Iterator[JSON]:
         """Issues matching ``filter`` in scroll mode (a snapshot; for large result sets)."""

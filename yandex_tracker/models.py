@@ -57,6 +57,12 @@ class TrackerIssue(models.Model):
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    synced_status = models.CharField(
+        _("synced status"),
+        max_length=64,
+        blank=True,
+        help_text=_("Tracker status key both sides agreed on last; a difference is a change."),
+    )
 
     class Meta:
         verbose_name = _("tracker issue")

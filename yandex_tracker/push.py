@@ -26,6 +26,7 @@ from yandex_tracker.errors import TrackerError, TrackerUnavailable
 from yandex_tracker.fields import ISSUE_TYPE, NEW_MESSAGE_YES, TrackerDirectory
 from yandex_tracker.models import TrackerComment, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields, without_empty
+from yandex_tracker.status_sync import out_of_sync, sync_status
 
 logger = logging.getLogger("dispatch.tracker.push")
 
@@ -38,13 +39,15 @@ class PushReport:
     issues_created: int = 0
     issues_recovered: int = 0
     comments_posted: int = 0
+    statuses_moved: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"issues={self.issues_created} recovered={self.issues_recovered} "
-            f"comments={self.comments_posted} failed={self.failed}"
+            f"comments={self.comments_posted} statuses={self.statuses_moved} "
+            f"failed={self.failed}"
         )
 
 
@@ -209,6 +212,7 @@ def record_issue(
         pushed_at=now,
         claimed_at=None,
         last_error="",
+        synced_status=(issue.get("status") or {}).get("key", ""),
     )
     if incident.code != issue["key"]:
         if Incident.objects.filter(code=issue["key"]).exclude(pk=incident.pk).exists():
@@ -297,6 +301,15 @@ def push_cycle(
                 return report
             continue
         report.comments_posted += 1
+    for issue in out_of_sync(limit):
+        try:
+            if sync_status(client, issue, issue.incident):
+                report.statuses_moved += 1
+        except TrackerError as exc:
+            report.failed += 1
+            record_failure(TrackerIssue, issue.pk, exc)
+            if isinstance(exc, TrackerUnavailable):
+                return report
     return report
 
 

@@ -123,3 +123,33 @@ def directory(client):
     from yandex_tracker.fields import TrackerDirectory
 
     return TrackerDirectory(client)
+
+
+@pytest.fixture
+def dispatcher(fake_tracker, tracker_settings, db):
+    """A dispatcher working in the tracker UI (own login and token), and their DISPATCH user."""
+    from users.models import Role, User
+
+    fake_tracker.state.add_user("ivanov", "Иван Иванов")
+    fake_tracker.state.add_token("dispatcher-token", fake_tracker.state.user_by("ivanov")["uid"])
+    User.objects.create_user(
+        email="ivanov@dispatch.ru", username="ivanov", password="x", role=Role.DISPATCH
+    )
+    return TrackerClient(access_token="dispatcher-token", sleep=lambda s: None)
+
+
+@pytest.fixture
+def towers(db):
+    """Reference data: two poles of one contractor, base stations with operators."""
+    from ts.models import BaseStation, Contractor, ContractorEmail, Operator, Pole
+
+    contractor = Contractor.objects.create(name="ООО Ремонт")
+    ContractorEmail.objects.create(contractor=contractor, email="avr@remont.ru")
+    mts = Operator.objects.create(name="МТС")
+    beeline = Operator.objects.create(name="Билайн")
+    pole = Pole.objects.create(site_id=1, code="77-00123-A", contractor=contractor, region="Tver")
+    Pole.objects.create(site_id=2, code="77-00999-B", contractor=contractor)
+    Pole.objects.create(site_id=3, code="77-00991-C", contractor=contractor)
+    station = BaseStation.objects.create(name="БС-770123", pole=pole)
+    station.operators.set([mts, beeline])
+    return {"pole": pole, "station": station, "contractor": contractor}

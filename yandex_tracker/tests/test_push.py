@@ -50,7 +50,7 @@ def test_push_is_idempotent_and_costs_about_one_request_per_incident(
     assert creates == 10
     assert client.request_count <= 12  # + local fields once (+ users when assigning)
     again = push_cycle(client, directory)
-    assert str(again) == "issues=0 recovered=0 comments=0 failed=0"
+    assert str(again) == "issues=0 recovered=0 comments=0 statuses=0 failed=0"
     assert len(fake_tracker.state.issues) == 10
 
 

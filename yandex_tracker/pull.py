@@ -1,0 +1,376 @@
+"""Pull: read only the issues updated since the stored cursor and reconcile each with its incident.
+
+The tracker is master of pole, base station, type and assignee (what dispatchers edit) and of
+the status; the database is master of dates, SLA deadline/state, contractor and operators.
+Per issue: database changes first (one transaction, no HTTP), then the tracker writes (one PATCH
+when a DB-owned value differs, a transition when the status must move, a comment for a reason).
+Invalid input moves the issue to «Ошибка» with the exact reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents import workflow
+from incidents.models import (
+    Incident,
+    IncidentSource,
+    IncidentStatusHistory,
+    IncidentType,
+    StatusKey,
+)
+from incidents.services import create_incident, record_status
+from incidents.sla import compute_sla
+from ts.models import BaseStation, Pole
+from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pole
+from users.models import User
+from yandex_tracker.client import TrackerClient, parse_dt
+from yandex_tracker.errors import TrackerError, TrackerUnavailable
+from yandex_tracker.fields import TrackerDirectory, status_by_tracker_key
+from yandex_tracker.models import SyncCursor, TrackerIssue
+from yandex_tracker.payloads import db_owned_fields, reference_fields
+from yandex_tracker.status_sync import sync_status
+
+logger = logging.getLogger("dispatch.tracker.pull")
+
+CURSOR_NAME = "pull_tracker.updatedAt"
+TRACKER = IncidentStatusHistory.Actor.TRACKER
+
+
+@dataclass
+class PullReport:
+    seen: int = 0
+    processed: int = 0
+    manual_created: int = 0
+    invalid: int = 0
+    patched: int = 0
+    statuses: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"seen={self.seen} processed={self.processed} manual={self.manual_created} "
+            f"invalid={self.invalid} patched={self.patched} statuses={self.statuses} "
+            f"failed={self.failed}"
+        )
+
+
+@dataclass
+class Outcome:
+    """What the database step decided the tracker must receive (sent after commit)."""
+
+    patch: dict[str, Any] = field(default_factory=dict)
+    comments: list[str] = field(default_factory=list)
+    invalid: bool = False
+    status_changed: bool = False
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _value(issue: dict, name: str | None) -> str:
+    if not name:
+        return ""
+    raw = issue.get(name)
+    if isinstance(raw, dict):
+        raw = raw.get("display") or raw.get("key") or ""
+    return str(raw).strip() if raw is not None else ""
+
+
+def changed_issues(client: TrackerClient, cursor: str) -> list[dict]:
+    """Issues of the queue updated at or after ``cursor`` (all without one), oldest first."""
+    flt: dict[str, Any] = {"queue": settings.YT_QUEUE}
+    if cursor:
+        flt["updatedAt"] = {"from": cursor}
+    issues = client.search_all(flt)
+    issues.sort(key=lambda issue: (issue.get("updatedAt") or "", issue["key"]))
+    return issues
+
+
+# -- validation of dispatcher edits ---------------------------------------------------------
+
+
+@dataclass
+class Edits:
+    """Resolved values of what the dispatcher may edit, or the reasons they are invalid."""
+
+    incident_type: IncidentType | None = None
+    pole: Pole | None = None
+    base_station: BaseStation | None = None
+    assignee: User | None = None
+    assignee_known: bool = False
+    reasons: list[str] = field(default_factory=list)
+    invalid_fields: set[str] = field(default_factory=set)
+
+
+def read_edits(issue: dict, incident: Incident, directory: TrackerDirectory) -> Edits:
+    ids = directory.ids
+    edits = Edits()
+    type_field = directory.type_field_id()
+    type_name = _value(issue, type_field)
+    if type_name:
+        edits.incident_type = IncidentType.objects.filter(name=type_name, is_active=True).first()
+        if edits.incident_type is None:
+            names = ", ".join(
+                IncidentType.objects.filter(is_active=True).values_list("name", flat=True)
+            )
+            edits.reasons.append(
+                _("Invalid incident type (%(value)s). Allowed values: %(names)s.")
+                % {"value": type_name, "names": names}
+            )
+            edits.invalid_fields.add(type_field or "")
+    pole_text = _value(issue, ids.pole)
+    if pole_text:
+        try:
+            edits.pole = resolve_pole(pole_text)
+        except ReferenceLookupError as exc:
+            edits.reasons.append(str(exc))
+            edits.invalid_fields.add(ids.pole)
+    station_text = _value(issue, ids.base_station)
+    if station_text and ids.pole not in edits.invalid_fields:
+        try:
+            edits.base_station = resolve_base_station(station_text, pole=edits.pole)
+        except ReferenceLookupError as exc:
+            edits.reasons.append(str(exc))
+            edits.invalid_fields.add(ids.base_station)
+    if edits.base_station is not None and edits.pole is None:
+        edits.pole = edits.base_station.pole
+    assignee = issue.get("assignee")
+    if not assignee:
+        current = incident.assignee
+        # clear only a dispatcher the tracker knows (one it could have shown as assignee)
+        edits.assignee_known = current is None or bool(
+            directory.uid_for_login(current.tracker_user)
+        )
+    else:
+        login = directory.login_for_uid(str(assignee.get("id", "")))
+        if login:
+            edits.assignee = (
+                User.objects.filter(is_active=True)
+                .filter(
+                    Q(tracker_login__iexact=login) | Q(tracker_login="", username__iexact=login)
+                )
+                .first()
+            )
+            edits.assignee_known = edits.assignee is not None
+    return edits
+
+
+# -- reconciling one issue ------------------------------------------------------------------
+
+
+def _apply_edits(incident: Incident, edits: Edits) -> None:
+    changed = []
+    if edits.incident_type != incident.incident_type and edits.reasons == []:
+        incident.incident_type = edits.incident_type
+        changed.append("incident_type")
+    if not edits.reasons:
+        if incident.pole != edits.pole:
+            incident.pole = edits.pole
+            changed.append("pole")
+        if incident.base_station != edits.base_station:
+            incident.base_station = edits.base_station
+            changed.append("base_station")
+    if edits.assignee_known and incident.assignee != edits.assignee:
+        incident.assignee = edits.assignee
+        changed.append("assignee")
+    if changed:
+        sla = compute_sla(incident)
+        incident.sla_deadline, incident.sla_state = sla.deadline, sla.state
+        incident.save(update_fields=[*changed, "sla_deadline", "sla_state", "updated_at"])
+
+
+def _mirror_status(
+    incident: Incident, link: TrackerIssue, tracker_key: str, outcome: Outcome
+) -> None:
+    """Take a status change made in the tracker into the history (or the workflow)."""
+    if tracker_key == link.synced_status:
+        return
+    link.synced_status = tracker_key
+    ours = status_by_tracker_key().get(tracker_key)
+    if ours is None:
+        logger.info("tracker: %s has status %s unknown to DISPATCH", link.key, tracker_key)
+        return
+    if incident.status.key == ours:
+        return
+    outcome.status_changed = True
+    if ours in workflow.NOTIFICATION_REQUESTS:
+        try:
+            workflow.change_status(incident, ours, actor=TRACKER)
+        except workflow.TransitionError as exc:
+            record_status(incident, StatusKey.ERROR, actor=TRACKER, comment=str(exc))
+        return
+    comment = ""
+    if ours == StatusKey.IN_PROGRESS:
+        comment = _("The dispatcher accepted the work in Yandex Tracker.")
+    record_status(incident, ours, actor=TRACKER, comment=comment)
+
+
+def _expected(incident: Incident, directory: TrackerDirectory) -> dict[str, Any]:
+    ids = directory.ids
+    return {
+        **db_owned_fields(incident, ids),
+        **reference_fields(incident, ids, directory.type_field_id()),
+    }
+
+
+def _diff(issue: dict, expected: dict[str, Any]) -> dict[str, Any]:
+    patch = {}
+    for name, value in expected.items():
+        current = issue.get(name)
+        if isinstance(current, dict):
+            current = current.get("display")
+        if (current in (None, "") and value in (None, "")) or current == value:
+            continue
+        patch[name] = value
+    return patch
+
+
+@transaction.atomic
+def reconcile_in_db(
+    issue: dict, link: TrackerIssue, directory: TrackerDirectory, report: PullReport
+) -> Outcome:
+    """All database changes for one issue; returns what to send to the tracker afterwards."""
+    outcome = Outcome()
+    incident = (
+        Incident.objects.select_for_update()
+        .select_related("status", "incident_type", "pole__contractor", "base_station", "assignee")
+        .get(pk=link.incident_id)
+    )
+    if incident.code != issue["key"] and not (
+        Incident.objects.filter(code=issue["key"]).exclude(pk=incident.pk).exists()
+    ):
+        incident.code = issue["key"]
+        incident.save(update_fields=["code", "updated_at"])
+    edits = read_edits(issue, incident, directory)
+    _apply_edits(incident, edits)
+    if edits.reasons:
+        outcome.invalid = True
+        reason = " ".join(edits.reasons)
+        if record_status(incident, StatusKey.ERROR, actor=TRACKER, comment=reason) is None:
+            outcome.comments.append(reason)  # already in «Ошибка»: still tell why
+        link.synced_status = (issue.get("status") or {}).get("key", "")
+    else:
+        _mirror_status(incident, link, (issue.get("status") or {}).get("key", ""), outcome)
+    incident.refresh_from_db()
+    outcome.patch = _diff(issue, _expected(incident, directory))
+    TrackerIssue.objects.filter(pk=link.pk).update(
+        synced_status=link.synced_status, issue_id=issue.get("id", link.issue_id)
+    )
+    return outcome
+
+
+def manual_incident(
+    client: TrackerClient, issue: dict, directory: TrackerDirectory
+) -> TrackerIssue:
+    """An issue a dispatcher created by hand (no Local ID) becomes a manual incident."""
+    with transaction.atomic():
+        created_at = parse_dt(issue.get("createdAt")) or timezone.now()
+        incident = create_incident(
+            incident_date=created_at,
+            subject=issue.get("summary", ""),
+            source=IncidentSource.MANUAL,
+            actor=TRACKER,
+            code=issue["key"],
+        )
+        link = TrackerIssue.objects.create(
+            incident=incident,
+            key=issue["key"],
+            issue_id=issue.get("id", ""),
+            pushed_at=timezone.now(),
+            synced_status="open",
+        )
+    updated = client.update_issue(issue["key"], {directory.ids.local_id: incident.pk})
+    TrackerIssue.objects.filter(pk=link.pk).update(version=updated.get("version", 0))
+    return link
+
+
+def reconcile_issue(
+    client: TrackerClient,
+    issue: dict,
+    link: TrackerIssue | None,
+    directory: TrackerDirectory,
+    report: PullReport,
+) -> None:
+    ids = directory.ids
+    local_id = issue.get(ids.local_id)
+    if link is None and local_id in (None, ""):
+        link = manual_incident(client, issue, directory)
+        report.manual_created += 1
+    elif link is None:
+        link = TrackerIssue.objects.filter(incident_id=local_id).first()
+        if link is None and Incident.objects.filter(pk=local_id).exists():
+            link = TrackerIssue.objects.create(incident_id=local_id, key=issue["key"])
+        elif link is None:
+            if (issue.get("status") or {}).get("key") != "error":
+                client.transition_to(
+                    issue["key"],
+                    "error",
+                    comment=_("Unknown %(field)s: no incident with this number.")
+                    % {"field": ids.local_id},
+                )
+            report.invalid += 1
+            return
+        elif link.key != issue["key"]:
+            TrackerIssue.objects.filter(pk=link.pk).update(key=issue["key"], claimed_at=None)
+            link.key = issue["key"]
+    outcome = reconcile_in_db(issue, link, directory, report)
+    report.processed += 1
+    report.invalid += outcome.invalid
+    report.statuses += outcome.status_changed
+    version = issue.get("version", 0)
+    if outcome.patch:
+        version = client.update_issue(issue["key"], outcome.patch).get("version", version)
+        report.patched += 1
+    for text in outcome.comments:
+        client.add_comment(issue["key"], text)
+    incident = Incident.objects.select_related("status").get(pk=link.incident_id)
+    link.refresh_from_db(fields=["synced_status"])
+    sync_status(client, link, incident)
+    TrackerIssue.objects.filter(pk=link.pk).update(
+        version=version, tracker_updated_at=parse_dt(issue.get("updatedAt"))
+    )
+
+
+# -- the cycle ---------------------------------------------------------------------------------
+
+
+def pull_cycle(client: TrackerClient, directory: TrackerDirectory) -> PullReport:
+    """One pull cycle: changed issues since the cursor, each reconciled; the cursor advances."""
+    report = PullReport()
+    cursor_row, _created = SyncCursor.objects.get_or_create(name=CURSOR_NAME)
+    issues = changed_issues(client, cursor_row.value)
+    report.seen = len(issues)
+    links = {
+        link.key: link for link in TrackerIssue.objects.filter(key__in=[i["key"] for i in issues])
+    }
+    new_cursor = cursor_row.value
+    for issue in issues:
+        link = links.get(issue["key"])
+        if link is not None and link.version == issue.get("version"):
+            new_cursor = max(new_cursor, issue.get("updatedAt") or "")
+            continue  # our own last write, or already reconciled
+        try:
+            reconcile_issue(client, issue, link, directory, report)
+        except TrackerUnavailable as exc:
+            report.failed += 1
+            report.errors.append(f"{issue['key']}: {exc}")
+            logger.warning("tracker: pull stopped at %s: %s", issue["key"], exc)
+            break  # retry from this issue next cycle
+        except (TrackerError, Exception) as exc:
+            report.failed += 1
+            report.errors.append(f"{issue['key']}: {exc}")
+            logger.exception("tracker: issue %s not reconciled", issue["key"])
+        new_cursor = max(new_cursor, issue.get("updatedAt") or "")
+    if new_cursor != cursor_row.value:
+        SyncCursor.objects.filter(pk=cursor_row.pk).update(value=new_cursor)
+    return report

@@ -1,0 +1,52 @@
+"""DISPATCH → tracker status: move the issue to the incident's status when they differ.
+
+``TrackerIssue.synced_status`` is the tracker status key both sides last agreed on. The pull
+worker sets it when it mirrors a tracker change; when the database changes the status (delivery
+of a notification, a validation error, the console), the issue is moved here, with the history
+comment (e.g. the reason of an error) as the transition comment.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db.models import F
+
+from incidents.models import Incident
+from yandex_tracker.client import TrackerClient
+from yandex_tracker.models import TrackerIssue
+
+logger = logging.getLogger("dispatch.tracker.status")
+
+
+def _latest_comment(incident: Incident) -> str:
+    row = incident.status_history.filter(status=incident.status).order_by("-created_at", "-pk")
+    return (row.values_list("comment", flat=True).first() or "").strip()
+
+
+def sync_status(client: TrackerClient, issue: TrackerIssue, incident: Incident) -> bool:
+    """Transition the issue to the incident's status if needed; True when a transition ran."""
+    target = incident.status.tracker_key
+    if not target or target == issue.synced_status or not issue.key:
+        return False
+    moved = client.transition_to(issue.key, target, comment=_latest_comment(incident))
+    if not moved:
+        logger.warning(
+            "tracker: %s cannot move to %s from its current status; the tracker keeps it",
+            issue.key,
+            target,
+        )
+    TrackerIssue.objects.filter(pk=issue.pk).update(synced_status=target)
+    issue.synced_status = target
+    return moved
+
+
+def out_of_sync(limit: int) -> list[TrackerIssue]:
+    """Issues whose incident's status changed in DISPATCH since the last sync."""
+    return list(
+        TrackerIssue.objects.filter(key__isnull=False)
+        .exclude(incident__status__tracker_key="")
+        .exclude(synced_status=F("incident__status__tracker_key"))
+        .select_related("incident__status")
+        .order_by("pk")[:limit]
+    )

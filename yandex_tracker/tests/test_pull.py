@@ -1,0 +1,157 @@
+"""Pull: tracker changes since the cursor come into DISPATCH; invalid input ends in «Ошибка»."""
+
+from __future__ import annotations
+
+import pytest
+
+from incidents.models import Incident, IncidentSource, IncidentType, StatusKey
+from yandex_tracker.errors import TrackerUnavailable
+from yandex_tracker.models import SyncCursor, TrackerIssue
+from yandex_tracker.pull import pull_cycle
+from yandex_tracker.push import push_cycle
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pushed(client, directory, make_incident):
+    incident = make_incident()
+    push_cycle(client, directory)
+    pull_cycle(client, directory)  # first sync sets the cursor
+    incident.refresh_from_db()
+    return incident
+
+
+def test_pole_prefix_and_type_are_taken_and_db_values_written_back(
+    client, directory, fake_tracker, pushed, dispatcher, towers
+):
+    type_field = directory.type_field_id()
+    kind = IncidentType.objects.first()
+    dispatcher.update_issue(pushed.code, {"poleNumber": "77-00123", type_field: kind.name})
+    report = pull_cycle(client, directory)
+    assert (report.processed, report.invalid, report.patched) == (1, 0, 1)
+    pushed.refresh_from_db()
+    assert pushed.pole == towers["pole"] and pushed.incident_type == kind
+    assert pushed.sla_deadline is not None
+    issue = fake_tracker.state.issues[pushed.code]
+    assert issue["poleNumber"] == "77-00123-A"  # the prefix is expanded
+    assert issue["avrContractor"] == "ООО Ремонт"
+    assert issue["deadlineSla"] is not None
+    again = pull_cycle(client, directory)
+    assert again.processed == 0 and again.patched == 0
+
+
+def test_base_station_sets_its_pole_and_operators(
+    client, directory, fake_tracker, pushed, dispatcher, towers
+):
+    dispatcher.update_issue(pushed.code, {"baseStation": "БС-7701"})
+    pull_cycle(client, directory)
+    pushed.refresh_from_db()
+    assert pushed.base_station == towers["station"] and pushed.pole == towers["pole"]
+    issue = fake_tracker.state.issues[pushed.code]
+    assert issue["baseStation"] == "БС-770123" and issue["operator"] == "Билайн, МТС"
+    assert issue["poleNumber"] == "77-00123-A"
+
+
+def test_invalid_type_moves_the_issue_to_error_with_the_reason(
+    client, directory, fake_tracker, pushed, dispatcher
+):
+    type_field = directory.type_field_id()
+    dispatcher.update_issue(pushed.code, {type_field: "Пожар на Луне"})
+    report = pull_cycle(client, directory)
+    assert report.invalid == 1
+    pushed.refresh_from_db()
+    assert pushed.status.key == StatusKey.ERROR
+    reason = pushed.status_history.latest("created_at").comment
+    assert "Пожар на Луне" in reason and IncidentType.objects.first().name in reason
+    issue = fake_tracker.state.issues[pushed.code]
+    assert issue["status"] == "error"
+    assert fake_tracker.state.comments[pushed.code][-1]["text"] == reason
+    assert type_field not in issue  # the invalid value is replaced by what DISPATCH holds
+
+
+def test_ambiguous_pole_prefix_is_an_error_listing_candidates(
+    client, directory, fake_tracker, pushed, dispatcher, towers
+):
+    dispatcher.update_issue(pushed.code, {"poleNumber": "77-0099"})
+    pull_cycle(client, directory)
+    pushed.refresh_from_db()
+    assert pushed.status.key == StatusKey.ERROR and pushed.pole is None
+    comment = fake_tracker.state.comments[pushed.code][-1]["text"]
+    assert "77-00991-C" in comment and "77-00999-B" in comment
+
+
+def test_status_change_in_tracker_is_mirrored_into_history(
+    client, directory, fake_tracker, pushed, dispatcher
+):
+    assert dispatcher.transition_to(pushed.code, "inProgress")
+    pull_cycle(client, directory)
+    pushed.refresh_from_db()
+    assert pushed.status.key == StatusKey.IN_PROGRESS
+    last = pushed.status_history.latest("created_at")
+    assert last.actor == "tracker"
+    link = TrackerIssue.objects.get(incident=pushed)
+    assert link.synced_status == "inProgress"
+    assert dispatcher.transition_to(pushed.code, "closed")
+    pull_cycle(client, directory)
+    pushed.refresh_from_db()
+    assert pushed.is_finished and pushed.status.key == StatusKey.CLOSED
+
+
+def test_dispatcher_assignment_in_tracker_is_taken(
+    client, directory, fake_tracker, pushed, dispatcher
+):
+    dispatcher.update_issue(pushed.code, {"assignee": "ivanov"})
+    pull_cycle(client, directory)
+    pushed.refresh_from_db()
+    assert pushed.assignee.username == "ivanov"
+
+
+def test_manual_issue_becomes_a_manual_incident(
+    client, directory, fake_tracker, defaults, dispatcher
+):
+    issue, _ = dispatcher.create_issue(
+        {"queue": "DISP", "summary": "Звонок: нет связи"}, unique="m1"
+    )
+    report = pull_cycle(client, directory)
+    assert report.manual_created == 1
+    incident = Incident.objects.get(code=issue["key"])
+    assert incident.source == IncidentSource.MANUAL and incident.subject == "Звонок: нет связи"
+    assert fake_tracker.state.issues[issue["key"]]["localId"] == incident.pk
+    pull_cycle(client, directory)
+    assert Incident.objects.count() == 1
+
+
+def test_unknown_local_id_is_an_error(client, directory, fake_tracker, defaults, dispatcher):
+    issue, _ = dispatcher.create_issue(
+        {"queue": "DISP", "summary": "x", "localId": 999}, unique="z"
+    )
+    report = pull_cycle(client, directory)
+    assert report.invalid == 1
+    assert fake_tracker.state.issues[issue["key"]]["status"] == "error"
+    assert "localId" in fake_tracker.state.comments[issue["key"]][-1]["text"]
+
+
+def test_only_issues_changed_since_the_cursor_are_read(
+    client, directory, fake_tracker, pushed, dispatcher
+):
+    cursor = SyncCursor.objects.get().value
+    assert cursor
+    before = client.request_count
+    report = pull_cycle(client, directory)
+    assert client.request_count - before == 1 and report.processed == 0
+    body = fake_tracker.state.requests[-1]
+    assert body == ("POST", "/v2/issues/_search")
+
+
+def test_tracker_outage_keeps_the_cursor(client, directory, fake_tracker, pushed, dispatcher):
+    cursor = SyncCursor.objects.get().value
+    dispatcher.transition_to(pushed.code, "inProgress")
+    fake_tracker.state.inject(503, count=10, path="/_search")
+    with pytest.raises(TrackerUnavailable):
+        pull_cycle(client, directory)
+    assert SyncCursor.objects.get().value == cursor
+    fake_tracker.state.faults.clear()
+    pull_cycle(client, directory)
+    pushed.refresh_from_db()
+    assert pushed.status.key == StatusKey.IN_PROGRESS
