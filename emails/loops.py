@@ -10,15 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from emails.models import EmailMessage
 from emails.parsing import ParsedEmail
 
 AutoKind = EmailMessage.AutoKind
 
-# Headers we put on every message we send (see emails.outbox); their presence means "ours".
-OUR_LOOP_HEADER = "x-dispatch-loop"
+# Headers we put on the mail we send (incidents.notifications); their presence means "ours".
+OUR_HEADERS = ("x-dispatch-incident", "x-dispatch-loop")
 TRACKER_HEADERS = (
     "x-yandex-tracker-mail-type",
     "x-yandex-tracker-env",
@@ -54,8 +52,8 @@ class Verdict:
 
 
 def _is_ours(parsed: ParsedEmail) -> bool:
-    domain = settings.MESSAGE_ID_DOMAIN.lower()
-    return bool(parsed.header(OUR_LOOP_HEADER)) or parsed.message_id.endswith(f"@{domain}>")
+    """Mail our outbox generated (a person writing from the dispatch mailbox is not a loop)."""
+    return any(parsed.header(name) for name in OUR_HEADERS)
 
 
 def _is_bounce(parsed: ParsedEmail) -> bool:
