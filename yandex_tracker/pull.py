@@ -190,7 +190,11 @@ def _apply_edits(incident: Incident, edits: Edits) -> None:
 
 
 def _mirror_status(
-    incident: Incident, link: TrackerIssue, tracker_key: str, outcome: Outcome
+    incident: Incident,
+    link: TrackerIssue,
+    tracker_key: str,
+    outcome: Outcome,
+    issue_previous: dict | None = None,
 ) -> None:
     """Take a status change made in the tracker into the history (or the workflow)."""
     if tracker_key == link.synced_status:
@@ -203,6 +207,15 @@ def _mirror_status(
     if incident.status.key == ours:
         return
     outcome.status_changed = True
+    previous = status_by_tracker_key().get((issue_previous or {}).get("key", ""))
+    if (
+        previous is not None
+        and not workflow.is_allowed(incident.status.key, ours)
+        and workflow.is_allowed(incident.status.key, previous)
+        and workflow.is_allowed(previous, ours)
+    ):
+        # the dispatcher went through an intermediate status between two pulls
+        record_status(incident, previous, actor=TRACKER)
     if ours in workflow.NOTIFICATION_REQUESTS:
         try:
             workflow.change_status(incident, ours, actor=TRACKER)
@@ -260,7 +273,8 @@ def reconcile_in_db(
             outcome.comments.append(reason)  # already in «Ошибка»: still tell why
         link.synced_status = (issue.get("status") or {}).get("key", "")
     else:
-        _mirror_status(incident, link, (issue.get("status") or {}).get("key", ""), outcome)
+        status_key = (issue.get("status") or {}).get("key", "")
+        _mirror_status(incident, link, status_key, outcome, issue.get("previousStatus"))
     incident.refresh_from_db()
     outcome.patch = _diff(issue, _expected(incident, directory))
     TrackerIssue.objects.filter(pk=link.pk).update(

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from emails.tests.conftest import dovecot, imap_source  # noqa: F401 (real Dovecot fixtures)
 from yandex_tracker.client import TrackerClient
 from yandex_tracker.fake import FakeTrackerServer
 

@@ -1,0 +1,109 @@
+"""Mail in Dovecot → incident → issue in the fake tracker → dispatcher edits → contractor e-mail."""
+
+from __future__ import annotations
+
+import pytest
+
+from emails.ingest import ingest_folder
+from emails.outbox.models import OutboundEmail
+from emails.outbox.services import send_due
+from emails.tests.conftest import build_message
+from incidents.models import Incident, IncidentType, StatusKey
+from yandex_tracker.pull import pull_cycle
+from yandex_tracker.push import push_cycle
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def notify_through_tracker(tracker_settings):
+    tracker_settings.NOTIFICATION_CHANNEL = "tracker"
+    tracker_settings.OUTBOX_PER_RECIPIENT_PER_HOUR = 100
+
+
+def test_mail_to_contractor_through_the_tracker(
+    dovecot, imap_source, defaults, client, directory, fake_tracker, dispatcher, towers,
+    notify_through_tracker,
+):  # fmt: skip
+    dovecot.append(
+        "INBOX",
+        [build_message("Нет питания", "Опора без питания с 9:00", message_id="<req@op.example>")],
+    )
+    ingest_folder(imap_source, "INBOX")
+    incident = Incident.objects.get()
+    push_cycle(client, directory)
+    incident.refresh_from_db()
+    key = incident.code
+    assert key == "DISP-1" and fake_tracker.state.issues[key]["summary"] == "Нет питания"
+    pull_cycle(client, directory)
+
+    # a reply in the mailbox becomes a comment on the issue
+    dovecot.append(
+        "INBOX",
+        [build_message(f"RE: {key}: Нет питания", "Уточнение: горит авария",
+                       message_id="<re@op.example>", in_reply_to="<req@op.example>")],
+    )  # fmt: skip
+    ingest_folder(imap_source, "INBOX")
+    push_cycle(client, directory)
+    assert "Уточнение: горит авария" in fake_tracker.state.comments[key][-1]["text"]
+
+    # the dispatcher works in the tracker: pole prefix, type, «В работе», «Передать подрядчику»
+    kind = IncidentType.objects.first()
+    dispatcher.update_issue(key, {"poleNumber": "77-00123", directory.type_field_id(): kind.name})
+    dispatcher.transition_to(key, "inProgress")
+    dispatcher.transition_to(key, "peredatPodradciku")
+    pull_cycle(client, directory)
+    incident.refresh_from_db()
+    assert incident.pole == towers["pole"] and incident.incident_type == kind
+    assert incident.status.key == StatusKey.NOTIFY_CONTRACTOR
+    outbound = OutboundEmail.objects.get(kind=OutboundEmail.Kind.CONTRACTOR)
+    assert outbound.channel == "tracker"
+
+    report = send_due()
+    assert report.sent == 1, report.errors
+    [sent] = fake_tracker.state.outbox
+    assert sent["issue"] == key and sent["to"] == ["avr@remont.ru"]
+    assert key in sent["subject"] and "77-00123-A" in sent["text"]
+    incident.refresh_from_db()
+    assert incident.status.key == StatusKey.NOTIFIED_CONTRACTOR
+
+    push_cycle(client, directory)  # DISPATCH's new status goes to the tracker
+    assert fake_tracker.state.issues[key]["status"] == "peredanoPodradciku"
+    again = pull_cycle(client, directory)
+    assert again.statuses == 0 and again.invalid == 0
+    assert len(fake_tracker.state.outbox) == 1
+
+
+def test_invalid_type_ends_in_error_with_the_reason(
+    dovecot, imap_source, defaults, client, directory, fake_tracker, dispatcher
+):
+    dovecot.append("INBOX", [build_message("Авария", "Текст", message_id="<a@op.example>")])
+    ingest_folder(imap_source, "INBOX")
+    push_cycle(client, directory)
+    pull_cycle(client, directory)
+    key = Incident.objects.get().code
+    dispatcher.update_issue(key, {directory.type_field_id(): "Нет такого типа"})
+    pull_cycle(client, directory)
+    incident = Incident.objects.get()
+    assert incident.status.key == StatusKey.ERROR
+    assert fake_tracker.state.issues[key]["status"] == "error"
+    reason = fake_tracker.state.comments[key][-1]["text"]
+    assert "Нет такого типа" in reason
+    assert incident.status_history.latest("created_at").comment == reason
+
+
+def test_contractor_request_without_pole_is_an_error(
+    defaults, client, directory, fake_tracker, dispatcher, make_incident, notify_through_tracker
+):
+    incident = make_incident()
+    push_cycle(client, directory)
+    pull_cycle(client, directory)
+    incident.refresh_from_db()
+    dispatcher.transition_to(incident.code, "inProgress")
+    dispatcher.transition_to(incident.code, "peredatPodradciku")
+    pull_cycle(client, directory)
+    incident.refresh_from_db()
+    assert incident.status.key == StatusKey.ERROR
+    assert fake_tracker.state.issues[incident.code]["status"] == "error"
+    assert "опоры" in fake_tracker.state.comments[incident.code][-1]["text"]
+    assert fake_tracker.state.outbox == []
