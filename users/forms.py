@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
-from django.forms import inlineformset_factory
+from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from users import selectors
@@ -143,8 +143,45 @@ class ShiftForm(forms.ModelForm):
         return data
 
 
+class BaseShiftFormSet(BaseInlineFormSet):
+    """The whole weekly schedule of one user: no two shifts start on the same day and time
+    (also against stored shifts the posted forms do not mention)."""
+
+    def validate_unique(self) -> None:
+        """Replaced by ``clean`` below (a readable message, stored rows included)."""
+
+    def clean(self) -> None:
+        super().clean()
+        posted = {form.instance.pk for form in self.initial_forms if form.instance.pk}
+        seen = set(
+            self.instance.shifts.exclude(pk__in=posted).values_list("weekday", "start_time")
+            if self.instance.pk
+            else []
+        )
+        for form in self.forms:
+            if not form.has_changed() and not form.instance.pk:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            key = (form.cleaned_data.get("weekday"), form.cleaned_data.get("start_time"))
+            if None in key:
+                continue
+            if key in seen:
+                raise forms.ValidationError(
+                    _("Two shifts start on the same weekday at the same time.")
+                )
+            seen.add(key)
+
+
 ShiftFormSet = inlineformset_factory(
-    User, WorkShift, form=ShiftForm, extra=1, can_delete=True, max_num=28, validate_max=True
+    User,
+    WorkShift,
+    form=ShiftForm,
+    formset=BaseShiftFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=28,
+    validate_max=True,
 )
 
 
