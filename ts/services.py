@@ -8,13 +8,15 @@ the active rows.
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -72,6 +74,17 @@ class ImportReport:
             "deactivated": self.deactivated,
             "skipped": len(self.skipped),
         }
+
+
+@contextmanager
+def _feed_transaction(feed: str) -> Iterator[None]:
+    """One transaction per feed; on PostgreSQL imports of the same feed run one at a time."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            key = zlib.crc32(f"ts.import.{feed}".encode())
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        yield
 
 
 def _chunks(items: Sequence, size: int = BATCH) -> Iterable[Sequence]:
@@ -136,7 +149,7 @@ def import_poles(rows: Rows) -> ImportReport:
             )
         by_site[row.site_id] = row
     now = timezone.now()
-    with transaction.atomic():
+    with _feed_transaction("poles"):
         existing = {pole.site_id: pole for pole in Pole.objects.select_for_update()}
         stale = [p.pk for s, p in existing.items() if p.is_active and s not in by_site]
         _check_share("poles", len(stale), sum(p.is_active for p in existing.values()))
@@ -221,7 +234,7 @@ def import_contractors(rows: Rows) -> ImportReport:
             )
         contractor_of_code[row.pole_code] = name
     now = timezone.now()
-    with transaction.atomic():
+    with _feed_transaction("avr"):
         default = ensure_default_contractor()
         existing = {c.name: c for c in Contractor.objects.filter(name__in=list(emails))}
         new = [
@@ -292,7 +305,7 @@ def import_base_stations(rows: Rows) -> ImportReport:
     """Upsert base stations per (pole, name) with their operators; deactivate missing ones."""
     report = ImportReport(feed="base_stations", skipped=list(rows.skipped))
     now = timezone.now()
-    with transaction.atomic():
+    with _feed_transaction("base_stations"):
         pole_ids = _pole_ids_by_code(report)
         wanted: dict[tuple[int, str], set[tuple[str, str]]] = defaultdict(set)
         unknown: set[str] = set()
@@ -377,6 +390,7 @@ class FeedOutcome:
     feed: Feed
     report: ImportReport | None = None
     error: str = ""
+    not_configured: bool = False
 
 
 def import_towerstore(
@@ -385,11 +399,15 @@ def import_towerstore(
     """Import the feeds in order (poles, contractors, base stations), each on its own.
 
     A feed is fetched completely (no transaction open) before its import transaction starts; a
-    refused feed leaves its data as it was and does not stop the following feeds.
+    refused feed leaves its data as it was and does not stop the following feeds. Without
+    ``from_dir`` a feed whose URL setting is empty is not configured: skipped, not an error.
     """
     outcomes = []
     for feed in feeds:
         parse, apply = _IMPORTERS[feed.name]
+        if from_dir is None and not getattr(settings, feed.url_setting):
+            outcomes.append(FeedOutcome(feed, not_configured=True))
+            continue
         try:
             records = fetch(feed, from_dir)
             outcomes.append(FeedOutcome(feed, report=apply(parse(records, feed.name))))

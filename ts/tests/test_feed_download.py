@@ -164,3 +164,11 @@ def test_feed_that_would_deactivate_too_many_poles_is_refused(settings, feeds_co
         call_command("import_towerstore", feed=["poles"])
     assert snapshot() == before
     assert Pole.objects.filter(is_active=True).count() == 10
+
+
+def test_unconfigured_feeds_are_skipped_not_failed(settings, capsys):
+    settings.TS_POLES_TL_URL = settings.TS_AVR_REPORT_URL = settings.TS_BS_REPORT_URL = ""
+    call_command("import_towerstore")
+    out = capsys.readouterr().out
+    assert "TS_POLES_TL_URL" in out and "TS_BS_REPORT_URL" in out
+    assert not Pole.objects.exists()

@@ -34,6 +34,12 @@ class Command(BaseCommand):
         feeds = [f for f in FEEDS if not feed or f.name in feed]
         failed = []
         for outcome in import_towerstore(from_dir=from_dir, feeds=feeds):
+            if outcome.not_configured:
+                self.stdout.write(
+                    _("%(feed)s: %(setting)s is not set, skipped")
+                    % {"feed": outcome.feed.name, "setting": outcome.feed.url_setting}
+                )
+                continue
             if outcome.report is None:
                 failed.append(outcome.feed.name)
                 self.stderr.write(self.style.ERROR(outcome.error))
