@@ -7,10 +7,12 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from users import selectors
 from users.models import USERNAME_VALIDATORS, User, WorkShift
+from users.tokens import link_lifetime_text
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 
@@ -186,14 +188,9 @@ ShiftFormSet = inlineformset_factory(
 
 
 class ResetForm(PasswordResetForm):
-    """Django's reset form; the e-mail states how long the link is valid."""
+    """Django's reset form; the e-mail (Russian) states how long the link is valid."""
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
-        from users.tokens import link_lifetime_text
-
-        context = {
-            **context,
-            "link_lifetime": link_lifetime_text(),
-            "site_name": context.get("domain") or settings.DISPATCH_MAILBOX,
-        }
-        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+        with translation.override(settings.LANGUAGE_CODE):
+            context = {**context, "link_lifetime": link_lifetime_text()}
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from users.tokens import link_lifetime_text
 
@@ -20,9 +21,10 @@ def send_account_mail(name: str, to: Iterable[str], context: dict) -> None:
     recipients = [address for address in to if address]
     if not recipients:
         return
-    context = {"link_lifetime": link_lifetime_text(), **context}
-    subject = render_to_string(f"users/email/{name}_subject.txt", context)
-    body = render_to_string(f"users/email/{name}_body.txt", context)
+    with translation.override(settings.LANGUAGE_CODE):  # account mail is Russian for everyone
+        context = {"link_lifetime": link_lifetime_text(), **context}
+        subject = render_to_string(f"users/email/{name}_subject.txt", context)
+        body = render_to_string(f"users/email/{name}_body.txt", context)
     message = EmailMessage(
         subject=" ".join(subject.split()),
         body=body,

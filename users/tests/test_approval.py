@@ -83,7 +83,7 @@ def test_approval_in_the_admin_list_sets_the_role_and_mails_the_user(
         rows[f"form-{i}-is_active"] = "on"
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(changelist, rows)
+        response = admin_client.post(changelist, rows, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 302, response.content.decode()[:2000]
 
     guest.refresh_from_db()

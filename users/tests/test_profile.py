@@ -155,3 +155,23 @@ def test_bad_avatar_is_refused(dispatcher_client, upload, error):
     assert error in response.content.decode()
     dispatcher_client.user.refresh_from_db()
     assert not dispatcher_client.user.avatar
+
+
+def test_profile_page_queries_do_not_grow_with_shifts(dispatcher_client):
+    def count() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            assert dispatcher_client.get(PROFILE).status_code == 200
+        return len(ctx.captured_queries)
+
+    WorkShift.objects.create(
+        user=dispatcher_client.user, weekday=0, start_time=time(9), end_time=time(18)
+    )
+    one = count()
+    for day in range(1, 7):
+        WorkShift.objects.create(
+            user=dispatcher_client.user, weekday=day, start_time=time(9), end_time=time(18)
+        )
+    assert count() == one <= 6

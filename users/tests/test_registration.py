@@ -178,3 +178,17 @@ def test_guest_role_is_the_default_of_a_confirmed_account(client, mailoutbox):
     sign_up(client)
     client.post(link_in(mailoutbox[0], "/accounts/activate/"))
     assert User.objects.get().role == Role.GUEST
+
+
+def test_account_mail_is_russian_whatever_the_browser_language(client, mailoutbox):
+    client.post(
+        REGISTER,
+        {
+            "username": "ivanov.a",
+            "email": "ivanov@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "Ссылка действует 1 день" in mailoutbox[0].body
