@@ -1,14 +1,15 @@
 """Recognition of poles and base stations mentioned in e-mail text.
 
-Rules (reference §3, improved): a candidate token contains at least four digits; separators
-``[](){}:|,.;'"/\\``` and the backtick split tokens. A token equal to an active pole code or
-base-station name matches (case-insensitive, Latin look-alike letters folded to Cyrillic, any
-dash folded to ``-``); a token starting with ``NNNNN-`` also matches the single pole code it is a
-prefix of. ``БС 77-12345`` (the word БС/BS followed by a token) is tried as ``БС-77-12345`` too.
-Dates, times and phone numbers are removed first; a token after a phone/INN/account marker
-(``тел.``, ``ИНН``, ``доб.`` …) is never a code.
-The longest matching token wins; a base station implies its pole; the subject is searched first
-and the body only when the subject names nothing.
+Rules (reference §3, improved): a candidate token contains at least four digits; brackets,
+``:|,.;``, quotes, slashes, backtick, ``№#<>«»`` and whitespace split tokens. Dates, times and
+phone numbers are removed first; a token after a phone/INN/account marker (``тел.``, ``ИНН``,
+``доб.`` …) is never a code. Comparison is case-insensitive with Latin look-alike letters
+folded to Cyrillic and any dash folded to ``-``. A token matches a pole when it equals an active
+pole code or the base-station name the poles feed gives it, when it is ``NNNNN-…`` and begins
+exactly one pole code, or when it is a pole code followed by ``-suffix`` (equipment such as
+``77-12345-2``); it matches a base station when it equals its name (``БС 77-12345`` is also tried
+as ``БС-77-12345``). The longest match wins; a base station implies its pole; the subject is
+searched first and the body only when the subject names nothing.
 
 Matching runs against an in-memory index (codes and names only), so a message costs at most one
 query: fetching the winning record. The index is rebuilt after imports and admin edits in this
@@ -118,22 +119,35 @@ class _Index:
     """Normalised codes and names of active poles and base stations (ids only)."""
 
     pole_by_code: dict[str, int] = field(default_factory=dict)
+    # the base-station name the poles feed gives each pole ("Имя БС")
+    pole_by_bs_name: dict[str, int] = field(default_factory=dict)
     sorted_codes: list[str] = field(default_factory=list)
     # name → ((base station id, pole id), ...)
     stations_by_name: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     version: tuple = ()
     checked_at: float = 0.0
 
-    def pole_for(self, token: str) -> int | None:
-        pole_id = self.pole_by_code.get(token) or self.pole_by_code.get(token.rstrip("-"))
-        if pole_id is not None or not _PREFIX_TOKEN.match(token):
-            return pole_id
-        start = bisect.bisect_left(self.sorted_codes, token)
-        matches = []
-        for code in self.sorted_codes[start : start + 2]:
-            if code.startswith(token):
-                matches.append(code)
-        return self.pole_by_code[matches[0]] if len(matches) == 1 else None
+    def pole_for(self, token: str) -> tuple[int, int] | None:
+        """(pole id, length of the matched text) for a token, or None."""
+        for key in (token, token.rstrip("-")):
+            pole_id = self.pole_by_code.get(key) or self.pole_by_bs_name.get(key)
+            if pole_id is not None:
+                return pole_id, len(key)
+        if _PREFIX_TOKEN.match(token):  # a truncated code: only when it begins a single code
+            start = bisect.bisect_left(self.sorted_codes, token)
+            following = self.sorted_codes[start : start + 2]
+            matches = [code for code in following if code.startswith(token)]
+            if len(matches) == 1:
+                return self.pole_by_code[matches[0]], len(token)
+            return None
+        key = token  # a pole code with a suffix, e.g. equipment "77-12345-2"
+        while "-" in key:
+            key = key.rsplit("-", 1)[0]
+            if not _FOUR_DIGITS.match(key):
+                break
+            if key in self.pole_by_code:
+                return self.pole_by_code[key], len(key)
+        return None
 
 
 def _current_version() -> tuple:
@@ -148,9 +162,11 @@ def _current_version() -> tuple:
 
 def _build_index() -> _Index:
     index = _Index(version=_current_version(), checked_at=time.monotonic())
-    codes = Pole.objects.filter(is_active=True).order_by("site_id").values_list("id", "code")
-    for pole_id, code in codes.iterator(chunk_size=10_000):
+    poles = Pole.objects.filter(is_active=True).order_by("site_id")
+    for pole_id, code, bs_name in poles.values_list("id", "code", "bs_name").iterator(10_000):
         index.pole_by_code.setdefault(normalize(code), pole_id)
+        if _FOUR_DIGITS.match(bs_name):
+            index.pole_by_bs_name.setdefault(normalize(bs_name), pole_id)
     index.sorted_codes = sorted(index.pole_by_code)
     stations: dict[str, list[tuple[int, int]]] = {}
     rows = (
@@ -197,8 +213,8 @@ def _match(index: _Index, text: str) -> tuple[int | None, int | None]:
     pole_len = -1
     for token in tokens:
         found = index.pole_for(token)
-        if found is not None and len(token) > pole_len:
-            pole_id, pole_len = found, len(token)
+        if found is not None and found[1] > pole_len:
+            pole_id, pole_len = found
     station: tuple[int, int] | None = None
     station_len = -1
     for token in tokens:

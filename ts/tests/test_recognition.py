@@ -183,3 +183,13 @@ def test_record_deleted_after_indexing_is_not_returned(sites):
     with connection.cursor() as cursor:  # deleted elsewhere: no signal reaches this process
         cursor.execute(f"DELETE FROM {Pole._meta.db_table} WHERE id = %s", [stale.pk])
     assert recognize("", "опора 16-00002").pole is None
+
+
+def test_pole_code_with_an_equipment_suffix_names_the_pole(sites):
+    found = recognize("", "Не работает оборудование 77-12345-7 (RRL), прошу выехать")
+    assert found.pole == sites["moscow"] and found.base_station is None
+
+
+def test_base_station_name_from_the_poles_feed_names_the_pole():
+    pole = make_pole("16-00042", bs_name="KZN-Kremlin-0042")
+    assert recognize("Авария KZN-Kremlin-0042", "").pole == pole
