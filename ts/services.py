@@ -8,6 +8,7 @@ the active rows.
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -46,6 +47,7 @@ from ts.models import (
 from ts.recognition import invalidate_index
 
 BATCH = 1000
+logger = logging.getLogger("ts.import")
 
 
 @dataclass
@@ -410,7 +412,13 @@ def import_towerstore(
             continue
         try:
             records = fetch(feed, from_dir)
-            outcomes.append(FeedOutcome(feed, report=apply(parse(records, feed.name))))
+            report = apply(parse(records, feed.name))
         except FeedError as exc:
+            logger.error("TowerStore feed refused: %s", exc)
             outcomes.append(FeedOutcome(feed, error=str(exc)))
+            continue
+        logger.info("TowerStore %s", report.summary())
+        for note in report.warnings:
+            logger.warning("TowerStore %s: %s", feed.name, note)
+        outcomes.append(FeedOutcome(feed, report=report))
     return outcomes

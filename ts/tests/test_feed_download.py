@@ -26,6 +26,7 @@ class Route:
     body: bytes = b"[]"
     status: int = 200
     delay: float = 0.0
+    declared_length: int | None = None  # more than the body: the connection drops mid-body
 
 
 @dataclass
@@ -52,7 +53,8 @@ def feed_server() -> Iterator[FeedServer]:
             try:
                 self.send_response(route.status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(route.body)))
+                length = route.declared_length or len(route.body)
+                self.send_header("Content-Length", str(length))
                 self.end_headers()
                 self.wfile.write(route.body)
             except (BrokenPipeError, ConnectionResetError):
@@ -117,10 +119,22 @@ def test_bare_token_goes_into_authorization(settings, feeds_configured):
         (Route(b'[{"SiteId": 1, "\xd0\xa8\xd0\xb8\xd1\x84\xd1\x80": "77-'), "JSON"),
         (Route(b'{"SiteId": 1}'), "JSON-список"),
         (Route(b"<html>maintenance</html>"), "JSON"),
+        (Route(b'[{"SiteId": 1}', declared_length=5000), "не удалось скачать"),
         (Route(b"\xff\xfe[]"), "UTF-8"),
         (Route(json.dumps([{"foo": "bar"}]).encode()), "SiteId"),
     ],
-    ids=["500", "404", "empty", "empty-bom", "truncated", "object", "html", "utf16", "columns"],
+    ids=[
+        "500",
+        "404",
+        "empty",
+        "empty-bom",
+        "truncated",
+        "object",
+        "html",
+        "cut-connection",
+        "utf16",
+        "columns",
+    ],
 )
 def test_bad_poles_feed_is_refused_and_changes_nothing(feeds_configured, route, reason):
     import_towerstore()
