@@ -53,9 +53,9 @@ def candidates(now: datetime | None = None) -> list[User]:
 
 def assign_incident(incident: Incident) -> User | None:
     """Give ``incident`` to the least-loaded dispatcher on shift; None if nobody is on shift."""
-    now = timezone.now()
     with transaction.atomic():
         _lock_assignment()
+        now = timezone.now()
         best = next(iter(candidates(now)), None)
         if best is None:
             logger.info("incident=%s: no dispatcher on shift, left unassigned", incident.pk)

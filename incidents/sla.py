@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -32,8 +33,7 @@ MAX_SLA_DAYS = 3660  # bound on the calendar walk (10 years)
 Interval = tuple[datetime, datetime]
 
 
-@dataclass(frozen=True)
-class SlaResult:
+class SlaResult(NamedTuple):
     deadline: datetime | None
     state: SlaState
 

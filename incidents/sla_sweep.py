@@ -19,9 +19,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import (
     DateTimeField,
+    DurationField,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -62,13 +64,25 @@ def _ever_paused() -> Exists:
     )
 
 
+class MinutesAsDuration(Func):
+    """An integer number of minutes as a duration (PostgreSQL interval / SQLite microseconds)."""
+
+    output_field = DurationField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="make_interval(mins => %(expressions)s)")
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s * 60000000)")
+
+
 def _calendar_deadline() -> ExpressionWrapper:
-    minutes = Subquery(
-        IncidentType.objects.filter(pk=OuterRef("incident_type_id")).values("sla_minutes")[:1]
+    sla = IncidentType.objects.filter(pk=OuterRef("incident_type_id"))
+    budget = Subquery(
+        sla.annotate(budget=MinutesAsDuration("sla_minutes")).values("budget")[:1],
+        output_field=DurationField(),
     )
-    return ExpressionWrapper(
-        F("incident_date") + minutes * timedelta(minutes=1), output_field=DateTimeField()
-    )
+    return ExpressionWrapper(F("incident_date") + budget, output_field=DateTimeField())
 
 
 def update_untyped() -> int:

@@ -9,6 +9,7 @@ Usage (any test module)::
         ...                                    # send mail
         [message] = smtp_sink.wait_for(1)      # parsed email.message.EmailMessage objects
 
+Addresses put in ``refused_recipients`` are rejected with 550 (a permanent failure).
 ``stop()`` closes the port (SMTP "down": connections are refused) and ``start()`` opens the same
 port again, so a test can prove that nothing is lost while the server is unreachable.
 """
@@ -55,6 +56,14 @@ class _RecordingHandler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
+    ) -> str:
+        if address.lower() in self.sink.refused_recipients:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or envelope.content or b""
         if isinstance(data, str):
@@ -76,6 +85,8 @@ class SmtpSink:
         self.host = HOST
         self.port = port or free_port()
         self.received: list[ReceivedMessage] = []
+        # Addresses answered with "550 mailbox unavailable" at RCPT TO (permanent failure).
+        self.refused_recipients: set[str] = set()
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._controller: Controller | None = None

@@ -218,10 +218,11 @@ def deliver(message: OutboundEmail, rate: RecipientRate, report: SendReport) -> 
 def send_due(*, limit: int = 50, now: datetime | None = None) -> SendReport:
     """One cycle: claim due rows, then deliver them one by one outside any transaction."""
     report = SendReport()
+    now = now or timezone.now()
     claimed = claim_due(limit=limit, now=now)
     if not claimed:
         return report
-    rate = RecipientRate(timezone.now(), exclude={m.pk for m in claimed})
+    rate = RecipientRate(now, exclude={m.pk for m in claimed})
     for message in claimed:
         deliver(message, rate, report)
     return report

@@ -73,6 +73,7 @@ def make_site(
     )
     station = BaseStation.objects.create(name=f"БС {code}", pole=pole)
     station.operators.add(
-        Operator.objects.create(name="МТС"), Operator.objects.create(name="Билайн")
+        Operator.objects.get_or_create(name="МТС")[0],
+        Operator.objects.get_or_create(name="Билайн")[0],
     )
     return pole, station

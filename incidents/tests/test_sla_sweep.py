@@ -1,0 +1,116 @@
+"""The sla_sweep worker keeps stored SLA deadline/state equal to compute_sla, set-based."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from incidents.defaults import load_defaults
+from incidents.models import Incident, IncidentStatus, IncidentType, SlaClock, SlaState, StatusKey
+from incidents.services import create_incident, record_status
+from incidents.sla import compute_sla
+from incidents.sla_sweep import sweep_sla
+
+pytestmark = pytest.mark.django_db
+
+S = StatusKey
+
+
+@pytest.fixture(autouse=True)
+def _setup():
+    load_defaults()
+    IncidentStatus.objects.filter(key=S.NEED_ACCEPTANCE).update(pauses_sla=True)
+
+
+def build(n: int, now) -> None:
+    """A mix of every SLA situation, ``n`` times."""
+    calendar = IncidentType.objects.get_or_create(name="Календарь", defaults={"sla_minutes": 240})[
+        0
+    ]
+    business = IncidentType.objects.get_or_create(
+        name="Рабочие часы", defaults={"sla_minutes": 600, "sla_clock": SlaClock.BUSINESS}
+    )[0]
+    for i in range(n):
+        untyped = create_incident(incident_date=now - timedelta(hours=1))
+        Incident.objects.filter(pk=untyped.pk).update(sla_deadline=now, sla_state=SlaState.EXPIRED)
+        for kind, age in ((calendar, 1), (calendar, 3.5), (calendar, 5), (business, 30)):
+            incident = create_incident(incident_date=now - timedelta(hours=age), subject=f"{i}")
+            incident.incident_type = kind
+            incident.save()
+        paused = create_incident(incident_date=now - timedelta(hours=6))
+        paused.incident_type = calendar
+        paused.save()
+        record_status(paused, S.NEED_ACCEPTANCE, actor="tracker", at=now - timedelta(hours=5))
+        for finish_after in (2, 5):
+            done = create_incident(incident_date=now - timedelta(hours=10))
+            done.incident_type = calendar
+            done.save()
+            record_status(done, S.IN_PROGRESS, actor="tracker", at=now - timedelta(hours=10))
+            record_status(
+                done, S.CLOSED, actor="tracker", at=now - timedelta(hours=10 - finish_after)
+            )
+
+
+def assert_stored_equals_computed(now) -> None:
+    for incident in Incident.objects.select_related("incident_type"):
+        expected = compute_sla(incident, now)
+        assert (incident.sla_deadline, incident.sla_state) == expected, incident.pk
+
+
+def test_sweep_stores_what_compute_sla_says_and_then_has_nothing_to_do():
+    now = timezone.now()
+    build(2, now)
+    with time_machine.travel(now, tick=False):
+        report = sweep_sla(now)
+        assert report.untyped == 2
+        assert report.calendar_deadlines == 10
+        assert report.computed_deadlines == 4  # business + paused
+        assert_stored_equals_computed(now)
+        states = set(Incident.objects.values_list("sla_state", flat=True))
+        assert states == set(SlaState)
+        again = sweep_sla(now)
+    assert (again.untyped, again.calendar_deadlines, again.computed_deadlines, again.states) == (
+        0,
+        0,
+        0,
+        0,
+    )
+
+
+def test_states_move_on_as_time_passes():
+    now = timezone.now()
+    build(1, now)
+    sweep_sla(now)
+    later = now + timedelta(hours=3)
+    report = sweep_sla(later)
+    assert report.states > 0
+    assert_stored_equals_computed(later)
+
+
+def test_sweep_query_count_does_not_grow_with_the_number_of_incidents():
+    now = timezone.now()
+    build(1, now)
+    with CaptureQueriesContext(connection) as small:
+        sweep_sla(now)
+    Incident.objects.update(sla_deadline=None, sla_state=SlaState.UNKNOWN)
+    build(6, now)
+    Incident.objects.update(sla_deadline=None, sla_state=SlaState.UNKNOWN)
+    with CaptureQueriesContext(connection) as large:
+        sweep_sla(now)
+    assert len(large) == len(small)
+    assert Incident.objects.count() == 7 * 8
+
+
+def test_sla_sweep_command_runs_one_cycle():
+    now = timezone.now()
+    build(1, now)
+    call_command("sla_sweep", "--once")
+    assert not Incident.objects.filter(
+        incident_type__isnull=False, sla_deadline__isnull=True
+    ).exists()
