@@ -255,7 +255,7 @@ def reconcile_in_db(
     """All database changes for one issue; returns what to send to the tracker afterwards."""
     outcome = Outcome()
     incident = (
-        Incident.objects.select_for_update()
+        Incident.objects.select_for_update(of=("self",))
         .select_related("status", "incident_type", "pole__contractor", "base_station", "assignee")
         .get(pk=link.incident_id)
     )
