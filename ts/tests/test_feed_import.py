@@ -283,3 +283,14 @@ def test_default_contractor_exists_after_migrate_with_configured_emails(settings
         "duty@dispatch.local",
         "noc@dispatch.local",
     ]
+
+
+def test_demo_option_loads_the_bundled_feeds_only_without_configured_urls(settings, capsys):
+    settings.TS_POLES_TL_URL = "http://127.0.0.1:9/poles.json"
+    call_command("import_towerstore", demo=True)
+    assert not Pole.objects.exists()
+    settings.TS_POLES_TL_URL = settings.TS_AVR_REPORT_URL = settings.TS_BS_REPORT_URL = ""
+    call_command("import_towerstore", demo=True)
+    call_command("import_towerstore", demo=True)  # idempotent: safe at every start
+    assert Pole.objects.count() == 10
+    assert "создано 0, обновлено 0, деактивировано 0" in capsys.readouterr().out

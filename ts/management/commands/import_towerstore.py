@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from ts.feeds import FEEDS
 from ts.services import import_towerstore
+
+DEMO_DIR = Path(settings.BASE_DIR) / "data" / "demo" / "towerstore"
 
 
 class Command(BaseCommand):
@@ -24,13 +27,25 @@ class Command(BaseCommand):
             help="read poles.json, avr.json and base_stations.json from this directory",
         )
         parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="import the bundled demo feeds, unless TowerStore URLs are configured",
+        )
+        parser.add_argument(
             "--feed",
             action="append",
             choices=[feed.name for feed in FEEDS],
             help="import only this feed (repeatable); default: all three in order",
         )
 
-    def handle(self, *args: object, from_dir: Path | None, feed: list[str] | None, **options):
+    def handle(
+        self, *args: object, from_dir: Path | None, feed: list[str] | None, demo: bool, **options
+    ) -> None:
+        if demo:
+            if any(getattr(settings, f.url_setting) for f in FEEDS):
+                self.stdout.write(_("TowerStore feeds are configured; demo data not loaded"))
+                return
+            from_dir = DEMO_DIR
         feeds = [f for f in FEEDS if not feed or f.name in feed]
         failed = []
         for outcome in import_towerstore(from_dir=from_dir, feeds=feeds):
