@@ -1,0 +1,138 @@
+"""Benchmark: incident creation with assignment, the SLA sweep and the outbox sender.
+
+Migrates a throw-away database (SQLite, or PostgreSQL with ``TEST_DB=postgres``), then prints:
+
+* ``create_incident`` (with least-loaded assignment among 20 dispatchers, half with shifts):
+  ms and queries per incident;
+* ``sweep_sla`` over all incidents (calendar, business-hours and paused mixes): seconds and
+  queries for the first sweep and for a second one with nothing to do;
+* ``send_due`` against a real aiosmtpd sink on 127.0.0.1: messages/s and queries per message.
+
+    .venv/bin/python bench/workflow.py --incidents 2000 --emails 300
+    TEST_DB=postgres .venv/bin/python bench/workflow.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import time as clock
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.testing.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+
+def timed(label: str, n: int, work) -> None:
+    count = 0
+
+    def counter(execute, sql, params, many, context):
+        nonlocal count
+        count += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter):
+        start = time.perf_counter()
+        work()
+        elapsed = time.perf_counter() - start
+    per = max(n, 1)
+    print(
+        f"{label:<34} n={n:<6} {elapsed:8.2f} s  {1000 * elapsed / per:8.2f} ms/item  "
+        f"{count / per:6.2f} queries/item  ({count} queries)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--incidents", type=int, default=2000)
+    parser.add_argument("--emails", type=int, default=300)
+    args = parser.parse_args()
+
+    settings.DEBUG = False
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        call_command("migrate", verbosity=0)
+        from dispatch.testing.smtp import SmtpSink
+        from emails.outbox.models import OutboundEmail
+        from emails.outbox.services import send_due
+        from incidents.defaults import load_defaults
+        from incidents.models import Incident, IncidentStatus, IncidentType, SlaClock, StatusKey
+        from incidents.services import create_incident, record_status
+        from incidents.sla_sweep import sweep_sla
+        from users.models import Role, User, WorkShift
+
+        load_defaults()
+        IncidentStatus.objects.filter(key=StatusKey.NEED_ACCEPTANCE).update(pauses_sla=True)
+        IncidentType.objects.filter(name__startswith="Авария ВОЛС").update(
+            sla_clock=SlaClock.BUSINESS
+        )
+        types = list(IncidentType.objects.all())
+        for i in range(20):
+            user = User.objects.create_user(
+                email=f"d{i}@example.ru", username=f"disp{i:02d}", role=Role.DISPATCH
+            )
+            if i % 2:
+                WorkShift.objects.bulk_create(
+                    WorkShift(user=user, weekday=d, start_time=clock(8), end_time=clock(20))
+                    for d in range(7)
+                )
+        print(f"database: {connection.vendor}")
+
+        now = timezone.now()
+
+        def create() -> None:
+            for i in range(args.incidents):
+                create_incident(incident_date=now - timedelta(minutes=i % 3000), subject=f"№{i}")
+
+        timed("create_incident + assignment", args.incidents, create)
+        ids = list(Incident.objects.values_list("pk", flat=True))
+        for n, pk in enumerate(ids):
+            Incident.objects.filter(pk=pk).update(incident_type=types[n % len(types)])
+        for incident in Incident.objects.filter(pk__in=ids[::10]):
+            record_status(incident, StatusKey.NEED_ACCEPTANCE, actor="tracker")
+
+        timed("sweep_sla (first)", len(ids), lambda: sweep_sla(now))
+        timed("sweep_sla (nothing to do)", len(ids), lambda: sweep_sla(now))
+
+        OutboundEmail.objects.bulk_create(
+            OutboundEmail(
+                kind=OutboundEmail.Kind.REPLY,
+                dedupe_key=f"bench:{i}",
+                message_id=f"<bench.{i}@example.ru>",
+                to=[f"noc{i % 50}@operator.example"],
+                cc=["dispatch@example.ru"],
+                subject=f"Re: DISPATCH-{i}: Авария",
+                body_text="Заявка принята в работу.\n" * 20,
+                headers={"Auto-Submitted": "auto-replied"},
+            )
+            for i in range(args.emails)
+        )
+        settings.OUTBOX_PER_RECIPIENT_PER_HOUR = 0
+        with SmtpSink() as sink:
+            for name, value in sink.django_settings().items():
+                setattr(settings, name, value)
+
+            def drain() -> None:
+                while send_due(limit=50).sent:
+                    pass
+
+            timed("send_due → aiosmtpd", args.emails, drain)
+            assert len(sink.wait_for(args.emails)) == args.emails
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
