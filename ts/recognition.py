@@ -38,12 +38,15 @@ _LOOKALIKES = str.maketrans("abcehkmoptxy", "авсенкмортху")
 _LATIN_BS = re.compile(r"^bs(?=[-\d]|$)")
 _PREFIX_TOKEN = re.compile(r"^\d{5}-")
 # Phone numbers (+7/8 and ten digits in any grouping) are removed before tokenising.
+# Dates, times, ISO timestamps and decimal numbers (coordinates, amounts) are never codes.
 _DATE_TIME = re.compile(
     r"(?<![\w-])(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}(?:T[\d:.]+)?"
-    r"|\d{1,2}:\d{2}(?::\d{2})?)(?![\w-])"
+    r"|\d{1,2}:\d{2}(?::\d{2})?|\d+[.,]\d+)(?![\w-])"
 )
+# Phone numbers: +7/8 and ten digits in any grouping, or a local number such as 123-45-67.
 _PHONE = re.compile(
-    r"(?<![\w-])(?:\+7|8)[\s-]*\(?\d{3}\)?[\s-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}(?![\w-])"
+    r"(?<![\w-])(?:(?:\+7|8)[\s-]*\(?\d{3}\)?[\s-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}"
+    r"|\(\d{3,5}\)[\s-]*\d{1,3}-?\d{2}-?\d{2}|\d{2,3}-\d{2}-\d{2})(?![\w-])"
 )
 # A token right after one of these words is a phone number, INN, account or similar — not a code.
 _NOT_A_CODE_AFTER = frozenset(

@@ -193,3 +193,14 @@ def test_pole_code_with_an_equipment_suffix_names_the_pole(sites):
 def test_base_station_name_from_the_poles_feed_names_the_pole():
     pole = make_pole("16-00042", bs_name="KZN-Kremlin-0042")
     assert recognize("Авария KZN-Kremlin-0042", "").pole == pole
+
+
+def test_coordinates_amounts_and_local_phones_are_not_codes(sites):
+    for decoy in ("670200", "552100", "1234567", "123-45-67", "25-00-11", "30-40"):
+        make_pole(decoy)
+    text = (
+        "Координаты 55.670200, 37.552100; сумма 12 345,67 руб.; тел. (495) 123-45-67, "
+        "123-45-67, (3473) 25-00-11; IP 10.20.30.40"
+    )
+    assert recognize("Выезд", text).pole is None
+    assert candidate_tokens(text) == []
