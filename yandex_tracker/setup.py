@@ -65,7 +65,7 @@ def setup_tracker(client: TrackerClient, *, create: bool = True) -> SetupReport:
                 f"create status key={key} «{ours.label}» and add it to the queue workflow"
             )
     report.manual.append(
-        f"check by hand: issue type «Инцидент» (key incident) in queue {queue}, the workflow "
+        f"check: issue type «Инцидент» (key incident) in queue {queue}, the workflow "
         "transitions of upstream §5.3, and the queue's mail integration (send e-mails externally)"
     )
     return report
