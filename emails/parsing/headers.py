@@ -13,6 +13,7 @@ _MSGID = re.compile(r"<([^<>\s]+)>")
 _WS = re.compile(r"\s+")
 _ENCODED_WORD_GAP = re.compile(r"(\?=)\s+(=\?)")
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def raw_header_text(value: str) -> str:
@@ -31,22 +32,22 @@ def decode_header_value(value: str | None) -> str:
     value = raw_header_text(str(value))
     value = _ENCODED_WORD_GAP.sub(r"\1\2", value.replace("\r", "").replace("\n", " "))
     if "=?" not in value:
-        return _WS.sub(" ", value).strip()
+        return _WS.sub(" ", _CONTROL.sub("", value)).strip()
     try:
         chunks = decode_header(value)
     except Exception:  # a malformed encoded word: keep the text as it is
-        return _WS.sub(" ", value).strip()
+        return _WS.sub(" ", _CONTROL.sub("", value)).strip()
     parts = []
     for chunk, charset in chunks:
         parts.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
-    return _WS.sub(" ", "".join(parts)).strip()
+    return _WS.sub(" ", _CONTROL.sub("", "".join(parts))).strip()
 
 
 def normalise_message_id(value: str | None) -> str:
     """``<local@domain>`` with the domain lower-cased; "" when there is none."""
     if not value:
         return ""
-    value = raw_header_text(str(value)).strip()
+    value = _CONTROL.sub("", raw_header_text(str(value))).strip()
     found = _MSGID.findall(value)
     token = found[-1] if found else (value.split()[-1] if value.split() else "")
     token = token.strip("<>")
@@ -63,7 +64,7 @@ def message_id_list(value: str | None, limit: int = 100) -> list[str]:
     if not value:
         return []
     seen: dict[str, None] = {}
-    for token in _MSGID.findall(raw_header_text(str(value))):
+    for token in _MSGID.findall(_CONTROL.sub("", raw_header_text(str(value)))):
         seen.setdefault(normalise_message_id(f"<{token}>"), None)
     return list(seen)[-limit:]
 

@@ -6,6 +6,7 @@ import json
 import re
 
 _BLANKS = re.compile(r"\n{4,}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PREFIX = re.compile(
     r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|rv|sv|vs|ha|отв|ответ|пересл|переслать|автоответ|"
     r"automatic reply|auto)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+",
@@ -26,7 +27,7 @@ FORM_WATCHER_PREFIX = "E-mail наблюдателя по заявке"
 
 def normalise_text(text: str) -> str:
     """Unix line endings, no trailing spaces, at most two blank lines in a row."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     return _BLANKS.sub("\n\n\n", text).strip()
 
