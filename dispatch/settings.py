@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
 from dispatch.env import env_bool, env_float, env_int, env_list, env_str
+from dispatch.logging import build_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env", override=False)
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "django_crontab",
     "axes",
     "dispatch.api",
     "dispatch",
@@ -306,6 +308,32 @@ YT_ENABLED = bool(YT_QUEUE and (YT_ACCESS_TOKEN or YT_REFRESH_TOKEN))
 TG_TOKEN = env_str("TG_TOKEN")
 TG_DEFAULT_USER_ID = env_str("TG_DEFAULT_USER_ID")
 TG_API_URL = env_str("TG_API_URL", "https://api.telegram.org")
+TG_ALERT_MIN_INTERVAL_SECONDS = env_int("TG_ALERT_MIN_INTERVAL_SECONDS", 600)
+
+# --- Operations: health, web server, backups, scheduled jobs -------------------------------
+HEALTH_MAX_AGE_SECONDS = env_int("HEALTH_MAX_AGE_SECONDS", 900)
+GUNICORN_BIND = env_str("GUNICORN_BIND", "127.0.0.1:8000")
+GUNICORN_WORKERS = env_int("GUNICORN_WORKERS", 2)
+GUNICORN_TIMEOUT = env_int("GUNICORN_TIMEOUT", 60)
+GUNICORN_GRACEFUL_TIMEOUT = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(DATA_DIR / "backups")))
+BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 7)
+PG_BIN_DIR = env_str("PG_BIN_DIR")  # pg_dump/pg_restore location; default: newest found
+# django-crontab format; run by the `run_cron` worker (and `manage.py crontab add` where a
+# system cron exists). Times are in TIME_ZONE.
+CRONJOBS = [
+    (
+        env_str("CRON_TOWERSTORE_IMPORT", "0 20 * * *"),
+        "django.core.management.call_command",
+        ["import_towerstore"],
+    ),
+    (env_str("CRON_BACKUP", "0 1,10 * * *"), "django.core.management.call_command", ["backup_db"]),
+    (
+        env_str("CRON_CLEANUP_ATTACHMENTS", "0 2 * * *"),
+        "django.core.management.call_command",
+        ["cleanup_attachments"],
+    ),
+]
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -343,19 +371,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------------------
+# One line per event on stdout (Supervisor writes each program's stdout to logs/<program>.log).
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
-    },
-    "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "formatter": "line", "stream": sys.stdout},
-    },
-    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
-    "loggers": {
-        "django": {"level": "INFO"},
-        "django.db.backends": {"level": "WARNING"},
-    },
-}
+LOG_FORMAT = env_str("LOG_FORMAT", "text")  # text or json
+LOG_FILE = env_str("LOG_FILE")  # optional extra WatchedFileHandler target (rotate with logrotate)
+LOGGING = build_logging(level=LOG_LEVEL, fmt=LOG_FORMAT, log_file=LOG_FILE)

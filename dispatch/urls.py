@@ -4,8 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from dispatch.health import health_view
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("health/", health_view, name="health"),
     path("accounts/", include("users.urls")),
     path("api/", include("dispatch.api_urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

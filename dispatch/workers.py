@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from dispatch import alerts
 from dispatch.models import WorkerHeartbeat
 
 logger = logging.getLogger("dispatch.workers")
@@ -49,6 +50,7 @@ def record_heartbeat(name: str, *, summary: str = "", error: str = "") -> None:
     """Store the outcome of one cycle of worker ``name``."""
     now = timezone.now()
     beat, _created = WorkerHeartbeat.objects.get_or_create(name=name)
+    previous_failures = beat.consecutive_failures
     if error:
         beat.last_failure_at = now
         beat.last_error = error[-4000:]
@@ -58,6 +60,9 @@ def record_heartbeat(name: str, *, summary: str = "", error: str = "") -> None:
         beat.consecutive_failures = 0
         beat.last_summary = summary[:512]
     beat.save()
+    alerts.worker_outcome(
+        name, previous_failures=previous_failures, failures=beat.consecutive_failures, error=error
+    )
 
 
 def _refresh_connection() -> None:

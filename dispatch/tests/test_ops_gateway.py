@@ -1,0 +1,146 @@
+"""The nginx gateway: `nginx -t` accepts the config, and a real nginx in front of a local backend
+hides /media/, sets security headers, passes the real client address and rate-limits."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from dispatch.tests.ops_support import ROOT, free_port, http_get, wait_for
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="Debian nginx not installed")
+
+
+def local_config(tmp_path: Path, backend_port: int, listen_port: int) -> Path:
+    """gateway/nginx.conf with the compose host names replaced by local addresses."""
+    text = (ROOT / "gateway" / "nginx.conf").read_text()
+    replacements = {
+        "server dispatch_backend:8000;": f"server 127.0.0.1:{backend_port};",
+        "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
+        "pid /tmp/nginx.pid;": f"pid {tmp_path}/nginx.pid;",
+        "/tmp/nginx-": f"{tmp_path}/nginx-",
+        "alias /app/static/;": f"alias {tmp_path}/static/;",
+        "alias /app/media/;": f"alias {tmp_path}/media/;",
+        "error_log /dev/stderr warn;": f"error_log {tmp_path}/error.log warn;",
+        "access_log /dev/stdout main;": f"access_log {tmp_path}/access.log main;",
+    }
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    if os.geteuid() == 0:  # workers would run as "nobody" and could not read tmp_path
+        text = f"user {pwd.getpwuid(0).pw_name};\n" + text
+    path = tmp_path / "nginx.conf"
+    path.write_text(text)
+    return path
+
+
+def test_nginx_accepts_the_gateway_config(tmp_path):
+    config = local_config(tmp_path, backend_port=8000, listen_port=free_port())
+    result = subprocess.run(
+        [NGINX, "-t", "-c", str(config), "-e", str(tmp_path / "t.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+class EchoBackend(BaseHTTPRequestHandler):
+    """Answers with the path and the forwarding headers it received."""
+
+    def do_GET(self) -> None:
+        body = json.dumps(
+            {
+                "path": self.path,
+                "x_forwarded_for": self.headers.get("X-Forwarded-For"),
+                "x_real_ip": self.headers.get("X-Real-IP"),
+                "host": self.headers.get("Host"),
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def gateway(tmp_path):
+    backend = ThreadingHTTPServer(("127.0.0.1", 0), EchoBackend)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    port = free_port()
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "app.css").write_text("body{}")
+    (tmp_path / "media" / "attachments").mkdir(parents=True)
+    (tmp_path / "media" / "attachments" / "secret.pdf").write_text("private")
+    config = local_config(tmp_path, backend.server_address[1], port)
+    nginx = subprocess.Popen(
+        [NGINX, "-c", str(config), "-e", str(tmp_path / "error.log"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "nginx.err").open("w"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def started():
+            assert nginx.poll() is None, (tmp_path / "nginx.err").read_text()
+            return http_get(base + "/static/app.css")[0] == 200
+
+        wait_for(started, 20, "nginx")
+        yield base
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=20)
+        backend.shutdown()
+        backend.server_close()
+
+
+def test_gateway_serves_static_hides_media_and_proxies_with_headers(gateway):
+    status, headers, body = http_get(gateway + "/static/app.css")
+    assert (status, body) == (200, b"body{}")
+    assert "max-age" in headers["Cache-Control"]
+
+    status, _headers, body = http_get(gateway + "/media/attachments/secret.pdf")
+    assert status == 404 and b"private" not in body
+    assert http_get(gateway + "/protected-media/attachments/secret.pdf")[0] == 404
+
+    status, headers, body = http_get(gateway + "/api/v1/incidents/")
+    assert status == 200
+    echoed = json.loads(body)
+    assert echoed["x_forwarded_for"] == "127.0.0.1"
+    assert echoed["x_real_ip"] == "127.0.0.1"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "nginx/" not in headers.get("Server", "")
+
+
+def test_a_forged_forwarded_for_from_an_untrusted_client_is_replaced(gateway):
+    # 127.0.0.1 is a trusted proxy here, so the gateway takes the last untrusted address it
+    # was given and overwrites the header: the backend sees exactly one client address.
+    _status, _headers, body = http_get(
+        gateway + "/api/v1/x", headers={"X-Forwarded-For": "1.1.1.1, 203.0.113.7"}
+    )
+    assert json.loads(body)["x_forwarded_for"] == "203.0.113.7"
+
+
+def test_login_is_rate_limited_per_client(gateway):
+    statuses = [http_get(gateway + "/admin/login/")[0] for _ in range(12)]
+    assert statuses[0] == 200
+    assert 429 in statuses
+    # Another client (as told by the trusted proxy in front) is not affected.
+    other = http_get(gateway + "/admin/login/", headers={"X-Forwarded-For": "198.51.100.9"})
+    assert other[0] == 200

@@ -1,0 +1,174 @@
+"""Supervisor: the configuration is valid, every program's command exists, and the whole set
+starts on the embedded default and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import get_commands, load_command_class
+from supervisor.options import ServerOptions
+
+from dispatch.tests.ops_support import ROOT, free_port, http_get, wait_for
+
+CONFIG = ROOT / "supervisord.conf"
+WORKER_PROGRAMS = {
+    "mail_inbox": "ingest_mail --folder INBOX --loop",
+    "mail_sent": "ingest_mail --folder Sent --loop",
+    "push_tracker": "push_tracker --loop",
+    "pull_tracker": "pull_tracker --loop",
+    "sla_sweep": "sla_sweep --loop",
+    "send_outbox": "send_outbox --loop",
+    "cron": "run_cron --loop",
+}
+
+
+def load_programs(tmp_path: Path) -> dict:
+    os.environ.update(
+        DISPATCH_PYTHON=sys.executable,
+        DISPATCH_LOG_DIR=str(tmp_path),
+        DISPATCH_RUN_DIR=str(tmp_path),
+    )
+    options = ServerOptions()
+    options.configfile = str(CONFIG)
+    options.process_config(do_usage=False)
+    return {p.name: p for g in options.process_group_configs for p in g.process_configs}
+
+
+def test_config_has_web_and_one_program_per_worker_with_graceful_stop(tmp_path):
+    programs = load_programs(tmp_path)
+    assert set(programs) == {"web", *WORKER_PROGRAMS}
+    for name, program in programs.items():
+        assert program.stopsignal == signal.SIGTERM, name
+        assert program.stopwaitsecs >= 30, name
+        assert program.startretries >= 3, name
+        assert "sleep" not in program.command, name  # start order is not made of sleeps
+        assert program.stdout_logfile == str(tmp_path / f"{name}.log")
+    for name, args in WORKER_PROGRAMS.items():
+        assert programs[name].command.endswith(f"manage.py {args}"), name
+    assert "dispatch.asgi" not in programs["web"].command  # the app is set in gunicorn.conf.py
+
+
+@pytest.mark.parametrize("program", sorted(WORKER_PROGRAMS))
+def test_every_worker_command_exists_and_accepts_its_arguments(program):
+    name, *args = shlex.split(WORKER_PROGRAMS[program])
+    commands = get_commands()
+    assert name in commands, f"supervisor program {program}: no management command {name!r}"
+    command = load_command_class(commands[name], name)
+    options = command.create_parser("manage.py", name).parse_args(args)
+    assert options.loop is True
+
+
+def test_gunicorn_config_serves_the_asgi_app_with_uvicorn_workers():
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--check-config"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "dispatch.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (ROOT / "gunicorn.conf.py").read_text()
+    assert 'wsgi_app = "dispatch.asgi:application"' in text
+    assert "uvicorn_worker.UvicornWorker" in text
+
+
+def _embedded_env(tmp_path: Path, port: int) -> dict[str, str]:
+    drop = {"DB_HOST", "DB_PORT", "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD", "TEST_DB"}
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("DISPATCH_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="dispatch.settings",
+        SECRET_KEY="ops-test-" + "k" * 50,
+        DEBUG="false",
+        USE_HTTPS="false",
+        DATA_DIR=str(tmp_path / "data"),
+        LOG_DIR=str(tmp_path / "logs"),
+        STATIC_ROOT=str(tmp_path / "data" / "static"),
+        MEDIA_ROOT=str(tmp_path / "data" / "media"),
+        SQLITE_PATH=str(tmp_path / "data" / "dispatch.sqlite3"),
+        MAILDIR_PATH=str(tmp_path / "data" / "maildir"),
+        BACKUP_DIR=str(tmp_path / "data" / "backups"),
+        ADMIN_EMAIL="admin@example.com",
+        ADMIN_PASSWORD="ops-test-Password-123",
+        GUNICORN_WORKERS="1",
+    )
+    return env
+
+
+def _supervisor_status(env: dict[str, str]) -> dict[str, str]:
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("supervisorctl")), "-c", str(CONFIG), "status"],
+        env={
+            **env,
+            "DISPATCH_PYTHON": sys.executable,
+            "DISPATCH_LOG_DIR": env["LOG_DIR"],
+            "DISPATCH_RUN_DIR": str(Path(env["DATA_DIR"]) / "run"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return dict(re.findall(r"^(\S+)\s+(\S+)", result.stdout, re.M))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_run_dispatch_starts_web_and_workers_and_stops_cleanly_on_sigterm(tmp_path):
+    port = free_port()
+    env = _embedded_env(tmp_path, port)
+    output = (tmp_path / "run_dispatch.out").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_dispatch", "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        health = f"http://127.0.0.1:{port}/health/"
+
+        def web_answers():
+            assert process.poll() is None, (tmp_path / "run_dispatch.out").read_text()[-3000:]
+            return http_get(health)[0] in (200, 503)
+
+        wait_for(web_answers, 120, "the web app")
+        expected = {"web", *WORKER_PROGRAMS}
+
+        def all_running():
+            status = _supervisor_status(env)
+            return set(status) == expected and set(status.values()) == {"RUNNING"}
+
+        wait_for(all_running, 60, "every program RUNNING")
+        status, _headers, body = http_get(f"http://127.0.0.1:{port}/admin/login/")
+        assert status == 200 and b"csrfmiddlewaretoken" in body
+        # Each worker finished at least one cycle (its heartbeat is in the health report).
+        wait_for(
+            lambda: len(json.loads(http_get(health)[2])["workers"]) >= len(WORKER_PROGRAMS),
+            60,
+            "a heartbeat from every worker",
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            returncode = process.wait(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            output.close()
+    log = (tmp_path / "logs" / "supervisord.log").read_text()
+    assert returncode == 0, log[-3000:]
+    for name in expected:
+        assert f"stopped: {name} (exit status 0)" in log, f"{name} did not stop cleanly"
+    assert "SIGKILL" not in log
+    with sqlite3.connect(tmp_path / "data" / "dispatch.sqlite3") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert "stopped after" in (tmp_path / "logs" / "cron.log").read_text()
