@@ -16,6 +16,7 @@ from incidents.models import (
     StatusKey,
 )
 from incidents.selectors import get_status
+from incidents.sla import SlaResult, compute_sla
 
 Actor = IncidentStatusHistory.Actor
 
@@ -94,3 +95,13 @@ def record_status(
     return IncidentStatusHistory.objects.create(
         incident=locked, status=status, actor=actor, user=user, comment=comment, created_at=moment
     )
+
+
+def refresh_sla(incident: Incident, now: datetime | None = None) -> SlaResult:
+    """Store the incident's current SLA deadline and state (the sweep does this in bulk)."""
+    result = compute_sla(incident, now)
+    Incident.objects.filter(pk=incident.pk).update(
+        sla_deadline=result.deadline, sla_state=result.state
+    )
+    incident.sla_deadline, incident.sla_state = result.deadline, result.state
+    return result

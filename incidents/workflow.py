@@ -30,7 +30,7 @@ from incidents.notifications import (
     build_notification,
     queue_draft,
 )
-from incidents.services import record_status
+from incidents.services import record_status, refresh_sla
 
 logger = logging.getLogger("dispatch.workflow")
 
@@ -168,6 +168,7 @@ def change_status(
         else:
             text = comment or str(REQUEST_COMMENTS.get(target, ""))
             history = record_status(locked, target, actor=actor, user=user, comment=text)
+        refresh_sla(locked)
         _sync(incident, locked)
         return history  # type: ignore[return-value]
 
@@ -176,6 +177,7 @@ def _sync(incident: Incident, locked: Incident) -> None:
     """Copy the new state onto the caller's instance."""
     incident.status = locked.status
     incident.is_finished, incident.finished_at = locked.is_finished, locked.finished_at
+    incident.sla_deadline, incident.sla_state = locked.sla_deadline, locked.sla_state
 
 
 def record_delivery(outbound: OutboundEmail) -> IncidentStatusHistory | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from emails.outbox.models import OutboundEmail
@@ -221,3 +223,17 @@ def test_contractor_found_through_the_base_station_or_the_default_contractor(set
     change_status(other, S.IN_PROGRESS, actor="console")
     change_status(other, S.NOTIFY_CONTRACTOR, actor="console")
     assert OutboundEmail.objects.get(incident=other).to == ["default@avr.example"]
+
+
+def test_status_changes_store_the_sla_at_once():
+    from incidents.models import IncidentType, SlaState
+
+    incident = make_request()
+    incident.incident_type = IncidentType.objects.get(name="Авария по питанию для МСК")
+    incident.save()
+    change_status(incident, S.IN_PROGRESS, actor="console")
+    assert incident.sla_state == SlaState.IN_PROGRESS
+    change_status(incident, S.CLOSED, actor="console")
+    stored = type(incident).objects.get(pk=incident.pk)
+    assert stored.sla_state == SlaState.CLOSED_ON_TIME
+    assert stored.sla_deadline == stored.incident_date + timedelta(minutes=240)
