@@ -250,9 +250,12 @@ def _diff(issue: dict, expected: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def reconcile_in_db(
-    issue: dict, link: TrackerIssue, directory: TrackerDirectory, report: PullReport
+    issue: dict, link: TrackerIssue, edits: Edits, directory: TrackerDirectory
 ) -> Outcome:
-    """All database changes for one issue; returns what to send to the tracker afterwards."""
+    """All database changes for one issue; returns what to send to the tracker afterwards.
+
+    ``directory`` must be warm (``read_edits`` ran before): no HTTP call happens in here.
+    """
     outcome = Outcome()
     incident = (
         Incident.objects.select_for_update(of=("self",))
@@ -264,7 +267,6 @@ def reconcile_in_db(
     ):
         incident.code = issue["key"]
         incident.save(update_fields=["code", "updated_at"])
-    edits = read_edits(issue, incident, directory)
     _apply_edits(incident, edits)
     if edits.reasons:
         outcome.invalid = True
@@ -337,7 +339,9 @@ def reconcile_issue(
         elif link.key != issue["key"]:
             TrackerIssue.objects.filter(pk=link.pk).update(key=issue["key"], claimed_at=None)
             link.key = issue["key"]
-    outcome = reconcile_in_db(issue, link, directory, report)
+    current = Incident.objects.select_related("assignee").get(pk=link.incident_id)
+    edits = read_edits(issue, current, directory)  # may read the tracker's users / fields
+    outcome = reconcile_in_db(issue, link, edits, directory)
     report.processed += 1
     report.invalid += outcome.invalid
     report.statuses += outcome.status_changed

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
+from django.db import connection
 
 from emails.tests.conftest import dovecot, imap_source  # noqa: F401 (real Dovecot fixtures)
 from yandex_tracker.client import TrackerClient
@@ -36,6 +38,15 @@ def tracker_settings(settings, fake_tracker):
     settings.YT_TIMEOUT = 5
     settings.INCIDENT_CODE_PREFIX = "DISP"
     return settings
+
+
+class NoTransactionSession(requests.Session):
+    """Fails any HTTP call made while a database transaction is open (use with transactional
+    tests: plain ``django_db`` tests run inside one transaction)."""
+
+    def request(self, *args, **kwargs):
+        assert not connection.in_atomic_block, f"HTTP call inside a DB transaction: {args[:2]}"
+        return super().request(*args, **kwargs)
 
 
 class SleepLog(list):

@@ -9,10 +9,18 @@ from emails.outbox.models import OutboundEmail
 from emails.outbox.services import send_due
 from emails.tests.conftest import build_message
 from incidents.models import Incident, IncidentType, StatusKey
+from yandex_tracker.client import TrackerClient
 from yandex_tracker.pull import pull_cycle
 from yandex_tracker.push import push_cycle
+from yandex_tracker.tests.conftest import NoTransactionSession
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def client(tracker_settings, sleeps, transactional_db):
+    """The robot's client; every request checks that no DB transaction is open."""
+    return TrackerClient(sleep=sleeps, backoff=0.5, session=NoTransactionSession())
 
 
 @pytest.fixture
