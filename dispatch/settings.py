@@ -48,7 +48,6 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
-    "axes",
     "django_crontab",
     "axes",
     "dispatch.api",
