@@ -10,4 +10,4 @@ class IncidentsConfig(AppConfig):
     verbose_name = _("Incidents")
 
     def ready(self) -> None:
-        from incidents import receivers  # noqa: F401  (connects outbox signals)
+        from incidents import checks, receivers  # noqa: F401  (register checks, signals)

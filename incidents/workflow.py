@@ -132,7 +132,10 @@ def change_status(
     cannot be served (already sent, manual incident, no contractor e-mail …) moves the incident
     to «Ошибка» with the reason as the comment and returns that history row.
     """
-    target = StatusKey(to_key)
+    try:
+        target = StatusKey(to_key)
+    except ValueError:
+        raise TransitionError(_("Unknown status: %(key)s.") % {"key": to_key}) from None
     with transaction.atomic():
         locked = Incident.objects.select_for_update().select_related("status").get(pk=incident.pk)
         current = StatusKey(locked.status.key)

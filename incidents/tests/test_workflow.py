@@ -237,3 +237,18 @@ def test_status_changes_store_the_sla_at_once():
     stored = type(incident).objects.get(pk=incident.pk)
     assert stored.sla_state == SlaState.CLOSED_ON_TIME
     assert stored.sla_deadline == stored.incident_date + timedelta(minutes=240)
+
+
+def test_an_unknown_status_is_a_clear_error():
+    incident = make_request()
+    with pytest.raises(TransitionError, match="Неизвестный статус: closed_forever"):
+        change_status(incident, "closed_forever", actor="api")
+
+
+def test_settings_are_checked_at_start_up(settings):
+    from incidents.checks import check_workflow_settings
+
+    assert check_workflow_settings() == []
+    settings.SLA_BUSINESS_HOURS = "18:00-09:00"
+    settings.NOTIFICATION_CHANNEL = "pigeon"
+    assert [p.id for p in check_workflow_settings()] == ["incidents.E001", "incidents.W001"]

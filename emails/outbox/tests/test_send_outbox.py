@@ -168,3 +168,15 @@ def test_two_concurrent_workers_send_every_message_exactly_once(smtp_sink, setti
     assert len(received) == 40
     assert sorted(m["Message-ID"] for m in received) == sorted(r.message_id for r in rows)
     assert set(OutboundEmail.objects.values_list("state", "attempts")) == {(State.SENT, 1)}
+
+
+@pytest.mark.django_db
+def test_embedded_default_writes_mail_to_files(settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    [row] = queue()
+    assert send_due().sent == 1
+    [written] = list(tmp_path.iterdir())
+    data = written.read_bytes()
+    assert row.message_id.encode() in data
+    assert b"Auto-Submitted: auto-replied" in data

@@ -1,0 +1,27 @@
+"""System checks for the workflow settings (run by ``manage.py check`` and at start-up)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+from emails.outbox.delivery import channels
+from incidents.sla import BusinessHours
+
+
+@register()
+def check_workflow_settings(app_configs=None, **kwargs) -> list:
+    problems: list = []
+    try:
+        BusinessHours.parse(settings.SLA_BUSINESS_HOURS)
+    except ValueError as exc:
+        problems.append(Error(str(exc), id="incidents.E001"))
+    if settings.NOTIFICATION_CHANNEL not in channels():
+        problems.append(
+            Warning(
+                f"NOTIFICATION_CHANNEL={settings.NOTIFICATION_CHANNEL!r} has no delivery backend "
+                f"(registered: {', '.join(channels())}); notifications will wait in the outbox.",
+                id="incidents.W001",
+            )
+        )
+    return problems
