@@ -135,3 +135,45 @@ def test_push_worker_idles_without_tracker_settings(settings, db, caplog):
     settings.YT_ENABLED = False
     call_command("push_tracker", "--once")
     assert "not configured" in caplog.text
+
+
+def test_attachments_of_the_first_email_are_uploaded_with_the_issue(
+    client, directory, fake_tracker, make_incident, add_reply
+):
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from emails.models import EmailAttachment
+
+    incident = make_incident()
+    first = incident.emails.get()
+    content = b"%PDF-1.4 act"
+    attachment = EmailAttachment(
+        email=first,
+        filename="акт.pdf",
+        content_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    attachment.file.save("act.pdf", ContentFile(content), save=True)
+    EmailAttachment.objects.create(
+        email=first, filename="huge.iso", content_type="application/octet-stream",
+        size=10**10, sha256="0" * 64, rejected_reason="too large",
+    )  # fmt: skip
+    push_cycle(client, directory)
+    issue = fake_tracker.state.issues["DISP-1"]
+    [uploaded] = issue["attachments"]
+    stored = fake_tracker.state.attachments[uploaded]
+    assert (stored["name"], stored["content"]) == ("акт.pdf", content)
+
+
+def test_push_queries_do_not_grow_per_incident_beyond_a_constant(
+    client, directory, make_incident, django_assert_max_num_queries
+):
+    for _ in range(20):
+        make_incident()
+    directory.type_field_id()
+    # per incident: claim insert, record (issue, code, first e-mail); loading is batched
+    with django_assert_max_num_queries(20 * 10 + 20):
+        push_cycle(client, directory)
