@@ -115,3 +115,33 @@ def test_contractor_request_without_pole_is_an_error(
     assert fake_tracker.state.issues[incident.code]["status"] == "error"
     assert "опоры" in fake_tracker.state.comments[incident.code][-1]["text"]
     assert fake_tracker.state.outbox == []
+
+
+def test_requester_notices_accepted_and_closed_go_through_the_tracker(
+    defaults, client, directory, fake_tracker, dispatcher, make_incident, notify_through_tracker
+):
+    incident = make_incident()
+    push_cycle(client, directory)
+    pull_cycle(client, directory)
+    key = Incident.objects.get(pk=incident.pk).code
+    dispatcher.transition_to(key, "inProgress")
+    dispatcher.transition_to(key, "uvedomlaemOperatora")
+    pull_cycle(client, directory)
+    assert send_due().sent == 1
+    push_cycle(client, directory)
+    assert fake_tracker.state.issues[key]["status"] == "uvedomiliOperatora"
+    accepted = fake_tracker.state.outbox[-1]
+    assert accepted["to"] == ["noc@operator.ru"] and "boss@operator.ru" in accepted["cc"]
+
+    dispatcher.transition_to(key, "uvedomitOZakrytii")
+    pull_cycle(client, directory)
+    assert send_due().sent == 1
+    push_cycle(client, directory)
+    incident.refresh_from_db()
+    assert incident.status.key == StatusKey.NOTIFIED_CLOSED
+    assert fake_tracker.state.issues[key]["status"] == "uvedomiliOZakrytii"
+    assert len(fake_tracker.state.outbox) == 2
+    dispatcher.transition_to(key, "closed")
+    pull_cycle(client, directory)
+    incident.refresh_from_db()
+    assert incident.is_finished and incident.status.key == StatusKey.CLOSED
