@@ -52,15 +52,30 @@ def candidates(now: datetime | None = None) -> list[User]:
 
 
 def assign_incident(incident: Incident) -> User | None:
-    """Give ``incident`` to the least-loaded dispatcher on shift; None if nobody is on shift."""
+    """Give ``incident`` to the least-loaded dispatcher on shift; None if nobody is on shift.
+
+    Idempotent: an incident that already has a dispatcher keeps it (and that one is returned),
+    so two workers assigning the same incident at once assign it once.
+    """
     with transaction.atomic():
         _lock_assignment()
+        current = (
+            Incident.objects.filter(pk=incident.pk).values_list("assignee_id", flat=True).first()
+        )
+        if current is not None:
+            incident.assignee = User.objects.get(pk=current)
+            return incident.assignee
         now = timezone.now()
         best = next(iter(candidates(now)), None)
         if best is None:
             logger.info("incident=%s: no dispatcher on shift, left unassigned", incident.pk)
             return None
-        Incident.objects.filter(pk=incident.pk).update(assignee=best, updated_at=now)
+        assigned = Incident.objects.filter(pk=incident.pk, assignee__isnull=True).update(
+            assignee=best, updated_at=now
+        )
+        if not assigned:  # SQLite, no advisory lock: someone else was faster
+            incident.refresh_from_db(fields=["assignee"])
+            return incident.assignee
         User.objects.filter(pk=best.pk).update(last_assigned_at=now)
     incident.assignee = best
     best.last_assigned_at = now
