@@ -252,3 +252,21 @@ def test_settings_are_checked_at_start_up(settings):
     settings.SLA_BUSINESS_HOURS = "18:00-09:00"
     settings.NOTIFICATION_CHANNEL = "pigeon"
     assert [p.id for p in check_workflow_settings()] == ["incidents.E001", "incidents.W001"]
+
+
+def test_queue_notification_is_idempotent_per_recipients_and_explains_refusals():
+    from incidents.notifications import (
+        NotificationAlreadySent,
+        NotificationError,
+        queue_notification,
+    )
+
+    incident = make_request()
+    row = queue_notification(incident, "accepted", channel="tracker")
+    assert (row.channel, row.to) == ("tracker", ["noc@operator.example"])
+    with pytest.raises(NotificationAlreadySent, match="уже стоит в очереди") as info:
+        queue_notification(incident, "accepted")
+    assert info.value.outbound == row
+    with pytest.raises(NotificationError, match="Неизвестный вид уведомления"):
+        queue_notification(incident, "birthday")
+    assert OutboundEmail.objects.count() == 1
