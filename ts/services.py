@@ -89,6 +89,13 @@ def _feed_transaction(feed: str) -> Iterator[None]:
         yield
 
 
+def _reference_data_changed() -> None:
+    """Drop the recognition index now (this transaction sees the new rows) and after commit
+    (another thread may have rebuilt it from the old rows meanwhile)."""
+    invalidate_index()
+    transaction.on_commit(invalidate_index)
+
+
 def _chunks(items: Sequence, size: int = BATCH) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -177,7 +184,7 @@ def import_poles(rows: Rows) -> ImportReport:
         )
         for chunk in _chunks(stale):
             Pole.objects.filter(pk__in=chunk).update(is_active=False, updated_at=now)
-        transaction.on_commit(invalidate_index)
+        _reference_data_changed()
     report.created, report.updated, report.deactivated = len(to_create), len(to_update), len(stale)
     return report
 
@@ -338,7 +345,7 @@ def import_base_stations(rows: Rows) -> ImportReport:
             BaseStation.objects.filter(pk__in=chunk).update(is_active=False, updated_at=now)
 
         operators_changed = _sync_operators(wanted)
-        transaction.on_commit(invalidate_index)
+        _reference_data_changed()
     report.created, report.deactivated = len(new), len(stale)
     report.updated = len(revived) + operators_changed
     return report
