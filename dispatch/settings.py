@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "emails",
     "emails.outbox",
     "yandex_tracker",
+    "console",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from dispatch.health import health_view
 
@@ -11,5 +10,5 @@ urlpatterns = [
     path("health/", health_view, name="health"),
     path("accounts/", include("users.urls")),
     path("api/", include("dispatch.api_urls")),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("console.urls")),
 ]

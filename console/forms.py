@@ -1,0 +1,154 @@
+"""Console forms: queue filters, the incident edit (same validation as the tracker sync),
+status change and reply."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from console import selectors
+from console.services import IncidentEdits
+from incidents.models import IncidentType, SlaState, StatusKey
+from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pole
+
+MAX_REPLY_LENGTH = 20_000
+
+
+class QueueFilterForm(forms.Form):
+    """GET filters of the queue; invalid values fall back to the defaults."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    sla = forms.ChoiceField(
+        label=_("SLA"), required=False, choices=[("", _("Any")), *SlaState.choices]
+    )
+    type = forms.TypedChoiceField(label=_("Type"), required=False, coerce=int, empty_value=None)
+    assignee = forms.ChoiceField(label=_("Dispatcher"), required=False)
+    scope = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[
+            (selectors.SCOPE_OPEN, _("Open")),
+            (selectors.SCOPE_FINISHED, _("Finished")),
+            (selectors.SCOPE_ALL, _("All")),
+        ],
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("-incident_date", _("Newest first")),
+            ("incident_date", _("Oldest first")),
+            ("sla_deadline", _("SLA deadline, soonest first")),
+            ("-updated_at", _("Recently changed")),
+            ("status", _("Status")),
+            ("-code", _("Number, descending")),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = selectors.filter_choices()
+        self.fields["status"].choices = [("", _("Any")), *choices["statuses"]]
+        self.fields["type"].choices = [("", _("Any")), *choices["types"]]
+        self.fields["assignee"].choices = [
+            ("", _("Anyone")),
+            (selectors.ASSIGNEE_ME, _("Me")),
+            (selectors.ASSIGNEE_NONE, _("Nobody")),
+            *((str(pk), email) for pk, email in choices["dispatchers"]),
+        ]
+
+    def filters(self) -> selectors.QueueFilters:
+        if not self.is_valid():
+            return selectors.QueueFilters()
+        data = self.cleaned_data
+        return selectors.QueueFilters(
+            text=data["q"].strip(),
+            status=data["status"],
+            sla_state=data["sla"],
+            incident_type=data["type"],
+            assignee=data["assignee"],
+            scope=data["scope"] or selectors.SCOPE_OPEN,
+            sort=data["sort"] or selectors.DEFAULT_SORT,
+        )
+
+
+class IncidentEditForm(forms.Form):
+    """Type, pole, base station, dispatcher. The pole and the base station are typed (a full
+    code or an unambiguous beginning) and resolved like the tracker sync does."""
+
+    incident_type = forms.ModelChoiceField(
+        label=_("Incident type"),
+        queryset=IncidentType.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("— not set —"),
+    )
+    pole = forms.CharField(
+        label=_("Pole"),
+        required=False,
+        max_length=64,
+        help_text=_("Pole code or its beginning, e.g. 77-00"),
+    )
+    base_station = forms.CharField(
+        label=_("Base station"),
+        required=False,
+        max_length=256,
+        help_text=_("Base station name or its beginning"),
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Dispatcher"),
+        queryset=selectors.assignable_dispatchers(),
+        required=False,
+        empty_label=_("— nobody —"),
+    )
+
+    @classmethod
+    def for_incident(cls, incident) -> IncidentEditForm:
+        return cls(
+            initial={
+                "incident_type": incident.incident_type_id,
+                "pole": incident.pole.code if incident.pole_id else "",
+                "base_station": incident.base_station.name if incident.base_station_id else "",
+                "assignee": incident.assignee_id,
+            }
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        pole = station = None
+        if data.get("pole"):
+            try:
+                pole = resolve_pole(data["pole"])
+            except ReferenceLookupError as exc:
+                self.add_error("pole", str(exc))
+        if data.get("base_station") and "pole" not in self.errors:
+            try:
+                station = resolve_base_station(data["base_station"], pole=pole)
+            except ReferenceLookupError as exc:
+                self.add_error("base_station", str(exc))
+        if station is not None and pole is None:
+            pole = station.pole
+        data["resolved_pole"], data["resolved_base_station"] = pole, station
+        return data
+
+    def edits(self) -> IncidentEdits:
+        data = self.cleaned_data
+        return IncidentEdits(
+            incident_type=data.get("incident_type"),
+            pole=data["resolved_pole"],
+            base_station=data["resolved_base_station"],
+            assignee=data.get("assignee"),
+        )
+
+
+class StatusForm(forms.Form):
+    to = forms.ChoiceField(choices=StatusKey.choices)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Reply text"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=MAX_REPLY_LENGTH,
+    )

@@ -1,0 +1,209 @@
+"""Console reads: the queue, one incident with everything its page shows, dispatcher load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from emails.models import EmailAttachment, EmailMessage
+from incidents import workflow
+from incidents.models import (
+    Incident,
+    IncidentStatus,
+    IncidentStatusHistory,
+    IncidentType,
+    SlaState,
+    StatusKey,
+)
+from users.models import User, WorkShift
+from users.shifts import is_on_shift
+
+# Sort keys the queue accepts → ORDER BY (a stable tie-breaker last).
+SORTS: dict[str, tuple[str, ...]] = {
+    "-incident_date": ("-incident_date", "-id"),
+    "incident_date": ("incident_date", "id"),
+    "sla_deadline": ("sla_deadline", "id"),
+    "-sla_deadline": ("-sla_deadline", "-id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "code": ("id",),
+    "-code": ("-id",),
+    "status": ("status__id", "-incident_date", "-id"),
+}
+DEFAULT_SORT = "-incident_date"
+
+# Queue scope: open incidents (default), finished ones, or all.
+SCOPE_OPEN, SCOPE_FINISHED, SCOPE_ALL = "open", "finished", "all"
+ASSIGNEE_NONE, ASSIGNEE_ME = "none", "me"
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the dispatcher asked the queue for (already validated by the filter form)."""
+
+    text: str = ""
+    status: str = ""
+    sla_state: str = ""
+    incident_type: int | None = None
+    assignee: str = ""  # "", "none", "me" or a user id
+    scope: str = SCOPE_OPEN
+    sort: str = DEFAULT_SORT
+
+
+def queue_incidents(filters: QueueFilters, user: User) -> QuerySet[Incident]:
+    """Incidents for the queue table (one query for the page, nothing per row)."""
+    incidents = Incident.objects.select_related(
+        "status", "incident_type", "assignee", "pole", "base_station"
+    )
+    if filters.scope == SCOPE_OPEN:
+        incidents = incidents.filter(is_finished=False)
+    elif filters.scope == SCOPE_FINISHED:
+        incidents = incidents.filter(is_finished=True)
+    if filters.text:
+        text = filters.text
+        incidents = incidents.filter(
+            Q(code__icontains=text)
+            | Q(subject__icontains=text)
+            | Q(requester_email__icontains=text)
+            | Q(pole__code__istartswith=text)
+            | Q(base_station__name__icontains=text)
+        )
+    if filters.status:
+        incidents = incidents.filter(status__key=filters.status)
+    if filters.sla_state:
+        incidents = incidents.filter(sla_state=filters.sla_state)
+    if filters.incident_type:
+        incidents = incidents.filter(incident_type_id=filters.incident_type)
+    if filters.assignee == ASSIGNEE_NONE:
+        incidents = incidents.filter(assignee__isnull=True)
+    elif filters.assignee == ASSIGNEE_ME:
+        incidents = incidents.filter(assignee=user)
+    elif filters.assignee.isdigit():
+        incidents = incidents.filter(assignee_id=int(filters.assignee))
+    return incidents.order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT]))
+
+
+def queue_counts() -> dict[str, int]:
+    """Open incidents in total, unassigned and past their SLA (one query)."""
+    return Incident.objects.filter(is_finished=False).aggregate(
+        open=Count("id"),
+        unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        expired=Count("id", filter=Q(sla_state=SlaState.EXPIRED)),
+    )
+
+
+def filter_choices() -> dict[str, list]:
+    """Statuses, types and dispatchers offered by the queue filters."""
+    return {
+        "statuses": list(IncidentStatus.objects.order_by("id").values_list("key", "name")),
+        "types": list(IncidentType.objects.order_by("name").values_list("id", "name")),
+        "dispatchers": list(assignable_dispatchers().values_list("id", "email")),
+    }
+
+
+def assignable_dispatchers() -> QuerySet[User]:
+    """Who an incident may be assigned to: active dispatchers."""
+    return User.objects.dispatchers().order_by("first_name", "last_name", "email")
+
+
+def incident_for_page(pk: int) -> Incident:
+    """One incident with its reference data, for the incident page (404 if unknown)."""
+    return get_object_or_404(
+        Incident.objects.select_related(
+            "status",
+            "incident_type",
+            "assignee",
+            "pole__contractor",
+            "base_station__pole",
+        ).prefetch_related(
+            "base_station__operators",
+            "pole__contractor__emails",
+            "pole__contractor__phones",
+        ),
+        pk=pk,
+    )
+
+
+def incident_thread(incident: Incident) -> list[EmailMessage]:
+    """The incident's e-mails, oldest first, with recipients and attachments (3 queries)."""
+    return list(
+        EmailMessage.objects.filter(incident=incident)
+        .order_by("sent_at", "id")
+        .prefetch_related(
+            "recipients",
+            Prefetch("attachments", queryset=EmailAttachment.objects.order_by("id")),
+        )
+    )
+
+
+def status_history(incident: Incident) -> list[IncidentStatusHistory]:
+    """The incident's status changes, oldest first."""
+    return list(
+        IncidentStatusHistory.objects.filter(incident=incident)
+        .select_related("status", "user")
+        .order_by("created_at", "id")
+    )
+
+
+def status_buttons(incident: Incident) -> list[tuple[str, str]]:
+    """(key, label) of the statuses the workflow allows next: the way forward in workflow
+    order, then «Ошибка» and «Ждем подтверждения» (always allowed)."""
+    allowed = workflow.allowed_targets(incident.status.key)
+    forward = [key for key in StatusKey if key in allowed - workflow.ALWAYS_ALLOWED]
+    always = [key for key in StatusKey if key in allowed & workflow.ALWAYS_ALLOWED]
+    return [(key.value, key.label) for key in (*forward, *always)]
+
+
+def attachment_for_download(pk: int) -> EmailAttachment:
+    """A stored attachment (404 when unknown or its file was not kept)."""
+    attachment = get_object_or_404(EmailAttachment.objects.select_related("email"), pk=pk)
+    if not attachment.file:
+        raise Http404("attachment file not stored")
+    return attachment
+
+
+@dataclass(frozen=True)
+class DispatcherLoad:
+    user: User
+    on_shift: bool
+    open_total: int
+    open_in_window: int
+    expired: int
+    less_than_hour: int
+
+
+def dispatcher_load() -> list[DispatcherLoad]:
+    """Every active dispatcher with open incidents (all / within the assignment window) and SLA
+    trouble, most loaded first (2 queries)."""
+    now = timezone.now()
+    since = now - timedelta(hours=settings.ASSIGNMENT_WINDOW_HOURS)
+    open_q = Q(incidents__is_finished=False)
+    users = (
+        User.objects.dispatchers()
+        .annotate(
+            open_total=Count("incidents", filter=open_q),
+            open_in_window=Count("incidents", filter=open_q & Q(incidents__created_at__gte=since)),
+            expired=Count("incidents", filter=open_q & Q(incidents__sla_state=SlaState.EXPIRED)),
+            less_than_hour=Count(
+                "incidents", filter=open_q & Q(incidents__sla_state=SlaState.LESS_THAN_HOUR)
+            ),
+        )
+        .prefetch_related(Prefetch("shifts", queryset=WorkShift.objects.all()))
+        .order_by("-open_in_window", "-open_total", "email")
+    )
+    return [
+        DispatcherLoad(
+            user=user,
+            on_shift=is_on_shift(user.shifts.all(), now),
+            open_total=user.open_total,
+            open_in_window=user.open_in_window,
+            expired=user.expired,
+            less_than_hour=user.less_than_hour,
+        )
+        for user in users
+    ]

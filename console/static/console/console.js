@@ -1,0 +1,52 @@
+/* Live updates for the console, from the API's server-sent events (/api/v1/incidents/live/).
+ * Queue page: any incident event re-fetches the table with the current filters and swaps it in.
+ * Incident page: an event for this incident announces the change and offers a reload.
+ * The browser's EventSource reconnects by itself (with Last-Event-ID). No external code. */
+(function () {
+  "use strict";
+  var status = document.getElementById("live-status");
+  if (!status || !window.EventSource) { return; }
+  var source = new EventSource(status.dataset.liveUrl);
+
+  function say(text) { if (text && status.textContent !== text) { status.textContent = text; } }
+
+  if (status.dataset.rowsUrl) {
+    var table = document.getElementById("queue-table");
+    var timer = null, busy = false, again = false;
+    var refresh = function () {
+      if (busy) { again = true; return; }
+      busy = true;
+      fetch(status.dataset.rowsUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
+        .then(function (html) {
+          table.innerHTML = html;
+          table.dataset.refreshed = String(Date.now());
+          say(status.dataset.textUpdated);
+        })
+        .catch(function () { say(status.dataset.textOffline); })
+        .finally(function () { busy = false; if (again) { again = false; refresh(); } });
+    };
+    source.addEventListener("open", function () { say(status.dataset.textConnected); });
+    source.addEventListener("incident", function () {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 300);  // one fetch for a burst of events
+    });
+  } else if (status.dataset.incident) {
+    source.addEventListener("incident", function (event) {
+      var data;
+      try { data = JSON.parse(event.data); } catch (e) { return; }
+      if (String(data.id) !== status.dataset.incident) { return; }
+      if (data.updated_at && new Date(data.updated_at) <= new Date(status.dataset.version)) { return; }
+      status.textContent = status.dataset.textChanged + " ";
+      var link = document.createElement("a");
+      link.href = window.location.pathname;
+      link.textContent = status.dataset.textReload;
+      status.appendChild(link);
+    });
+  }
+  source.addEventListener("error", function () {
+    if (status.dataset.textOffline && source.readyState !== EventSource.OPEN) {
+      say(status.dataset.textOffline);
+    }
+  });
+})();

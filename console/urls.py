@@ -1,0 +1,18 @@
+"""Console pages, mounted at the site root."""
+
+from django.urls import path
+
+from console import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("queue/rows/", views.queue_rows, name="queue_rows"),
+    path("incidents/<int:pk>/", views.incident_page, name="incident"),
+    path("incidents/<int:pk>/edit/", views.edit_incident, name="edit"),
+    path("incidents/<int:pk>/status/", views.change_status, name="status"),
+    path("incidents/<int:pk>/reply/", views.reply, name="reply"),
+    path("attachments/<int:pk>/", views.download_attachment, name="attachment"),
+    path("load/", views.dispatcher_load, name="load"),
+]

@@ -1,0 +1,177 @@
+"""Console pages: thin views over ``console.selectors`` (reads) and ``console.services`` (writes).
+
+Approved users (user, dispatcher, admin) read; dispatchers and admins change incidents; guests and
+anonymous visitors see nothing (login page / waiting-for-approval page).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from console import selectors, services
+from console.forms import IncidentEditForm, QueueFilterForm, ReplyForm, StatusForm
+from incidents.models import Incident
+from incidents.notifications import NotificationError
+from incidents.workflow import TransitionError
+from users.permissions import INCIDENT_ROLES, can_work_incidents, role_required
+
+QUEUE_PAGE_SIZE = 50
+
+work_required = role_required(*INCIDENT_ROLES)
+
+
+def _queue_context(request: HttpRequest) -> dict:
+    form = QueueFilterForm(request.GET or None)
+    filters = form.filters()
+    page = Paginator(selectors.queue_incidents(filters, request.user), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "counts": selectors.queue_counts(),
+    }
+
+
+@require_GET
+@role_required()
+def queue(request: HttpRequest) -> HttpResponse:
+    """The incident queue with filters, sorting, SLA colours and live updates."""
+    return render(request, "console/queue.html", _queue_context(request))
+
+
+@require_GET
+@role_required()
+def queue_rows(request: HttpRequest) -> HttpResponse:
+    """The queue table alone (what the live update swaps in)."""
+    return render(request, "console/_queue_table.html", _queue_context(request))
+
+
+def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict:
+    return {
+        "incident": incident,
+        "emails": selectors.incident_thread(incident),
+        "history": selectors.status_history(incident),
+        "status_buttons": selectors.status_buttons(incident),
+        "can_work": can_work_incidents(request.user),
+        "edit_form": forms.get("edit_form") or IncidentEditForm.for_incident(incident),
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+    }
+
+
+@require_GET
+@role_required()
+def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = selectors.incident_for_page(pk)
+    return render(request, "console/incident.html", _incident_context(request, incident))
+
+
+@require_POST
+@work_required
+def edit_incident(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save type, pole, base station and dispatcher; invalid input is shown, nothing saved."""
+    incident = selectors.incident_for_page(pk)
+    form = IncidentEditForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The incident was not changed: check the fields below."))
+        context = _incident_context(request, incident, edit_form=form)
+        return render(request, "console/incident.html", context, status=422)
+    if services.update_incident(incident, form.edits()):
+        messages.success(request, _("The incident was updated."))
+    else:
+        messages.info(request, _("Nothing changed."))
+    return redirect("console:incident", pk=pk)
+
+
+@require_POST
+@work_required
+def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move the incident along the workflow (notifications are queued by the workflow)."""
+    incident = selectors.incident_for_page(pk)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Unknown status."))
+        return redirect("console:incident", pk=pk)
+    try:
+        history = services.change_status(
+            incident,
+            form.cleaned_data["to"],
+            user=request.user,
+            comment=form.cleaned_data["comment"],
+        )
+    except TransitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        if history.status.key == form.cleaned_data["to"]:
+            messages.success(
+                request, _("Status changed to «%(status)s».") % {"status": history.status.name}
+            )
+        else:  # the workflow refused the request and moved the incident to «Ошибка»
+            messages.error(request, history.comment)
+    return redirect("console:incident", pk=pk)
+
+
+@require_POST
+@work_required
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a reply to the requester in the outbox (threaded into the conversation)."""
+    incident = selectors.incident_for_page(pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            outbound = services.reply_to_requester(
+                incident, form.cleaned_data["body"], user=request.user
+            )
+        except NotificationError as exc:
+            form.add_error("body", str(exc))
+        else:
+            messages.success(
+                request,
+                _("The reply to %(to)s is queued for sending.") % {"to": ", ".join(outbound.to)},
+            )
+            return redirect("console:incident", pk=pk)
+    messages.error(request, _("The reply was not sent."))
+    context = _incident_context(request, incident, reply_form=form)
+    return render(request, "console/incident.html", context, status=422)
+
+
+@require_GET
+@role_required()
+def download_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """An e-mail attachment, to logged-in staff only; always downloaded, never rendered inline."""
+    attachment = selectors.attachment_for_download(pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@role_required()
+def dispatcher_load(request: HttpRequest) -> HttpResponse:
+    """Open incidents per dispatcher, on shift or not."""
+    return render(
+        request,
+        "console/load.html",
+        {
+            "rows": selectors.dispatcher_load(),
+            "counts": selectors.queue_counts(),
+            "window": settings.ASSIGNMENT_WINDOW_HOURS,
+        },
+    )
