@@ -30,6 +30,7 @@ from ts.loading import load_base_station, load_pole
 from ts.models import BaseStation, Pole
 
 REFRESH_SECONDS = 30.0
+MAX_TEXT_CHARS = 100_000
 
 _SEPARATORS = re.compile(r"[\[\](){}:|,.;'\"/\\`<>«»!?*=№#]")
 _DASHES = str.maketrans({"‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-"})
@@ -90,8 +91,13 @@ _FOUR_DIGITS = re.compile(r"(?:\D*\d){4}")
 
 
 def candidate_tokens(text: str) -> list[str]:
-    """Normalised tokens that may be a pole code or base-station name, in text order."""
-    text = _DATE_TIME.sub(" ", _PHONE.sub(" ", text.translate(_DASHES)))
+    """Normalised tokens that may be a pole code or base-station name, in text order.
+
+    Only the first ``MAX_TEXT_CHARS`` characters are read (a code sits near the top; huge quoted
+    threads or pasted logs must not stall ingestion).
+    """
+    text = text[:MAX_TEXT_CHARS].translate(_DASHES)
+    text = _DATE_TIME.sub(" ", _PHONE.sub(" ", text))
     words = _SEPARATORS.sub(" ", text).split()
     seen: set[str] = set()
     tokens: list[str] = []

@@ -204,3 +204,11 @@ def test_coordinates_amounts_and_local_phones_are_not_codes(sites):
     )
     assert recognize("Выезд", text).pole is None
     assert candidate_tokens(text) == []
+
+
+def test_huge_body_is_read_only_up_to_the_limit(sites):
+    from ts.recognition import MAX_TEXT_CHARS
+
+    filler = "Ответ: ок. " * (MAX_TEXT_CHARS // 10)
+    assert recognize("", "опора 77-12345 " + filler).pole == sites["moscow"]
+    assert recognize("", filler + " опора 77-12345").pole is None
