@@ -86,19 +86,16 @@ def open_incident(parsed: ParsedEmail, sent_at: datetime) -> Incident:
     requester = parsed.from_address
     if parsed.form:
         requester = form_addresses(parsed.form)[0] or requester
-    incident = create_incident(
+    found = recognize(parsed.subject, parsed.body_text)
+    return create_incident(
         incident_date=sent_at,
         subject=clean_subject(parsed.subject) or parsed.subject,
         requester_email=requester[:320],
         source="email",
         actor="email",
+        pole=found.pole,
+        base_station=found.base_station,
     )
-    found = recognize(parsed.subject, parsed.body_text)
-    if found.pole is not None or found.base_station is not None:
-        incident.pole = found.pole
-        incident.base_station = found.base_station
-        incident.save(update_fields=["pole", "base_station", "updated_at"])
-    return incident
 
 
 def _recipients(email_id: int, parsed: ParsedEmail, is_first: bool) -> list[EmailRecipient]:

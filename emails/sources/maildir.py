@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,6 +83,13 @@ class MaildirSource(MailSource):
     def __init__(self, path: Path | str) -> None:
         self.root = Path(path).resolve()
         self.identity = f"maildir:{self.root}"
+
+    def create_from(self, template: Path) -> bool:
+        """Create a missing Maildir as a copy of ``template`` (the demo mailbox); True if made."""
+        if self.root.exists():
+            return False
+        shutil.copytree(template, self.root)
+        return True
 
     def folder_path(self, name: str) -> Path:
         if name.upper() == "INBOX":

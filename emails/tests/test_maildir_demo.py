@@ -61,3 +61,11 @@ def test_second_pass_over_unchanged_maildir_stores_nothing(demo_maildir, statuse
     assert first.result.stored == 7
     assert again.fetched == 0 and again.result.stored == 0
     assert sorted(p.name for p in demo_maildir.rglob("*") if p.is_file()) == files_before
+
+
+def test_embedded_default_starts_from_the_demo_mailbox(tmp_path, settings, statuses):
+    settings.MAILDIR_PATH = tmp_path / "data" / "maildir"
+    call_command("ingest_mail", "--source", "maildir", "--once")
+    assert (settings.MAILDIR_PATH / "cur").is_dir()
+    assert EmailMessage.objects.count() == 9
+    assert Incident.objects.count() == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,10 @@ from django.core.management.base import CommandParser
 from dispatch.workers import WorkerCommand
 from emails.ingest import ingest_folder, retry_quarantine
 from emails.sources import MailSource, source_from_spec
+from emails.sources.maildir import MaildirSource
+
+# The embedded default starts with the bundled Russian demo mailbox when MAILDIR_PATH is missing.
+DEMO_MAILDIR = Path(settings.BASE_DIR) / "data" / "demo" / "maildir"
 
 
 class Command(WorkerCommand):
@@ -36,6 +41,12 @@ class Command(WorkerCommand):
 
     def setup(self, **options: Any) -> None:
         self.source: MailSource = source_from_spec(options["source"] or settings.MAIL_SOURCE)
+        if (
+            isinstance(self.source, MaildirSource)
+            and self.source.root == Path(settings.MAILDIR_PATH).resolve()
+            and self.source.create_from(DEMO_MAILDIR)
+        ):
+            self.stdout.write(f"created {self.source.root} from the demo mailbox")
         self.folders: list[str] = options["folder"] or [
             settings.PARSING_EMAIL_INBOX_FOLDER_NAME,
             settings.PARSING_EMAIL_SENT_FOLDER_NAME,
