@@ -83,6 +83,30 @@ def _message(worker: str, kind: str, detail: str) -> str:
         return _("DISPATCH: worker %(worker)s recovered.") % {"worker": worker}
 
 
+def _program_message(program: str, kind: str, detail: str) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        if kind == FAILURE:
+            return _("DISPATCH: program %(program)s stopped unexpectedly (%(detail)s).") % {
+                "program": program,
+                "detail": detail,
+            }
+        return _("DISPATCH: program %(program)s is running again.") % {"program": program}
+
+
+def program_outcome(program: str, kind: str, detail: str = "") -> bool:
+    """Alert that a Supervisor program died (``FAILURE``) or runs again (``RECOVERY``).
+
+    Called by the ``watch_programs`` event listener, outside any transaction. Returns True when
+    a message was sent.
+    """
+    if not alerts_enabled():
+        return False
+    if not _allowed(f"program:{program}", kind, time.monotonic()):
+        logger.info("program=%s %s alert suppressed by rate limit", program, kind)
+        return False
+    return send_telegram(_program_message(program, kind, detail))
+
+
 def worker_outcome(worker: str, *, previous_failures: int, failures: int, error: str = "") -> None:
     """Alert on a failure/recovery transition of ``worker`` (called after each heartbeat)."""
     if not alerts_enabled():

@@ -72,14 +72,21 @@ class LineFormatter(logging.Formatter):
 
 
 def build_logging(
-    *, level: str = "INFO", fmt: str = "text", log_file: str = "", sql_level: str = "WARNING"
+    *,
+    level: str = "INFO",
+    fmt: str = "text",
+    log_file: str = "",
+    stream: str = "stdout",
+    sql_level: str = "WARNING",
 ) -> dict[str, Any]:
-    """The ``LOGGING`` dict: stdout (and optionally a watched file), one logger per app."""
+    """The ``LOGGING`` dict: stdout (or stderr) and optionally a watched file; per-app loggers."""
+    if stream not in {"stdout", "stderr"}:
+        raise ValueError(f"LOG_STREAM must be stdout or stderr, got {stream!r}")
     handlers: dict[str, Any] = {
         "stdout": {
             "class": "logging.StreamHandler",
             "formatter": "line",
-            "stream": "ext://sys.stdout",
+            "stream": f"ext://sys.{stream}",
         }
     }
     if log_file:

@@ -376,4 +376,5 @@ SPECTACULAR_SETTINGS = {
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOG_FORMAT = env_str("LOG_FORMAT", "text")  # text or json
 LOG_FILE = env_str("LOG_FILE")  # optional extra WatchedFileHandler target (rotate with logrotate)
-LOGGING = build_logging(level=LOG_LEVEL, fmt=LOG_FORMAT, log_file=LOG_FILE)
+LOG_STREAM = env_str("LOG_STREAM", "stdout")  # stderr for processes whose stdout is a protocol
+LOGGING = build_logging(level=LOG_LEVEL, fmt=LOG_FORMAT, log_file=LOG_FILE, stream=LOG_STREAM)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,3 +44,31 @@ def wait_for(check: Callable[[], object], timeout: float, what: str, step: float
                 return result
         time.sleep(step)
     raise AssertionError(f"timed out waiting for {what} (last error: {last_error!r})")
+
+
+class FakeTelegram(ThreadingHTTPServer):
+    """A local Bot API endpoint that records sendMessage calls."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.messages: list[tuple[str, dict]] = []
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeTelegram
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.messages.append((self.path, body))
+        self.send_response(self.server.status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"ok": true}')
+
+    def log_message(self, *args) -> None:
+        pass

@@ -1,43 +1,14 @@
 """Telegram alerts: sent on a worker's failure and recovery, rate-limited, never fatal."""
 
-import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from dispatch import alerts
+from dispatch.tests.ops_support import FakeTelegram
 from dispatch.workers import record_heartbeat
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class FakeTelegram(ThreadingHTTPServer):
-    """A local Bot API endpoint that records sendMessage calls."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.status = status
-        self.messages: list[tuple[str, dict]] = []
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: FakeTelegram
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.messages.append((self.path, body))
-        self.send_response(self.server.status)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(b'{"ok": true}')
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture
@@ -95,3 +66,12 @@ def test_no_alerts_without_a_token(settings, telegram):
 def test_error_type_is_taken_from_the_last_traceback_line():
     assert alerts.error_type("Traceback...\n  File x\nKeyError: 'a'\n") == "KeyError"
     assert alerts.error_type("") == "Error"
+
+
+def test_program_crash_and_recovery_alerts_are_rate_limited(telegram):
+    assert alerts.program_outcome("mail_inbox", alerts.FAILURE, "exited")
+    assert not alerts.program_outcome("mail_inbox", alerts.FAILURE, "exited")
+    assert alerts.program_outcome("mail_inbox", alerts.RECOVERY)
+    texts = [body["text"] for _path, body in telegram.messages]
+    assert len(texts) == 2
+    assert "mail_inbox" in texts[0] and "неожиданно" in texts[0]

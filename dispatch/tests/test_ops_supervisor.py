@@ -45,13 +45,14 @@ def load_programs(tmp_path: Path) -> dict:
 
 def test_config_has_web_and_one_program_per_worker_with_graceful_stop(tmp_path):
     programs = load_programs(tmp_path)
-    assert set(programs) == {"web", *WORKER_PROGRAMS}
+    assert set(programs) == {"web", "watch_programs", *WORKER_PROGRAMS}
     for name, program in programs.items():
         assert program.stopsignal == signal.SIGTERM, name
         assert program.stopwaitsecs >= 30, name
         assert program.startretries >= 3, name
         assert "sleep" not in program.command, name  # start order is not made of sleeps
-        assert program.stdout_logfile == str(tmp_path / f"{name}.log")
+        logfile = program.stderr_logfile if name == "watch_programs" else program.stdout_logfile
+        assert logfile == str(tmp_path / f"{name}.log")
     for name, args in WORKER_PROGRAMS.items():
         assert programs[name].command.endswith(f"manage.py {args}"), name
     assert "dispatch.asgi" not in programs["web"].command  # the app is set in gunicorn.conf.py
@@ -141,7 +142,7 @@ def test_run_dispatch_starts_web_and_workers_and_stops_cleanly_on_sigterm(tmp_pa
             return http_get(health)[0] in (200, 503)
 
         wait_for(web_answers, 120, "the web app")
-        expected = {"web", *WORKER_PROGRAMS}
+        expected = {"web", "watch_programs", *WORKER_PROGRAMS}
 
         def all_running():
             status = _supervisor_status(env)
