@@ -10,7 +10,6 @@ acknowledged before it is committed, so a killed worker loses and duplicates not
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -219,7 +218,9 @@ def retry_quarantine(limit: int = 50) -> tuple[int, int]:
     """Try quarantined messages again (with back-off); returns (resolved, still failing)."""
     now = timezone.now()
     resolved = failing = 0
-    rows = QuarantinedEmail.objects.filter(resolved_at__isnull=True).select_related("folder")
+    rows = QuarantinedEmail.objects.filter(
+        resolved_at__isnull=True, folder__isnull=False
+    ).select_related("folder")
     for row in rows.order_by("last_attempt_at")[:limit]:
         wait = QUARANTINE_RETRY_SECONDS * min(row.attempts, 24)
         if (now - row.last_attempt_at).total_seconds() < wait:
@@ -228,10 +229,8 @@ def retry_quarantine(limit: int = 50) -> tuple[int, int]:
         try:
             parsed = parse_email(raw)
             with transaction.atomic():
-                folder = row.folder
-                if folder is not None:
-                    lock_mailbox_for_transaction(folder.mailbox)
-                    store_messages(folder, row.uidvalidity or 0, [Incoming(row.uid, raw, parsed)])
+                lock_mailbox_for_transaction(row.folder.mailbox)
+                store_messages(row.folder, row.uidvalidity or 0, [Incoming(row.uid, raw, parsed)])
                 QuarantinedEmail.objects.filter(pk=row.pk).update(resolved_at=timezone.now())
             resolved += 1
         except Exception as exc:
@@ -242,9 +241,3 @@ def retry_quarantine(limit: int = 50) -> tuple[int, int]:
             )
             failing += 1
     return resolved, failing
-
-
-def timed(fn: Callable[[], IngestReport]) -> tuple[IngestReport, float]:
-    started = time.perf_counter()
-    report = fn()
-    return report, time.perf_counter() - started
