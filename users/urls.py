@@ -15,6 +15,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("waiting/", views.awaiting_approval, name="awaiting_approval"),
     path("profile/", views.profile, name="profile"),
+    path("avatar/<int:user_id>/", views.avatar, name="avatar"),
     path("email/", views.change_email, name="change_email"),
     path("email/confirm/<str:token>/", views.confirm_email_change, name="confirm_email_change"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -194,3 +194,20 @@ def confirm_email_change(request: HttpRequest, token: str) -> HttpResponse:
     else:
         messages.success(request, _("Your e-mail address has been changed."))
     return redirect("users:profile")
+
+
+@login_required
+def avatar(request: HttpRequest, user_id: int) -> HttpResponse:
+    """An avatar, for signed-in users only (the gateway does not publish media files)."""
+    from users.models import User
+
+    owner = get_object_or_404(User.objects.only("avatar"), pk=user_id)
+    if not owner.avatar:
+        raise Http404
+    try:
+        handle = owner.avatar.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

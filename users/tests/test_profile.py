@@ -140,6 +140,14 @@ def test_avatar_upload_and_replacement_removes_the_old_file(
     user.refresh_from_db()
     assert (Path(settings.MEDIA_ROOT) / user.avatar.name).exists()
     assert not first.exists()
+    served = dispatcher_client.get(reverse("users:avatar", args=[user.pk]))
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content).startswith(b"\x89PNG")
+    assert (
+        reverse("users:avatar", args=[user.pk]) in dispatcher_client.get(PROFILE).content.decode()
+    )
+    dispatcher_client.logout()
+    assert dispatcher_client.get(reverse("users:avatar", args=[user.pk])).status_code == 302
 
 
 @pytest.mark.parametrize(
