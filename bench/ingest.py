@@ -113,17 +113,18 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-def wrap_incident_creation() -> list[float]:
-    """Measure the time spent opening incidents (other apps' services) apart from the rest."""
-    spent = [0.0]
+def wrap_incident_creation(counter: QueryCounter) -> list[float]:
+    """Measure time and queries spent opening incidents (other apps' services) apart."""
+    spent = [0.0, 0.0]
     original = services.open_incident
 
     def timed(*args, **kwargs):
-        started = time.perf_counter()
+        started, queries = time.perf_counter(), counter.count
         try:
             return original(*args, **kwargs)
         finally:
             spent[0] += time.perf_counter() - started
+            spent[1] += counter.count - queries
 
     services.open_incident = timed
     return spent
@@ -152,8 +153,8 @@ def main() -> None:
         source = ImapSource("127.0.0.1", server.port, "dispatch@example.test", "secret", ssl=False)
         with source.open_folder("INBOX") as reader:  # let Dovecot index the new files first
             reader.uids_after(0)
-        incident_time = wrap_incident_creation()
         counter = QueryCounter()
+        incident_time = wrap_incident_creation(counter)
         if args.tracemalloc:
             tracemalloc.start()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -178,6 +179,12 @@ def main() -> None:
             f"{stored / mail_only:.0f} messages/s"
         )
         print(f"queries: {counter.count} total, {counter.count / max(stored, 1):.2f} per message")
+        mail_queries = counter.count - incident_time[1]
+        print(
+            f"  of which opening incidents: {incident_time[1]:.0f} "
+            f"({incident_time[1] / max(report.result.incidents, 1):.1f} per incident); "
+            f"the mail pipeline alone: {mail_queries / max(stored, 1):.2f} per message"
+        )
         print(f"peak RSS: {rss_after / 1024:.0f} MB (before ingest {rss_before / 1024:.0f} MB)")
         if args.tracemalloc:
             _current, peak = tracemalloc.get_traced_memory()
