@@ -6,6 +6,7 @@ import logging
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -116,7 +117,9 @@ def activate(token: str, *, base_url: str) -> User:
 def request_email_change(user: User, new_email: str, *, base_url: str) -> None:
     """E-mail a confirmation link to the new address; the change happens when it is opened."""
     new_email = new_email.strip().lower()
-    EmailChangeRequest.objects.filter(user=user).delete()
+    EmailChangeRequest.objects.filter(
+        Q(user=user) | Q(created_at__lt=timezone.now() - link_lifetime())
+    ).delete()
     if selectors.email_taken(new_email, exclude_user=user):
         _send_quietly("email_in_use", [new_email], {"user": user})
         return
