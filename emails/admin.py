@@ -93,10 +93,23 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
         "raw_message",
     )
     exclude = ("raw",)
+    actions = ("retry_now",)
 
     @admin.display(description=_("raw message"))
     def raw_message(self, obj: QuarantinedEmail) -> str:
         return _raw_preview(obj.raw)
+
+    @admin.action(description=_("Retry ingesting the selected e-mails now"))
+    def retry_now(self, request, queryset) -> None:
+        from emails.ingest import retry_quarantined
+
+        rows = queryset.filter(resolved_at__isnull=True, folder__isnull=False)
+        results = [retry_quarantined(row) for row in rows.select_related("folder")]
+        self.message_user(
+            request,
+            _("Stored: %(ok)d, still failing: %(failed)d.")
+            % {"ok": results.count(True), "failed": results.count(False)},
+        )
 
 
 @admin.register(MailFolder)

@@ -214,8 +214,27 @@ def ingest_folder(
     return report
 
 
+def retry_quarantined(row: QuarantinedEmail) -> bool:
+    """Parse and store one quarantined message again; True when it is now stored."""
+    raw = bytes(row.raw)
+    try:
+        parsed = parse_email(raw)
+        with transaction.atomic():
+            lock_mailbox_for_transaction(row.folder.mailbox)
+            store_messages(row.folder, row.uidvalidity or 0, [Incoming(row.uid, raw, parsed)])
+            QuarantinedEmail.objects.filter(pk=row.pk).update(resolved_at=timezone.now())
+    except Exception as exc:  # recorded on the row, retried later with back-off
+        QuarantinedEmail.objects.filter(pk=row.pk).update(
+            attempts=row.attempts + 1,
+            last_attempt_at=timezone.now(),
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        return False
+    return True
+
+
 def retry_quarantine(limit: int = 50) -> tuple[int, int]:
-    """Try quarantined messages again (with back-off); returns (resolved, still failing)."""
+    """Try due quarantined messages again (back-off grows with attempts); (resolved, failing)."""
     now = timezone.now()
     resolved = failing = 0
     rows = QuarantinedEmail.objects.filter(
@@ -225,19 +244,8 @@ def retry_quarantine(limit: int = 50) -> tuple[int, int]:
         wait = QUARANTINE_RETRY_SECONDS * min(row.attempts, 24)
         if (now - row.last_attempt_at).total_seconds() < wait:
             continue
-        raw = bytes(row.raw)
-        try:
-            parsed = parse_email(raw)
-            with transaction.atomic():
-                lock_mailbox_for_transaction(row.folder.mailbox)
-                store_messages(row.folder, row.uidvalidity or 0, [Incoming(row.uid, raw, parsed)])
-                QuarantinedEmail.objects.filter(pk=row.pk).update(resolved_at=timezone.now())
+        if retry_quarantined(row):
             resolved += 1
-        except Exception as exc:
-            QuarantinedEmail.objects.filter(pk=row.pk).update(
-                attempts=row.attempts + 1,
-                last_attempt_at=timezone.now(),
-                error=f"{type(exc).__name__}: {exc}",
-            )
+        else:
             failing += 1
     return resolved, failing

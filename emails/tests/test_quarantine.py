@@ -57,3 +57,17 @@ def test_retry_that_fails_again_counts_attempts_and_keeps_the_raw(statuses):
     row.refresh_from_db()
     assert row.attempts == 2 and row.resolved_at is None
     assert retry_quarantine() == (0, 0)  # backing off
+
+
+def test_admin_retry_action_stores_the_message(statuses, admin_client):
+    folder = get_folder("test", "INBOX")
+    row = quarantine(folder, 1, 5, build_message(message_id="<fixed@x.example>"), "was broken")
+    response = admin_client.post(
+        "/admin/emails/quarantinedemail/",
+        {"action": "retry_now", "_selected_action": [row.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    row.refresh_from_db()
+    assert row.resolved_at is not None
+    assert EmailMessage.objects.filter(message_id="<fixed@x.example>").exists()
