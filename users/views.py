@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -10,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from users import services
@@ -37,6 +39,24 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "users/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form) -> HttpResponse:
+        """Say how many attempts are left before the lockout (django-axes counts them)."""
+        typed = self.request.POST.get("username", "")
+        if typed and self.request.POST.get("password"):
+            failures = AxesProxyHandler.get_failures(self.request, {"username": typed})
+            remaining = settings.AXES_FAILURE_LIMIT - failures
+            if 0 < remaining < settings.AXES_FAILURE_LIMIT:
+                messages.warning(
+                    self.request,
+                    ngettext(
+                        "%(count)d attempt left before logging in is blocked for a while.",
+                        "%(count)d attempts left before logging in is blocked for a while.",
+                        remaining,
+                    )
+                    % {"count": remaining},
+                )
+        return super().form_invalid(form)
 
 
 class LogoutView(auth_views.LogoutView):

@@ -59,8 +59,11 @@ def test_lockout_after_repeated_failures_and_release_after_cool_off(client, sett
     settings.AXES_FAILURE_LIMIT = 3
     settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
     make_user("petrov@example.com", "petrov.p")
-    for _ in range(2):
-        assert login(client, "petrov.p", "wrong").status_code == 200
+    first = login(client, "petrov.p", "wrong")
+    assert first.status_code == 200
+    assert "Осталось 2 попытки до временной блокировки входа." in first.content.decode()
+    second = login(client, "PETROV@example.com", "wrong")  # same account, same counter
+    assert "Осталась 1 попытка до временной блокировки входа." in second.content.decode()
     locked = login(client, "petrov.p", "wrong")
     assert locked.status_code == 429
     page = locked.content.decode()
