@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -65,14 +66,7 @@ def queue_incidents(filters: QueueFilters, user: User) -> QuerySet[Incident]:
     elif filters.scope == SCOPE_FINISHED:
         incidents = incidents.filter(is_finished=True)
     if filters.text:
-        text = filters.text
-        incidents = incidents.filter(
-            Q(code__icontains=text)
-            | Q(subject__icontains=text)
-            | Q(requester_email__icontains=text)
-            | Q(pole__code__istartswith=text)
-            | Q(base_station__name__icontains=text)
-        )
+        incidents = incidents.filter(text_search(filters.text))
     if filters.status:
         incidents = incidents.filter(status__key=filters.status)
     if filters.sla_state:
@@ -86,6 +80,28 @@ def queue_incidents(filters: QueueFilters, user: User) -> QuerySet[Incident]:
     elif filters.assignee.isdigit():
         incidents = incidents.filter(assignee_id=int(filters.assignee))
     return incidents.order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT]))
+
+
+def _spellings(text: str) -> set[str]:
+    """``text`` as typed, plus its case variants where the database cannot fold the case itself
+    (SQLite's LIKE folds ASCII only: «авария» would not find «Авария»)."""
+    if connection.vendor != "sqlite" or text.isascii():
+        return {text}
+    return {text, text.lower(), text.upper(), text.capitalize()}
+
+
+def text_search(text: str) -> Q:
+    """Code, subject, requester, base station containing ``text``; pole code starting with it."""
+    query = Q()
+    for spelling in _spellings(text):
+        query |= (
+            Q(code__icontains=spelling)
+            | Q(subject__icontains=spelling)
+            | Q(requester_email__icontains=spelling)
+            | Q(pole__code__istartswith=spelling)
+            | Q(base_station__name__icontains=spelling)
+        )
+    return query
 
 
 def queue_counts() -> dict[str, int]:
