@@ -149,10 +149,11 @@ def activate(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Where a login lands: guests wait for approval, everyone else sees their profile."""
+    """Where a login lands: guests wait for approval, everyone else goes to the site root
+    (the dispatcher console)."""
     if is_guest(request.user):
         return redirect("users:awaiting_approval")
-    return redirect("users:profile")
+    return redirect("/")
 
 
 @login_required

@@ -115,9 +115,10 @@ def test_role_changes_move_groups_and_staff_access():
     assert user.has_perm("users.use_console") and not user.has_perm("users.work_incidents")
 
 
-def test_approved_user_reaches_the_profile(client):
+def test_approved_user_lands_on_the_console_and_reaches_the_profile(client):
     user = make_user("u@example.com", "user.one", role=Role.USER)
     client.force_login(user)
     response = client.get(reverse("users:home"), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("users:profile")
+    assert response.redirect_chain[-1][0] == "/"
     assert response.status_code == 200
+    assert client.get(reverse("users:profile")).status_code == 200
