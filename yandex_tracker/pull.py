@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +33,7 @@ from incidents.sla import compute_sla
 from ts.models import BaseStation, Pole
 from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pole
 from users.models import User
-from yandex_tracker.client import TrackerClient, parse_dt
+from yandex_tracker.client import TrackerClient, format_dt, parse_dt
 from yandex_tracker.errors import TrackerError, TrackerUnavailable
 from yandex_tracker.fields import TrackerDirectory, status_by_tracker_key
 from yandex_tracker.models import SyncCursor, TrackerIssue
@@ -42,6 +43,7 @@ from yandex_tracker.status_sync import sync_status
 logger = logging.getLogger("dispatch.tracker.pull")
 
 CURSOR_NAME = "pull_tracker.updatedAt"
+FIRST_SYNC_DAYS = 30
 TRACKER = IncidentStatusHistory.Actor.TRACKER
 
 
@@ -87,10 +89,11 @@ def _value(issue: dict, name: str | None) -> str:
 
 
 def changed_issues(client: TrackerClient, cursor: str) -> list[dict]:
-    """Issues of the queue updated at or after ``cursor`` (all without one), oldest first."""
+    """Issues of the queue updated at or after ``cursor`` (the last 30 days without one)."""
     flt: dict[str, Any] = {"queue": settings.YT_QUEUE}
-    if cursor:
-        flt["updatedAt"] = {"from": cursor}
+    if not cursor:  # first sync: what was touched recently, not the whole history
+        cursor = format_dt(timezone.now() - timedelta(days=FIRST_SYNC_DAYS))
+    flt["updatedAt"] = {"from": cursor}
     issues = client.search_all(flt)
     issues.sort(key=lambda issue: (issue.get("updatedAt") or "", issue["key"]))
     return issues

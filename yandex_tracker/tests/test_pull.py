@@ -156,3 +156,14 @@ def test_tracker_outage_keeps_the_cursor(client, directory, fake_tracker, pushed
     pull_cycle(client, directory)
     pushed.refresh_from_db()
     assert pushed.status.key == StatusKey.IN_PROGRESS
+
+
+def test_first_sync_reads_only_the_last_30_days(client, directory, fake_tracker, defaults):
+    from datetime import timedelta
+
+    old, _ = client.create_issue({"queue": "DISP", "summary": "old manual"}, unique="old")
+    fake_tracker.state.issues[old["key"]]["updatedAt"] -= timedelta(days=45)
+    client.create_issue({"queue": "DISP", "summary": "recent manual"}, unique="new")
+    report = pull_cycle(client, directory)
+    assert report.seen == 1 and report.manual_created == 1
+    assert Incident.objects.get().subject == "recent manual"
