@@ -71,9 +71,9 @@ def make_incident(
         pole=pole,
         base_station=base_station,
     )
-    if incident_type or assignee:
-        incident.incident_type, incident.assignee = incident_type, assignee
-        incident.save(update_fields=["incident_type", "assignee", "updated_at"])
+    # Explicit dispatcher (or none), whatever the automatic assignment chose.
+    incident.incident_type, incident.assignee = incident_type, assignee
+    incident.save(update_fields=["incident_type", "assignee", "updated_at"])
     for key in statuses:
         record_status(incident, key, actor="console")
     return incident

@@ -23,6 +23,7 @@ class ApiViewMixin:
     permission_classes = [HasApiRole]
     throttle_classes = [ApiUserThrottle, ApiWriteThrottle]
     pagination_class = ApiPagination
+    lookup_value_regex = "[^/]+"  # anything up to the next slash: bad ids get a JSON 404
 
     def get_object(self):
         lookup = self.lookup_url_kwarg or self.lookup_field

@@ -118,3 +118,11 @@ def test_throttling_answers_429_with_retry_after(monkeypatch):
     response = client.get(reverse("api:incident-list"))
     assert response.json()["code"] == "throttled"
     assert int(response["Retry-After"]) > 0
+
+
+def test_error_messages_are_in_russian():
+    response = client_for(make_user(Role.GUEST)).get(reverse("api:incident-list"))
+    assert response.json()["detail"].startswith("Ваша роль не даёт доступа к API")
+    response = client_for(make_user()).get(reverse("api:incident-list"), {"page": "x"})
+    assert response.json()["detail"] == "Неверные данные."
+    assert response.json()["errors"]["page"] == ["Нужно целое положительное число."]

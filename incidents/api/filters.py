@@ -5,7 +5,13 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
-from dispatch.api.filters import IdFilter, StrictBooleanFilter, day_start, next_day_start
+from dispatch.api.filters import (
+    IdFilter,
+    StrictBooleanFilter,
+    TextFilter,
+    day_start,
+    next_day_start,
+)
 from incidents.models import Incident, SlaState, StatusKey
 
 
@@ -18,19 +24,15 @@ class IncidentFilter(django_filters.FilterSet):
     type = IdFilter(field_name="incident_type_id", help_text="Incident type id.")
     dispatcher = IdFilter(field_name="assignee_id", help_text="Dispatcher (user) id.")
     assigned = StrictBooleanFilter(method="filter_assigned", help_text="Has a dispatcher.")
-    pole = django_filters.CharFilter(
-        field_name="pole__code", lookup_expr="iexact", max_length=64, help_text="Pole code."
-    )
-    base_station = django_filters.CharFilter(
+    pole = TextFilter(field_name="pole__code", lookup_expr="iexact", help_text="Pole code.")
+    base_station = TextFilter(
         field_name="base_station__name",
         lookup_expr="iexact",
-        max_length=256,
         help_text="Base station name.",
     )
-    region = django_filters.CharFilter(
+    region = TextFilter(
         field_name="pole__region_ru",
         lookup_expr="icontains",
-        max_length=256,
         help_text="Part of the pole's region name.",
     )
     incident_date_after = django_filters.DateFilter(
@@ -43,9 +45,8 @@ class IncidentFilter(django_filters.FilterSet):
         choices=SlaState.choices, help_text="SLA state; repeat for several."
     )
     is_finished = StrictBooleanFilter(field_name="is_finished")
-    search = django_filters.CharFilter(
+    search = TextFilter(
         method="filter_search",
-        max_length=200,
         help_text="Text in the code, subject, requester, pole code/address or base station.",
     )
     ordering = django_filters.OrderingFilter(

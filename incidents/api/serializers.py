@@ -144,12 +144,21 @@ class IncidentDetailSerializer(IncidentSerializer):
         fields = [*IncidentSerializer.Meta.fields, "status_history", "emails"]
 
 
+class CommentField(serializers.CharField):
+    """Free text; NUL characters (which databases refuse) are dropped rather than refused."""
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str):
+            data = data.replace("\x00", "")
+        return super().run_validation(data)
+
+
 class StatusChangeSerializer(serializers.Serializer):
     """Move an incident to another status (subject to the workflow rules)."""
 
     status = serializers.ChoiceField(
         choices=StatusKey.choices, help_text="Key of the target status."
     )
-    comment = serializers.CharField(
+    comment = CommentField(
         required=False, allow_blank=True, max_length=4000, default="", trim_whitespace=True
     )

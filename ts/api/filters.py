@@ -5,18 +5,16 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
-from dispatch.api.filters import IdFilter, StrictBooleanFilter
+from dispatch.api.filters import IdFilter, StrictBooleanFilter, TextFilter
 from ts.models import BaseStation, Contractor, Pole
 
 
 class PoleFilter(django_filters.FilterSet):
-    code = django_filters.CharFilter(lookup_expr="iexact", max_length=64)
-    region = django_filters.CharFilter(
-        field_name="region_ru", lookup_expr="icontains", max_length=256
-    )
+    code = TextFilter(lookup_expr="iexact")
+    region = TextFilter(field_name="region_ru", lookup_expr="icontains")
     contractor = IdFilter(field_name="contractor_id")
     is_active = StrictBooleanFilter(field_name="is_active")
-    search = django_filters.CharFilter(method="filter_search", max_length=200)
+    search = TextFilter(method="filter_search")
 
     class Meta:
         model = Pole
@@ -32,8 +30,8 @@ class PoleFilter(django_filters.FilterSet):
 
 
 class BaseStationFilter(django_filters.FilterSet):
-    name = django_filters.CharFilter(lookup_expr="icontains", max_length=256)
-    pole = django_filters.CharFilter(field_name="pole__code", lookup_expr="iexact", max_length=64)
+    name = TextFilter(lookup_expr="icontains")
+    pole = TextFilter(field_name="pole__code", lookup_expr="iexact")
     operator = IdFilter(field_name="operators__id", distinct=True)
     is_active = StrictBooleanFilter(field_name="is_active")
 
@@ -43,7 +41,7 @@ class BaseStationFilter(django_filters.FilterSet):
 
 
 class ContractorFilter(django_filters.FilterSet):
-    name = django_filters.CharFilter(lookup_expr="icontains", max_length=256)
+    name = TextFilter(lookup_expr="icontains")
     is_default = StrictBooleanFilter(field_name="is_default")
 
     class Meta:
