@@ -202,6 +202,11 @@ class TrackerClient:
             raise TrackerUnavailable(f"token refresh: {exc}") from exc
         body = _body(response)
         if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
+            again = tokens.current_tokens()
+            if again.access_token != stored.access_token:
+                # another worker refreshed (and rotated the refresh token) in the meantime
+                self._access_token = again.access_token
+                return
             raise TrackerAuthError(
                 f"token refresh refused: HTTP {response.status_code} {body}",
                 status=response.status_code,

@@ -128,3 +128,15 @@ def test_transition_to_executes_the_transition_leading_to_the_status(client, fak
     assert client.transition_to(issue["key"], "open") is False
     assert fake_tracker.state.issues[issue["key"]]["status"] == "inProgress"
     assert [c["text"] for c in client.comments(issue["key"])] == ["Принято"]
+
+
+def test_refresh_may_return_the_same_access_token(tracker_settings, sleeps, db):
+    from yandex_tracker.fake import FakeTrackerServer
+
+    with FakeTrackerServer(rotate_tokens=False) as fake:
+        tracker_settings.YT_API_BASE_URL = fake.url
+        tracker_settings.YT_OAUTH_URL = fake.oauth_url
+        client = TrackerClient(sleep=sleeps)
+        fake.state.expire_token("robot-token")
+        assert client.myself()["login"] == "robot-dispatch"
+        assert TrackerToken.objects.get().access_token == "robot-token"
