@@ -477,9 +477,11 @@ class FakeTracker:
         """Apply create/PATCH values; return the names that changed (422 on bad input)."""
         changed: list[str] = []
         for name, value in body.items():
-            if name in ("author", "createdBy"):
-                if creating:
-                    issue["createdBy"] = self.user_by(value)["uid"] if value else issue["createdBy"]
+            if name == "author":  # undocumented, sent by the original: tolerated, ignored
+                continue
+            if name == "createdBy":
+                if creating and value:
+                    issue["createdBy"] = self.user_by(value)["uid"]
                 continue
             if name == "status":
                 raise ApiError(422, "Status can only be changed with a transition")

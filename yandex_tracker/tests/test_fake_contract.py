@@ -330,3 +330,22 @@ def test_attachment_upload_is_201_and_usable_on_create(fake_tracker):
         fake_tracker, "POST", "/v2/attachments/", files={"file": ("e.txt", b"", "text/plain")}
     )
     assert empty.status_code == 400
+
+
+def test_changelog_records_creation_edits_and_workflow(fake_tracker):
+    key = call(
+        fake_tracker,
+        "POST",
+        "/v2/issues/",
+        json={"queue": "DISP", "summary": "A", "author": "yndx-tracker-cnt-robot"},
+    ).json()["key"]
+    call(fake_tracker, "PATCH", f"/v2/issues/{key}", json={"summary": "B"})
+    call(fake_tracker, "POST", f"/v3/issues/{key}/transitions/t_inProgress/_execute")
+    log = call(fake_tracker, "GET", f"/v2/issues/{key}/changelog").json()
+    assert [e["type"] for e in log] == ["IssueCreated", "IssueUpdated", "IssueWorkflow"]
+    after = call(fake_tracker, "GET", f"/v2/issues/{key}/changelog", params={"id": log[0]["id"]})
+    assert [e["type"] for e in after.json()] == ["IssueUpdated", "IssueWorkflow"]
+    workflow = call(
+        fake_tracker, "GET", f"/v2/issues/{key}/changelog", params={"type": "IssueWorkflow"}
+    )
+    assert len(workflow.json()) == 1
