@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
+from dispatch.testing.postgres import free_port
 from emails.ingest import ingest_folder
 from emails.models import EmailLocation, EmailMessage, MailFolder
-from emails.sources.imap import folder_name
+from emails.sources.base import SourceError
+from emails.sources.imap import ImapSource, folder_name
 from emails.tests.conftest import build_message
 from incidents.models import Incident
 
@@ -118,3 +120,18 @@ def test_ingest_mail_command_once(dovecot, statuses, settings, capsys):
     call_command("ingest_mail", "--source", "imap", "--once")
     assert EmailMessage.objects.count() == 5
     assert "INBOX: fetched=4 stored=4 incidents=2" in capsys.readouterr().out
+
+
+def test_unreachable_server_is_a_clear_source_error(statuses):
+    source = ImapSource("127.0.0.1", free_port(), "nobody@example.test", "x", ssl=False, timeout=5)
+    with pytest.raises(SourceError, match=r"IMAP login to 127\.0\.0\.1"):
+        ingest_folder(source, "INBOX")
+
+
+def test_wrong_password_and_missing_folder_are_clear_errors(dovecot, statuses):
+    wrong = ImapSource("127.0.0.1", dovecot.port, "dispatch@example.test", "bad", ssl=False)
+    with pytest.raises(SourceError, match="login"):
+        ingest_folder(wrong, "INBOX")
+    right = ImapSource("127.0.0.1", dovecot.port, "dispatch@example.test", "secret", ssl=False)
+    with pytest.raises(SourceError, match="cannot be selected"):
+        ingest_folder(right, "Нет такой папки")

@@ -19,7 +19,7 @@ from django.db import connection, connections
 from django.db.models import Count
 
 from emails.ingest import _commit_batch, ingest_folder
-from emails.models import EmailLocation, EmailMessage
+from emails.models import EmailLocation, EmailMessage, MailFolder
 from emails.parsing import parse_email
 from emails.services import Incoming, get_folder
 from emails.sources.imap import ImapSource
@@ -151,3 +151,22 @@ def test_same_batch_committed_by_two_threads_at_once_is_stored_once(statuses):
     assert EmailMessage.objects.count() == 40
     assert Incident.objects.count() == 20
     assert EmailLocation.objects.count() == 40
+
+
+def test_sigterm_finishes_the_batch_in_hand_then_exits(dovecot, statuses):
+    inbox, sent = conversations(100)
+    dovecot.append("INBOX", inbox)
+    dovecot.append("Sent", sent)
+    process = worker(dovecot, "--loop", "--interval", "0.2", "--batch-size", "10")
+    deadline = time.monotonic() + 60
+    while EmailMessage.objects.count() < 30 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    output = process.communicate(timeout=60)[0].decode()
+    assert process.returncode == 0, output
+    inbox_folder = MailFolder.objects.get(name="INBOX")
+    uids = set(EmailLocation.objects.filter(folder=inbox_folder).values_list("uid", flat=True))
+    assert uids == set(range(1, inbox_folder.last_uid + 1))  # whole batches, cursor matches
+    restarted = worker(dovecot, "--once")
+    assert restarted.wait(timeout=120) == 0
+    assert_exactly_once(100)
