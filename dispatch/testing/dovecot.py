@@ -33,7 +33,7 @@ state_dir = {root}/state
 log_path  = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user  = {user}
@@ -62,7 +62,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -90,6 +91,8 @@ class DovecotServer:
     run_as: str | None = None
     host: str = "127.0.0.1"
     folders: tuple[str, ...] = field(default_factory=tuple)
+    tls_port: int = 0
+    certificate: Path | None = None
 
     def connect(self, user: str | None = None) -> imaplib.IMAP4:
         """A logged-in imaplib client for ``user`` (the first user by default)."""
@@ -166,12 +169,33 @@ def _mailboxes(folders: Iterable[str]) -> str:
     return "".join(out)
 
 
+def _self_signed(root: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1 (``server.certificate`` is the CA to trust)."""
+    cert, key = root / "cert.pem", root / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
 def start_dovecot(
     users: dict[str, str] | None = None,
     folders: Iterable[str] = ("Sent",),
     timeout: float = 20.0,
+    tls: bool = False,
 ) -> DovecotServer:
-    """Start Dovecot on a free 127.0.0.1 port with ``users`` and auto-created ``folders``."""
+    """Start Dovecot on a free 127.0.0.1 port with ``users`` and auto-created ``folders``.
+
+    With ``tls=True`` it also listens for IMAPS on ``server.tls_port`` with a self-signed
+    certificate for 127.0.0.1 (``server.certificate``).
+    """
     if not available():
         raise RuntimeError("Dovecot is not installed (apt-get install dovecot-imapd)")
     users = users or {"dispatch@example.test": "secret"}
@@ -186,6 +210,11 @@ def start_dovecot(
     account = pwd.getpwnam(run_as) if run_as else pwd.getpwuid(os.getuid())
     group = _group_name(account.pw_gid)
     port = free_port()
+    tls_port, certificate, ssl = 0, None, "ssl = no"
+    if tls:
+        tls_port = free_port()
+        certificate, key = _self_signed(root)
+        ssl = f"ssl = yes\nssl_cert = <{certificate}\nssl_key = <{key}"
     config = root / "dovecot.conf"
     config.write_text(
         _CONFIG.format(
@@ -194,6 +223,8 @@ def start_dovecot(
             user=account.pw_name,
             group=group,
             mailboxes=_mailboxes(folders),
+            ssl=ssl,
+            tls_port=tls_port,
         )
     )
     if run_as:
@@ -206,7 +237,10 @@ def start_dovecot(
     process = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
-    server = DovecotServer(root, port, dict(users), process, run_as, folders=folders)
+    server = DovecotServer(
+        root, port, dict(users), process, run_as, folders=folders, tls_port=tls_port,
+        certificate=certificate,
+    )  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -79,9 +79,11 @@ def _headers(msg: Message) -> dict[str, str]:
 
 
 def _base64(text: str) -> bytes:
-    """Lenient base64: junk characters ignored, a truncated tail dropped."""
+    """Lenient base64: junk characters ignored, missing padding added, a dangling char dropped."""
     cleaned = re.sub(r"[^A-Za-z0-9+/]", "", text.split("=", 1)[0])
-    cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
+    if len(cleaned) % 4 == 1:
+        cleaned = cleaned[:-1]
+    cleaned += "=" * (-len(cleaned) % 4)
     return binascii.a2b_base64(cleaned) if cleaned else b""
 
 
@@ -90,7 +92,7 @@ def _payload(part: Message) -> bytes:
     raw = part.get_payload()
     if encoding == "base64" and isinstance(raw, str):
         try:
-            return binascii.a2b_base64(raw.encode("ascii"), strict_mode=True)
+            return binascii.a2b_base64(raw.encode("ascii"))
         except (binascii.Error, UnicodeEncodeError, ValueError):
             return _base64(raw)
     data = part.get_payload(decode=True)

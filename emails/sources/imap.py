@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import re
+import ssl as _ssl
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -94,16 +95,21 @@ class ImapSource(MailSource):
         *,
         ssl: bool = True,
         timeout: float = 60,
+        ssl_context: _ssl.SSLContext | None = None,
     ) -> None:
         self.host, self.port, self.login, self.password = host, port, login, password
         self.ssl, self.timeout = ssl, timeout
+        self.ssl_context = ssl_context
         self.identity = f"{login}@{host}:{port}"
 
     @contextlib.contextmanager
     def open_folder(self, name: str) -> Iterator[ImapFolder]:
-        factory = MailBox if self.ssl else MailBoxUnencrypted
         try:
-            mailbox = factory(self.host, self.port, timeout=self.timeout)
+            if self.ssl:  # certificate and host name verified (system CAs unless a context given)
+                context = self.ssl_context or _ssl.create_default_context()
+                mailbox = MailBox(self.host, self.port, timeout=self.timeout, ssl_context=context)
+            else:
+                mailbox = MailBoxUnencrypted(self.host, self.port, timeout=self.timeout)
             mailbox.login(self.login, self.password, initial_folder=None)
         except (TimeoutError, OSError, imaplib.IMAP4.error, MailboxLoginError) as exc:
             raise SourceError(f"IMAP login to {self.host}:{self.port} failed: {exc}") from exc

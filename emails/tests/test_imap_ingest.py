@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
 from django.core.management import call_command
 
+from dispatch.testing.dovecot import available, start_dovecot
 from dispatch.testing.postgres import free_port
 from emails.ingest import ingest_folder
 from emails.models import EmailLocation, EmailMessage, MailFolder
@@ -135,3 +138,21 @@ def test_wrong_password_and_missing_folder_are_clear_errors(dovecot, statuses):
     right = ImapSource("127.0.0.1", dovecot.port, "dispatch@example.test", "secret", ssl=False)
     with pytest.raises(SourceError, match="cannot be selected"):
         ingest_folder(right, "Нет такой папки")
+
+
+def test_imap_over_tls_verifies_the_certificate(statuses):
+    if not available():
+        pytest.skip("dovecot-imapd is not installed")
+    server = start_dovecot({"dispatch@example.test": "secret"}, tls=True)
+    try:
+        server.append("INBOX", [build_message(message_id="<tls@op.example>")])
+        trusted = ssl.create_default_context(cafile=str(server.certificate))
+        source = ImapSource(
+            "127.0.0.1", server.tls_port, "dispatch@example.test", "secret", ssl_context=trusted
+        )
+        assert ingest_folder(source, "INBOX").result.stored == 1
+        untrusted = ImapSource("127.0.0.1", server.tls_port, "dispatch@example.test", "secret")
+        with pytest.raises(SourceError, match="CERTIFICATE_VERIFY_FAILED"):
+            ingest_folder(untrusted, "INBOX")
+    finally:
+        server.stop()
