@@ -71,6 +71,12 @@ def health_report(*, max_age_seconds: int | None = None) -> dict[str, Any]:
     }
 
 
+def forget_worker(name: str) -> bool:
+    """Delete the heartbeat of a worker that no longer runs (renamed or removed program)."""
+    deleted, _ = WorkerHeartbeat.objects.filter(name=name).delete()
+    return bool(deleted)
+
+
 @never_cache
 @require_GET
 def health_view(request: HttpRequest) -> JsonResponse:

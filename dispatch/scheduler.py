@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.utils.module_loading import import_string
 
 ALIASES = {
@@ -27,6 +28,8 @@ ALIASES = {
 }
 RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 MAX_CATCH_UP = timedelta(hours=1)
+# PostgreSQL advisory lock held by the one run_cron process that runs the schedule.
+SCHEDULE_LOCK_KEY = 0x44495350_0001
 
 
 class ScheduleError(ValueError):
@@ -148,3 +151,17 @@ def due_jobs(jobs: list[Job], after: datetime, until: datetime) -> list[Job]:
     """Jobs scheduled in a minute of ``(after, until]``, each at most once, in list order."""
     minutes = list(minutes_between(after, until))
     return [job for job in jobs if any(job.schedule.matches(m) for m in minutes)]
+
+
+def hold_schedule_lock() -> bool:
+    """True when this process may run the schedule.
+
+    On PostgreSQL a session advisory lock makes one ``run_cron`` the runner and any other copy
+    (another machine, a second container) a stand-by that takes over when the runner's
+    connection goes away. SQLite is one machine: always True.
+    """
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SCHEDULE_LOCK_KEY])
+        return bool(cursor.fetchone()[0])

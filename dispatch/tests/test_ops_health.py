@@ -59,3 +59,17 @@ def test_healthcheck_command_prints_json_and_fails_when_unhealthy(capsys):
 def test_health_endpoint_answers_anonymous_get_only(client):
     assert client.get("/health/").status_code == 200
     assert client.post("/health/").status_code == 405
+
+
+def test_a_removed_worker_can_be_forgotten(capsys):
+    record_heartbeat("ingest_mail:Old", summary="ok")
+    WorkerHeartbeat.objects.filter(name="ingest_mail:Old").update(
+        last_success_at=timezone.now() - timedelta(days=3)
+    )
+    with pytest.raises(CommandError):
+        call_command("healthcheck")
+    capsys.readouterr()
+    call_command("healthcheck", forget="ingest_mail:Old")
+    assert json.loads(capsys.readouterr().out)["workers"] == []
+    with pytest.raises(CommandError, match="no heartbeat"):
+        call_command("healthcheck", forget="ingest_mail:Old")

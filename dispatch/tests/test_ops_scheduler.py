@@ -10,6 +10,7 @@ from dispatch.management.commands.run_cron import Command as RunCron
 from dispatch.management.commands.run_cron import ScheduledJobsFailed
 from dispatch.models import WorkerHeartbeat
 from dispatch.scheduler import Schedule, ScheduleError, due_jobs, load_jobs
+from dispatch.tests.ops_support import wait_for
 
 CALLS: list[str] = []
 
@@ -96,3 +97,38 @@ def test_run_cron_once_records_a_heartbeat(settings):
 def test_default_cronjobs_are_valid_and_name_the_housekeeping_commands(settings):
     labels = [job.label for job in load_jobs(settings.CRONJOBS)]
     assert labels == ["import_towerstore", "backup_db", "cleanup_attachments"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_only_one_run_cron_runs_the_schedule_on_postgres(settings):
+    import psycopg
+    from django.db import connection
+
+    from dispatch.scheduler import SCHEDULE_LOCK_KEY
+
+    settings.CRONJOBS = [("* * * * *", "dispatch.tests.test_ops_scheduler.record_call", ["job"])]
+    params = connection.get_connection_params()
+    other = psycopg.connect(
+        host=params["host"], port=params["port"], user=params["user"], dbname=params["dbname"]
+    )
+    with connection.cursor() as cursor:  # earlier tests in this session may hold it
+        cursor.execute("SELECT pg_advisory_unlock_all()")
+    try:
+        taken = other.execute("SELECT pg_try_advisory_lock(%s)", [SCHEDULE_LOCK_KEY]).fetchone()
+        assert taken == (True,)
+        CALLS.clear()
+        command = RunCron()
+        command.setup()
+        command.checked_until = timezone.localtime() - timedelta(minutes=1)
+        assert command.run_cycle().startswith("stand-by")
+        assert CALLS == []
+    finally:
+        other.close()  # the runner goes away: this copy takes over
+
+    def takes_over() -> bool:
+        command.checked_until = timezone.localtime() - timedelta(minutes=1)
+        return command.run_cycle() == "ran 1 job(s)"
+
+    wait_for(takes_over, 10, "the stand-by to take over", step=0.1)  # the server frees it
+    assert CALLS == ["job"]

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from dispatch.scheduler import Job, due_jobs, load_jobs
+from dispatch.scheduler import Job, due_jobs, hold_schedule_lock, load_jobs
 from dispatch.workers import WorkerCommand
 
 logger = logging.getLogger("dispatch.cron")
@@ -34,6 +34,8 @@ class Command(WorkerCommand):
         now = timezone.localtime()
         due = due_jobs(self.jobs, self.checked_until, now)
         self.checked_until = now
+        if not hold_schedule_lock():
+            return "stand-by (another run_cron holds the schedule)"
         failed = []
         for job in due:
             logger.info("cron job=%s started", job.label)
