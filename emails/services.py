@@ -6,6 +6,7 @@ messages, their incidents and the folder cursor commit together or not at all.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,7 @@ from emails.threading import ThreadIndex
 from incidents.models import Incident
 from incidents.services import create_incident
 
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Direction = EmailMessage.Direction
 TrackerState = EmailMessage.TrackerState
 
@@ -85,7 +87,9 @@ def open_incident(parsed: ParsedEmail, sent_at: datetime) -> Incident:
 
     requester = parsed.from_address
     if parsed.form:
-        requester = form_addresses(parsed.form)[0] or requester
+        named = form_addresses(parsed.form)[0].lower()
+        if _ADDRESS.match(named) and len(named) <= 320:
+            requester = named
     found = recognize(parsed.subject, parsed.body_text)
     return create_incident(
         incident_date=sent_at,
@@ -102,7 +106,7 @@ def _recipients(email_id: int, parsed: ParsedEmail, is_first: bool) -> list[Emai
     cc = list(parsed.cc)
     if is_first and parsed.form:
         watchers = form_addresses(parsed.form)[1]
-        cc = [("", address.lower()) for address in watchers if "@" in address] + cc
+        cc = [("", address.lower()) for address in watchers if _ADDRESS.match(address)] + cc
     rows: dict[tuple[str, str], EmailRecipient] = {}
     for kind, pairs in ((EmailRecipient.Kind.TO, parsed.to), ("cc", cc), ("bcc", parsed.bcc)):
         for name, address in pairs:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,7 +89,17 @@ class MaildirSource(MailSource):
         """Create a missing Maildir as a copy of ``template`` (the demo mailbox); True if made."""
         if self.root.exists():
             return False
-        shutil.copytree(template, self.root)
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".maildir-", dir=self.root.parent))
+        try:
+            shutil.copytree(template, staging / "maildir")
+            (staging / "maildir").rename(self.root)  # atomic: a concurrent worker may win
+        except OSError:
+            if not self.root.exists():
+                raise
+            return False
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         return True
 
     def folder_path(self, name: str) -> Path:

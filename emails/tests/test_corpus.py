@@ -85,7 +85,7 @@ def test_russian_corpus_is_decoded_and_classified(dovecot, imap_source, statuses
 
     form = by_id["<form-991@site.example>"]
     assert "Описание: Упала антенна" in form.body_text
-    assert form.incident.requester_email.lower() == "client@operator.example"
+    assert form.incident.requester_email == "client@operator.example"
     assert form.recipients.filter(kind="cc", address="boss@operator.example").exists()
 
     forward = by_id["<fwd-1@mts.example>"]
