@@ -63,6 +63,12 @@ class TrackerIssue(models.Model):
         blank=True,
         help_text=_("Tracker status key both sides agreed on last; a difference is a change."),
     )
+    sla_state = models.CharField(
+        _("synced SLA state"),
+        max_length=16,
+        blank=True,
+        help_text=_("The incident's SLA state when the issue's SLA fields were last written."),
+    )
 
     class Meta:
         verbose_name = _("tracker issue")

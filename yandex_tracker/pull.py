@@ -283,7 +283,9 @@ def reconcile_in_db(
     incident.refresh_from_db()
     outcome.patch = _diff(issue, _expected(incident, directory))
     TrackerIssue.objects.filter(pk=link.pk).update(
-        synced_status=link.synced_status, issue_id=issue.get("id", link.issue_id)
+        synced_status=link.synced_status,
+        issue_id=issue.get("id", link.issue_id),
+        sla_state=incident.sla_state,  # the live SLA is in the issue or in ``outcome.patch``
     )
     return outcome
 

@@ -26,7 +26,7 @@ from yandex_tracker.errors import TrackerError, TrackerUnavailable
 from yandex_tracker.fields import ISSUE_TYPE, NEW_MESSAGE_YES, TrackerDirectory
 from yandex_tracker.models import TrackerComment, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields, without_empty
-from yandex_tracker.status_sync import out_of_sync, sync_status
+from yandex_tracker.status_sync import out_of_sync, sla_out_of_sync, sync_sla, sync_status
 
 logger = logging.getLogger("dispatch.tracker.push")
 
@@ -40,6 +40,7 @@ class PushReport:
     issues_recovered: int = 0
     comments_posted: int = 0
     statuses_moved: int = 0
+    sla_updated: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -47,7 +48,7 @@ class PushReport:
         return (
             f"issues={self.issues_created} recovered={self.issues_recovered} "
             f"comments={self.comments_posted} statuses={self.statuses_moved} "
-            f"failed={self.failed}"
+            f"sla={self.sla_updated} failed={self.failed}"
         )
 
 
@@ -213,6 +214,7 @@ def record_issue(
         claimed_at=None,
         last_error="",
         synced_status=(issue.get("status") or {}).get("key", ""),
+        sla_state=incident.sla_state,  # the live state was written with the issue
     )
     if incident.code != issue["key"]:
         if Incident.objects.filter(code=issue["key"]).exclude(pk=incident.pk).exists():
@@ -301,6 +303,16 @@ def push_cycle(
                 return report
             continue
         report.comments_posted += 1
+    for issue in sla_out_of_sync(limit):
+        try:
+            sync_sla(client, issue, directory.ids)
+        except TrackerError as exc:
+            report.failed += 1
+            record_failure(TrackerIssue, issue.pk, exc)
+            if isinstance(exc, TrackerUnavailable):
+                return report
+            continue
+        report.sla_updated += 1
     for issue in out_of_sync(limit):
         try:
             if sync_status(client, issue, issue.incident):

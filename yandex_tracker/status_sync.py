@@ -1,4 +1,4 @@
-"""DISPATCH → tracker status: move the issue to the incident's status when they differ.
+"""DISPATCH → tracker: the status (a transition) and the SLA fields, when they change here.
 
 ``TrackerIssue.synced_status`` is the tracker status key both sides last agreed on. The pull
 worker sets it when it mirrors a tracker change; when the database changes the status (delivery
@@ -13,7 +13,9 @@ import logging
 from django.db.models import F
 
 from incidents.models import Incident
-from yandex_tracker.client import TrackerClient
+from incidents.sla import compute_sla
+from yandex_tracker.client import TrackerClient, format_dt
+from yandex_tracker.fields import SLA_LABELS, FieldIds
 from yandex_tracker.models import TrackerIssue
 
 logger = logging.getLogger("dispatch.tracker.status")
@@ -49,4 +51,31 @@ def out_of_sync(limit: int) -> list[TrackerIssue]:
         .exclude(synced_status=F("incident__status__tracker_key"))
         .select_related("incident__status")
         .order_by("pk")[:limit]
+    )
+
+
+def sla_out_of_sync(limit: int) -> list[TrackerIssue]:
+    """Issues whose incident's stored SLA state changed (the SLA sweep) since it was written."""
+    return list(
+        TrackerIssue.objects.filter(key__isnull=False)
+        .exclude(sla_state=F("incident__sla_state"))
+        .select_related("incident__incident_type")
+        .prefetch_related("incident__status_history__status")
+        .order_by("pk")[:limit]
+    )
+
+
+def sync_sla(client: TrackerClient, issue: TrackerIssue, ids: FieldIds) -> None:
+    """Write the live SLA deadline and state into the issue; remember the state written for."""
+    incident = issue.incident
+    sla = compute_sla(incident)
+    updated = client.update_issue(
+        issue.key,
+        {
+            ids.sla_state: SLA_LABELS[sla.state],
+            ids.sla_deadline: format_dt(sla.deadline) if sla.deadline else None,
+        },
+    )
+    TrackerIssue.objects.filter(pk=issue.pk).update(
+        sla_state=incident.sla_state, version=updated.get("version", issue.version)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from emails.models import EmailMessage
@@ -50,7 +51,7 @@ def test_push_is_idempotent_and_costs_about_one_request_per_incident(
     assert creates == 10
     assert client.request_count <= 12  # + local fields once (+ users when assigning)
     again = push_cycle(client, directory)
-    assert str(again) == "issues=0 recovered=0 comments=0 statuses=0 failed=0"
+    assert str(again) == "issues=0 recovered=0 comments=0 statuses=0 sla=0 failed=0"
     assert len(fake_tracker.state.issues) == 10
 
 
@@ -177,3 +178,32 @@ def test_push_queries_do_not_grow_per_incident_beyond_a_constant(
     # per incident: claim insert, record (issue, code, first e-mail); loading is batched
     with django_assert_max_num_queries(20 * 10 + 20):
         push_cycle(client, directory)
+
+
+def test_sla_state_changed_by_the_sweep_is_written_to_the_issue_once(
+    client, directory, fake_tracker, make_incident
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from incidents.sla_sweep import sweep_sla
+
+    incident = make_incident()
+    incident.incident_type = IncidentType.objects.order_by("sla_minutes").first()
+    incident.save()
+    sweep_sla()
+    push_cycle(client, directory)
+    assert fake_tracker.state.issues["DISP-1"]["slaStatus"] in {
+        "🟦 В работе",
+        "🟨 Осталось менее часа",
+    }
+    later = timezone.now() + timedelta(minutes=incident.incident_type.sla_minutes + 60)
+    with time_machine.travel(later, tick=True):
+        sweep_sla()
+        incident.refresh_from_db()
+        assert incident.sla_state == "expired"
+        report = push_cycle(client, directory)
+        assert report.sla_updated == 1
+        assert fake_tracker.state.issues["DISP-1"]["slaStatus"] == "🟥 Просрочен"
+        assert push_cycle(client, directory).sla_updated == 0
