@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,8 @@ _UNREADABLE = re.compile(r"[\ufffd\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def cpython_corpus() -> list[Path]:
-    """``Lib/test/test_email/data/msg_*.txt`` of the running Python (or the pyenv install)."""
-    candidates = [
-        Path(sysconfig.get_paths()["stdlib"]) / "test" / "test_email" / "data",
-        Path("/root/.pyenv/versions/3.11.7/lib/python3.11/test/test_email/data"),
-    ]
-    for directory in candidates:
-        files = sorted(directory.glob("msg_*.txt"))
-        if files:
-            return files
-    return []
+    """CPython's ``Lib/test/test_email/data/msg_*.txt`` (vendored in ``corpus/cpython``)."""
+    return sorted((CORPUS / "cpython").glob("msg_*.txt"))
 
 
 def readable(text: str) -> bool:
