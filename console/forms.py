@@ -102,30 +102,49 @@ class IncidentEditForm(forms.Form):
         empty_label=_("— nobody —"),
     )
 
+    def __init__(self, *args, incident=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.incident = incident
+
     @classmethod
     def for_incident(cls, incident) -> IncidentEditForm:
         return cls(
+            incident=incident,
             initial={
                 "incident_type": incident.incident_type_id,
                 "pole": incident.pole.code if incident.pole_id else "",
                 "base_station": incident.base_station.name if incident.base_station_id else "",
                 "assignee": incident.assignee_id,
-            }
+            },
         )
+
+    def _kept(self, name: str, text: str, attr: str):
+        """The incident's current record when the field still shows it: a pole TowerStore has
+        since deactivated (or one sharing its code) stays as it is."""
+        current = getattr(self.incident, name, None) if self.incident is not None else None
+        if current is not None and " ".join(text.split()).lower() == getattr(current, attr).lower():
+            return current
+        return None
 
     def clean(self) -> dict:
         data = super().clean()
         pole = station = None
         if data.get("pole"):
-            try:
-                pole = resolve_pole(data["pole"])
-            except ReferenceLookupError as exc:
-                self.add_error("pole", str(exc))
+            pole = self._kept("pole", data["pole"], "code")
+            if pole is None:
+                try:
+                    pole = resolve_pole(data["pole"])
+                except ReferenceLookupError as exc:
+                    self.add_error("pole", str(exc))
         if data.get("base_station") and "pole" not in self.errors:
-            try:
-                station = resolve_base_station(data["base_station"], pole=pole)
-            except ReferenceLookupError as exc:
-                self.add_error("base_station", str(exc))
+            station = self._kept("base_station", data["base_station"], "name")
+            if station is not None and pole is not None and station.pole_id != pole.pk:
+                station = None
+            if station is None:
+                try:
+                    station = resolve_base_station(data["base_station"], pole=pole)
+                except ReferenceLookupError as exc:
+                    self.add_error("base_station", str(exc))
         if station is not None and pole is None:
             pole = station.pole
         data["resolved_pole"], data["resolved_base_station"] = pole, station

@@ -81,7 +81,7 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
 def edit_incident(request: HttpRequest, pk: int) -> HttpResponse:
     """Save type, pole, base station and dispatcher; invalid input is shown, nothing saved."""
     incident = selectors.incident_for_page(pk)
-    form = IncidentEditForm(request.POST)
+    form = IncidentEditForm(request.POST, incident=incident)
     if not form.is_valid():
         messages.error(request, _("The incident was not changed: check the fields below."))
         context = _incident_context(request, incident, edit_form=form)

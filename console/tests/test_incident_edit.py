@@ -112,3 +112,24 @@ def test_saving_unchanged_values_changes_nothing(logged_in, incident):
     incident.refresh_from_db()
     assert incident.updated_at == before
     assert "Ничего не изменилось." in logged_in.get(response["Location"]).content.decode()
+
+
+def test_pole_deactivated_by_towerstore_is_kept_when_other_fields_change(logged_in, incident):
+    pole, station = make_site("77-012345")
+    incident.pole, incident.base_station = pole, station
+    incident.save()
+    pole.is_active = False
+    pole.save()
+    station.is_active = False
+    station.save()
+    ivols = IncidentType.objects.get(name="Авария ВОЛС")
+    response = _edit(
+        logged_in, incident, incident_type=ivols.pk, pole=pole.code, base_station=station.name
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert (incident.incident_type, incident.pole, incident.base_station) == (ivols, pole, station)
+    # typing it anew is validated as usual: an inactive pole cannot be chosen
+    incident.pole = incident.base_station = None
+    incident.save()
+    assert _edit(logged_in, incident, pole=pole.code).status_code == 422
