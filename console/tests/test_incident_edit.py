@@ -133,3 +133,12 @@ def test_pole_deactivated_by_towerstore_is_kept_when_other_fields_change(logged_
     incident.pole = incident.base_station = None
     incident.save()
     assert _edit(logged_in, incident, pole=pole.code).status_code == 422
+
+
+def test_errors_are_announced_and_tied_to_the_field(logged_in, incident):
+    response = _edit(logged_in, incident, pole="99-")
+    page = response.content.decode()
+    assert 'aria-invalid="true"' in page
+    assert 'aria-describedby="id_pole_helptext id_pole_error"' in page
+    assert '<ul class="errorlist" id="id_pole_error" role="alert">' in page
+    assert '<small id="id_pole_helptext">' in page
