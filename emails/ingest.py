@@ -35,6 +35,9 @@ from emails.sources.base import FetchedMessage, FolderReader, MailSource
 logger = logging.getLogger("emails.ingest")
 
 QUARANTINE_RETRY_SECONDS = 600
+# Messages downloaded and committed together stay under this many bytes (one bigger message is
+# still taken alone), so a mailbox full of large attachments cannot exhaust memory.
+MAX_BATCH_BYTES = 32 * 1024 * 1024
 _CHUNK = 500
 
 
@@ -46,6 +49,7 @@ class IngestReport:
     skipped_known: int = 0
     locked: bool = False
     resynced: bool = False
+    batches: int = 0
     result: StoreResult = field(default_factory=StoreResult)
 
     def summary(self) -> str:
@@ -144,20 +148,41 @@ def _raw_mid(raw: bytes) -> str:
 def ingest_batch(
     reader: FolderReader, folder: MailFolder, uids: list[int], report: IngestReport
 ) -> None:
-    """Fetch, parse and commit one batch of UIDs."""
-    uidvalidity = reader.uidvalidity
-    header_ids = {
-        uid: normalise_message_id(value) for uid, value in reader.fetch_message_ids(uids).items()
-    }
-    wanted = [mid for mid in header_ids.values() if mid]
+    """Ingest one window of UIDs: skip stored Message-IDs, then commit in parts of bounded size."""
+    headers = reader.fetch_headers(uids)
+    ids = {uid: normalise_message_id(info.message_id) for uid, info in headers.items()}
+    wanted = [mid for mid in ids.values() if mid]
     stored = (
         dict(EmailMessage.objects.filter(message_id__in=wanted).values_list("message_id", "pk"))
         if wanted
         else {}
     )
-    known = [(stored[mid], uid) for uid, mid in header_ids.items() if mid in stored]
+    part: list[int] = []
+    part_bytes = 0
+    for uid in uids:
+        size = 0 if ids.get(uid, "") in stored or uid not in headers else headers[uid].size
+        if part and part_bytes + size > MAX_BATCH_BYTES:
+            _ingest_part(reader, folder, part, ids, stored, report)
+            part, part_bytes = [], 0
+        part.append(uid)
+        part_bytes += size
+    if part:
+        _ingest_part(reader, folder, part, ids, stored, report)
+
+
+def _ingest_part(
+    reader: FolderReader,
+    folder: MailFolder,
+    uids: list[int],
+    ids: dict[int, str],
+    stored: dict[str, int],
+    report: IngestReport,
+) -> None:
+    """Fetch, parse and commit one part (one transaction, cursor advanced to its last UID)."""
+    uidvalidity = reader.uidvalidity
+    known = [(stored[ids[uid]], uid) for uid in uids if ids.get(uid, "") in stored]
     report.skipped_known += len(known)
-    to_fetch = [uid for uid in uids if header_ids.get(uid, "") not in stored]
+    to_fetch = [uid for uid in uids if ids.get(uid, "") not in stored]
     fetched = list(reader.fetch(to_fetch)) if to_fetch else []
     report.fetched += len(fetched)
     incoming, failed = _parse(fetched)
@@ -170,6 +195,7 @@ def ingest_batch(
         result, quarantined = _commit_one_by_one(
             folder, uidvalidity, last_uid, incoming, list(failed), known
         )
+    report.batches += 1
     report.result.add(result)
     report.quarantined += quarantined
 

@@ -14,6 +14,14 @@ class SourceError(Exception):
 
 
 @dataclass
+class HeaderInfo:
+    """What is known about a message before downloading it."""
+
+    message_id: str  # the raw Message-ID header ("" when missing)
+    size: int  # bytes
+
+
+@dataclass
 class FetchedMessage:
     uid: int
     raw: bytes
@@ -30,8 +38,8 @@ class FolderReader(ABC):
         """UIDs greater than ``last_uid`` (a source without ordered UIDs returns all)."""
 
     @abstractmethod
-    def fetch_message_ids(self, uids: list[int]) -> dict[int, str]:
-        """The raw Message-ID header of each UID ("" when missing), without the bodies."""
+    def fetch_headers(self, uids: list[int]) -> dict[int, HeaderInfo]:
+        """Message-ID and size of each UID, without downloading the messages."""
 
     @abstractmethod
     def fetch(self, uids: list[int]) -> Iterator[FetchedMessage]:

@@ -13,9 +13,16 @@ from imap_tools import MailBox, MailBoxUnencrypted
 from imap_tools.errors import MailboxFolderSelectError, MailboxLoginError
 from imap_tools.imap_utf7 import utf7_decode, utf7_encode
 
-from emails.sources.base import FetchedMessage, FolderReader, MailSource, SourceError
+from emails.sources.base import (
+    FetchedMessage,
+    FolderReader,
+    HeaderInfo,
+    MailSource,
+    SourceError,
+)
 
 _UID = re.compile(rb"UID (\d+)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 # A FETCH command line stays well below server limits (imap_tools#230).
 FETCH_CHUNK = 100
@@ -63,13 +70,17 @@ class ImapFolder(FolderReader):
                     entries[-1][0] += entry
             yield from entries
 
-    def fetch_message_ids(self, uids: list[int]) -> dict[int, str]:
-        result: dict[int, str] = {}
-        for meta, payload in self._fetch(uids, "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"):
+    def fetch_headers(self, uids: list[int]) -> dict[int, HeaderInfo]:
+        result: dict[int, HeaderInfo] = {}
+        items = "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
+        for meta, payload in self._fetch(uids, items):
             match = _UID.search(meta)
             if match:
+                size = _SIZE.search(meta)
                 text = payload.decode("ascii", "replace")
-                result[int(match.group(1))] = text.partition(":")[2].strip()
+                result[int(match.group(1))] = HeaderInfo(
+                    text.partition(":")[2].strip(), int(size.group(1)) if size else 0
+                )
         return result
 
     def fetch(self, uids: list[int]) -> Iterator[FetchedMessage]:

@@ -16,7 +16,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from emails.sources.base import FetchedMessage, FolderReader, MailSource, SourceError
+from emails.sources.base import (
+    FetchedMessage,
+    FolderReader,
+    HeaderInfo,
+    MailSource,
+    SourceError,
+)
 
 UIDVALIDITY = 1
 
@@ -54,7 +60,7 @@ class MaildirFolder(FolderReader):
                     return candidate.read_bytes()
             return None
 
-    def fetch_message_ids(self, uids: list[int]) -> dict[int, str]:
+    def fetch_headers(self, uids: list[int]) -> dict[int, HeaderInfo]:
         result = {}
         for uid in uids:
             raw = self._read(uid)
@@ -66,7 +72,7 @@ class MaildirFolder(FolderReader):
                 if line[:11].lower() == b"message-id:":
                     value = line[11:].decode("ascii", "replace").strip()
                     break
-            result[uid] = value
+            result[uid] = HeaderInfo(value, len(raw))
         return result
 
     def fetch(self, uids: list[int]) -> Iterator[FetchedMessage]:

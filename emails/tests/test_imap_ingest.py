@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from dispatch.testing.dovecot import available, start_dovecot
 from dispatch.testing.postgres import free_port
+from emails import ingest
 from emails.ingest import ingest_folder
 from emails.models import EmailLocation, EmailMessage, MailFolder
 from emails.sources.base import SourceError
@@ -156,3 +157,16 @@ def test_imap_over_tls_verifies_the_certificate(statuses):
             ingest_folder(untrusted, "INBOX")
     finally:
         server.stop()
+
+
+def test_large_messages_are_committed_in_parts_of_bounded_size(
+    dovecot, imap_source, statuses, monkeypatch
+):
+    monkeypatch.setattr(ingest, "MAX_BATCH_BYTES", 25_000)
+    big = "Фото опоры.\n" + "x" * 9000
+    raws = [build_message(body=big, message_id=f"<big-{n}@op.example>") for n in range(6)]
+    dovecot.append("INBOX", raws)
+    report = ingest_folder(imap_source, "INBOX", batch_size=100)
+    assert report.result.stored == 6
+    assert report.batches == 3  # two ~10 KB messages per part
+    assert MailFolder.objects.get(name="INBOX").last_uid == 6
