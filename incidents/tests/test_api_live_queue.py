@@ -115,6 +115,46 @@ def test_new_incident_from_mail_reaches_a_connected_client(live_settings):
             response.close()
 
 
+MAIL = """\
+From: NOC <noc@operator.example>
+To: dispatch@localhost
+Subject: =?utf-8?b?0J3QtdGCINC/0LjRgtCw0L3QuNGPINC90LAg0L7Qv9C+0YDQtQ==?=
+Message-ID: <live-queue-1@operator.example>
+Date: Wed, 25 Nov 2026 09:00:00 +0300
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+Авария, нет питания.
+"""
+
+
+def test_mail_worker_ingesting_a_new_e_mail_reaches_a_connected_client(live_settings, tmp_path):
+    """The real ``ingest_mail`` worker reads a Maildir message and the client sees the incident."""
+    import mailbox
+
+    from django.core.management import call_command
+
+    root = tmp_path / "maildir"
+    box = mailbox.Maildir(root, create=True)
+    box.add(MAIL.encode())
+    token = Token.objects.create(user=make_user()).key
+    with asgi_server() as base:
+        response, reader = open_stream(base, token)
+        try:
+            call_command(
+                "ingest_mail", "--once", "--source", f"maildir:{root}", "--folder", "INBOX"
+            )
+            _event, _id, data = reader.wait_for(
+                lambda e: (
+                    e[0] == "incident" and json.loads(e[2])["subject"] == "Нет питания на опоре"
+                )
+            )
+            assert json.loads(data)["report"]["registration_method"] == "email"
+        finally:
+            response.close()
+
+
 def test_reconnecting_with_last_event_id_replays_what_was_missed(live_settings):
     token = Token.objects.create(user=make_user()).key
     with asgi_server() as base:
