@@ -366,7 +366,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Incidents, e-mails and reference data of the DISPATCH dispatch desk.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["dispatch.api.permissions.HasApiRole"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
 }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from dispatch.api.filters import (
     IdFilter,
@@ -41,6 +44,10 @@ class IncidentFilter(django_filters.FilterSet):
     incident_date_before = django_filters.DateFilter(
         method="filter_before", help_text="Incident date on or before this day (local time)."
     )
+    last_month = StrictBooleanFilter(
+        method="filter_last_month",
+        help_text="Since the 1st day of the previous month (local time), as the original API.",
+    )
     sla_state = django_filters.MultipleChoiceFilter(
         choices=SlaState.choices, help_text="SLA state; repeat for several."
     )
@@ -72,6 +79,13 @@ class IncidentFilter(django_filters.FilterSet):
 
     def filter_before(self, qs: QuerySet, name: str, value) -> QuerySet:
         return qs.filter(incident_date__lt=next_day_start(value))
+
+    def filter_last_month(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
+        if not value:
+            return qs
+        first_of_this_month = timezone.localdate().replace(day=1)
+        first_of_previous = (first_of_this_month - timedelta(days=1)).replace(day=1)
+        return qs.filter(incident_date__gte=day_start(first_of_previous))
 
     def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

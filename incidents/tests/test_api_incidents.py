@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from dispatch.api.filters import day_start
 from dispatch.api.testing import client_for, make_incident, make_site, make_user
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from incidents.defaults import load_defaults
@@ -144,6 +145,15 @@ def test_date_range_is_inclusive_local_days(api):
     assert ids(api, incident_date_before=today) == {old.pk, new.pk}
     earlier = (now - timedelta(days=10)).date().isoformat()
     assert ids(api, incident_date_before=earlier) == {old.pk}
+
+
+def test_last_month_starts_on_the_first_day_of_the_previous_month(api):
+    today = timezone.localdate()
+    first_previous = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    before = make_incident(when=day_start(first_previous) - timedelta(minutes=1))
+    inside = make_incident(when=day_start(first_previous))
+    assert ids(api, last_month="true") == {inside.pk}
+    assert ids(api, last_month="false") == {before.pk, inside.pk}
 
 
 @pytest.mark.parametrize(
