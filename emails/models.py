@@ -60,6 +60,15 @@ class EmailMessage(models.Model):
     )
     has_synthetic_id = models.BooleanField(_("synthetic Message-ID"), default=False)
     in_reply_to = models.CharField(_("In-Reply-To"), max_length=998, blank=True, db_index=True)
+    thread_root = models.CharField(
+        _("Exchange conversation"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "Root of the Thread-Index header (Outlook/Exchange), for replies without References."
+        ),
+    )
     subject = models.CharField(_("subject"), max_length=1024, blank=True)
     from_address = models.CharField(_("from"), max_length=320, blank=True, db_index=True)
     from_name = models.CharField(_("sender name"), max_length=256, blank=True)

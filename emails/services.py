@@ -205,7 +205,7 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
             result.incidents += 1
         elif incident_id is not None:
             result.linked += 1
-        index.remember(mid, incident_id)
+        index.remember(parsed, incident_id)
         if incident_id is not None:
             linked[mid] = incident_id
         skipped = verdict.from_tracker or is_ours
@@ -215,6 +215,7 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
                 message_id=mid,
                 has_synthetic_id=parsed.has_synthetic_id,
                 in_reply_to=parsed.in_reply_to,
+                thread_root=parsed.thread_root,
                 subject=parsed.subject,
                 from_address=parsed.from_address[:320],
                 from_name=parsed.from_name[:256],

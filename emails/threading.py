@@ -2,8 +2,9 @@
 
 Order: In-Reply-To → References (newest first, following stored ancestors, cycle-safe) → our
 own outgoing Message-IDs (the outbox, which records the incident) → the incident code in the
-subject (``INCIDENT_CODE_PATTERN``, e.g. ``AVRSERVICE-123``) → none. Lookups are batched: one
-:class:`ThreadIndex` answers for a whole batch of messages with a handful of queries.
+subject (``INCIDENT_CODE_PATTERN``, e.g. ``AVRSERVICE-123``) → the Exchange conversation
+(``Thread-Index`` root, for Outlook replies that carry no References) → none. Lookups are
+batched: one :class:`ThreadIndex` answers for a whole batch with a handful of queries.
 """
 
 from __future__ import annotations
@@ -53,6 +54,16 @@ class ThreadIndex:
         self._looked_up: set[str] = set()
         self._load(ids)
         codes = sorted({code for parsed in batch for code in subject_codes(parsed.subject)})
+        self.roots: dict[str, int] = {}
+        roots = sorted({parsed.thread_root for parsed in batch if parsed.thread_root})
+        for chunk in _chunks(roots):
+            rows = (
+                EmailMessage.objects.filter(thread_root__in=chunk, incident__isnull=False)
+                .order_by("sent_at", "pk")
+                .values_list("thread_root", "incident_id")
+            )
+            for root, incident_id in rows:
+                self.roots.setdefault(root, incident_id)
         self.codes: dict[str, int] = {}
         for chunk in _chunks(codes):
             self.codes.update(
@@ -74,9 +85,11 @@ class ThreadIndex:
                 ).values_list("message_id", "incident_id")
             )
 
-    def remember(self, message_id: str, incident_id: int | None) -> None:
+    def remember(self, parsed: ParsedEmail, incident_id: int | None) -> None:
         """A message of this batch is stored (so later ones in the batch can thread on it)."""
-        self.stored[message_id] = incident_id
+        self.stored[parsed.message_id] = incident_id
+        if incident_id is not None and parsed.thread_root:
+            self.roots.setdefault(parsed.thread_root, incident_id)
 
     def _ancestors(self, message_ids: list[str]) -> list[str]:
         """Message-IDs that stored-but-unlinked messages answer (one more level up)."""
@@ -108,4 +121,4 @@ class ThreadIndex:
         for code in subject_codes(parsed.subject):
             if code in self.codes:
                 return self.codes[code]
-        return None
+        return self.roots.get(parsed.thread_root) if parsed.thread_root else None

@@ -64,6 +64,7 @@ class ParsedEmail:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     form: dict | None = None
     notes: list[str] = field(default_factory=list)
+    thread_root: str = ""
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
@@ -176,6 +177,12 @@ def _rfc822_parts(msg: Message, state: _Walk) -> None:
                 )
 
 
+def thread_root(thread_index: str) -> str:
+    """The conversation part of an Exchange ``Thread-Index`` (its first 22 bytes), as hex."""
+    data = _base64(thread_index.strip()) if thread_index else b""
+    return data[:22].hex() if len(data) >= 22 else ""
+
+
 def _synthetic_id(headers: dict[str, str], body: bytes) -> str:
     digest = hashlib.sha256()
     for name in ("from", "to", "date", "subject"):
@@ -230,4 +237,5 @@ def parse_email(raw: bytes) -> ParsedEmail:
         attachments=state.attachments,
         form=form,
         notes=state.notes,
+        thread_root=thread_root(headers.get("thread-index", "")),
     )

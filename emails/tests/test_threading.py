@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from emails.models import EmailMessage, MailFolder
@@ -140,3 +142,21 @@ def test_missing_message_id_gets_a_stable_synthetic_one(inbox):
     store(inbox, raw, uid=10)
     email = EmailMessage.objects.get()
     assert email.has_synthetic_id and email.message_id.startswith("<")
+
+
+def test_outlook_reply_without_references_joins_by_thread_index(inbox):
+    root = base64.b64encode(bytes(range(22))).decode()
+    reply_index = base64.b64encode(bytes(range(22)) + b"\x01\x02\x03\x04\x05").decode()
+    other = base64.b64encode(bytes(range(1, 23))).decode()
+    store(inbox, build_message(message_id="<o1@ex.example>", headers={"Thread-Index": root}))
+    store(
+        inbox,
+        build_message("RE: Нет связи", message_id="<o2@ex.example>",
+                      headers={"Thread-Index": reply_index, "Thread-Topic": "Нет связи"}),
+        build_message("Другая тема", message_id="<o3@ex.example>", headers={"Thread-Index": other}),
+        uid=5,
+    )  # fmt: skip
+    first = EmailMessage.objects.get(message_id="<o1@ex.example>")
+    assert EmailMessage.objects.get(message_id="<o2@ex.example>").incident == first.incident
+    assert EmailMessage.objects.get(message_id="<o3@ex.example>").incident != first.incident
+    assert Incident.objects.count() == 2
