@@ -145,3 +145,28 @@ def test_requester_notices_accepted_and_closed_go_through_the_tracker(
     pull_cycle(client, directory)
     incident.refresh_from_db()
     assert incident.is_finished and incident.status.key == StatusKey.CLOSED
+
+
+def test_lost_reply_to_the_email_comment_does_not_send_the_email_twice(
+    defaults, client, directory, fake_tracker, dispatcher, make_incident, notify_through_tracker
+):
+    from django.utils import timezone
+
+    incident = make_incident()
+    push_cycle(client, directory)
+    pull_cycle(client, directory)
+    key = Incident.objects.get(pk=incident.pk).code
+    dispatcher.transition_to(key, "inProgress")
+    dispatcher.transition_to(key, "uvedomlaemOperatora")
+    pull_cycle(client, directory)
+    # the tracker sends the e-mail, but its reply is lost: the outbox will retry
+    fake_tracker.state.inject(504, method="POST", path="/comments", after=True)
+    first = send_due()
+    assert first.sent == 0 and first.retried == 1
+    assert len(fake_tracker.state.outbox) == 1
+    OutboundEmail.objects.update(next_attempt_at=timezone.now())
+    second = send_due()
+    assert second.sent == 1
+    assert len(fake_tracker.state.outbox) == 1  # found by its Message-ID, not sent again
+    incident.refresh_from_db()
+    assert incident.status.key == StatusKey.NOTIFIED_OPERATOR

@@ -168,6 +168,17 @@ def test_attachments_of_the_first_email_are_uploaded_with_the_issue(
     stored = fake_tracker.state.attachments[uploaded]
     assert (stored["name"], stored["content"]) == ("акт.pdf", content)
 
+    reply = add_reply(incident)
+    photo = EmailAttachment(
+        email=reply, filename="фото.jpg", content_type="image/jpeg", size=4,
+        sha256=hashlib.sha256(b"JPEG").hexdigest(),
+    )  # fmt: skip
+    photo.file.save("photo.jpg", ContentFile(b"JPEG"), save=True)
+    push_cycle(client, directory)
+    [comment] = fake_tracker.state.comments["DISP-1"]
+    [on_comment] = comment["attachments"]
+    assert fake_tracker.state.attachments[on_comment]["name"] == "фото.jpg"
+
 
 def test_push_queries_do_not_grow_per_incident_beyond_a_constant(
     client, directory, make_incident, django_assert_max_num_queries
