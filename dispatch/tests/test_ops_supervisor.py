@@ -118,7 +118,9 @@ def _supervisor_status(env: dict[str, str]) -> dict[str, str]:
         text=True,
         timeout=30,
     )
-    return dict(re.findall(r"^(\S+)\s+(\S+)", result.stdout, re.M))
+    # "workers:mail_inbox   RUNNING   pid 1, uptime 0:00:05" -> {"mail_inbox": "RUNNING"}
+    found = re.findall(r"^(\S+)\s+(\S+)", result.stdout, re.M)
+    return {name.rpartition(":")[2]: state for name, state in found}
 
 
 @pytest.mark.slow
