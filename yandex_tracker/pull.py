@@ -310,8 +310,7 @@ def manual_incident(
             pushed_at=timezone.now(),
             synced_status="open",
         )
-    updated = client.update_issue(issue["key"], {directory.ids.local_id: incident.pk})
-    TrackerIssue.objects.filter(pk=link.pk).update(version=updated.get("version", 0))
+    client.update_issue(issue["key"], {directory.ids.local_id: incident.pk})
     return link
 
 
@@ -352,7 +351,9 @@ def reconcile_issue(
     report.statuses += outcome.status_changed
     version = issue.get("version", 0)
     if outcome.patch:
-        version = client.update_issue(issue["key"], outcome.patch).get("version", version)
+        updated = client.update_issue(issue["key"], outcome.patch)
+        if updated.get("version") == version + 1:  # nobody else wrote since our search
+            version = updated["version"]
         report.patched += 1
     for text in outcome.comments:
         client.add_comment(issue["key"], text)

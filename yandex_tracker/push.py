@@ -26,7 +26,13 @@ from yandex_tracker.errors import TrackerError, TrackerUnavailable
 from yandex_tracker.fields import ISSUE_TYPE, NEW_MESSAGE_YES, TrackerDirectory
 from yandex_tracker.models import TrackerComment, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields, without_empty
-from yandex_tracker.status_sync import out_of_sync, sla_out_of_sync, sync_sla, sync_status
+from yandex_tracker.status_sync import (
+    out_of_sync,
+    record_own_write,
+    sla_out_of_sync,
+    sync_sla,
+    sync_status,
+)
 
 logger = logging.getLogger("dispatch.tracker.push")
 
@@ -243,6 +249,26 @@ def _already_posted(client: TrackerClient, key: str, email: EmailMessage) -> dic
     return None
 
 
+def pushed_email_ids(issue_pk: int) -> str:
+    """The ``Local emails IDs`` value: every e-mail of the incident already in the issue."""
+    issue = TrackerIssue.objects.get(pk=issue_pk)
+    ids = EmailMessage.objects.filter(
+        incident_id=issue.incident_id, tracker_state=EmailMessage.TrackerState.PUSHED
+    ).order_by("pk")
+    return ", ".join(str(pk) for pk in ids.values_list("pk", flat=True))
+
+
+def update_email_ids(client: TrackerClient, claim: TrackerComment, field_id: str) -> None:
+    """Best effort: keep the issue's ``Local emails IDs`` field in step (we dedupe in the DB)."""
+    key, version = TrackerIssue.objects.values_list("key", "version").get(pk=claim.issue_id)
+    try:
+        updated = client.update_issue(key, {field_id: pushed_email_ids(claim.issue_id)})
+    except TrackerError as exc:
+        logger.warning("tracker: %s: e-mail ids not updated: %s", key, exc)
+        return
+    record_own_write(claim.issue_id, version, updated)
+
+
 def push_email(client: TrackerClient, claim: TrackerComment) -> None:
     """Post a claimed e-mail as a comment on its incident's issue and record it."""
     email = EmailMessage.objects.prefetch_related("recipients", "attachments").get(
@@ -294,6 +320,7 @@ def push_cycle(
     for claim in claim_emails(limit):
         try:
             push_email(client, claim)
+            update_email_ids(client, claim, directory.ids.emails_ids)
         except TrackerError as exc:
             report.failed += 1
             report.errors.append(f"email {claim.email_id}: {exc}")

@@ -21,6 +21,17 @@ from yandex_tracker.models import TrackerIssue
 logger = logging.getLogger("dispatch.tracker.status")
 
 
+def record_own_write(issue_pk: int, before: int, updated: dict) -> None:
+    """Remember the issue version our write produced, so the pull skips our own change.
+
+    Only when nothing else changed the issue in between (``before`` + 1): otherwise a
+    dispatcher's edit would be skipped too, so the version is left for the pull to process.
+    """
+    after = updated.get("version")
+    if isinstance(after, int) and after == before + 1:
+        TrackerIssue.objects.filter(pk=issue_pk, version=before).update(version=after)
+
+
 def _latest_comment(incident: Incident) -> str:
     row = incident.status_history.filter(status=incident.status).order_by("-created_at", "-pk")
     return (row.values_list("comment", flat=True).first() or "").strip()
@@ -76,6 +87,5 @@ def sync_sla(client: TrackerClient, issue: TrackerIssue, ids: FieldIds) -> None:
             ids.sla_deadline: format_dt(sla.deadline) if sla.deadline else None,
         },
     )
-    TrackerIssue.objects.filter(pk=issue.pk).update(
-        sla_state=incident.sla_state, version=updated.get("version", issue.version)
-    )
+    TrackerIssue.objects.filter(pk=issue.pk).update(sla_state=incident.sla_state)
+    record_own_write(issue.pk, issue.version, updated)

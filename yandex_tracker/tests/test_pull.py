@@ -167,3 +167,14 @@ def test_first_sync_reads_only_the_last_30_days(client, directory, fake_tracker,
     report = pull_cycle(client, directory)
     assert report.seen == 1 and report.manual_created == 1
     assert Incident.objects.get().subject == "recent manual"
+
+
+def test_dispatcher_edit_is_not_lost_behind_our_own_later_write(
+    client, directory, fake_tracker, pushed, dispatcher, towers, add_reply
+):
+    dispatcher.update_issue(pushed.code, {"poleNumber": "77-00123-A"})
+    add_reply(pushed)
+    push_cycle(client, directory)  # a comment and a PATCH of Local emails IDs after the edit
+    pull_cycle(client, directory)
+    pushed.refresh_from_db()
+    assert pushed.pole == towers["pole"]

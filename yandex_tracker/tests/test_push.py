@@ -91,6 +91,8 @@ def test_later_emails_become_comments_once(
     assert "```text\nПитание восстановлено\n```" in comment["text"]
     reply.refresh_from_db()
     assert reply.tracker_state == EmailMessage.TrackerState.PUSHED
+    first = incident.emails.get(is_first=True)
+    assert fake_tracker.state.issues["DISP-1"]["localEmailsIds"] == f"{first.pk}, {reply.pk}"
     assert reply.tracker_comment_id == str(comment["id"])
     push_cycle(client, directory)
     assert len(fake_tracker.state.comments["DISP-1"]) == 1
