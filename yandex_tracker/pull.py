@@ -10,12 +10,14 @@ Invalid input moves the issue to «Ошибка» with the exact reason.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +45,7 @@ from yandex_tracker.status_sync import sync_status
 logger = logging.getLogger("dispatch.tracker.pull")
 
 CURSOR_NAME = "pull_tracker.updatedAt"
+PULL_LOCK_ID = 0x59545055  # "YTPU": the pull's advisory lock among DISPATCH's locks
 FIRST_SYNC_DAYS = 30
 TRACKER = IncidentStatusHistory.Actor.TRACKER
 
@@ -56,9 +59,12 @@ class PullReport:
     patched: int = 0
     statuses: int = 0
     failed: int = 0
+    busy: bool = False
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
+        if self.busy:
+            return "busy: another worker is pulling"
         return (
             f"seen={self.seen} processed={self.processed} manual={self.manual_created} "
             f"invalid={self.invalid} patched={self.patched} statuses={self.statuses} "
@@ -368,8 +374,36 @@ def reconcile_issue(
 # -- the cycle ---------------------------------------------------------------------------------
 
 
+@contextmanager
+def single_puller() -> Iterator[bool]:
+    """PostgreSQL session advisory lock: one pull at a time across all machines (True = ours).
+
+    Other backends (SQLite, one process) always get it.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [PULL_LOCK_ID])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_ID])
+
+
 def pull_cycle(client: TrackerClient, directory: TrackerDirectory) -> PullReport:
-    """One pull cycle: changed issues since the cursor, each reconciled; the cursor advances."""
+    """One pull cycle, unless another worker is pulling (then ``busy`` and nothing done)."""
+    with single_puller() as mine:
+        if not mine:
+            return PullReport(busy=True)
+        return _pull(client, directory)
+
+
+def _pull(client: TrackerClient, directory: TrackerDirectory) -> PullReport:
+    """Changed issues since the cursor, each reconciled; the cursor advances."""
     report = PullReport()
     cursor_row, _created = SyncCursor.objects.get_or_create(name=CURSOR_NAME)
     issues = changed_issues(client, cursor_row.value)
