@@ -91,6 +91,11 @@ class TrackerDirectory:
         self._type_field: tuple[float, str | None] | None = None
         self._users: tuple[float, dict[str, str], dict[str, str]] | None = None
 
+    def forget(self) -> None:
+        """Drop the cached field ids and users (read again on next use)."""
+        self._type_field = None
+        self._users = None
+
     def type_field_id(self) -> str | None:
         """The full id (``<hex>--typeOfProblem``) of the local incident-type field, if it exists."""
         if self._type_field is None or time.monotonic() - self._type_field[0] > CACHE_SECONDS:

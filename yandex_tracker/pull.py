@@ -117,6 +117,7 @@ class Edits:
     base_station: BaseStation | None = None
     assignee: User | None = None
     assignee_known: bool = False
+    type_known: bool = False  # the queue has the type field
     reasons: list[str] = field(default_factory=list)
     invalid_fields: set[str] = field(default_factory=set)
 
@@ -125,6 +126,7 @@ def read_edits(issue: dict, incident: Incident, directory: TrackerDirectory) -> 
     ids = directory.ids
     edits = Edits()
     type_field = directory.type_field_id()
+    edits.type_known = type_field is not None
     type_name = _value(issue, type_field)
     if type_name:
         edits.incident_type = IncidentType.objects.filter(name=type_name, is_active=True).first()
@@ -136,7 +138,7 @@ def read_edits(issue: dict, incident: Incident, directory: TrackerDirectory) -> 
                 _("Invalid incident type (%(value)s). Allowed values: %(names)s.")
                 % {"value": type_name, "names": names}
             )
-            edits.invalid_fields.add(type_field or "")
+            edits.invalid_fields.add(type_field)
     pole_text = _value(issue, ids.pole)
     if pole_text:
         try:
@@ -178,11 +180,12 @@ def read_edits(issue: dict, incident: Incident, directory: TrackerDirectory) -> 
 
 
 def _apply_edits(incident: Incident, edits: Edits) -> None:
+    """Take valid edits (none of pole/BS/type when any is invalid); the assignee always."""
     changed = []
-    if edits.incident_type != incident.incident_type and edits.reasons == []:
-        incident.incident_type = edits.incident_type
-        changed.append("incident_type")
     if not edits.reasons:
+        if edits.type_known and incident.incident_type != edits.incident_type:
+            incident.incident_type = edits.incident_type
+            changed.append("incident_type")
         if incident.pole != edits.pole:
             incident.pole = edits.pole
             changed.append("pole")

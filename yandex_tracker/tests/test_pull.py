@@ -178,3 +178,17 @@ def test_dispatcher_edit_is_not_lost_behind_our_own_later_write(
     pull_cycle(client, directory)
     pushed.refresh_from_db()
     assert pushed.pole == towers["pole"]
+
+
+def test_without_the_type_field_the_incident_type_is_left_alone(
+    client, directory, fake_tracker, pushed, dispatcher
+):
+    kind = IncidentType.objects.first()
+    Incident.objects.filter(pk=pushed.pk).update(incident_type=kind)
+    fake_tracker.state.local_fields["DISP"].clear()
+    directory.forget()  # the queue was changed
+    dispatcher.update_issue(pushed.code, {"summary": "Уточнённая тема"})
+    report = pull_cycle(client, directory)
+    assert report.processed == 1 and report.invalid == 0
+    pushed.refresh_from_db()
+    assert pushed.incident_type == kind
