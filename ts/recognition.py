@@ -38,7 +38,6 @@ _DASHES = str.maketrans({"‐": "-", "‑": "-", "‒": "-", "–": "-", "—": 
 _LOOKALIKES = str.maketrans("abcehkmoptxy", "авсенкмортху")
 _LATIN_BS = re.compile(r"^bs(?=[-\d]|$)")
 _PREFIX_TOKEN = re.compile(r"^\d{5}-")
-# Phone numbers (+7/8 and ten digits in any grouping) are removed before tokenising.
 # Dates, times, ISO timestamps and decimal numbers (coordinates, amounts) are never codes.
 _DATE_TIME = re.compile(
     r"(?<![\w-])(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}(?:T[\d:.]+)?"
@@ -76,7 +75,6 @@ _NOT_A_CODE_AFTER = frozenset(
         "tel",
         "fax",
         "+7",
-        "8",
     }
 )
 
