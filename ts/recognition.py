@@ -22,6 +22,7 @@ import bisect
 import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -261,4 +262,16 @@ def recognize(subject: str, body: str) -> Recognition:
         if result is not None:
             return result
         invalidate_index()  # a record was deleted after the index was built
+    return Recognition(None, None)
+
+
+def recognize_thread(messages: Iterable[tuple[str, str]]) -> Recognition:
+    """The first message (subject, body) of a thread, in thread order, that names a pole.
+
+    For an incident whose opening message named nothing: a later reply may (reference §3).
+    """
+    for subject, body in messages:
+        found = recognize(subject, body)
+        if found.pole is not None:
+            return found
     return Recognition(None, None)

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ts.models import Pole
-from ts.recognition import candidate_tokens, recognize
+from ts.recognition import Recognition, candidate_tokens, recognize
 from ts.tests.factories import make_base_station, make_pole
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +212,15 @@ def test_huge_body_is_read_only_up_to_the_limit(sites):
     filler = "Ответ: ок. " * (MAX_TEXT_CHARS // 10)
     assert recognize("", "опора 77-12345 " + filler).pole == sites["moscow"]
     assert recognize("", filler + " опора 77-12345").pole is None
+
+
+def test_thread_takes_the_first_message_that_names_a_pole(sites):
+    from ts.recognition import recognize_thread
+
+    thread = [
+        ("Авария", "Нет связи, уточняем адрес."),
+        ("RE: Авария", "Это опора 02-00123."),
+        ("RE: Авария", "Поправка: 77-12345."),
+    ]
+    assert recognize_thread(thread).pole == sites["ufa"]
+    assert recognize_thread(thread[:1]) == Recognition(None, None)
