@@ -243,6 +243,7 @@ def _mirror_status(
 def _expected(incident: Incident, directory: TrackerDirectory) -> dict[str, Any]:
     ids = directory.ids
     return {
+        ids.local_id: incident.pk,
         **db_owned_fields(incident, ids),
         **reference_fields(incident, ids, directory.type_field_id()),
     }
@@ -299,9 +300,7 @@ def reconcile_in_db(
     return outcome
 
 
-def manual_incident(
-    client: TrackerClient, issue: dict, directory: TrackerDirectory
-) -> TrackerIssue:
+def manual_incident(issue: dict) -> TrackerIssue:
     """An issue a dispatcher created by hand (no Local ID) becomes a manual incident."""
     with transaction.atomic():
         created_at = parse_dt(issue.get("createdAt")) or timezone.now()
@@ -319,8 +318,7 @@ def manual_incident(
             pushed_at=timezone.now(),
             synced_status="open",
         )
-    client.update_issue(issue["key"], {directory.ids.local_id: incident.pk})
-    return link
+    return link  # its Local ID goes to the tracker with the reconcile PATCH
 
 
 def reconcile_issue(
@@ -333,7 +331,7 @@ def reconcile_issue(
     ids = directory.ids
     local_id = issue.get(ids.local_id)
     if link is None and local_id in (None, ""):
-        link = manual_incident(client, issue, directory)
+        link = manual_incident(issue)
         report.manual_created += 1
     elif link is None:
         link = TrackerIssue.objects.filter(incident_id=local_id).first()

@@ -192,3 +192,17 @@ def test_without_the_type_field_the_incident_type_is_left_alone(
     assert report.processed == 1 and report.invalid == 0
     pushed.refresh_from_db()
     assert pushed.incident_type == kind
+
+
+def test_manual_issue_whose_local_id_write_failed_is_completed_next_cycle(
+    client, directory, fake_tracker, defaults, dispatcher
+):
+    issue, _ = dispatcher.create_issue({"queue": "DISP", "summary": "Звонок"}, unique="m2")
+    fake_tracker.state.inject(503, count=10, method="PATCH", path=f"/issues/{issue['key']}")
+    report = pull_cycle(client, directory)
+    assert report.failed == 1 and Incident.objects.count() == 1
+    assert "localId" not in fake_tracker.state.issues[issue["key"]]
+    fake_tracker.state.faults.clear()
+    pull_cycle(client, directory)
+    incident = Incident.objects.get()
+    assert fake_tracker.state.issues[issue["key"]]["localId"] == incident.pk
