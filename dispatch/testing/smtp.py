@@ -46,6 +46,7 @@ class ReceivedMessage:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    peer: str = ""  # client address:port — one value per SMTP connection
     message: EmailMessage = field(init=False)
 
     def __post_init__(self) -> None:
@@ -73,6 +74,7 @@ class _RecordingHandler:
                 mail_from=envelope.mail_from or "",
                 rcpt_tos=list(envelope.rcpt_tos),
                 data=bytes(data),
+                peer=":".join(str(part) for part in session.peer or ()),
             )
         )
         return "250 Message accepted for delivery"

@@ -18,6 +18,9 @@ What the backend may read from the row: ``to``, ``cc`` (lists of addresses), ``s
 ``body_text``, ``message_id`` (``<…@MESSAGE_ID_DOMAIN>``), ``headers`` (``In-Reply-To``,
 ``References``, ``Auto-Submitted``, …), ``incident`` and ``kind``.
 
+A backend may also have ``close()``: it is called after every cycle (e.g. to end an SMTP
+connection kept open for the batch).
+
 Register a backend once, e.g. in an ``AppConfig.ready()``::
 
     from emails.outbox.delivery import register_channel
@@ -30,7 +33,9 @@ channel has no backend registered stays queued and is retried, never dropped.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
+import threading
 from email import policy
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate
@@ -120,25 +125,58 @@ def build_email(message: OutboundEmail) -> EmailMessage:
 
 
 class SmtpDelivery:
-    """Delivery through Django's configured mail backend (SMTP in production, files locally)."""
+    """Delivery through Django's configured mail backend (SMTP in production, files locally).
+
+    One connection is kept per thread for the whole cycle (``close()`` ends it) and dropped on
+    any error, so a batch costs one SMTP handshake instead of one per message.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _connection(self):
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = get_connection(fail_silently=False)
+            connection.open()
+            self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # closing a broken connection
+                connection.close()
 
     def deliver(self, message: OutboundEmail) -> str:
         email = build_email(message)
         try:
-            with get_connection(fail_silently=False) as connection:
-                sent = connection.send_messages([email])
+            sent = self._connection().send_messages([email])
         except smtplib.SMTPRecipientsRefused as exc:
+            self.close()
             raise PermanentDeliveryError(f"all recipients refused: {exc.recipients}") from exc
         except smtplib.SMTPResponseException as exc:
+            self.close()
             text = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
             if 500 <= exc.smtp_code < 600:
                 raise PermanentDeliveryError(text) from exc
             raise TemporaryDeliveryError(text) from exc
         except (OSError, smtplib.SMTPException) as exc:
+            self.close()
             raise TemporaryDeliveryError(f"{type(exc).__name__}: {exc}") from exc
         if not sent:
+            self.close()
             raise TemporaryDeliveryError("mail backend reported nothing sent")
         return ""
+
+
+def close_all() -> None:
+    """End of a cycle: let backends with an optional ``close()`` release connections."""
+    for backend in _registry.values():
+        close = getattr(backend, "close", None)
+        if callable(close):
+            close()
 
 
 register_channel("smtp", SmtpDelivery())

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from emails.outbox.delivery import PermanentDeliveryError, get_backend
+from emails.outbox.delivery import PermanentDeliveryError, close_all, get_backend
 from emails.outbox.models import OutboundEmail
 from emails.outbox.signals import outbound_failed, outbound_sent
 
@@ -223,6 +223,9 @@ def send_due(*, limit: int = 50, now: datetime | None = None) -> SendReport:
     if not claimed:
         return report
     rate = RecipientRate(now, exclude={m.pk for m in claimed})
-    for message in claimed:
-        deliver(message, rate, report)
+    try:
+        for message in claimed:
+            deliver(message, rate, report)
+    finally:
+        close_all()
     return report

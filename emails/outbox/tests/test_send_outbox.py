@@ -56,6 +56,19 @@ def test_command_sends_due_mail_and_records_a_heartbeat(smtp_sink):  # noqa: F81
 
 
 @pytest.mark.django_db
+def test_a_batch_goes_through_one_smtp_connection_even_after_a_refusal(smtp_sink):  # noqa: F811
+    smtp_sink.refused_recipients = {"gone@operator.example", "dispatch@example.ru"}
+    queue(3)
+    queue(1, to="gone@operator.example")  # every recipient refused: this one fails
+    queue(2, to="ok@operator.example")
+    report = send_due()
+    assert (report.sent, report.failed) == (5, 1)
+    received = smtp_sink.wait_for(5)
+    assert len(received) == 5
+    assert len({item.peer for item in smtp_sink.received}) <= 2  # reconnected once at most
+
+
+@pytest.mark.django_db
 def test_recipient_refused_is_a_permanent_failure_without_retries(smtp_sink):  # noqa: F811
     smtp_sink.refused_recipients = {"gone@operator.example", "dispatch@example.ru"}
     [row] = queue(to="gone@operator.example")
