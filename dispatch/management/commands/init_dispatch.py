@@ -1,15 +1,20 @@
-"""One-shot initialisation: migrate, static files, default data, default admin."""
+"""One-shot initialisation: migrate, static files, default data, default admin, demo reference
+data (only when no TowerStore feed is configured)."""
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Prepare the database and files: migrate, collectstatic, load_defaults, ensure_admin."
+    help = (
+        "Prepare the database and files: migrate, collectstatic, load_defaults, ensure_admin, "
+        "demo TowerStore data when no feed is configured."
+    )
 
     def handle(self, *args, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         call_command("load_defaults")
         call_command("ensure_admin")
+        call_command("import_towerstore", demo=True)
         self.stdout.write("init complete")
