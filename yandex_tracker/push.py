@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Prefetch
 from django.utils import timezone
 
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
@@ -76,7 +76,7 @@ def _take_over(model, pk: int, claimed_at) -> bool:
 
 
 def claim_incidents(limit: int) -> list[TrackerIssue]:
-    """Claim up to ``limit`` incidents that have no issue yet (new ones and stale claims)."""
+    """Claim up to ``limit`` open incidents that have no issue yet (new ones, stale claims)."""
     now = timezone.now()
     claimed: list[TrackerIssue] = []
     stale = TrackerIssue.objects.filter(key__isnull=True, claimed_at__lt=now - CLAIM_TIMEOUT)
@@ -84,7 +84,10 @@ def claim_incidents(limit: int) -> list[TrackerIssue]:
         if _take_over(TrackerIssue, row.pk, row.claimed_at):
             row.attempts += 1
             claimed.append(row)
-    fresh = Incident.objects.filter(tracker_issue__isnull=True).order_by("created_at", "pk")
+    # finished incidents (e.g. the history from before the tracker was switched on) stay out
+    fresh = Incident.objects.filter(tracker_issue__isnull=True, is_finished=False).order_by(
+        "created_at", "pk"
+    )
     for incident_id in fresh.values_list("pk", flat=True)[: limit - len(claimed)]:
         try:
             with transaction.atomic():
@@ -350,13 +353,3 @@ def push_cycle(
             if isinstance(exc, TrackerUnavailable):
                 return report
     return report
-
-
-def pending_counts() -> dict[str, int]:
-    """How much is waiting (for the worker summary and the health check)."""
-    return {
-        "incidents": Incident.objects.filter(
-            Q(tracker_issue__isnull=True) | Q(tracker_issue__key__isnull=True)
-        ).count(),
-        "emails": TrackerComment.objects.filter(posted_at__isnull=True).count(),
-    }

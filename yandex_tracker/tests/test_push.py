@@ -220,3 +220,12 @@ def test_sla_state_changed_by_the_sweep_is_written_to_the_issue_once(
         assert report.sla_updated == 1
         assert fake_tracker.state.issues["DISP-1"]["slaStatus"] == "🟥 Просрочен"
         assert push_cycle(client, directory).sla_updated == 0
+
+
+def test_finished_incidents_are_not_pushed(client, directory, fake_tracker, make_incident):
+    from incidents.services import record_status
+
+    closed = make_incident()
+    record_status(closed, "closed", actor="console")
+    push_cycle(client, directory)
+    assert fake_tracker.state.issues == {}
