@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
 
 if TYPE_CHECKING:
     from emails.outbox.models import OutboundEmail
@@ -152,7 +154,10 @@ class SmtpDelivery:
     def deliver(self, message: OutboundEmail) -> str:
         email = build_email(message)
         try:
-            sent = self._connection().send_messages([email])
+            connection = self._connection()
+            if isinstance(connection, SmtpBackend) and connection.connection is not None:
+                return self._send_smtp(connection, email, message)
+            sent = connection.send_messages([email])
         except smtplib.SMTPRecipientsRefused as exc:
             self.close()
             raise PermanentDeliveryError(f"all recipients refused: {exc.recipients}") from exc
@@ -168,6 +173,24 @@ class SmtpDelivery:
         if not sent:
             self.close()
             raise TemporaryDeliveryError("mail backend reported nothing sent")
+        return ""
+
+    @staticmethod
+    def _send_smtp(connection: SmtpBackend, email: EmailMessage, message: OutboundEmail) -> str:
+        """Send over the open SMTP session and look at refused recipients (Django ignores them).
+
+        All addressees (To) refused → permanent failure, even if a CC copy went out.
+        """
+        encoding = email.encoding or settings.DEFAULT_CHARSET
+        recipients = [sanitize_address(a, encoding) for a in email.recipients()]
+        refused = connection.connection.sendmail(
+            sanitize_address(email.from_email, encoding),
+            recipients,
+            email.message().as_bytes(linesep="\r\n"),
+        )
+        refused_lower = {address.lower() for address in refused}
+        if message.to and all(a.lower() in refused_lower for a in message.to):
+            raise PermanentDeliveryError(f"addressees refused: {', '.join(message.to)} ({refused})")
         return ""
 
 

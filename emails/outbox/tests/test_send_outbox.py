@@ -69,6 +69,18 @@ def test_a_batch_goes_through_one_smtp_connection_even_after_a_refusal(smtp_sink
 
 
 @pytest.mark.django_db
+def test_refused_addressee_fails_even_when_the_copy_to_us_was_accepted(smtp_sink):  # noqa: F811
+    smtp_sink.refused_recipients = {"gone@operator.example"}
+    [row] = queue(to="gone@operator.example")
+    assert send_due().failed == 1
+    row.refresh_from_db()
+    assert row.state == State.FAILED and "gone@operator.example" in row.last_error
+    [copy] = smtp_sink.wait_for(1)
+    assert smtp_sink.received[0].rcpt_tos == ["dispatch@example.ru"]
+    assert copy["Message-ID"] == row.message_id
+
+
+@pytest.mark.django_db
 def test_recipient_refused_is_a_permanent_failure_without_retries(smtp_sink):  # noqa: F811
     smtp_sink.refused_recipients = {"gone@operator.example", "dispatch@example.ru"}
     [row] = queue(to="gone@operator.example")
