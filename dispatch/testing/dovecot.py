@@ -158,13 +158,19 @@ class DovecotServer:
 
 
 def _quote(folder: str) -> str:
+    """A quoted IMAP mailbox name (modified UTF-7 for non-ASCII names)."""
+    if not folder.isascii():
+        from imap_tools.imap_utf7 import utf7_encode
+
+        folder = utf7_encode(folder).decode("ascii")
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _mailboxes(folders: Iterable[str]) -> str:
     out = []
     for name in folders:
-        special = "  special_use = \\Sent\n" if name.lower().startswith("sent") else ""
+        is_sent = name.lower().startswith("sent") or name == "Отправленные"
+        special = "  special_use = \\Sent\n" if is_sent else ""
         out.append(f'  mailbox "{name}" {{\n{special}    auto = subscribe\n  }}\n')
     return "".join(out)
 

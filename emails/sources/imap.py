@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import logging
 import re
 import ssl as _ssl
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from emails.sources.base import (
     SourceError,
 )
 
+logger = logging.getLogger("emails.sources.imap")
 _UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
@@ -36,6 +38,16 @@ def folder_name(name: str) -> str:
             if utf7_encode(decoded) == name.encode("ascii"):
                 return decoded
     return name
+
+
+def _special_use_folder(mailbox: MailBox, name: str) -> str | None:
+    """The server's SPECIAL-USE ``\\Sent`` folder when ``name`` is a sent folder that is absent."""
+    if name.lower() not in {"sent", "sent items", "sent messages", "отправленные"}:
+        return None
+    for info in mailbox.folder.list():
+        if "\\Sent" in info.flags:
+            return info.name
+    return None
 
 
 def _uid_set(uids: list[int]) -> str:
@@ -128,7 +140,13 @@ class ImapSource(MailSource):
             try:
                 mailbox.folder.set(folder_name(name), readonly=True)
             except MailboxFolderSelectError as exc:
-                raise SourceError(f"IMAP folder {name!r} cannot be selected: {exc}") from exc
+                special = _special_use_folder(mailbox, name)
+                if special is None:
+                    raise SourceError(f"IMAP folder {name!r} cannot be selected: {exc}") from exc
+                logger.warning(
+                    "IMAP folder %r not found; reading the \\Sent folder %r", name, special
+                )
+                mailbox.folder.set(special, readonly=True)
             _typ, data = mailbox.client.response("UIDVALIDITY")
             if not data or data[0] is None:
                 raise SourceError(f"IMAP folder {name!r} reported no UIDVALIDITY")

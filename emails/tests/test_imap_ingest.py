@@ -170,3 +170,18 @@ def test_large_messages_are_committed_in_parts_of_bounded_size(
     assert report.result.stored == 6
     assert report.batches == 3  # two ~10 KB messages per part
     assert MailFolder.objects.get(name="INBOX").last_uid == 6
+
+
+def test_absent_sent_folder_falls_back_to_the_special_use_sent_folder(statuses):
+    if not available():
+        pytest.skip("dovecot-imapd is not installed")
+    server = start_dovecot({"dispatch@example.test": "secret"}, folders=("Отправленные",))
+    try:
+        _inbox, sent = conversation()
+        server.append("Отправленные", sent)
+        source = ImapSource("127.0.0.1", server.port, "dispatch@example.test", "secret", ssl=False)
+        report = ingest_folder(source, "Sent")
+        assert report.result.stored == 1
+        assert EmailMessage.objects.get().direction == "out"
+    finally:
+        server.stop()
