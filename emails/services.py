@@ -162,73 +162,60 @@ def _adopt_orphans(linked: dict[str, int]) -> int:
     return count
 
 
-def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) -> StoreResult:
-    """Store new messages once (by Message-ID), record every sighting, thread and link them."""
-    result = StoreResult()
-    ids = [item.parsed.message_id for item in items]
-    existing = dict(EmailMessage.objects.filter(message_id__in=ids).values_list("message_id", "pk"))
-    ours = dict(
-        OutboundEmail.objects.filter(message_id__in=ids).values_list("message_id", "incident_id")
+def _new_email(
+    folder: MailFolder,
+    item: Incoming,
+    ours: dict[str, int | None],
+    index: ThreadIndex,
+    result: StoreResult,
+    now: datetime,
+) -> EmailMessage:
+    """Classify and thread one new message, opening an incident for a new conversation."""
+    parsed = item.parsed
+    is_ours = parsed.message_id in ours
+    verdict = classify(parsed, is_our_outbound=is_ours)
+    outbound = (
+        folder.role == MailFolder.Role.SENT
+        or is_ours
+        or parsed.from_address == settings.DISPATCH_MAILBOX.lower()
     )
-    index = ThreadIndex([item.parsed for item in items if item.parsed.message_id not in existing])
-    fresh: dict[str, tuple[Incoming, EmailMessage]] = {}
-    sightings: list[tuple[str, int]] = []
-    linked: dict[str, int] = {}
-    now = timezone.now()
-    for item in items:
-        parsed = item.parsed
-        mid = parsed.message_id
-        if item.uid is not None:
-            sightings.append((mid, item.uid))
-        if mid in existing or mid in fresh:
-            result.duplicates += 1
-            continue
-        is_ours = mid in ours
-        verdict = classify(parsed, is_our_outbound=is_ours)
-        outbound = (
-            folder.role == MailFolder.Role.SENT
-            or is_ours
-            or parsed.from_address == settings.DISPATCH_MAILBOX.lower()
-        )
-        sent_at = parsed.date or item.internal_date or now
-        incident_id = ours.get(mid) or index.find(parsed)
-        is_first = False
-        if (
-            incident_id is None
-            and folder.role == MailFolder.Role.INBOX
-            and not outbound
-            and not verdict.auto_kind
-            and not verdict.from_tracker
-        ):
-            incident_id = open_incident(parsed, sent_at).pk
-            is_first = True
-            result.incidents += 1
-        elif incident_id is not None:
-            result.linked += 1
-        index.remember(parsed, incident_id)
-        if incident_id is not None:
-            linked[mid] = incident_id
-        skipped = verdict.from_tracker or is_ours
-        fresh[mid] = (
-            item,
-            EmailMessage(
-                message_id=mid,
-                has_synthetic_id=parsed.has_synthetic_id,
-                in_reply_to=parsed.in_reply_to,
-                thread_root=parsed.thread_root,
-                subject=parsed.subject,
-                from_address=parsed.from_address[:320],
-                from_name=parsed.from_name[:256],
-                sent_at=sent_at,
-                received_at=now,
-                body_text=parsed.body_text,
-                direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
-                auto_kind=verdict.auto_kind,
-                is_first=is_first,
-                incident_id=incident_id,
-                tracker_state=TrackerState.SKIPPED if skipped else TrackerState.PENDING,
-            ),
-        )
+    sent_at = parsed.date or item.internal_date or now
+    incident_id = ours.get(parsed.message_id) or index.find(parsed)
+    opens_conversation = (
+        incident_id is None
+        and folder.role == MailFolder.Role.INBOX
+        and not outbound
+        and not verdict.auto_kind
+        and not verdict.from_tracker
+    )
+    if opens_conversation:
+        incident_id = open_incident(parsed, sent_at).pk
+        result.incidents += 1
+    elif incident_id is not None:
+        result.linked += 1
+    index.remember(parsed, incident_id)
+    skipped = verdict.from_tracker or is_ours
+    return EmailMessage(
+        message_id=parsed.message_id,
+        has_synthetic_id=parsed.has_synthetic_id,
+        in_reply_to=parsed.in_reply_to,
+        thread_root=parsed.thread_root,
+        subject=parsed.subject,
+        from_address=parsed.from_address[:320],
+        from_name=parsed.from_name[:256],
+        sent_at=sent_at,
+        received_at=now,
+        body_text=parsed.body_text,
+        direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
+        auto_kind=verdict.auto_kind,
+        is_first=opens_conversation,
+        incident_id=incident_id,
+        tracker_state=TrackerState.SKIPPED if skipped else TrackerState.PENDING,
+    )
+
+
+def _insert(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> list[EmailMessage]:
+    """Bulk-insert new messages with their raw source, references, recipients, attachments."""
     emails = EmailMessage.objects.bulk_create([email for _item, email in fresh.values()])
     if emails and emails[0].pk is None:  # backends that cannot return ids from bulk inserts
         pks = dict(
@@ -246,15 +233,41 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
         recipients += _recipients(email.pk, item.parsed, email.is_first)
         if item.parsed.attachments:
             attachments += _attachments(email, item.parsed)
-        existing[email.message_id] = email.pk
-        result.email_ids.append(email.pk)
     EmailRaw.objects.bulk_create(raws)
     EmailReference.objects.bulk_create(references, ignore_conflicts=True)
     EmailRecipient.objects.bulk_create(recipients, ignore_conflicts=True)
     EmailAttachment.objects.bulk_create(attachments, ignore_conflicts=True)
+    return emails
+
+
+def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) -> StoreResult:
+    """Store new messages once (by Message-ID), record every sighting, thread and link them."""
+    result = StoreResult()
+    ids = [item.parsed.message_id for item in items]
+    existing = dict(EmailMessage.objects.filter(message_id__in=ids).values_list("message_id", "pk"))
+    ours = dict(
+        OutboundEmail.objects.filter(message_id__in=ids).values_list("message_id", "incident_id")
+    )
+    index = ThreadIndex([item.parsed for item in items if item.parsed.message_id not in existing])
+    fresh: dict[str, tuple[Incoming, EmailMessage]] = {}
+    sightings: list[tuple[str, int]] = []
+    now = timezone.now()
+    for item in items:
+        mid = item.parsed.message_id
+        if item.uid is not None:
+            sightings.append((mid, item.uid))
+        if mid in existing or mid in fresh:
+            result.duplicates += 1
+            continue
+        fresh[mid] = (item, _new_email(folder, item, ours, index, result, now))
+    emails = _insert(fresh)
+    existing.update((email.message_id, email.pk) for email in emails)
     add_locations(folder, uidvalidity, [(existing[mid], uid) for mid, uid in sightings])
-    result.linked += _adopt_orphans(linked)
+    result.linked += _adopt_orphans(
+        {email.message_id: email.incident_id for email in emails if email.incident_id}
+    )
     result.stored = len(emails)
+    result.email_ids = [email.pk for email in emails]
     return result
 
 
