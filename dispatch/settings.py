@@ -224,8 +224,6 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MESSAGE_ID_DOMAIN = env_str("MESSAGE_ID_DOMAIN", DISPATCH_MAILBOX.rpartition("@")[2] or "localhost")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
 OUTBOX_PER_RECIPIENT_PER_HOUR = env_int("OUTBOX_PER_RECIPIENT_PER_HOUR", 30)
-# Outbox channel of the workflow's notifications: "smtp" or "tracker" (e-mail comments).
-NOTIFICATION_CHANNEL = env_str("NOTIFICATION_CHANNEL", "smtp")
 
 # --- Inbound mail ---------------------------------------------------------------------------
 # "maildir" (embedded default) or "imap".
@@ -304,6 +302,9 @@ YT_NOTIFIED_AVR_CONTRACTOR_IN_WORK_STATUS_KEY = env_str(
 )
 # The Yandex Tracker integration is on only when a queue and a token are configured.
 YT_ENABLED = bool(YT_QUEUE and (YT_ACCESS_TOKEN or YT_REFRESH_TOKEN))
+# Outbox channel of the workflow's notifications: "smtp" or "tracker" (issue e-mail comments,
+# as the original sent them); the tracker when the integration is on.
+NOTIFICATION_CHANNEL = env_str("NOTIFICATION_CHANNEL", "tracker" if YT_ENABLED else "smtp")
 
 # --- Alerts ---------------------------------------------------------------------------------
 TG_TOKEN = env_str("TG_TOKEN")
