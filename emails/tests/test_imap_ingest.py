@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from dispatch.testing.dovecot import available, start_dovecot
 from dispatch.testing.postgres import free_port
@@ -185,3 +185,22 @@ def test_absent_sent_folder_falls_back_to_the_special_use_sent_folder(statuses):
         assert EmailMessage.objects.get().direction == "out"
     finally:
         server.stop()
+
+
+def test_command_reads_the_other_folders_when_one_fails(dovecot, statuses, settings, capsys):
+    settings.PARSING_EMAIL_SERVER = "127.0.0.1"
+    settings.PARSING_EMAIL_PORT = dovecot.port
+    settings.PARSING_EMAIL_LOGIN = "dispatch@example.test"
+    settings.PARSING_EMAIL_PSWD = "secret"
+    settings.PARSING_EMAIL_SSL = False
+    inbox, _sent = conversation()
+    dovecot.append("INBOX", inbox)
+    with pytest.raises(SourceError, match="Архив"):
+        call_command("ingest_mail", "--source", "imap", "--folder", "Архив", "--folder", "INBOX")
+    assert EmailMessage.objects.count() == 4  # INBOX was still read
+
+
+def test_command_without_imap_settings_is_a_clear_error(settings):
+    settings.PARSING_EMAIL_SERVER = ""
+    with pytest.raises(CommandError, match="PARSING_EMAIL_SERVER"):
+        call_command("ingest_mail", "--source", "imap", "--once")

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from dispatch.workers import WorkerCommand
 from emails.ingest import ingest_folder, retry_quarantine
-from emails.sources import MailSource, source_from_spec
+from emails.sources import MailSource, SourceError, source_from_spec
 from emails.sources.maildir import MaildirSource
 
 # The embedded default starts with the bundled Russian demo mailbox when MAILDIR_PATH is missing.
@@ -40,7 +40,10 @@ class Command(WorkerCommand):
         return "ingest_mail:" + ",".join(self.folders)
 
     def setup(self, **options: Any) -> None:
-        self.source: MailSource = source_from_spec(options["source"] or settings.MAIL_SOURCE)
+        try:
+            self.source: MailSource = source_from_spec(options["source"] or settings.MAIL_SOURCE)
+        except SourceError as exc:
+            raise CommandError(str(exc)) from exc
         if (
             isinstance(self.source, MaildirSource)
             and self.source.root == Path(settings.MAILDIR_PATH).resolve()
@@ -52,20 +55,30 @@ class Command(WorkerCommand):
             settings.PARSING_EMAIL_SENT_FOLDER_NAME,
         ]
         self.batch_size: int | None = options["batch_size"]
+        self.echo = not options["loop"]  # in a loop the worker log carries the summary
 
     def run_cycle(self) -> str:
-        reports = [
-            ingest_folder(
-                self.source,
-                name,
-                batch_size=self.batch_size,
-                should_stop=lambda: self.stop.is_set,
-            )
-            for name in self.folders
-        ]
+        """Every folder in turn (one failing folder does not hold up the others)."""
+        parts, errors = [], []
+        for name in self.folders:
+            try:
+                report = ingest_folder(
+                    self.source, name, batch_size=self.batch_size, should_stop=self._stopping
+                )
+            except SourceError as exc:
+                errors.append(exc)
+                parts.append(f"{name}: {exc}")
+            else:
+                parts.append(report.summary())
         resolved, failing = retry_quarantine()
-        summary = "; ".join(report.summary() for report in reports)
+        summary = "; ".join(parts)
         if resolved or failing:
             summary += f"; quarantine resolved={resolved} failing={failing}"
-        self.stdout.write(summary)
+        if self.echo:
+            self.stdout.write(summary)
+        if errors:
+            raise SourceError(summary) from errors[0]
         return summary
+
+    def _stopping(self) -> bool:
+        return self.stop.is_set
