@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from emails.models import EmailAttachment, EmailMessage
+from emails.outbox.models import OutboundEmail
 from incidents import workflow
 from incidents.models import (
     Incident,
@@ -154,6 +155,15 @@ def incident_thread(incident: Incident) -> list[EmailMessage]:
             "recipients",
             Prefetch("attachments", queryset=EmailAttachment.objects.order_by("id")),
         )
+    )
+
+
+def outgoing_mail(incident: Incident) -> list[OutboundEmail]:
+    """What DISPATCH sent or is sending about the incident (the outbox), oldest first."""
+    return list(
+        OutboundEmail.objects.filter(incident=incident)
+        .only("kind", "to", "cc", "subject", "state", "attempts", "sent_at", "last_error")
+        .order_by("created_at", "id")
     )
 
 

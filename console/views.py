@@ -62,6 +62,7 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
         "incident": incident,
         "emails": selectors.incident_thread(incident),
         "history": selectors.status_history(incident),
+        "outgoing": selectors.outgoing_mail(incident),
         "status_buttons": selectors.status_buttons(incident),
         "can_work": can_work_incidents(request.user),
         "edit_form": forms.get("edit_form") or IncidentEditForm.for_incident(incident),

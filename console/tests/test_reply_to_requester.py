@@ -29,6 +29,7 @@ def test_reply_is_delivered_to_the_requester_with_threading_headers(
     assert "поставлен в очередь" in page
     queued = OutboundEmail.objects.get()
     assert queued.to == ["noc@operator.example"]
+    assert '<span class="delivery delivery-queued">в очереди</span>' in page
     call_command("send_outbox", "--once")
     [message] = smtp_sink.wait_for(1)
     assert message["To"] == "noc@operator.example"
@@ -37,6 +38,8 @@ def test_reply_is_delivered_to_the_requester_with_threading_headers(
     assert "<req-1@operator.example>" in message["References"]
     assert str(incident) in message["Subject"]
     assert "Бригада выехала" in message.get_body(("plain",)).get_content()
+    page = client.get(response["Location"]).content.decode()
+    assert '<span class="delivery delivery-sent">отправлено</span>' in page
 
 
 def test_empty_reply_is_refused(client, dispatcher, incident):
