@@ -30,7 +30,7 @@ from emails.models import (
 from emails.outbox.models import OutboundEmail
 from emails.parsing import ParsedEmail
 from emails.parsing.text import clean_subject, form_addresses
-from emails.threading import ThreadIndex
+from emails.threading import ThreadIndex, thread_ids
 from incidents.models import Incident
 from incidents.services import create_incident
 
@@ -240,6 +240,29 @@ def _insert(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> list[EmailMessag
     return emails
 
 
+def _adopt_parents(threads: list[tuple[list[str], int | None]]) -> int:
+    """Stored messages a linked message answers, still without an incident, join it too (e.g.
+    the dispatcher's first mail in Sent when the answer opens the incident)."""
+    wanted: dict[str, int] = {}
+    for ids, incident_id in threads:
+        if incident_id is not None:
+            for mid in ids:
+                wanted.setdefault(mid, incident_id)
+    if not wanted:
+        return 0
+    by_incident: dict[int, list[str]] = defaultdict(list)
+    for mid in EmailMessage.objects.filter(
+        incident__isnull=True, message_id__in=list(wanted)
+    ).values_list("message_id", flat=True):
+        by_incident[wanted[mid]].append(mid)
+    return sum(
+        EmailMessage.objects.filter(message_id__in=mids, incident__isnull=True).update(
+            incident_id=incident_id
+        )
+        for incident_id, mids in by_incident.items()
+    )
+
+
 def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) -> StoreResult:
     """Store new messages once (by Message-ID), record every sighting, thread and link them."""
     result = StoreResult()
@@ -263,8 +286,10 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
     emails = _insert(fresh)
     existing.update((email.message_id, email.pk) for email in emails)
     add_locations(folder, uidvalidity, [(existing[mid], uid) for mid, uid in sightings])
-    result.linked += _adopt_orphans(
-        {email.message_id: email.incident_id for email in emails if email.incident_id}
+    linked = {email.message_id: email.incident_id for email in emails if email.incident_id}
+    result.linked += _adopt_orphans(linked)
+    result.linked += _adopt_parents(
+        [(thread_ids(item.parsed), email.incident_id) for item, email in fresh.values()]
     )
     result.stored = len(emails)
     result.email_ids = [email.pk for email in emails]

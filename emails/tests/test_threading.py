@@ -160,3 +160,13 @@ def test_outlook_reply_without_references_joins_by_thread_index(inbox):
     assert EmailMessage.objects.get(message_id="<o2@ex.example>").incident == first.incident
     assert EmailMessage.objects.get(message_id="<o3@ex.example>").incident != first.incident
     assert Incident.objects.count() == 2
+
+
+def test_answer_to_our_first_mail_opens_an_incident_that_includes_it(inbox, sent):
+    store(sent, build_message("Вопрос подрядчику", sender="dispatch@example.test",
+                              message_id="<ask@d.example>"))  # fmt: skip
+    store(inbox, build_message("Re: Вопрос подрядчику", message_id="<answer@c.example>",
+                               in_reply_to="<ask@d.example>"), uid=4)  # fmt: skip
+    incident = Incident.objects.get()
+    assert EmailMessage.objects.get(message_id="<ask@d.example>").incident == incident
+    assert EmailMessage.objects.get(message_id="<answer@c.example>").is_first
