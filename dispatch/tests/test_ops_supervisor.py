@@ -175,3 +175,5 @@ def test_run_dispatch_starts_web_and_workers_and_stops_cleanly_on_sigterm(tmp_pa
     with sqlite3.connect(tmp_path / "data" / "dispatch.sqlite3") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert "stopped after" in (tmp_path / "logs" / "cron.log").read_text()
+    expected_logs = {"supervisord.log", *(f"{name}.log" for name in expected)}
+    assert {p.name for p in (tmp_path / "logs").iterdir()} == expected_logs
