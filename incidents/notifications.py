@@ -167,7 +167,7 @@ def _contractor_recipients(pole: Pole | None) -> list[str]:
 def subject_for(incident: Incident) -> str:
     """``Re: <code>: <subject>`` — the code lets any reply find the incident."""
     base = f"{incident}: {incident.subject}" if incident.subject else str(incident)
-    return f"Re: {base}"[:1024]
+    return " ".join(f"Re: {base}".split())[:1024]  # one line: a summary may hold line breaks
 
 
 def threading_headers(incident: Incident) -> dict[str, str]:
