@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 import django_filters
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 
 MAX_ID = 2**63 - 1
@@ -60,3 +61,37 @@ def day_start(day) -> datetime:
 
 def next_day_start(day) -> datetime:
     return day_start(min(day, LATEST_DAY) + timedelta(days=1))
+
+
+def single_ordering(*fields: str, default: str) -> django_filters.ChoiceFilter:
+    """``ordering``: one field, ``-`` for descending (a choice, so anything else is a 400)."""
+    choices = sorted([*fields, *(f"-{f}" for f in fields)])
+
+    def order(qs, name: str, value: str):
+        return qs.order_by(value, "-id" if value.startswith("-") else "id") if value else qs
+
+    return django_filters.ChoiceFilter(
+        choices=[(c, c) for c in choices],
+        method=order,
+        help_text=f"Sort field, `-` for descending. Default: `{default}`.",
+    )
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """Refuses what the schema refuses: a single-valued parameter given several times, and an
+    empty value where the schema asks for a number, a boolean, a date or a choice."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        getlist = getattr(self.data, "getlist", None)
+        if getlist is None:
+            return valid
+        for name, flt in self.filters.items():
+            values = getlist(name)
+            if len(values) > 1 and not isinstance(flt, django_filters.MultipleChoiceFilter):
+                self.form.add_error(name, _("Give this parameter once."))
+                valid = False
+            elif "" in values and not isinstance(flt, TextFilter):
+                self.form.add_error(name, _("This parameter cannot be empty."))
+                valid = False
+        return valid

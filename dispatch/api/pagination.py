@@ -11,9 +11,12 @@ MAX_PAGE_SIZE = 200
 
 
 def _positive_int(request, name: str, maximum: int | None = None) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
+    values = request.query_params.getlist(name)
+    if not values:
         return None
+    if len(values) > 1:
+        raise ValidationError({name: [_("Give this parameter once.")]})
+    raw = values[0]
     if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
         raise ValidationError({name: [_("A positive integer is required.")]})
     value = int(raw)

@@ -11,14 +11,16 @@ from django.utils import timezone
 from dispatch.api.filters import (
     IdFilter,
     StrictBooleanFilter,
+    StrictFilterSet,
     TextFilter,
     day_start,
     next_day_start,
+    single_ordering,
 )
 from incidents.models import Incident, SlaState, StatusKey
 
 
-class IncidentFilter(django_filters.FilterSet):
+class IncidentFilter(StrictFilterSet):
     status = django_filters.MultipleChoiceFilter(
         field_name="status__key",
         choices=StatusKey.choices,
@@ -56,15 +58,8 @@ class IncidentFilter(django_filters.FilterSet):
         method="filter_search",
         help_text="Text in the code, subject, requester, pole code/address or base station.",
     )
-    ordering = django_filters.OrderingFilter(
-        fields=(
-            ("incident_date", "incident_date"),
-            ("created_at", "created_at"),
-            ("updated_at", "updated_at"),
-            ("sla_deadline", "sla_deadline"),
-            ("id", "id"),
-        ),
-        help_text="Sort field, `-` for descending. Default: `-incident_date`.",
+    ordering = single_ordering(
+        "incident_date", "created_at", "updated_at", "sla_deadline", "id", default="-incident_date"
     )
 
     class Meta:

@@ -145,11 +145,14 @@ class IncidentDetailSerializer(IncidentSerializer):
 
 
 class CommentField(serializers.CharField):
-    """Free text; NUL characters (which databases refuse) are dropped rather than refused."""
+    """Free text (a JSON string, not a number); NUL characters, which databases refuse, are
+    dropped rather than refused."""
 
     def run_validation(self, data=serializers.empty):
         if isinstance(data, str):
             data = data.replace("\x00", "")
+        elif data is not serializers.empty and data is not None:
+            self.fail("invalid")  # numbers and booleans are not text
         return super().run_validation(data)
 
 

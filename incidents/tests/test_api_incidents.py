@@ -170,6 +170,14 @@ def test_last_month_starts_on_the_first_day_of_the_previous_month(api):
         {"page": "x"},
         {"page_size": "201"},
         {"ordering": "password"},
+        {"ordering": ""},
+        {"ordering": "id,created_at"},
+        {"type": ""},
+        {"is_finished": ""},
+        {"status": ""},
+        {"dispatcher": ["1", "2"]},
+        {"pole": ["a", "b"]},
+        {"page": ["1", "2"]},
     ],
 )
 def test_bad_filter_values_are_400_with_the_error_schema(api, params):
@@ -228,3 +236,11 @@ def test_unknown_or_malformed_ids_are_404_json(api, pk):
 def test_unknown_api_path_is_404_json(api):
     response = api.get("/api/v1/no-such-thing/")
     assert response.status_code == 404 and response.json()["status"] == 404
+
+
+def test_ordering_by_one_field_either_way(api):
+    first, second = make_incident(), make_incident()
+    rows = api.get(reverse(LIST), {"ordering": "id"}).json()["results"]
+    assert [r["id"] for r in rows] == [first.pk, second.pk]
+    rows = api.get(reverse(LIST), {"ordering": "-id"}).json()["results"]
+    assert [r["id"] for r in rows] == [second.pk, first.pk]

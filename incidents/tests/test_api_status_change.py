@@ -52,7 +52,14 @@ def test_same_status_again_is_409():
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"status": "nonsense"}, {"status": "in_progress", "comment": "x" * 4001}]
+    "body",
+    [
+        {},
+        {"status": "nonsense"},
+        {"status": "in_progress", "comment": "x" * 4001},
+        {"status": "in_progress", "comment": 123},
+        {"status": ["in_progress"]},
+    ],
 )
 def test_bad_body_is_400_with_field_errors(body):
     incident = make_incident()
@@ -66,3 +73,12 @@ def test_unknown_incident_is_404():
         "/api/v1/incidents/987654/status/", {"status": "in_progress"}, format="json"
     )
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_nul_characters_in_the_comment_are_dropped_not_refused():
+    incident = make_incident()
+    response = post_status(
+        client_for(make_user()), incident, status="in_progress", comment="a\x00b"
+    )
+    assert response.status_code == 200
+    assert response.json()["status_history"][-1]["comment"] == "ab"

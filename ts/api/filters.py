@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import Q, QuerySet
 
-from dispatch.api.filters import IdFilter, StrictBooleanFilter, TextFilter
+from dispatch.api.filters import IdFilter, StrictBooleanFilter, StrictFilterSet, TextFilter
 from ts.models import BaseStation, Contractor, Pole
 
 
-class PoleFilter(django_filters.FilterSet):
+class PoleFilter(StrictFilterSet):
     code = TextFilter(lookup_expr="iexact")
     region = TextFilter(field_name="region_ru", lookup_expr="icontains")
     contractor = IdFilter(field_name="contractor_id")
@@ -29,7 +28,7 @@ class PoleFilter(django_filters.FilterSet):
         )
 
 
-class BaseStationFilter(django_filters.FilterSet):
+class BaseStationFilter(StrictFilterSet):
     name = TextFilter(lookup_expr="icontains")
     pole = TextFilter(field_name="pole__code", lookup_expr="iexact")
     operator = IdFilter(field_name="operators__id", distinct=True)
@@ -40,7 +39,7 @@ class BaseStationFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ContractorFilter(django_filters.FilterSet):
+class ContractorFilter(StrictFilterSet):
     name = TextFilter(lookup_expr="icontains")
     is_default = StrictBooleanFilter(field_name="is_default")
 
