@@ -54,7 +54,7 @@ def parse_json(data: bytes, source: str) -> list[dict[str, Any]]:
         ) from exc
     try:
         records = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise FeedError(
             _("%(source)s: malformed or truncated JSON (%(error)s)")
             % {"source": source, "error": exc}
