@@ -220,7 +220,7 @@ class TrackerClient:
 
     def call(self, method: str, path: str, **kwargs: Any) -> JSON:
         """``request`` and decode the JSON body (``None`` for 204)."""
-        return _body(self.request(method, path, **kwargs))
+        return _json_body(self.request(method, path, **kwargs))
 
     def paginate(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: JSON = None
@@ -231,7 +231,7 @@ class TrackerClient:
         url = path
         while True:
             response = self.request(method, url, params=params, json=json, idempotent=True)
-            items = _body(response) or []
+            items = _json_body(response) or []
             yield from items
             if not items:
                 return
@@ -331,7 +331,7 @@ class TrackerClient:
         response = self.request(
             "POST", "/v2/issues/_search", params=params, json={"filter": filter}, idempotent=True
         )
-        items = _body(response) or []
+        items = _json_body(response) or []
         if int(response.headers.get("X-Total-Pages", "1") or 1) <= 1:
             return items
         return list(self.scroll(filter, per_scroll=per_page))
@@ -349,7 +349,7 @@ class TrackerClient:
             response = self.request(
                 "POST", "/v2/issues/_search", params=params, json=body, idempotent=True
             )
-            yield from _body(response) or []
+            yield from _json_body(response) or []
             scroll_id = response.headers.get("X-Scroll-Id")
             token = response.headers.get("X-Scroll-Token")
             if not scroll_id:
@@ -421,6 +421,19 @@ class TrackerClient:
             params={"filename": filename},
             files={"file": (filename, content, content_type)},
         )
+
+
+def _json_body(response: requests.Response) -> JSON:
+    """The decoded body of a 2xx answer; a body that is not JSON (a proxy's HTML page, a cut-off
+    reply) is a typed failure, retried next cycle, not data."""
+    body = _body(response)
+    if isinstance(body, str):
+        raise TrackerUnavailable(
+            f"{response.request.method} {response.url}: HTTP {response.status_code} "
+            f"with a body that is not JSON ({len(response.content)} bytes)",
+            status=response.status_code,
+        )
+    return body
 
 
 def _body(response: requests.Response) -> JSON:

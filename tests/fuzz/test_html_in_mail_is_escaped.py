@@ -12,7 +12,7 @@ from django.urls import reverse
 from emails.models import EmailMessage
 from emails.parsing import parse_email
 from emails.services import Incoming, get_folder, store_messages
-from users.models import Role, User
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 
