@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from django.conf import settings
@@ -19,6 +20,16 @@ from incidents.selectors import get_status
 from incidents.sla import SlaResult, compute_sla
 
 Actor = IncidentStatusHistory.Actor
+
+
+def one_line(text: str) -> str:
+    """One line of text: line breaks and other whitespace become one space, NUL etc. are dropped."""
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in text or ""
+        if unicodedata.category(ch) != "Cc" or ch.isspace()
+    )
+    return " ".join(kept.split())
 
 
 @transaction.atomic
@@ -43,8 +54,8 @@ def create_incident(
     new = get_status(StatusKey.NEW)
     incident = Incident.objects.create(
         incident_date=incident_date,
-        subject=subject[:1024],
-        requester_email=requester_email,
+        subject=one_line(subject)[:1024],
+        requester_email=one_line(requester_email)[:320],
         source=source,
         status=new,
         pole=pole,

@@ -43,3 +43,14 @@ def test_same_status_twice_is_recorded_once():
     assert record_status(incident, StatusKey.IN_PROGRESS, actor="console") is not None
     assert record_status(incident, StatusKey.IN_PROGRESS, actor="console") is None
     assert incident.status_history.count() == 2
+
+
+def test_subject_and_requester_are_stored_on_one_line_without_control_characters():
+    incident = create_incident(
+        incident_date=timezone.now(),
+        subject="Авария\x00 на\r\nопоре\u2028 77-0001\x85Bcc: x@evil.example\t",
+        requester_email=" noc@operator.example\r\n",
+    )
+    incident.refresh_from_db()
+    assert incident.subject == "Авария на опоре 77-0001 Bcc: x@evil.example"
+    assert incident.requester_email == "noc@operator.example"
