@@ -53,7 +53,9 @@ def seed() -> str:
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_schemathesis_finds_no_server_errors_or_schema_violations(live_server, monkeypatch):
+def test_schemathesis_finds_no_server_errors_or_schema_violations(
+    live_server, monkeypatch, tmp_path
+):
     monkeypatch.setattr(ApiUserThrottle, "rate", "100000/min", raising=False)
     token = seed()
     command = [
@@ -84,7 +86,8 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(live_server, m
         "--suppress-health-check",
         "all",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=420)
+    # Run in a temporary directory: schemathesis keeps its cache in the working directory.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=420, cwd=tmp_path)
     output = result.stdout[-12000:] + result.stderr[-4000:]
     print(output)
     assert result.returncode == 0, output
