@@ -29,7 +29,7 @@ from emails.models import (
 )
 from emails.outbox.models import OutboundEmail
 from emails.parsing import ParsedEmail
-from emails.parsing.text import clean_subject, form_addresses
+from emails.parsing.text import clean_subject, form_addresses, strip_quoted
 from emails.threading import ThreadIndex, thread_ids
 from incidents.models import Incident
 from incidents.services import create_incident
@@ -263,6 +263,24 @@ def _adopt_parents(threads: list[tuple[list[str], int | None]]) -> int:
     )
 
 
+def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None:
+    """A human reply naming a pole fills the pole/base station of an incident that has none."""
+    from ts.recognition import recognize
+
+    replies: dict[int, ParsedEmail] = {}
+    for item, email in fresh.values():
+        if email.incident_id and not email.is_first and not email.auto_kind:
+            replies.setdefault(email.incident_id, item.parsed)
+    if not replies:
+        return
+    for incident in Incident.objects.filter(pk__in=list(replies), pole__isnull=True):
+        parsed = replies[incident.pk]
+        found = recognize(parsed.subject, strip_quoted(parsed.body_text))
+        if found.pole is not None:
+            incident.pole, incident.base_station = found.pole, found.base_station
+            incident.save(update_fields=["pole", "base_station", "updated_at"])
+
+
 def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) -> StoreResult:
     """Store new messages once (by Message-ID), record every sighting, thread and link them."""
     result = StoreResult()
@@ -291,6 +309,7 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
     result.linked += _adopt_parents(
         [(thread_ids(item.parsed), email.incident_id) for item, email in fresh.values()]
     )
+    _fill_missing_poles(fresh)
     result.stored = len(emails)
     result.email_ids = [email.pk for email in emails]
     return result

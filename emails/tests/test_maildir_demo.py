@@ -90,3 +90,25 @@ def test_two_workers_creating_the_default_maildir_at_once(tmp_path):
     assert sorted(results) == [False, True]
     assert len(list((target / "cur").iterdir())) == 7
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".maildir-")]
+
+
+def test_reply_naming_a_pole_fills_an_incident_without_one(statuses):
+    from emails.parsing import parse_email
+    from emails.services import Incoming, get_folder, store_messages
+    from emails.tests.conftest import build_message
+
+    import_towerstore(DEMO / "towerstore")
+    folder = get_folder("t", "INBOX")
+    first = build_message("Нет света на площадке", "Адрес уточню.", message_id="<p1@x.example>")
+    reply = build_message(
+        "RE: Нет света на площадке",
+        "Это опора 02-00123.\n\n-----Исходное сообщение-----\nОпора 77-12345",
+        message_id="<p2@x.example>",
+        in_reply_to="<p1@x.example>",
+    )
+    store_messages(folder, 1, [Incoming(1, first, parse_email(first))])
+    incident = Incident.objects.get()
+    assert incident.pole is None
+    store_messages(folder, 1, [Incoming(2, reply, parse_email(reply))])
+    incident.refresh_from_db()
+    assert incident.pole.code == "02-00123"  # the quoted history is not searched
