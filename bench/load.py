@@ -1,0 +1,305 @@
+"""Load benchmark: the web app under gunicorn, 20 concurrent clients, a large PostgreSQL database.
+
+Starts a throw-away PostgreSQL cluster (or uses ``DB_*`` when set), migrates it, seeds
+``100,000 × scale`` incidents and ``1,000,000 × scale`` e-mails with ``INSERT … SELECT
+generate_series`` (one statement per table), starts the app under gunicorn (the production
+``gunicorn.conf.py``: uvicorn workers) on 127.0.0.1, then drives, with ``--clients`` threads
+(each a logged-in ``requests`` session), for ``--requests`` requests or ``--seconds`` seconds
+per scenario: the console queue, the console incident page, the API list and the API detail.
+Prints p50/p95/max latency, throughput and the error count per scenario.
+
+    .venv/bin/python bench/load.py                 # 100,000 incidents / 1,000,000 e-mails
+    .venv/bin/python bench/load.py --scale 0.05    # quick run: 5,000 / 50,000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.testing.settings")
+os.environ.setdefault("TEST_DB", "postgres")  # the testing settings start a cluster
+os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="dispatch-load-static-"))
+
+import django  # noqa: E402
+
+django.setup()
+
+import requests  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+EMAILS_PER_INCIDENT = 10
+
+
+def _insert_series(model, count: int, varying: dict[str, str], template) -> None:
+    """``count`` rows of ``model`` in one ``INSERT … SELECT FROM generate_series(1, n) AS g``:
+    the columns in ``varying`` are SQL expressions of ``g``, the others come from ``template``."""
+    columns, values, params = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key and field.column not in varying:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.column in varying:
+            values.append(varying[field.column])
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(getattr(template, field.attname), connection))
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM generate_series(1, {int(count)}) AS g"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def seed(incidents: int, emails: int) -> tuple[list[int], str, str]:
+    """Reference data, incidents and e-mails; returns incident ids to visit, a session cookie
+    of a dispatcher and an API token."""
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    from emails.models import EmailMessage
+    from incidents.defaults import load_defaults
+    from incidents.models import Incident, IncidentStatus, IncidentType, SlaState
+    from ts.models import Contractor, Pole
+    from users.models import Role, User
+
+    load_defaults()
+    dispatchers = [
+        User.objects.create_user(email=f"d{n}@dispatch.example", role=Role.DISPATCH)
+        for n in range(10)
+    ]
+    contractor = Contractor.objects.create(name="АВР нагрузка")
+    Pole.objects.bulk_create(
+        Pole(site_id=n, code=f"77-{n:05d}", contractor=contractor) for n in range(1, 2001)
+    )
+    pole_min = Pole.objects.order_by("id").values_list("id", flat=True)[0]
+    type_ids = list(IncidentType.objects.values_list("id", flat=True))
+    status_ids = list(IncidentStatus.objects.values_list("id", flat=True))
+    now = timezone.now()
+    template = Incident(
+        subject="",
+        requester_email="noc@operator.example",
+        incident_date=now,
+        status_id=status_ids[0],
+        sla_state=SlaState.values[0],
+        created_at=now,
+        updated_at=now,
+    )
+    users = [u.pk for u in dispatchers]
+    _insert_series(
+        Incident,
+        incidents,
+        {
+            "code": "'LOAD-' || g",
+            "subject": "'Нет питания на опоре 77-' || lpad((mod(g, 2000) + 1)::text, 5, '0')",
+            "incident_date": f"'{now.isoformat()}'::timestamptz - g * interval '1 minute'",
+            "created_at": f"'{now.isoformat()}'::timestamptz - g * interval '1 minute'",
+            "incident_type_id": f"(ARRAY{type_ids})[mod(g, {len(type_ids)}) + 1]",
+            "status_id": f"(ARRAY{status_ids})[mod(g, {len(status_ids)}) + 1]",
+            "assignee_id": f"(ARRAY{users})[mod(g, {len(users)}) + 1]",
+            "pole_id": f"{pole_min} + mod(g, 2000)",
+            "sla_deadline": f"'{now.isoformat()}'::timestamptz + (240 - g) * interval '1 minute'",
+        },
+        template,
+    )
+    with connection.cursor() as cursor:  # finished statuses need a finish date (a constraint)
+        cursor.execute(
+            "UPDATE incidents_incident SET is_finished = true, finished_at = incident_date "
+            "WHERE status_id IN (SELECT id FROM incidents_incidentstatus WHERE is_final)"
+        )
+    first_id = Incident.objects.order_by("id").values_list("id", flat=True)[0]
+    email = EmailMessage(
+        subject="Re: нет питания",
+        from_address="noc@operator.example",
+        sent_at=now,
+        received_at=now,
+        body_text="Добрый день!\nОпора без питания с 9:00.\n" * 10,
+    )
+    _insert_series(
+        EmailMessage,
+        emails,
+        {
+            "message_id": "'<load-' || g || '@operator.example>'",
+            "incident_id": f"{first_id} + mod(g - 1, {incidents})",
+            "is_first": f"g <= {incidents}",
+            "sent_at": f"'{now.isoformat()}'::timestamptz - g * interval '1 second'",
+        },
+        email,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    browser = Client()
+    browser.force_login(dispatchers[0])
+    token = Token.objects.create(user=dispatchers[0]).key
+    rng = random.Random(7)
+    ids = [first_id + rng.randrange(incidents) for _ in range(500)]
+    return ids, browser.cookies["sessionid"].value, token
+
+
+def start_web(port: int, workers: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dispatch.testing.settings",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("TEST_DB", None)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/health/", timeout=2).status_code < 500:
+                return process
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    process.kill()
+    log.seek(0)
+    raise SystemExit("gunicorn did not start:\n" + log.read().decode(errors="replace")[-3000:])
+
+
+def drive(
+    label: str, make_url: Callable[[random.Random], str], session_factory, clients: int,
+    total: int, seconds: float, *, quiet: bool = False, web_log=None,
+) -> dict:  # fmt: skip
+    """``clients`` threads share ``total`` requests (stop early after ``seconds``)."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    remaining = [total]
+    deadline = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        session = session_factory()
+        rng = random.Random(n)
+        while time.monotonic() < deadline:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            url = make_url(rng)
+            started = time.perf_counter()
+            try:
+                response = session.get(url, timeout=30, allow_redirects=False)
+                ok = response.status_code == 200
+                detail = f"{response.status_code} {url}"
+            except requests.RequestException as exc:
+                ok, detail = False, f"{type(exc).__name__} {url}"
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if not ok:
+                    errors.append(detail)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    ms = sorted(1000 * value for value in latencies)
+    result = {
+        "label": label,
+        "requests": len(ms),
+        "p50": statistics.median(ms) if ms else 0.0,
+        "p95": ms[int(0.95 * (len(ms) - 1))] if ms else 0.0,
+        "max": ms[-1] if ms else 0.0,
+        "rps": len(ms) / wall if wall else 0.0,
+        "errors": len(errors),
+    }
+    if quiet:
+        return result
+    if errors and web_log:
+        web_log.seek(0)
+        print(web_log.read().decode(errors="replace")[-2000:])
+    print(
+        f"{label:<28} {result['requests']:6d} req  p50 {result['p50']:7.1f} ms  "
+        f"p95 {result['p95']:7.1f} ms  max {result['max']:7.1f} ms  "
+        f"{result['rps']:6.1f} req/s  errors {result['errors']}"
+        + (f"  e.g. {errors[0]}" if errors else "")
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100k incidents / 1M mails")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=1000, help="per scenario")
+    parser.add_argument("--seconds", type=float, default=60, help="per scenario, at most")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    args = parser.parse_args()
+    incidents = max(100, int(100_000 * args.scale))
+    emails = max(incidents, int(1_000_000 * args.scale))
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)  # pages link the static manifest
+    started = time.perf_counter()
+    ids, session_id, token = seed(incidents, emails)
+    print(
+        f"PostgreSQL seeded: {incidents:,} incidents, {emails:,} e-mails "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    connection.close()
+    from dispatch.testing.postgres import free_port
+
+    port = free_port()
+    web = start_web(port, args.workers)
+    base = f"http://127.0.0.1:{port}"
+    print(f"gunicorn ({args.workers} uvicorn workers) on {base}; {args.clients} clients")
+
+    def browser() -> requests.Session:
+        session = requests.Session()
+        session.cookies.set("sessionid", session_id, domain="127.0.0.1")
+        return session
+
+    def api() -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {token}"
+        return session
+
+    pages = max(1, min(incidents, 2000) // 50)
+    try:
+        scenarios = [
+            ("console queue (list)", lambda r: f"{base}/?page={r.randint(1, pages)}", browser),
+            ("console incident (detail)", lambda r: f"{base}/incidents/{r.choice(ids)}/", browser),
+            ("API incidents list", lambda r: f"{base}/api/v1/incidents/?page={r.randint(1, pages)}",
+             api),
+            ("API incident detail", lambda r: f"{base}/api/v1/incidents/{r.choice(ids)}/", api),
+        ]  # fmt: skip
+        for label, make_url, factory in scenarios:
+            drive(label, make_url, factory, 2, 20, 30, quiet=True)  # warm-up
+            drive(label, make_url, factory, args.clients, args.requests, args.seconds)
+    finally:
+        web.send_signal(signal.SIGTERM)
+        try:
+            web.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            web.kill()
+
+
+if __name__ == "__main__":
+    main()
