@@ -8,6 +8,7 @@
    finished within ``RECENT_FINISH``, or all of them with ``full=True``.
 4. States: one conditional UPDATE per state (open: expired / less than an hour / in progress;
    finished: expired / closed on time), each matching only rows whose state must change.
+Every write also moves ``updated_at`` so the live queue and the tracker push see the change.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from incidents.models import (
@@ -89,7 +91,7 @@ def update_untyped() -> int:
     return (
         Incident.objects.filter(incident_type__isnull=True)
         .exclude(sla_deadline__isnull=True, sla_state=SlaState.UNKNOWN)
-        .update(sla_deadline=None, sla_state=SlaState.UNKNOWN)
+        .update(sla_deadline=None, sla_state=SlaState.UNKNOWN, updated_at=Now())
     )
 
 
@@ -100,7 +102,7 @@ def update_calendar_deadlines() -> int:
         .exclude(_ever_paused())
         .alias(expected=expected)
         .exclude(sla_deadline=F("expected"))
-        .update(sla_deadline=expected)
+        .update(sla_deadline=expected, updated_at=Now())
     )
 
 
@@ -127,8 +129,9 @@ def update_computed_deadlines(now: datetime, *, full: bool = False) -> int:
             deadline = compute_sla(incident, now).deadline
             if deadline != incident.sla_deadline:
                 incident.sla_deadline = deadline
+                incident.updated_at = now
                 dirty.append(incident)
-        Incident.objects.bulk_update(dirty, ["sla_deadline"])
+        Incident.objects.bulk_update(dirty, ["sla_deadline", "updated_at"])
         changed += len(dirty)
     return changed
 
@@ -148,7 +151,7 @@ def update_states(now: datetime) -> int:
         (Q(is_finished=True, finished_at__lte=F("sla_deadline")), SlaState.CLOSED_ON_TIME),
     ]
     return sum(
-        typed.filter(condition).exclude(sla_state=state).update(sla_state=state)
+        typed.filter(condition).exclude(sla_state=state).update(sla_state=state, updated_at=now)
         for condition, state in rules
     )
 

@@ -114,3 +114,17 @@ def test_sla_sweep_command_runs_one_cycle():
     assert not Incident.objects.filter(
         incident_type__isnull=False, sla_deadline__isnull=True
     ).exists()
+
+
+def test_a_state_change_moves_updated_at_so_the_live_queue_sees_it():
+    now = timezone.now()
+    kind = IncidentType.objects.create(name="Четыре часа", sla_minutes=240)
+    incident = create_incident(incident_date=now - timedelta(hours=5))
+    incident.incident_type = kind
+    incident.save()
+    before = Incident.objects.get(pk=incident.pk).updated_at
+    with time_machine.travel(now + timedelta(minutes=1), tick=False):
+        sweep_sla(now=timezone.now())
+    swept = Incident.objects.get(pk=incident.pk)
+    assert swept.sla_state == SlaState.EXPIRED
+    assert swept.updated_at > before
