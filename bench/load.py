@@ -168,6 +168,7 @@ def start_web(port: int, workers: int) -> subprocess.Popen:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    process.log = log
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -232,9 +233,10 @@ def drive(
     }
     if quiet:
         return result
-    if errors and web_log:
+    if errors and web_log:  # the server's own account of the first errors
         web_log.seek(0)
-        print(web_log.read().decode(errors="replace")[-2000:])
+        lines = web_log.read().decode(errors="replace").splitlines()
+        print("\n".join(line[:400] for line in lines if "ERROR" in line)[:3000])
     print(
         f"{label:<28} {result['requests']:6d} req  p50 {result['p50']:7.1f} ms  "
         f"p95 {result['p95']:7.1f} ms  max {result['max']:7.1f} ms  "
@@ -292,7 +294,8 @@ def main() -> None:
         ]  # fmt: skip
         for label, make_url, factory in scenarios:
             drive(label, make_url, factory, 2, 20, 30, quiet=True)  # warm-up
-            drive(label, make_url, factory, args.clients, args.requests, args.seconds)
+            drive(label, make_url, factory, args.clients, args.requests, args.seconds,
+                  web_log=web.log)  # fmt: skip
     finally:
         web.send_signal(signal.SIGTERM)
         try:
