@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import Incident
@@ -27,7 +28,8 @@ logger = logging.getLogger("dispatch.assignment")
 ASSIGNMENT_LOCK_ID = 0x44535041  # "DSPA"
 
 
-def _lock_assignment() -> None:
+def lock_assignment() -> None:
+    """Serialise assignment until the current transaction ends (PostgreSQL advisory lock)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ASSIGNMENT_LOCK_ID])
@@ -37,18 +39,33 @@ def candidates(now: datetime | None = None) -> list[User]:
     """Active dispatchers on shift, best first, each with ``load`` annotated (2 queries)."""
     now = now or timezone.now()
     since = now - timedelta(hours=settings.ASSIGNMENT_WINDOW_HOURS)
+    # A correlated count per dispatcher reads only the recent open rows through ``inc_load_idx``;
+    # a join would drag every dispatcher's whole incident history through a GROUP BY.
+    recent_open = (
+        Incident.objects.filter(assignee=OuterRef("pk"), is_finished=False, created_at__gte=since)
+        .order_by()
+        .values("assignee")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     users = (
         User.objects.dispatchers()
-        .annotate(
-            load=Count(
-                "incidents",
-                filter=Q(incidents__is_finished=False, incidents__created_at__gte=since),
-            )
-        )
+        .annotate(load=Coalesce(Subquery(recent_open), 0))
         .prefetch_related(Prefetch("shifts", queryset=WorkShift.objects.all()))
         .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
     )
     return [user for user in users if is_on_shift(user.shifts.all(), now)]
+
+
+def choose_dispatcher(now: datetime) -> User | None:
+    """The dispatcher the next incident goes to; call under :func:`lock_assignment`."""
+    return next(iter(candidates(now)), None)
+
+
+def mark_assigned(dispatcher: User, now: datetime) -> None:
+    """Remember when ``dispatcher`` last got an incident (the tie-breaker)."""
+    User.objects.filter(pk=dispatcher.pk).update(last_assigned_at=now)
+    dispatcher.last_assigned_at = now
 
 
 def assign_incident(incident: Incident) -> User | None:
@@ -57,8 +74,9 @@ def assign_incident(incident: Incident) -> User | None:
     Idempotent: an incident that already has a dispatcher keeps it (and that one is returned),
     so two workers assigning the same incident at once assign it once.
     """
-    with transaction.atomic():
-        _lock_assignment()
+    # No savepoint inside a caller's transaction: a failure here fails the caller's transaction.
+    with transaction.atomic(savepoint=False):
+        lock_assignment()
         current = (
             Incident.objects.filter(pk=incident.pk).values_list("assignee_id", flat=True).first()
         )
@@ -66,7 +84,7 @@ def assign_incident(incident: Incident) -> User | None:
             incident.assignee = User.objects.get(pk=current)
             return incident.assignee
         now = timezone.now()
-        best = next(iter(candidates(now)), None)
+        best = choose_dispatcher(now)
         if best is None:
             logger.info("incident=%s: no dispatcher on shift, left unassigned", incident.pk)
             return None
@@ -76,7 +94,6 @@ def assign_incident(incident: Incident) -> User | None:
         if not assigned:  # SQLite, no advisory lock: someone else was faster
             incident.refresh_from_db(fields=["assignee"])
             return incident.assignee
-        User.objects.filter(pk=best.pk).update(last_assigned_at=now)
+        mark_assigned(best, now)
     incident.assignee = best
-    best.last_assigned_at = now
     return best

@@ -6,17 +6,18 @@ import unicodedata
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from incidents.assignment import assign_incident
+from incidents.assignment import choose_dispatcher, lock_assignment, logger, mark_assigned
 from incidents.models import (
     Incident,
     IncidentSource,
     IncidentStatusHistory,
     StatusKey,
 )
-from incidents.selectors import get_status
+from incidents.selectors import get_status, get_status_id
 from incidents.sla import SlaResult, compute_sla
 
 Actor = IncidentStatusHistory.Actor
@@ -32,7 +33,21 @@ def one_line(text: str) -> str:
     return " ".join(kept.split())
 
 
-@transaction.atomic
+def _builtin_code():
+    """The code ``PREFIX-<id>`` computed by the INSERT itself on PostgreSQL (no second UPDATE).
+
+    ``currval`` is the id just drawn by the same row's ``DEFAULT`` (session-local, so safe with
+    concurrent workers); elsewhere None and the code is set by an UPDATE after the insert.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    return RawSQL(
+        "%s || currval(pg_get_serial_sequence(%s, 'id'))",
+        [f"{settings.INCIDENT_CODE_PREFIX}-", Incident._meta.db_table],
+        output_field=Incident._meta.get_field("code"),
+    )
+
+
 def create_incident(
     *,
     incident_date: datetime,
@@ -50,25 +65,38 @@ def create_incident(
 
     With the built-in tracker the incident code is ``<INCIDENT_CODE_PREFIX>-<id>``; with Yandex
     Tracker the code is the issue key, set when the issue is created.
+
+    Inside a caller's transaction no savepoint is taken (a failure fails that transaction); the
+    dispatcher is chosen before the insert, so the row is written once with its assignee.
     """
-    new = get_status(StatusKey.NEW)
-    incident = Incident.objects.create(
-        incident_date=incident_date,
-        subject=one_line(subject)[:1024],
-        requester_email=one_line(requester_email)[:320],
-        source=source,
-        status=new,
-        pole=pole,
-        base_station=base_station,
-        code=code,
-    )
-    if code is None and not settings.YT_ENABLED:
-        incident.code = f"{settings.INCIDENT_CODE_PREFIX}-{incident.pk}"
-        incident.save(update_fields=["code"])
-    IncidentStatusHistory.objects.create(
-        incident=incident, status=new, actor=actor, user=user, created_at=incident.created_at
-    )
-    assign_incident(incident)
+    builtin = code is None and not settings.YT_ENABLED
+    with transaction.atomic(savepoint=False):
+        new = get_status_id(StatusKey.NEW)
+        lock_assignment()
+        now = timezone.now()
+        dispatcher = choose_dispatcher(now)
+        incident = Incident.objects.create(
+            incident_date=incident_date,
+            subject=one_line(subject)[:1024],
+            requester_email=one_line(requester_email)[:320],
+            source=source,
+            status_id=new,
+            assignee=dispatcher,
+            pole=pole,
+            base_station=base_station,
+            code=(_builtin_code() if builtin else None) or code,
+        )
+        if builtin:
+            incident.code = f"{settings.INCIDENT_CODE_PREFIX}-{incident.pk}"
+            if connection.vendor != "postgresql":
+                Incident.objects.filter(pk=incident.pk).update(code=incident.code)
+        IncidentStatusHistory.objects.create(
+            incident=incident, status_id=new, actor=actor, user=user, created_at=incident.created_at
+        )
+        if dispatcher is None:
+            logger.info("incident=%s: no dispatcher on shift, left unassigned", incident.pk)
+        else:
+            mark_assigned(dispatcher, now)
     return incident
 
 
