@@ -90,6 +90,9 @@ def browser(live_console) -> Iterator:
 
 
 def wait(driver, timeout: float = WAIT_SECONDS):
+    """A wait that retries while the live queue swaps the DOM under a lookup (stale nodes and
+    Chromium's "node does not belong to the document" inspector error), up to ``timeout``."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout)
+    return WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,))

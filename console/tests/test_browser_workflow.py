@@ -67,17 +67,21 @@ def screenshot(driver, tmp_path: Path, name: str) -> None:
 
 
 def text_of(driver, css: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    return driver.find_element(By.CSS_SELECTOR, css).text
+    """Rendered text of the element, read in one script (a live redraw cannot split it)."""
+    return driver.execute_script("return document.querySelector(arguments[0]).innerText", css)
 
 
 def click_status(driver, label: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    buttons = driver.find_elements(By.CSS_SELECTOR, "#workflow button[name=to]")
-    [button] = [b for b in buttons if b.text == label]
-    button.click()
+    """Click the one workflow button with this label (found and clicked in one script)."""
+    clicked = driver.execute_script(
+        """const buttons = [...document.querySelectorAll('#workflow button[name=to]')]
+             .filter((b) => b.innerText.trim() === arguments[0]);
+           if (buttons.length !== 1) return buttons.length;
+           buttons[0].click();
+           return 1;""",
+        label,
+    )
+    assert clicked == 1, f"expected one «{label}» button, found {clicked}"
 
 
 def test_dispatcher_works_mail_incident_in_browser(
