@@ -13,6 +13,8 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("USE_HTTPS", "false")
 os.environ.setdefault("EMAIL_DELIVERY", "file")
 os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="dispatch-test-data-")
+# WhiteNoise warns on every request when STATIC_ROOT is missing; tests serve from the finders.
+os.makedirs(os.path.join(os.environ["DATA_DIR"], "static"))
 
 if os.environ.get("TEST_DB") == "postgres" and not os.environ.get("DB_HOST"):
     from dispatch.testing.postgres import start_cluster
@@ -21,4 +23,4 @@ if os.environ.get("TEST_DB") == "postgres" and not os.environ.get("DB_HOST"):
     atexit.register(_cluster.stop)
     os.environ.update(_cluster.env())
 
-from dispatch.settings import *  # noqa: F403
+from dispatch.settings import *  # noqa: E402, F403
