@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime, make_msgid
 
 import pytest
+from django.db import connection
 
 from dispatch.testing.dovecot import DovecotServer, available, start_dovecot
 from emails.sources.imap import ImapSource
@@ -65,3 +67,22 @@ def build_message(
         msg[name] = value
     msg.set_content(body)
     return msg.as_bytes()
+
+
+def ingest_worker_env(imap_port: int) -> dict[str, str]:
+    """Environment of a real ``ingest_mail`` subprocess: this test database and the test mailbox
+    on 127.0.0.1:``imap_port``."""
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dispatch.testing.settings",
+        "DB_HOST": db["HOST"],
+        "DB_PORT": str(db["PORT"]),
+        "POSTGRES_DB": db["NAME"],
+        "POSTGRES_USER": db["USER"],
+        "PARSING_EMAIL_SERVER": "127.0.0.1",
+        "PARSING_EMAIL_PORT": str(imap_port),
+        "PARSING_EMAIL_LOGIN": MAILBOX_USER,
+        "PARSING_EMAIL_PSWD": MAILBOX_PASSWORD,
+        "PARSING_EMAIL_SSL": "false",
+    }

@@ -6,7 +6,6 @@ database and a real Dovecot, so they are PostgreSQL-only.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Count
 
 from emails.ingest import _commit_batch, ingest_folder
@@ -23,7 +22,12 @@ from emails.models import EmailLocation, EmailMessage, MailFolder
 from emails.parsing import parse_email
 from emails.services import Incoming, get_folder
 from emails.sources.imap import ImapSource
-from emails.tests.conftest import MAILBOX_PASSWORD, MAILBOX_USER, build_message
+from emails.tests.conftest import (
+    MAILBOX_PASSWORD,
+    MAILBOX_USER,
+    build_message,
+    ingest_worker_env,
+)
 from incidents.models import Incident, IncidentStatusHistory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -54,20 +58,7 @@ def conversations(count: int) -> tuple[list[bytes], list[bytes]]:
 
 
 def worker(dovecot, *args: str) -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "dispatch.testing.settings",
-        "DB_HOST": db["HOST"],
-        "DB_PORT": str(db["PORT"]),
-        "POSTGRES_DB": db["NAME"],
-        "POSTGRES_USER": db["USER"],
-        "PARSING_EMAIL_SERVER": "127.0.0.1",
-        "PARSING_EMAIL_PORT": str(dovecot.port),
-        "PARSING_EMAIL_LOGIN": MAILBOX_USER,
-        "PARSING_EMAIL_PSWD": MAILBOX_PASSWORD,
-        "PARSING_EMAIL_SSL": "false",
-    }
+    env = ingest_worker_env(dovecot.port)
     return subprocess.Popen(
         [sys.executable, "manage.py", "ingest_mail", "--source", "imap", *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

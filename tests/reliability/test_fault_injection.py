@@ -34,7 +34,7 @@ from emails.outbox.models import OutboundEmail
 from emails.outbox.services import send_due
 from emails.sources.base import SourceError
 from emails.sources.imap import ImapSource
-from emails.tests.conftest import MAILBOX_PASSWORD, MAILBOX_USER
+from emails.tests.conftest import MAILBOX_PASSWORD, MAILBOX_USER, ingest_worker_env
 from emails.tests.test_worker_restart_and_concurrency import assert_exactly_once, conversations
 from incidents.models import Incident
 from incidents.notifications import queue_notification
@@ -51,20 +51,7 @@ CONVERSATIONS = int(os.environ.get("FAULT_CONVERSATIONS", "667"))
 def worker(dovecot, *args: str) -> subprocess.Popen:
     """The real ``ingest_mail`` command against the test database and Dovecot. Its output goes
     to a file: a pipe nobody reads fills up and blocks the worker's logging."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "dispatch.testing.settings",
-        "DB_HOST": db["HOST"],
-        "DB_PORT": str(db["PORT"]),
-        "POSTGRES_DB": db["NAME"],
-        "POSTGRES_USER": db["USER"],
-        "PARSING_EMAIL_SERVER": "127.0.0.1",
-        "PARSING_EMAIL_PORT": str(dovecot.port),
-        "PARSING_EMAIL_LOGIN": MAILBOX_USER,
-        "PARSING_EMAIL_PSWD": MAILBOX_PASSWORD,
-        "PARSING_EMAIL_SSL": "false",
-    }
+    env = ingest_worker_env(dovecot.port)
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the process object)
     process = subprocess.Popen(
         [sys.executable, "manage.py", "ingest_mail", "--source", "imap", *args],
