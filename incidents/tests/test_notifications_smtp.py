@@ -10,27 +10,15 @@ from django.utils import timezone
 from dispatch.testing.smtp import smtp_sink  # noqa: F401  (fixture)
 from emails.outbox.models import OutboundEmail
 from emails.outbox.services import send_due
-from incidents.defaults import load_defaults
 from incidents.models import IncidentType, StatusKey
 from incidents.notifications import queue_reply
 from incidents.tests.factories import make_request, make_site
 from incidents.workflow import change_status
 from users.models import Role, User
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_setup")]
 
 S = StatusKey
-
-
-@pytest.fixture(autouse=True)
-def _setup(settings):
-    load_defaults()
-    settings.YT_ENABLED = False
-    settings.INCIDENT_CODE_PREFIX = "DSP"
-    settings.DISPATCH_MAILBOX = "dispatch@example.ru"
-    settings.DEFAULT_FROM_EMAIL = "dispatch@example.ru"
-    settings.MESSAGE_ID_DOMAIN = "example.ru"
-    settings.NOTIFICATION_CHANNEL = "smtp"
 
 
 def addresses(header) -> list[str]:

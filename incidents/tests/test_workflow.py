@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from emails.outbox.models import OutboundEmail
-from incidents.defaults import load_defaults
 from incidents.models import IncidentStatusHistory, StatusKey
 from incidents.tests.factories import make_manual, make_request, make_site
 from incidents.workflow import (
@@ -22,20 +21,9 @@ from incidents.workflow import (
 from ts.models import Contractor
 from users.models import Role, User
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_setup")]
 
 S = StatusKey
-
-
-@pytest.fixture(autouse=True)
-def _setup(settings):
-    load_defaults()
-    settings.YT_ENABLED = False
-    settings.INCIDENT_CODE_PREFIX = "DSP"
-    settings.DISPATCH_MAILBOX = "dispatch@example.ru"
-    settings.DEFAULT_FROM_EMAIL = "dispatch@example.ru"
-    settings.MESSAGE_ID_DOMAIN = "example.ru"
-    settings.NOTIFICATION_CHANNEL = "smtp"
 
 
 def last_comment(incident) -> str:
