@@ -9,12 +9,16 @@ of a pool (a2wsgi): same middleware, same views, one hop.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import threading
 
 from a2wsgi import WSGIMiddleware
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.core.wsgi import get_wsgi_application
+from django.db import connections
 from django.urls import reverse
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
@@ -23,9 +27,38 @@ wsgi_handler = WSGIMiddleware(get_wsgi_application(), workers=settings.GUNICORN_
 STREAMING_PATHS = frozenset({reverse("api:incident-live")})
 
 
+def close_pool_connections(timeout: float = 5.0) -> None:
+    """Close the database connection each pool thread keeps (they are per thread): one task per
+    thread, held at a barrier so no thread runs two of them."""
+    threads = settings.GUNICORN_THREADS
+    barrier = threading.Barrier(threads, timeout=timeout)
+
+    def close() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):  # a thread stayed busy
+            barrier.wait()
+        connections.close_all()
+
+    for future in [wsgi_handler.executor.submit(close) for _ in range(threads)]:
+        future.result()
+
+
+async def lifespan(receive, send) -> None:
+    """Start at once; on shutdown close the pool threads' database connections cleanly."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await asyncio.get_running_loop().run_in_executor(None, close_pool_connections)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 async def application(scope, receive, send) -> None:
-    """Streaming endpoints (and anything that is not plain HTTP) to ASGI; the rest to WSGI."""
-    if scope["type"] == "http" and scope["path"] not in STREAMING_PATHS:
+    """Plain HTTP to the WSGI pool; streaming endpoints (and websockets) to Django's ASGI."""
+    if scope["type"] == "lifespan":
+        await lifespan(receive, send)
+    elif scope["type"] == "http" and scope["path"] not in STREAMING_PATHS:
         await wsgi_handler(scope, receive, send)
     else:
         await asgi_handler(scope, receive, send)

@@ -24,7 +24,7 @@ def asgi_server(timeout: float = 10.0) -> Iterator[str]:
 
     port = free_port()
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        application, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="asgi-test-server", daemon=True)
