@@ -28,6 +28,7 @@ from yandex_tracker.errors import (
     TrackerDisabled,
     TrackerNotFound,
     TrackerRateLimited,
+    TrackerResponseError,
     TrackerUnavailable,
     error_for,
 )
@@ -36,6 +37,8 @@ logger = logging.getLogger("dispatch.tracker")
 
 JSON = Any
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# The shapes a 2xx body may be checked against (see ``_shaped``).
+OBJECT, ISSUE, LIST, NOTHING = "object", "issue", "list of objects", "nothing"
 
 
 def format_dt(value: datetime) -> str:
@@ -218,9 +221,12 @@ class TrackerClient:
         self._access_token = saved.access_token
         logger.info("tracker: access token refreshed and stored")
 
-    def call(self, method: str, path: str, **kwargs: Any) -> JSON:
-        """``request`` and decode the JSON body (``None`` for 204)."""
-        return _json_body(self.request(method, path, **kwargs))
+    def call(self, method: str, path: str, *, shape: str = OBJECT, **kwargs: Any) -> JSON:
+        """``request``, decode the JSON body and check it has the documented ``shape``: an
+        ``OBJECT``, an ``ISSUE`` (an object with a key), a ``LIST`` of objects, or ``NOTHING``
+        (any body, 204 included, is accepted and returned)."""
+        response = self.request(method, path, **kwargs)
+        return _shaped(response, _json_body(response), shape)
 
     def paginate(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: JSON = None
@@ -231,7 +237,7 @@ class TrackerClient:
         url = path
         while True:
             response = self.request(method, url, params=params, json=json, idempotent=True)
-            items = _json_body(response) or []
+            items = _shaped(response, _json_body(response), LIST)
             yield from items
             if not items:
                 return
@@ -256,13 +262,13 @@ class TrackerClient:
         return list(self.paginate("GET", "/v2/users", params={"perPage": 100}))
 
     def statuses(self) -> list[JSON]:
-        return self.call("GET", "/v2/statuses")
+        return self.call("GET", "/v2/statuses", shape=LIST)
 
     def queue(self, key: str) -> JSON:
         return self.call("GET", f"/v2/queues/{key}", params={"expand": "all"})
 
     def local_fields(self, queue: str) -> list[JSON]:
-        return self.call("GET", f"/v3/queues/{queue}/localFields")
+        return self.call("GET", f"/v3/queues/{queue}/localFields", shape=LIST)
 
     def create_local_field(self, queue: str, payload: JSON) -> JSON:
         return self.call("POST", f"/v3/queues/{queue}/localFields", json=payload)
@@ -286,23 +292,28 @@ class TrackerClient:
         """
         try:
             body = {**payload, "unique": unique}
-            return self.call("POST", "/v2/issues/", json=body, idempotent=True), True
+            issue = self.call("POST", "/v2/issues/", json=body, idempotent=True, shape=ISSUE)
+            return issue, True
         except TrackerConflict:
             logger.info("tracker: issue with unique %s exists, recovering it", unique)
             return self.find_by_unique(unique), False
 
     def find_by_unique(self, unique: str) -> JSON:
         return self.call(
-            "POST", "/v2/issues/_findByUnique", params={"unique": unique}, idempotent=True
+            "POST",
+            "/v2/issues/_findByUnique",
+            params={"unique": unique},
+            idempotent=True,
+            shape=ISSUE,
         )
 
     def get_issue(self, key: str, *, expand: str | None = None) -> JSON:
         params = {"expand": expand} if expand else None
-        return self.call("GET", f"/v2/issues/{key}", params=params)
+        return self.call("GET", f"/v2/issues/{key}", params=params, shape=ISSUE)
 
     def update_issue(self, key: str, payload: JSON, *, version: int | None = None) -> JSON:
         params = {"version": version} if version is not None else None
-        return self.call("PATCH", f"/v2/issues/{key}", params=params, json=payload)
+        return self.call("PATCH", f"/v2/issues/{key}", params=params, json=payload, shape=ISSUE)
 
     def search(
         self,
@@ -331,7 +342,7 @@ class TrackerClient:
         response = self.request(
             "POST", "/v2/issues/_search", params=params, json={"filter": filter}, idempotent=True
         )
-        items = _json_body(response) or []
+        items = _shaped(response, _json_body(response), LIST)
         if int(response.headers.get("X-Total-Pages", "1") or 1) <= 1:
             return items
         return list(self.scroll(filter, per_scroll=per_page))
@@ -349,7 +360,7 @@ class TrackerClient:
             response = self.request(
                 "POST", "/v2/issues/_search", params=params, json=body, idempotent=True
             )
-            yield from _json_body(response) or []
+            yield from _shaped(response, _json_body(response), LIST)
             scroll_id = response.headers.get("X-Scroll-Id")
             token = response.headers.get("X-Scroll-Token")
             if not scroll_id:
@@ -358,10 +369,10 @@ class TrackerClient:
             params = {"scrollId": scroll_id, "scrollToken": token, "scrollTTLMillis": 60000}
         if pairs:
             with contextlib.suppress(TrackerNotFound):
-                self.call("POST", "/v3/system/search/scroll/_clear", json=pairs)
+                self.call("POST", "/v3/system/search/scroll/_clear", json=pairs, shape=NOTHING)
 
     def transitions(self, key: str) -> list[JSON]:
-        return self.call("GET", f"/v3/issues/{key}/transitions")
+        return self.call("GET", f"/v3/issues/{key}/transitions", shape=LIST)
 
     def transition_to(self, key: str, status_key: str, *, comment: str = "") -> bool:
         """Execute the transition leading to ``status_key``; False when none is available."""
@@ -369,7 +380,10 @@ class TrackerClient:
             if (transition.get("to") or {}).get("key") == status_key:
                 body = {"comment": comment} if comment else {}
                 self.call(
-                    "POST", f"/v3/issues/{key}/transitions/{transition['id']}/_execute", json=body
+                    "POST",
+                    f"/v3/issues/{key}/transitions/{transition['id']}/_execute",
+                    json=body,
+                    shape=NOTHING,
                 )
                 return True
         logger.info("tracker: %s has no transition to %s", key, status_key)
@@ -382,9 +396,11 @@ class TrackerClient:
             params: dict[str, Any] = {"perPage": per_page}
             if last_id is not None:
                 params["id"] = last_id
-            page = self.call("GET", f"/v2/issues/{key}/comments", params=params) or []
+            page = self.call("GET", f"/v2/issues/{key}/comments", params=params, shape=LIST)
             if not page:
                 return
+            if not isinstance(page[-1].get("id"), int):
+                raise TrackerResponseError(f"GET /v2/issues/{key}/comments: a comment without id")
             yield from page
             last_id = page[-1]["id"]
 
@@ -428,12 +444,31 @@ def _json_body(response: requests.Response) -> JSON:
     reply) is a typed failure, retried next cycle, not data."""
     body = _body(response)
     if isinstance(body, str):
-        raise TrackerUnavailable(
+        raise TrackerResponseError(
             f"{response.request.method} {response.url}: HTTP {response.status_code} "
             f"with a body that is not JSON ({len(response.content)} bytes)",
             status=response.status_code,
         )
     return body
+
+
+def _shaped(response: requests.Response, body: JSON, shape: str) -> JSON:
+    """``body`` if it has ``shape``; otherwise a ``TrackerResponseError`` naming the call."""
+    if shape == NOTHING:
+        return body
+    if shape == LIST:
+        fits = isinstance(body, list) and all(isinstance(item, dict) for item in body)
+    else:
+        fits = isinstance(body, dict)
+        if fits and shape == ISSUE:
+            fits = isinstance(body.get("key"), str) and bool(body["key"])
+    if fits:
+        return body
+    raise TrackerResponseError(
+        f"{response.request.method} {response.url}: HTTP {response.status_code} with "
+        f"{type(body).__name__} where the API documents {'an' if shape != LIST else 'a'} {shape}",
+        status=response.status_code,
+    )
 
 
 def _body(response: requests.Response) -> JSON:

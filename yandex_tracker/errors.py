@@ -29,6 +29,11 @@ class TrackerRateLimited(TrackerUnavailable):
     status = 429
 
 
+class TrackerResponseError(TrackerUnavailable):
+    """A 2xx answer whose body is not what the API documents (not JSON, a list where an object
+    belongs, an issue without a key...): treated like an outage, the work is retried later."""
+
+
 class TrackerAuthError(TrackerError):
     """HTTP 401 that a token refresh did not cure, or the OAuth server refused the refresh."""
 

@@ -4,7 +4,6 @@ cycle records the failure and keeps the incident for the next cycle — no crash
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +14,7 @@ from django.utils import timezone
 
 from incidents.services import create_incident
 from yandex_tracker.client import TrackerClient
-from yandex_tracker.errors import TrackerError
+from yandex_tracker.errors import TrackerError, TrackerResponseError
 from yandex_tracker.fields import TrackerDirectory
 from yandex_tracker.models import TrackerIssue
 from yandex_tracker.push import CLAIM_TIMEOUT, push_cycle
@@ -72,21 +71,34 @@ def garbage_tracker(tracker_settings):
 
 
 NOT_JSON = ["binary", "html_200", "html_502", "invalid_retry_after", "truncated_json"]
+WRONG_SHAPE = ["empty_201", "json_list", "json_null", "json_string"]
 
 
-@pytest.mark.parametrize("kind", NOT_JSON)
-def test_a_body_that_is_not_json_is_a_typed_error(garbage_tracker, kind):
+def _calls(client: TrackerClient) -> dict:
+    return {
+        "myself": client.myself,
+        "get_issue": lambda: client.get_issue("DISP-1"),
+        "create_issue": lambda: client.create_issue({"queue": "DISP", "summary": "x"}, unique="u"),
+        "comments": lambda: list(client.comments("DISP-1")),
+        "search_all": lambda: client.search_all({"queue": "DISP"}),
+    }
+
+
+@pytest.mark.parametrize("kind", NOT_JSON + WRONG_SHAPE)
+def test_a_body_that_is_not_the_documented_json_is_a_typed_error(garbage_tracker, kind):
     garbage_tracker.answer = GARBAGE[kind]
     client = TrackerClient(sleep=lambda s: None, max_delay=0.01)
-    for call in (
-        client.myself,
-        lambda: client.get_issue("DISP-1"),
-        lambda: client.create_issue({"queue": "DISP", "summary": "x"}, unique="u-1"),
-        lambda: list(client.comments("DISP-1")),
-        lambda: client.search_all({"queue": "DISP"}),
-    ):
+    for call in _calls(client).values():
         with pytest.raises(TrackerError):
             call()
+
+
+def test_an_object_of_the_wrong_shape_is_a_typed_error(garbage_tracker):
+    garbage_tracker.answer = GARBAGE["wrong_types"]  # {"key": 5, "id": [], ...}
+    calls = _calls(TrackerClient(sleep=lambda s: None, max_delay=0.01))
+    for name in ("get_issue", "create_issue", "comments", "search_all"):
+        with pytest.raises(TrackerResponseError, match="where the API documents"):
+            calls[name]()
 
 
 @pytest.mark.parametrize("kind", sorted(GARBAGE))
@@ -98,8 +110,7 @@ def test_incident_reaches_the_tracker_once_after_a_garbage_storm(
         incident_date=timezone.now(), subject="Нет питания", requester_email="noc@operator.example"
     )
     client = TrackerClient(sleep=lambda s: None, max_delay=0.01)
-    with contextlib.suppress(Exception):  # typed or not, the worker logs it and carries on
-        push_cycle(client, TrackerDirectory(client))
+    push_cycle(client, TrackerDirectory(client))  # the failure is recorded, not raised
     assert not TrackerIssue.objects.filter(incident=incident, key__isnull=False).exists()
 
     tracker_settings.YT_API_BASE_URL = fake_tracker.url  # the tracker is healthy again
