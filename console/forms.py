@@ -3,7 +3,14 @@ status change and reply."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import NamedTuple
+
 from django import forms
+from django.template.loader import get_template
+from django.utils.datastructures import MultiValueDict
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from console import selectors
@@ -12,6 +19,7 @@ from incidents.models import IncidentType, SlaState, StatusKey
 from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pole
 
 MAX_REPLY_LENGTH = 20_000
+FILTER_MEMO_SIZE = 256  # distinct filter forms (language, query, choices) kept rendered
 
 
 class QueueFilterForm(forms.Form):
@@ -46,9 +54,11 @@ class QueueFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, choices: dict[str, list] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        choices = selectors.filter_choices()
+        if choices is None:
+            choices = selectors.filter_choices()
+        self.choices = choices
         self.fields["status"].choices = [("", _("Any")), *choices["statuses"]]
         self.fields["type"].choices = [("", _("Any")), *choices["types"]]
         self.fields["assignee"].choices = [
@@ -57,6 +67,17 @@ class QueueFilterForm(forms.Form):
             (selectors.ASSIGNEE_NONE, _("Nobody")),
             *((str(pk), email) for pk, email in choices["dispatchers"]),
         ]
+
+    def fields_html(self) -> SafeString:
+        """The labelled filter widgets, rendered once per distinct (language, submitted values,
+        choices): Django renders each <option> through a template, which is slow."""
+        data = None
+        if self.is_bound:
+            data = tuple(
+                (name, tuple(self.data.getlist(name))) for name in self.fields if name in self.data
+            )
+        choices = tuple((name, tuple(values)) for name, values in self.choices.items())
+        return _filter_fields_html(_FilterFieldsKey(get_language(), data, choices))
 
     def filters(self) -> selectors.QueueFilters:
         if not self.is_valid():
@@ -71,6 +92,22 @@ class QueueFilterForm(forms.Form):
             scope=data["scope"] or selectors.SCOPE_OPEN,
             sort=data["sort"] or selectors.DEFAULT_SORT,
         )
+
+
+class _FilterFieldsKey(NamedTuple):
+    """Everything the rendered filter fields depend on."""
+
+    language: str | None
+    data: tuple[tuple[str, tuple[str, ...]], ...] | None  # None: the form is not bound
+    choices: tuple[tuple[str, tuple], ...]
+
+
+@lru_cache(maxsize=FILTER_MEMO_SIZE)
+def _filter_fields_html(key: _FilterFieldsKey) -> SafeString:
+    """A function of ``key`` alone: the form is rebuilt from it (pure memoisation)."""
+    data = None if key.data is None else MultiValueDict({k: list(v) for k, v in key.data})
+    form = QueueFilterForm(data, choices={name: list(values) for name, values in key.choices})
+    return get_template("console/_queue_filters.html").render({"form": form})
 
 
 class IncidentEditForm(forms.Form):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -57,11 +58,62 @@ class QueueFilters:
     sort: str = DEFAULT_SORT
 
 
-def queue_incidents(filters: QueueFilters, user: User) -> QuerySet[Incident]:
-    """Incidents for the queue table (one query for the page, nothing per row)."""
-    incidents = Incident.objects.select_related(
-        "status", "incident_type", "assignee", "pole", "base_station"
+class QueueRow(NamedTuple):
+    """One queue row: exactly the values the row displays (``None`` where the incident has no
+    pole, base station, type or dispatcher)."""
+
+    pk: int
+    code: str | None
+    subject: str
+    requester_email: str
+    status_key: str
+    status_name: str
+    sla_state: str
+    sla_deadline: datetime | None
+    pole_code: str | None
+    base_station_name: str | None
+    type_name: str | None
+    assignee_first_name: str | None
+    assignee_last_name: str | None
+    assignee_email: str | None
+    incident_date: datetime
+
+
+# QueueRow field → the lookup it is read from (same order).
+QUEUE_COLUMNS = (
+    "pk",
+    "code",
+    "subject",
+    "requester_email",
+    "status__key",
+    "status__name",
+    "sla_state",
+    "sla_deadline",
+    "pole__code",
+    "base_station__name",
+    "incident_type__name",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__email",
+    "incident_date",
+)
+
+
+def is_default_scope(filters: QueueFilters) -> bool:
+    """Whether the queue lists every open incident (its total is ``queue_counts()["open"]``)."""
+    return filters.scope == SCOPE_OPEN and not (
+        filters.text
+        or filters.status
+        or filters.sla_state
+        or filters.incident_type
+        or filters.assignee
     )
+
+
+def queue_incidents(filters: QueueFilters, user: User) -> QuerySet[Incident]:
+    """The incidents the queue shows, filtered and sorted; nothing joined or fetched yet
+    (paginate its ids, then read one page with ``queue_rows``)."""
+    incidents = Incident.objects.all()
     if filters.scope == SCOPE_OPEN:
         incidents = incidents.filter(is_finished=False)
     elif filters.scope == SCOPE_FINISHED:
@@ -80,7 +132,23 @@ def queue_incidents(filters: QueueFilters, user: User) -> QuerySet[Incident]:
         incidents = incidents.filter(assignee=user)
     elif filters.assignee.isdigit():
         incidents = incidents.filter(assignee_id=int(filters.assignee))
-    return incidents.order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT]))
+    return incidents.order_by(*queue_ordering(filters))
+
+
+def queue_ordering(filters: QueueFilters) -> tuple[str, ...]:
+    return SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
+
+
+def queue_rows(page_ids: QuerySet, filters: QueueFilters) -> list[QueueRow]:
+    """The rows of one page (one query, no model instances). ``page_ids`` is the page's slice
+    of ``queue_incidents(…).values("pk")``: the database picks the page's ids on the incidents
+    alone, then joins the reference tables for those rows only."""
+    rows = (
+        Incident.objects.filter(pk__in=page_ids)
+        .order_by(*queue_ordering(filters))
+        .values_list(*QUEUE_COLUMNS)
+    )
+    return [QueueRow._make(values) for values in rows]
 
 
 def _spellings(text: str) -> set[str]:

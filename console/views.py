@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from console import selectors, services
+from console import rows, selectors, services
 from console.forms import IncidentEditForm, QueueFilterForm, ReplyForm, StatusForm
 from incidents.models import Incident
 from incidents.notifications import NotificationError
@@ -29,17 +29,21 @@ work_required = role_required(*INCIDENT_ROLES)
 def _queue_context(request: HttpRequest) -> dict:
     form = QueueFilterForm(request.GET or None)
     filters = form.filters()
-    page = Paginator(selectors.queue_incidents(filters, request.user), QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    counts = selectors.queue_counts()
+    incidents = selectors.queue_incidents(filters, request.user)
+    paginator = Paginator(incidents.values("pk"), QUEUE_PAGE_SIZE)
+    if selectors.is_default_scope(filters):
+        paginator.count = counts["open"]  # the same number: spare the second COUNT
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return {
         "form": form,
         "filters": filters,
         "page": page,
+        "rows": rows.render_rows(selectors.queue_rows(page.object_list, filters)),
         "query": query.urlencode(),
-        "counts": selectors.queue_counts(),
+        "counts": counts,
     }
 
 

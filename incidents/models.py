@@ -166,6 +166,14 @@ class Incident(models.Model):
             models.Index(fields=["assignee", "is_finished", "created_at"], name="inc_load_idx"),
             models.Index(fields=["is_finished", "sla_state"], name="inc_sla_idx"),
             models.Index(fields=["status", "incident_date"], name="inc_status_date_idx"),
+            # Open incidents only (the console queue's default scope and its counts): their
+            # page and counts cost as much as there are open incidents, not all of them.
+            models.Index(
+                fields=["incident_date", "id"],
+                include=["assignee", "sla_state"],
+                condition=models.Q(is_finished=False),
+                name="inc_open_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

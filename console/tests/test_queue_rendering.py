@@ -1,0 +1,159 @@
+"""The queue renders cheaply without ever showing stale data: memoised rows and filter fields,
+a fixed number of queries however many rows."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from console import rows, selectors
+from console.forms import QueueFilterForm
+from incidents.models import Incident, IncidentStatus, SlaState, StatusKey
+from incidents.tests.factories import make_request, make_site
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_in(client, dispatcher):
+    client.force_login(dispatcher)
+    return client
+
+
+def _row(incident: Incident) -> selectors.QueueRow:
+    ids = Incident.objects.filter(pk=incident.pk).values("pk")
+    (row,) = selectors.queue_rows(ids, selectors.QueueFilters())
+    return row
+
+
+def _html(row: selectors.QueueRow) -> str:
+    return str(rows.render_rows([row])[0])
+
+
+def test_queue_row_shows_every_column(dispatcher):
+    pole, station = make_site("77-012345")
+    incident = make_request(subject="Авария", pole=pole, base_station=station)
+    Incident.objects.filter(pk=incident.pk).update(
+        assignee=dispatcher, sla_state=SlaState.EXPIRED, sla_deadline=timezone.now()
+    )
+    html = _html(_row(incident))
+    assert f'data-incident="{incident.pk}"' in html
+    assert f'href="{reverse("console:incident", args=[incident.pk])}"' in html
+    assert "Авария" in html and "noc@operator.example" in html
+    assert 'class="sla-badge sla-expired">Просрочен' in html
+    assert "77-012345" in html and station.name in html
+    assert "Анна Петрова" in html
+    assert 'data-label="Номер"' in html
+
+
+def test_queue_row_memo_follows_every_displayed_value(dispatcher):
+    incident = make_request(subject="Авария")
+    before = _html(_row(incident))
+    assert _html(_row(incident)) == before  # unchanged row: the memoised HTML
+
+    IncidentStatus.objects.filter(key=StatusKey.NEW).update(name="Свежий")
+    renamed = _html(_row(incident))
+    assert ">Свежий</span>" in renamed and renamed != before
+
+    Incident.objects.filter(pk=incident.pk).update(sla_state=SlaState.LESS_THAN_HOUR)
+    assert 'class="sla-badge sla-less_than_hour"' in _html(_row(incident))
+
+    dispatcher.first_name = "Мария"
+    dispatcher.save()
+    Incident.objects.filter(pk=incident.pk).update(assignee=dispatcher)
+    assert "Мария Петрова" in _html(_row(incident))
+
+    with translation.override("en"):
+        english = _html(_row(incident))
+    assert 'data-label="Number"' in english and "Less than an hour" in english
+
+
+def test_queue_row_dates_follow_the_time_zone(dispatcher):
+    incident = make_request()
+    row = _row(incident)
+    with timezone.override("Europe/Moscow"):
+        moscow = _html(row)
+    with timezone.override("Asia/Vladivostok"):
+        vladivostok = _html(row)
+    assert moscow != vladivostok
+    local = timezone.localtime(row.incident_date, timezone=timezone.get_fixed_timezone(600))
+    assert f'<time datetime="{local.isoformat()}">{local:%d.%m.%Y %H:%M}</time>' in vladivostok
+
+
+def test_queue_row_memo_is_bounded():
+    info = rows.memo_info()
+    assert info.maxsize == rows.ROW_MEMO_SIZE
+    assert info.currsize <= info.maxsize
+
+
+def test_queue_columns_match_the_row_fields():
+    assert len(selectors.QUEUE_COLUMNS) == len(selectors.QueueRow._fields)
+
+
+def test_page_shows_a_changed_row_at_once(logged_in, dispatcher):
+    incident = make_request(subject="Авария")
+    assert ">Новый</span>" in logged_in.get("/").content.decode()
+    IncidentStatus.objects.filter(key=StatusKey.NEW).update(name="Только что")
+    Incident.objects.filter(pk=incident.pk).update(
+        sla_state=SlaState.EXPIRED, sla_deadline=timezone.now() - timedelta(hours=1)
+    )
+    page = logged_in.get(reverse("console:queue_rows")).content.decode()
+    assert ">Только что</span>" in page and 'class="sla-badge sla-expired"' in page
+
+
+@pytest.mark.parametrize(
+    "query", ["", "scope=all&sort=status", "status=nonsense&q=%3Cb%3E", "type=abc", "page=2"]
+)
+def test_memoised_filter_fields_equal_a_fresh_rendering(rf, dispatcher, query):
+    from django.template.loader import get_template
+
+    data = rf.get(f"/?{query}").GET or None
+    memoised = QueueFilterForm(data).fields_html()
+    fresh = get_template("console/_queue_filters.html").render({"form": QueueFilterForm(data)})
+    assert memoised == fresh
+    assert QueueFilterForm(data).fields_html() == memoised
+
+
+def test_filter_fields_follow_new_choices(logged_in, dispatcher):
+    assert "Новый" in logged_in.get("/").content.decode()
+    IncidentStatus.objects.filter(key=StatusKey.NEW).update(name="Поступил")
+    page = logged_in.get("/").content.decode()
+    assert '<option value="new">Поступил</option>' in page
+
+
+def _row_count(response) -> int:
+    return len(re.findall(r'<tr class="sla-[a-z_]+" data-incident="\d+"', response.text))
+
+
+@pytest.mark.parametrize("query", ["", "?scope=all&sort=status", "?q=77-0&assignee=none"])
+def test_queue_queries_do_not_grow_with_rows(
+    logged_in, dispatcher, django_assert_max_num_queries, query
+):
+    pole, station = make_site("77-0001")
+    make_request(message_id="<first@x>", pole=pole, base_station=station)
+    Incident.objects.update(assignee=None)
+    with django_assert_max_num_queries(9) as one_row:
+        assert _row_count(logged_in.get(f"/{query}")) == 1
+    for n in range(59):
+        make_request(message_id=f"<n{n}@x>", pole=pole, base_station=station)
+    Incident.objects.update(assignee=None)
+    for url in (f"/{query}", reverse("console:queue_rows") + query):
+        with django_assert_max_num_queries(len(one_row.captured_queries)):
+            response = logged_in.get(url)
+        assert _row_count(response) == 50
+
+
+def test_default_queue_counts_open_incidents_once(
+    logged_in, dispatcher, django_assert_max_num_queries
+):
+    for n in range(3):
+        make_request(message_id=f"<c{n}@x>")
+    with django_assert_max_num_queries(20) as default:
+        page = logged_in.get("/").content.decode()
+    counts = [q["sql"] for q in default.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1
+    assert '<strong data-count="open">3</strong>' in page and 'data-total="3"' in page
