@@ -1,34 +1,103 @@
-"""Read queries of the incident API: everything a representation needs in a fixed query count."""
+"""Read queries of the incident API: everything a representation needs in a fixed query count.
+
+The incident rows are read without joins and their relations are prefetched: PostgreSQL spends
+milliseconds planning a six-way join, and a page's OFFSET would join every skipped row too.
+Related rows carry only the columns the representation shows (``only()``).
+"""
 
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from emails.models import EmailMessage
+from emails.models import EmailAttachment, EmailMessage, EmailRecipient
+from incidents.api.report import REPORT_HISTORY, REPORT_STATUS_KEYS
 from incidents.models import Incident, IncidentStatus, IncidentStatusHistory, IncidentType
+from ts.models import BaseStation, Pole
+from users.models import User
+
+USER_BRIEF = ("id", "username", "first_name", "last_name")
+
+
+def _relations() -> list[Prefetch | str]:
+    """Status, type, dispatcher, pole with its contractor and base station of each incident."""
+    return [
+        Prefetch("status", IncidentStatus.objects.only("id", "key", "name")),
+        Prefetch("incident_type", IncidentType.objects.only("id", "name", "sla_minutes")),
+        Prefetch("assignee", User.objects.only(*USER_BRIEF)),
+        Prefetch(
+            "pole",
+            Pole.objects.select_related("contractor").only(
+                "id",
+                "code",
+                "region_ru",
+                "address",
+                "latitude",
+                "longitude",
+                "contractor__id",
+                "contractor__name",
+            ),
+        ),
+        "pole__contractor__emails",
+        Prefetch("base_station", BaseStation.objects.only("id", "name")),
+        "base_station__operators",
+    ]
 
 
 def incidents_for_list() -> QuerySet[Incident]:
-    return Incident.objects.select_related(
-        "status", "incident_type", "assignee", "pole__contractor", "base_station"
-    ).prefetch_related(
-        "base_station__operators",
-        "pole__contractor__emails",
+    """Incidents with what a list row shows; the report's status changes as ``report_history``."""
+    return Incident.objects.prefetch_related(
+        *_relations(),
         Prefetch(
             "status_history",
-            queryset=IncidentStatusHistory.objects.select_related("status", "user"),
+            queryset=IncidentStatusHistory.objects.filter(status__key__in=REPORT_STATUS_KEYS)
+            .select_related("status")
+            .only("id", "incident_id", "created_at", "status__id", "status__key"),
+            to_attr=REPORT_HISTORY,
         ),
     )
 
 
 def incidents_for_detail() -> QuerySet[Incident]:
-    return incidents_for_list().prefetch_related(
+    """Incidents with their whole status history and their e-mails (without bodies)."""
+    return Incident.objects.prefetch_related(
+        *_relations(),
+        Prefetch(
+            "status_history",
+            queryset=IncidentStatusHistory.objects.select_related("status", "user").only(
+                "id",
+                "incident_id",
+                "created_at",
+                "actor",
+                "comment",
+                "status__id",
+                "status__key",
+                "status__name",
+                *(f"user__{name}" for name in USER_BRIEF),
+            ),
+        ),
         Prefetch(
             "emails",
-            queryset=EmailMessage.objects.order_by("sent_at", "id").prefetch_related(
-                "recipients", "attachments"
+            queryset=EmailMessage.objects.order_by("sent_at", "id")
+            .only(
+                "id",
+                "incident_id",
+                "message_id",
+                "subject",
+                "from_address",
+                "from_name",
+                "sent_at",
+                "direction",
+                "auto_kind",
+                "is_first",
+            )
+            .prefetch_related(
+                Prefetch(
+                    "recipients",
+                    EmailRecipient.objects.only("id", "email_id", "kind", "address", "name"),
+                ),
+                Prefetch("attachments", EmailAttachment.objects.defer("content_id")),
             ),
-        )
+        ),
     )
 
 

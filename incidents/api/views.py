@@ -60,6 +60,11 @@ class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             return selectors.incidents_for_detail()
         return selectors.incidents_for_list()
 
+    def filter_queryset(self, queryset):
+        if self.action == "retrieve":
+            return queryset  # list filters choose rows; an incident by id is found regardless
+        return super().filter_queryset(queryset)
+
     def get_serializer_class(self):
         if self.action == "retrieve":
             return IncidentDetailSerializer
