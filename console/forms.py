@@ -20,6 +20,10 @@ from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pol
 
 MAX_REPLY_LENGTH = 20_000
 FILTER_MEMO_SIZE = 256  # distinct filter forms (language, query, choices) kept rendered
+EDIT_MEMO_SIZE = 4096  # distinct unbound edit fields (language, initial value, choices)
+FILTER_FIELDS_TEMPLATE = "console/_queue_filters.html"
+EDIT_FIELDS_TEMPLATE = "console/_edit_fields.html"
+EDIT_FIELD_TEMPLATE = "console/_edit_field.html"
 
 
 class QueueFilterForm(forms.Form):
@@ -107,7 +111,7 @@ def _filter_fields_html(key: _FilterFieldsKey) -> SafeString:
     """A function of ``key`` alone: the form is rebuilt from it (pure memoisation)."""
     data = None if key.data is None else MultiValueDict({k: list(v) for k, v in key.data})
     form = QueueFilterForm(data, choices={name: list(values) for name, values in key.choices})
-    return get_template("console/_queue_filters.html").render({"form": form})
+    return _render(FILTER_FIELDS_TEMPLATE, form)
 
 
 class IncidentEditForm(forms.Form):
@@ -139,9 +143,14 @@ class IncidentEditForm(forms.Form):
         empty_label=_("— nobody —"),
     )
 
-    def __init__(self, *args, incident=None, **kwargs) -> None:
+    def __init__(self, *args, incident=None, choices: dict[str, list] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.incident = incident
+        self.choices = choices
+        if choices is not None:  # (pk, label) lists instead of iterating model instances
+            for name, key in (("incident_type", "types"), ("assignee", "dispatchers")):
+                field = self.fields[name]
+                field.choices = [("", field.empty_label), *choices[key]]
 
     @classmethod
     def for_incident(cls, incident) -> IncidentEditForm:
@@ -153,6 +162,26 @@ class IncidentEditForm(forms.Form):
                 "base_station": incident.base_station.name if incident.base_station_id else "",
                 "assignee": incident.assignee_id,
             },
+            choices=selectors.edit_choices(),
+        )
+
+    def fields_html(self) -> SafeString:
+        """The labelled fields with their help and errors. As the incident page first shows
+        them (unbound, choices given) each field is rendered once per distinct (language, its
+        initial value, its choices)."""
+        if self.is_bound or self.choices is None:
+            return _render(EDIT_FIELDS_TEMPLATE, self)
+        language = get_language()
+        choices = {"incident_type": self.choices["types"], "assignee": self.choices["dispatchers"]}
+        return SafeString(
+            "\n".join(
+                _edit_field_html(
+                    _EditFieldKey(
+                        language, name, self.initial.get(name), tuple(choices.get(name, ()))
+                    )
+                )
+                for name in self.fields
+            )
         )
 
     def _kept(self, name: str, text: str, attr: str):
@@ -195,6 +224,28 @@ class IncidentEditForm(forms.Form):
             base_station=data["resolved_base_station"],
             assignee=data.get("assignee"),
         )
+
+
+class _EditFieldKey(NamedTuple):
+    """Everything one rendered field of an unbound edit form depends on."""
+
+    language: str | None
+    name: str
+    initial: object
+    choices: tuple[tuple[int, str], ...]  # for the select fields
+
+
+@lru_cache(maxsize=EDIT_MEMO_SIZE)
+def _edit_field_html(key: _EditFieldKey) -> SafeString:
+    """A function of ``key`` alone: the field is rebuilt from it (pure memoisation)."""
+    choices = {"types": [], "dispatchers": []}
+    choices["types" if key.name == "incident_type" else "dispatchers"] = list(key.choices)
+    form = IncidentEditForm(initial={key.name: key.initial}, choices=choices)
+    return get_template(EDIT_FIELD_TEMPLATE).render({"field": form[key.name]})
+
+
+def _render(template: str, form: forms.Form) -> SafeString:
+    return get_template(template).render({"form": form})
 
 
 class StatusForm(forms.Form):

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -191,6 +191,18 @@ def filter_choices() -> dict[str, list]:
     }
 
 
+def edit_choices() -> dict[str, list[tuple[int, str]]]:
+    """(pk, label) of the active incident types and the assignable dispatchers, labelled as
+    the edit form's model choice fields label them (``str()`` of the instance)."""
+    dispatchers = assignable_dispatchers().values_list("id", "first_name", "last_name", "username")
+    return {
+        "types": list(IncidentType.objects.filter(is_active=True).values_list("id", "name")),
+        "dispatchers": [
+            (pk, f"{first} {last}".strip() or username) for pk, first, last, username in dispatchers
+        ],
+    }
+
+
 def assignable_dispatchers() -> QuerySet[User]:
     """Who an incident may be assigned to: active dispatchers."""
     return User.objects.dispatchers().order_by("first_name", "last_name", "email")
@@ -204,14 +216,24 @@ def incident_for_page(pk: int) -> Incident:
             "incident_type",
             "assignee",
             "pole__contractor",
-            "base_station__pole",
-        ).prefetch_related(
-            "base_station__operators",
-            "pole__contractor__emails",
-            "pole__contractor__phones",
-        ),
+            "base_station",
+        ).prefetch_related("base_station__operators"),
         pk=pk,
     )
+
+
+def contractor_contacts(incident: Incident) -> dict[str, list[str]]:
+    """E-mails and phones of the incident's contractor, in the order they were added (one
+    query for both)."""
+    contractor = incident.contractor
+    if contractor is None:
+        return {"emails": [], "phones": []}
+    emails = contractor.emails.annotate(kind=Value("emails")).values_list("kind", "id", "email")
+    phones = contractor.phones.annotate(kind=Value("phones")).values_list("kind", "id", "phone")
+    contacts: dict[str, list[str]] = {"emails": [], "phones": []}
+    for kind, _pk, value in sorted(emails.union(phones, all=True)):
+        contacts[kind].append(value)
+    return contacts
 
 
 def incident_thread(incident: Incident) -> list[EmailMessage]:

@@ -64,6 +64,7 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
 def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict:
     return {
         "incident": incident,
+        "contacts": selectors.contractor_contacts(incident),
         "emails": selectors.incident_thread(incident),
         "history": selectors.status_history(incident),
         "outgoing": selectors.outgoing_mail(incident),
