@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import ClassVar
 
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from dispatch.api.filters import (
     IdFilter,
@@ -65,6 +67,16 @@ class IncidentFilter(StrictFilterSet):
     class Meta:
         model = Incident
         fields: list[str] = []
+
+    _forms: ClassVar[dict[tuple[type, str], type]] = {}
+
+    def get_form_class(self) -> type:
+        """Built once per language rather than per request (~0.5 ms): the filters are static."""
+        key = (type(self), get_language())
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = super().get_form_class()
+        return form
 
     def filter_assigned(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
         return qs.filter(assignee__isnull=not value)

@@ -15,7 +15,7 @@ from rest_framework.fields import DateTimeField
 
 from emails.models import EmailAttachment, EmailMessage
 from incidents.api.report import vendor_sla
-from incidents.models import Incident, IncidentStatus, IncidentStatusHistory
+from incidents.models import Incident, IncidentSource, IncidentStatus, IncidentStatusHistory
 from ts.models import BaseStation, Contractor, Pole
 from users.models import User
 
@@ -30,6 +30,14 @@ def iso(value: datetime | None, tz: tzinfo | None = None) -> str | None:
         return _DATETIME.to_representation(value)
     text = value.astimezone(tz or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def source_display(value: str) -> str:
+    """``get_source_display()`` without its per-call choices dictionary."""
+    try:
+        return str(IncidentSource(value).label)
+    except ValueError:
+        return str(value)
 
 
 def status_brief(status: IncidentStatus) -> dict:
@@ -82,7 +90,7 @@ def report(incident: Incident, tz: tzinfo | None = None) -> dict:
     sla = vendor_sla(incident)
     return {
         "registration_method": incident.source,
-        "registration_method_display": str(incident.get_source_display()),
+        "registration_method_display": source_display(incident.source),
         "is_transferred_to_contractor": sla.transferred_at is not None,
         "transferred_to_contractor_at": iso(sla.transferred_at, tz),
         "vendor_sla_deadline": iso(sla.deadline, tz),
