@@ -4,9 +4,13 @@ e-mails."""
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from dispatch.api import pagination
 from dispatch.api.filters import day_start
 from dispatch.api.testing import client_for, make_incident, make_site, make_user
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
@@ -31,8 +35,9 @@ def api():
 # Token, count, page, then one each: status, type, dispatcher, pole with contractor, contractor
 # e-mails, base station, operators, and the status changes the report needs.
 LIST_QUERIES = 11
-# Token, incident, the same seven relations, status history, e-mails, recipients, attachments.
-DETAIL_QUERIES = 13
+# Token, incident joined with status, type, dispatcher, pole and contractor, then contractor
+# e-mails, base station, operators, status history, e-mails, recipients, attachments.
+DETAIL_QUERIES = 9
 
 
 def populated_incident(n: int, kind: IncidentType, dispatcher):
@@ -225,6 +230,35 @@ def test_pagination_pages_and_page_size(api):
     assert len(third["results"]) == 1 and third["next"] is None
     missing = api.get(reverse(LIST), {"page_size": 2, "page": 4})
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+@pytest.fixture
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_small_counts_are_always_fresh(api, fresh_cache):
+    make_incident()
+    assert api.get(reverse(LIST)).json()["count"] == 1
+    make_incident()
+    assert api.get(reverse(LIST)).json()["count"] == 2
+
+
+def test_a_large_count_is_reused_for_a_moment_per_query(api, fresh_cache, monkeypatch):
+    monkeypatch.setattr(pagination, "LARGE_COUNT", 2)
+    make_incident(subject="Питание"), make_incident(subject="Питание")
+    assert api.get(reverse(LIST)).json()["count"] == 2
+    make_incident(subject="Обрыв")
+    with CaptureQueriesContext(connection) as ctx:
+        body = api.get(reverse(LIST), {"page": 1}).json()
+    assert body["count"] == 2 and len(body["results"]) == 3  # the count is reused…
+    assert not any("COUNT(" in q["sql"] for q in ctx.captured_queries)
+    assert api.get(reverse(LIST), {"search": "Обрыв"}).json()["count"] == 1  # …per query
+    monkeypatch.setattr(pagination, "COUNT_REUSE_SECONDS", 0)
+    cache.clear()
+    assert api.get(reverse(LIST)).json()["count"] == 3
 
 
 def test_detail_has_history_emails_and_attachment_metadata(api):
