@@ -77,9 +77,8 @@ class QueueFilterForm(forms.Form):
         choices): Django renders each <option> through a template, which is slow."""
         data = None
         if self.is_bound:
-            data = tuple(
-                (name, tuple(self.data.getlist(name))) for name in self.fields if name in self.data
-            )
+            getlist = getattr(self.data, "getlist", lambda name: [self.data[name]])
+            data = tuple((name, tuple(getlist(name))) for name in self.fields if name in self.data)
         choices = tuple((name, tuple(values)) for name, values in self.choices.items())
         return _filter_fields_html(_FilterFieldsKey(get_language(), data, choices))
 

@@ -62,6 +62,10 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
 
 
 def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict:
+    can_work = can_work_incidents(request.user)
+    edit_form = forms.get("edit_form")
+    if edit_form is None and can_work:  # only those who may edit see the form (and its choices)
+        edit_form = IncidentEditForm.for_incident(incident)
     return {
         "incident": incident,
         "contacts": selectors.contractor_contacts(incident),
@@ -69,8 +73,8 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
         "history": selectors.status_history(incident),
         "outgoing": selectors.outgoing_mail(incident),
         "status_buttons": selectors.status_buttons(incident),
-        "can_work": can_work_incidents(request.user),
-        "edit_form": forms.get("edit_form") or IncidentEditForm.for_incident(incident),
+        "can_work": can_work,
+        "edit_form": edit_form,
         "reply_form": forms.get("reply_form") or ReplyForm(),
     }
 

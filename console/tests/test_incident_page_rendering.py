@@ -127,3 +127,17 @@ def test_edit_fields_follow_choices_and_values(dispatcher, full_incident):
     assert "Мария Петрова" in after
     assert f'<option value="{incident_type.pk}" selected>Новый тип</option>' in after
     assert _squash(after) == _squash(_fresh_edit_fields(full_incident))
+
+
+def test_reader_page_skips_the_edit_form_and_its_choices(
+    client, dispatcher, reader, full_incident, django_assert_max_num_queries
+):
+    url = reverse("console:incident", args=[full_incident.pk])
+    client.force_login(dispatcher)
+    with django_assert_max_num_queries(12) as as_dispatcher:
+        assert 'id="edit"' in client.get(url).content.decode()
+    client.force_login(reader)
+    with django_assert_max_num_queries(len(as_dispatcher.captured_queries) - 2):
+        page = client.get(url).content.decode()
+    assert 'id="edit"' not in page
+    assert "a@avr.example" in page
