@@ -3,9 +3,10 @@
 Starts a throw-away PostgreSQL cluster (or uses ``DB_*`` when set), migrates it, seeds
 ``100,000 × scale`` incidents and ``1,000,000 × scale`` e-mails with ``INSERT … SELECT
 generate_series`` (one statement per table), starts the app under gunicorn (the production
-``gunicorn.conf.py``: uvicorn workers) on 127.0.0.1, then drives, with ``--clients`` threads
-(each a logged-in ``requests`` session), for ``--requests`` requests or ``--seconds`` seconds
-per scenario: the console queue, the console incident page, the API list and the API detail.
+``gunicorn.conf.py``: uvicorn workers, 2 workers × 2 threads as in production) on 127.0.0.1,
+then drives, with ``--clients`` threads (each a logged-in ``requests`` session), for
+``--requests`` requests or ``--seconds`` seconds per scenario: the console queue, the console
+incident page, the API list and the API detail.
 Prints p50/p95/max latency, throughput and the error count per scenario, and where the CPU went
 (milliseconds per request in the web workers, in PostgreSQL and in the client threads; read
 from /proc) — on a 2-core machine the three share the same cores.
@@ -170,12 +171,13 @@ def seed(incidents: int, emails: int) -> tuple[list[int], str, str]:
     return ids, browser.cookies["sessionid"].value, token
 
 
-def start_web(port: int, workers: int) -> subprocess.Popen:
+def start_web(port: int, workers: int, threads: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "dispatch.testing.settings",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_THREADS": str(threads),
         "LOG_LEVEL": "WARNING",
     }
     env.pop("TEST_DB", None)
@@ -306,7 +308,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=1000, help="per scenario")
     parser.add_argument("--seconds", type=float, default=60, help="per scenario, at most")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (one a core)")
+    parser.add_argument("--threads", type=int, default=2, help="threads a worker")
     args = parser.parse_args()
     incidents = max(100, int(100_000 * args.scale))
     emails = max(incidents, int(1_000_000 * args.scale))
@@ -323,9 +326,12 @@ def main() -> None:
     from dispatch.testing.postgres import free_port
 
     port = free_port()
-    web = start_web(port, args.workers)
+    web = start_web(port, args.workers, args.threads)
     base = f"http://127.0.0.1:{port}"
-    print(f"gunicorn ({args.workers} uvicorn workers) on {base}; {args.clients} clients")
+    print(
+        f"gunicorn ({args.workers} uvicorn workers × {args.threads} threads) on {base}; "
+        f"{args.clients} clients"
+    )
 
     def browser() -> requests.Session:
         session = requests.Session()
