@@ -87,6 +87,14 @@ class ApiPagination(PageNumberPagination):
         self.request = request
         return list(self.page)
 
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"]["description"] = (
+            f"Matching items; exact below {LARGE_COUNT:,}, a larger total may be up to "
+            f"{COUNT_REUSE_SECONDS} s old."
+        )
+        return response
+
     def get_schema_operation_parameters(self, view):
         params = super().get_schema_operation_parameters(view)
         for param in params:
