@@ -11,7 +11,7 @@ Prints p50/p95/max latency, throughput and the error count per scenario, and whe
 (milliseconds per request in the web workers, in PostgreSQL and in the client threads; read
 from /proc) — on a 2-core machine the three share the same cores.
 
-The data look like a desk's two years: incident ``g`` arrived ``g`` minutes ago, the newest
+The data look like a desk's history: incident ``g`` arrived ``g`` minutes ago, the newest
 ``OPEN_SHARE`` (2 %) are open in the open statuses with SLA states that follow their
 deadlines, the rest are closed; ten e-mails per incident.
 
@@ -50,7 +50,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 EMAILS_PER_INCIDENT = 10
-# A desk closes what it opens: of 100,000 incidents (about two years) 2 % are still open.
+# A desk closes what it opens: of its incidents only the newest 2 % are still open.
 OPEN_SHARE = 0.02
 
 
