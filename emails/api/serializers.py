@@ -33,6 +33,20 @@ class RecipientSerializer(serializers.ModelSerializer):
         fields = ["kind", "address", "name"]
 
 
+# The e-mail's own columns an incident's e-mail list shows (also what its query loads).
+SUMMARY_COLUMNS = (
+    "id",
+    "message_id",
+    "subject",
+    "from_address",
+    "from_name",
+    "sent_at",
+    "direction",
+    "auto_kind",
+    "is_first",
+)
+
+
 class EmailSummarySerializer(serializers.ModelSerializer):
     """An e-mail without its body, as embedded in an incident."""
 
@@ -41,19 +55,7 @@ class EmailSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EmailMessage
-        fields = [
-            "id",
-            "message_id",
-            "subject",
-            "from_address",
-            "from_name",
-            "sent_at",
-            "direction",
-            "auto_kind",
-            "is_first",
-            "recipients",
-            "attachments",
-        ]
+        fields = [*SUMMARY_COLUMNS, "recipients", "attachments"]
 
 
 class EmailSerializer(EmailSummarySerializer):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from emails.api.serializers import SUMMARY_COLUMNS
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from incidents.api.report import REPORT_HISTORY, REPORT_STATUS_KEYS
 from incidents.models import Incident, IncidentStatus, IncidentStatusHistory, IncidentType
@@ -81,18 +82,7 @@ def incidents_for_detail() -> QuerySet[Incident]:
         Prefetch(
             "emails",
             queryset=EmailMessage.objects.order_by("sent_at", "id")
-            .only(
-                "id",
-                "incident_id",
-                "message_id",
-                "subject",
-                "from_address",
-                "from_name",
-                "sent_at",
-                "direction",
-                "auto_kind",
-                "is_first",
-            )
+            .only("incident_id", *SUMMARY_COLUMNS)
             .prefetch_related(
                 Prefetch(
                     "recipients",
