@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.utils.module_loading import import_string
+
+from dispatch.locks import try_session_lock
 
 ALIASES = {
     "@hourly": "0 * * * *",
@@ -160,8 +161,4 @@ def hold_schedule_lock() -> bool:
     (another machine, a second container) a stand-by that takes over when the runner's
     connection goes away. SQLite is one machine: always True.
     """
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SCHEDULE_LOCK_KEY])
-        return bool(cursor.fetchone()[0])
+    return try_session_lock(SCHEDULE_LOCK_KEY)

@@ -1,43 +1,17 @@
-"""PostgreSQL advisory locks so several ingest workers can run at once (no-ops elsewhere)."""
+"""The ingest workers' locks, so several can run at once (see ``dispatch.locks``)."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
-from django.db import connection
+from dispatch.locks import name_key, session_lock, transaction_lock
 
 
-def _key(*parts: str) -> int:
-    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def _postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
-@contextlib.contextmanager
-def folder_lock(mailbox: str, folder: str) -> Iterator[bool]:
+def folder_lock(mailbox: str, folder: str) -> AbstractContextManager[bool]:
     """Hold the session lock of one mailbox folder; yields False when another worker has it."""
-    if not _postgres():
-        yield True
-        return
-    key = _key("emails.folder", mailbox, folder)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    return session_lock(name_key("emails.folder", mailbox, folder))
 
 
 def lock_mailbox_for_transaction(mailbox: str) -> None:
     """Serialise threading/linking across the folders of one mailbox until the transaction ends."""
-    if _postgres():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_key("emails.mailbox", mailbox)])
+    transaction_lock(name_key("emails.mailbox", mailbox))

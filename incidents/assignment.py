@@ -13,11 +13,12 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from dispatch.locks import transaction_lock
 from incidents.models import Incident
 from users.models import User, WorkShift
 from users.shifts import is_on_shift
@@ -30,9 +31,7 @@ ASSIGNMENT_LOCK_ID = 0x44535041  # "DSPA"
 
 def lock_assignment() -> None:
     """Serialise assignment until the current transaction ends (PostgreSQL advisory lock)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ASSIGNMENT_LOCK_ID])
+    transaction_lock(ASSIGNMENT_LOCK_ID)
 
 
 def candidates(now: datetime | None = None) -> list[User]:

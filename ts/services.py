@@ -9,7 +9,6 @@ the active rows.
 from __future__ import annotations
 
 import logging
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,10 +16,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch.locks import name_key, transaction_lock
 from ts.feeds import (
     BASE_STATIONS,
     CONTRACTORS,
@@ -82,10 +82,7 @@ class ImportReport:
 def _feed_transaction(feed: str) -> Iterator[None]:
     """One transaction per feed; on PostgreSQL imports of the same feed run one at a time."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            key = zlib.crc32(f"ts.import.{feed}".encode())
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        transaction_lock(name_key("ts.import", feed))
         yield
 
 

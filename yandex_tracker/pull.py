@@ -10,18 +10,18 @@ Invalid input moves the issue to «Ошибка» with the exact reason.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch.locks import session_lock
 from incidents import workflow
 from incidents.models import (
     Incident,
@@ -375,24 +375,9 @@ def reconcile_issue(
 # -- the cycle ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def single_puller() -> Iterator[bool]:
-    """PostgreSQL session advisory lock: one pull at a time across all machines (True = ours).
-
-    Other backends (SQLite, one process) always get it.
-    """
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [PULL_LOCK_ID])
-        acquired = bool(cursor.fetchone()[0])
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_ID])
+def single_puller() -> AbstractContextManager[bool]:
+    """The session lock of the pull: one pull at a time across all machines (True = ours)."""
+    return session_lock(PULL_LOCK_ID)
 
 
 def pull_cycle(client: TrackerClient, directory: TrackerDirectory) -> PullReport:
