@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from dispatch.testing.threads import run_together
 from emails.ingest import ingest_folder
 from emails.models import EmailMessage
 from emails.sources.maildir import MaildirSource
@@ -72,21 +73,11 @@ def test_embedded_default_starts_from_the_demo_mailbox(tmp_path, settings, statu
 
 
 def test_two_workers_creating_the_default_maildir_at_once(tmp_path):
-    import threading
-
     target = tmp_path / "maildir"
-    results: list[bool] = []
-    barrier = threading.Barrier(2)
-
-    def create() -> None:
-        barrier.wait(timeout=10)
-        results.append(MaildirSource(target).create_from(DEMO / "maildir"))
-
-    threads = [threading.Thread(target=create) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results, errors = run_together(
+        lambda: MaildirSource(target).create_from(DEMO / "maildir"), 2, timeout=30
+    )
+    assert not errors
     assert sorted(results) == [False, True]
     assert len(list((target / "cur").iterdir())) == 7
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".maildir-")]

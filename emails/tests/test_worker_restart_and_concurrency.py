@@ -9,14 +9,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.db.models import Count
 
+from dispatch.testing.threads import run_together
 from emails.ingest import _commit_batch, ingest_folder
 from emails.models import EmailLocation, EmailMessage, MailFolder
 from emails.parsing import parse_email
@@ -121,23 +120,7 @@ def test_same_batch_committed_by_two_threads_at_once_is_stored_once(statuses):
     inbox, _sent = conversations(20)
     folder = get_folder("race", "INBOX")
     items = [Incoming(uid, raw, parse_email(raw)) for uid, raw in enumerate(inbox, start=1)]
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            _commit_batch(folder, 1, len(items), items, [], [])
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    _results, errors = run_together(lambda: _commit_batch(folder, 1, len(items), items, [], []), 2)
     assert not errors
     assert EmailMessage.objects.count() == 40
     assert Incident.objects.count() == 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time as time_module
 from collections import Counter
 from datetime import datetime, time, timedelta
@@ -10,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from dispatch.testing.threads import run_together
 from incidents.assignment import assign_incident
 from incidents.defaults import load_defaults
 from incidents.models import Incident, StatusKey
@@ -114,26 +114,14 @@ def test_assigning_again_keeps_the_dispatcher_and_fills_an_empty_slot():
 def test_concurrent_workers_never_assign_from_stale_loads():
     people = [dispatcher(f"disp{i}") for i in range(3)]
     per_thread, threads_count = 10, 3
-    barrier = threading.Barrier(threads_count)
-    errors: list[BaseException] = []
 
     def worker() -> None:
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(per_thread):
-                with transaction.atomic():  # as ingestion does: more work after creation
-                    new_incident()
-                    time_module.sleep(0.03)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        for _ in range(per_thread):
+            with transaction.atomic():  # as ingestion does: more work after creation
+                new_incident()
+                time_module.sleep(0.03)
 
-    threads = [threading.Thread(target=worker) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    _results, errors = run_together(worker, threads_count)
     assert not errors
     loads = Counter(Incident.objects.values_list("assignee", flat=True))
     assert loads == {p.pk: per_thread for p in people}  # 30 incidents, exactly 10 each
@@ -151,24 +139,9 @@ def test_workers_assigning_the_same_incident_at_once_assign_it_once():
     incident = new_incident()
     Incident.objects.filter(pk=incident.pk).update(assignee=None)
     User.objects.update(last_assigned_at=None)
-    barrier = threading.Barrier(4)
-    results: list[User | None] = []
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(assign_incident(Incident.objects.get(pk=incident.pk)))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results, errors = run_together(
+        lambda: assign_incident(Incident.objects.get(pk=incident.pk)), 4, timeout=30
+    )
     assert not errors
     chosen = Incident.objects.get(pk=incident.pk).assignee
     assert chosen in people

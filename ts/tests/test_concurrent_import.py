@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
+from dispatch.testing.threads import run_together
 from ts.feeds import base_station_rows, pole_rows
 from ts.models import BaseStation, Pole
 from ts.services import import_base_stations, import_poles
@@ -20,25 +18,8 @@ def test_concurrent_imports_of_the_same_feeds_serialise():
     stations = base_station_rows(
         [bs_record(f"77-{n:05d}", f"БС-77-{n:05d}", "МТС", "ПАО «МТС»") for n in range(1, 2001)]
     )
-    errors: list[BaseException] = []
-    reports = []
-    start = threading.Barrier(2)
-
-    def run() -> None:
-        try:
-            start.wait(timeout=10)
-            reports.append(import_poles(poles))
-            reports.append(import_base_stations(stations))
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    pairs, errors = run_together(lambda: (import_poles(poles), import_base_stations(stations)), 2)
+    reports = [report for pair in pairs for report in pair]
     assert errors == []
     assert Pole.objects.count() == 2000
     assert BaseStation.objects.count() == 2000

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
+from dispatch.testing.threads import run_together
 from yandex_tracker.client import TrackerClient
 from yandex_tracker.fields import TrackerDirectory
 from yandex_tracker.models import TrackerIssue
@@ -17,23 +15,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def test_three_workers_push_each_incident_once(make_incident, fake_tracker):
     incidents = [make_incident() for _ in range(30)]
-    errors: list[BaseException] = []
 
     def worker() -> None:
-        try:
-            client = TrackerClient(sleep=lambda s: None)
-            for _ in range(3):
-                push_cycle(client, TrackerDirectory(client), limit=7)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
+        client = TrackerClient(sleep=lambda s: None)
+        for _ in range(3):
+            push_cycle(client, TrackerDirectory(client), limit=7)
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    _results, errors = run_together(worker, 3)
     assert errors == []
     assert len(fake_tracker.state.issues) == len(incidents)
     assert fake_tracker.state.request_count("POST", "/issues/") == len(incidents)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from dispatch.models import WorkerHeartbeat
 from dispatch.testing.smtp import smtp_sink  # noqa: F401  (fixture)
+from dispatch.testing.threads import run_together
 from emails.outbox.delivery import PermanentDeliveryError, register_channel
 from emails.outbox.models import OutboundEmail
 from emails.outbox.services import CLAIM_LEASE, retry_delay, send_due
@@ -164,30 +163,18 @@ def test_a_claim_abandoned_by_a_dead_worker_is_taken_again_after_the_lease(smtp_
 def test_two_concurrent_workers_send_every_message_exactly_once(smtp_sink, settings):  # noqa: F811
     settings.OUTBOX_PER_RECIPIENT_PER_HOUR = 100
     rows = queue(40)
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
     def worker() -> None:
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(40):
-                if (
-                    not send_due(limit=5).sent
-                    and not OutboundEmail.objects.filter(
-                        state__in=[State.QUEUED, State.SENDING]
-                    ).exists()
-                ):
-                    break
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        for _ in range(40):
+            if (
+                not send_due(limit=5).sent
+                and not OutboundEmail.objects.filter(
+                    state__in=[State.QUEUED, State.SENDING]
+                ).exists()
+            ):
+                break
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    _results, errors = run_together(worker, 2)
     assert not errors
     received = smtp_sink.wait_for(40)
     assert len(received) == 40
