@@ -24,10 +24,10 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from throwaway_db import throwaway_database  # noqa: E402
 
 PASSWORD = "Vetrov-Signal-2026"
 
@@ -49,17 +49,9 @@ def main() -> None:
     parser.add_argument("--locked", type=int, default=50)
     args = parser.parse_args()
 
-    setup_test_environment()
-    settings.ALLOWED_HOSTS = ["testserver"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     settings.ACCOUNT_RATE_LIMIT = "1000000/m"
     settings.AXES_FAILURE_LIMIT = args.logins
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        call_command("migrate", verbosity=0)
+    with throwaway_database(client_hosts=["testserver"]):
         from users.models import Role, User
 
         User.objects.create_user(
@@ -83,8 +75,6 @@ def main() -> None:
         measure("successful login", args.logins, ok)
         measure("failed login (until locked)", args.logins - 1, bad)
         measure("locked-out attempt", args.locked, bad)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

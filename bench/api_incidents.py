@@ -30,10 +30,10 @@ django.setup()
 
 import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from throwaway_db import throwaway_database  # noqa: E402
 
 
 def measure(label: str, n: int, get) -> None:
@@ -120,16 +120,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5)
     args = parser.parse_args()
 
-    setup_test_environment()
-    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"] = "1000000/min"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        call_command("migrate", verbosity=0)
+    with throwaway_database(client_hosts=["testserver", "127.0.0.1"]):
         from dispatch.api.testing import client_for
 
         started = time.perf_counter()
@@ -156,8 +148,6 @@ def main() -> None:
         from rest_framework.authtoken.models import Token
 
         live_latency(Token.objects.get(user=dispatcher).key, args.events)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -25,12 +25,11 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from throwaway_db import throwaway_database  # noqa: E402
 
 
 def measure(label: str, client: Client, url: str, repeat: int) -> None:
@@ -106,15 +105,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    setup_test_environment()
-    settings.ALLOWED_HOSTS = ["testserver"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        call_command("migrate", verbosity=0)
+    with throwaway_database(client_hosts=["testserver"]):
         start = time.perf_counter()
         busy = populate(args.incidents, args.emails)
         print(
@@ -136,8 +127,6 @@ def main() -> None:
             f"incident page ({args.emails} e-mails)", client, f"/incidents/{busy}/", args.repeat
         )
         measure("dispatcher load", client, "/load/", args.repeat)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

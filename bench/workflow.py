@@ -30,9 +30,9 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from throwaway_db import throwaway_database  # noqa: E402
 
 
 def timed(label: str, n: int, work) -> None:
@@ -61,9 +61,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings.DEBUG = False
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        call_command("migrate", verbosity=0)
+    with throwaway_database():
         from dispatch.testing.smtp import SmtpSink
         from emails.outbox.models import OutboundEmail
         from emails.outbox.services import send_due
@@ -130,8 +128,6 @@ def main() -> None:
 
             timed("send_due → aiosmtpd", args.emails, drain)
             assert len(sink.wait_for(args.emails)) == args.emails
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":
