@@ -5,6 +5,9 @@ the mail worker, the tracker pull, the console), so it works the same on SQLite 
 across machines. Polling looks back ``LIVE_OVERLAP`` to catch transactions that committed late; each
 incident version is sent once per stream. Event ids are cursors: a client that reconnects with
 ``Last-Event-ID`` (browsers do this by themselves) resumes where it stopped.
+
+Every poll first re-reads the listening user: once the account is deactivated or loses its
+API role, the stream says so in a comment and ends (the reconnect is then refused).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from dispatch.api.permissions import can_read
 from incidents.api.selectors import incidents_for_list
 from incidents.api.serializers import IncidentSerializer
 from incidents.models import Incident
+from users.models import User
 
 logger = logging.getLogger("dispatch.api.live")
 
@@ -43,20 +48,27 @@ def parse_cursor(value: str | None, now: datetime | None = None) -> datetime:
 
 
 class IncidentFeed:
-    """Incident versions changed since a cursor, each version yielded once."""
+    """Incident versions changed since a cursor, each version yielded once, for one user
+    while that user may still read the API (``revoked`` turns true when not)."""
 
-    def __init__(self, since: datetime) -> None:
+    def __init__(self, since: datetime, user_id: int) -> None:
         self.cursor = since
+        self.user_id = user_id
+        self.revoked = False
         self.sent: dict[int, datetime] = {}
 
     def poll(self) -> list[tuple[str, dict]]:
-        """Return ``(event id, incident representation)`` for versions not sent yet."""
+        """Return ``(event id, incident representation)`` for versions not sent yet; nothing
+        (and ``revoked`` set) once the user is no longer allowed to listen."""
         try:
             if connection.vendor == "sqlite":
                 # Only matters for SQLite's shared cache (the in-memory test database): read
                 # without table locks so that writers in other threads are never refused.
                 with connection.cursor() as cursor:
                     cursor.execute("PRAGMA read_uncommitted = true")
+            if not can_read(User.objects.filter(pk=self.user_id).first()):
+                self.revoked = True
+                return []
             return self._poll()
         except DatabaseError:
             logger.warning("live queue: database unavailable, retrying", exc_info=True)
@@ -94,6 +106,7 @@ def format_event(event_id: str, incident: dict) -> str:
 
 PREAMBLE = "retry: 3000\n: connected\n\n"
 KEEPALIVE = ": keepalive\n\n"
+REVOKED = ": access revoked\n\n"
 
 
 def _settings() -> tuple[float, float, float]:
@@ -115,6 +128,9 @@ async def stream_async(feed: IncidentFeed) -> AsyncIterator[str]:
         for event_id, incident in await sync_to_async(feed.poll)():
             yield format_event(event_id, incident)
             last_write = loop.time()
+        if feed.revoked:
+            yield REVOKED
+            return
         if loop.time() - last_write >= keepalive:
             yield KEEPALIVE
             last_write = loop.time()
@@ -131,6 +147,9 @@ def stream_sync(feed: IncidentFeed) -> Iterator[str]:
         for event_id, incident in feed.poll():
             yield format_event(event_id, incident)
             last_write = time.monotonic()
+        if feed.revoked:
+            yield REVOKED
+            return
         if time.monotonic() - last_write >= keepalive:
             yield KEEPALIVE
             last_write = time.monotonic()

@@ -167,7 +167,9 @@ class LiveQueueView(ApiViewMixin, APIView):
             "A `text/event-stream`: `event: incident` with the incident (as in the list) as "
             "`data` each time an incident is created or changed, `: keepalive` comments, and "
             "an `id` per event. Reconnect with `Last-Event-ID` to resume (browsers' EventSource "
-            "does). The server ends a stream after `API_LIVE_MAX_SECONDS`; clients reconnect. "
+            "does). The server ends a stream after `API_LIVE_MAX_SECONDS`, and at once (after a "
+            "`: access revoked` comment) when the account is deactivated or loses its role; "
+            "clients reconnect. "
             "An incident may arrive more than once: update by `id`."
         ),
         tags=["incidents"],
@@ -198,7 +200,7 @@ class LiveQueueView(ApiViewMixin, APIView):
         filters=False,
     )
     def get(self, request: Request) -> StreamingHttpResponse:
-        feed = IncidentFeed(parse_cursor(request.headers.get("Last-Event-ID")))
+        feed = IncidentFeed(parse_cursor(request.headers.get("Last-Event-ID")), request.user.pk)
         if isinstance(request._request, ASGIRequest):
             body = stream_async(feed)
         else:

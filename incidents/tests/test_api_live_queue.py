@@ -182,3 +182,35 @@ def test_guest_and_anonymous_cannot_listen(live_settings):
         refused = requests.get(base + URL, headers={"Authorization": f"Token {guest}"}, timeout=10)
         assert refused.status_code == 403
         assert refused.headers["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    "revoke",
+    [
+        pytest.param({"is_active": False}, id="deactivated"),
+        pytest.param({"role": "guest"}, id="back-to-guest"),
+    ],
+)
+def test_stream_ends_as_soon_as_the_account_loses_access(live_settings, revoke):
+    """An open stream re-checks its user on every poll: after the account is deactivated (or
+    its role taken away) no incident reaches it and the server ends it; reconnecting fails."""
+    user = make_user()
+    token = Token.objects.create(user=user).key
+    with asgi_server() as base:
+        response, reader = open_stream(base, token)
+        try:
+            for field, value in revoke.items():
+                setattr(user, field, value)
+            user.save(update_fields=list(revoke))
+            reader.wait_for(lambda e: e == ("comment", None, "access revoked"), timeout=5)
+            create_incident(incident_date=timezone.now(), subject="после отключения")
+            reader.join(timeout=5)
+            assert not reader.is_alive(), "the server kept the stream open"
+            leaked = []
+            while not reader.events.empty():
+                leaked.append(reader.events.get())
+            assert [e for e in leaked if e[0] == "incident"] == []
+        finally:
+            response.close()
+        again = requests.get(base + URL, headers={"Authorization": f"Token {token}"}, timeout=10)
+        assert again.status_code in (401, 403)
