@@ -183,3 +183,38 @@ def test_profile_page_queries_do_not_grow_with_shifts(dispatcher_client):
             user=dispatcher_client.user, weekday=day, start_time=time(9), end_time=time(18)
         )
     assert count() == one <= 6
+
+
+def _with_avatar(email: str, username: str, role: str, **extra):
+    user = make_user(email, username, role=role, **extra)
+    user.avatar.save("face.png", png(), save=True)
+    return user
+
+
+@pytest.mark.parametrize(
+    ("viewer_role", "owner_role", "owner_active", "status"),
+    [
+        (Role.USER, Role.DISPATCH, True, 200),
+        (Role.DISPATCH, Role.ADMIN, True, 200),
+        (Role.GUEST, Role.DISPATCH, True, 404),  # an unapproved sign-up sees no staff faces
+        (Role.DISPATCH, Role.GUEST, True, 404),  # nor does it show its own to staff
+        (Role.DISPATCH, Role.DISPATCH, False, 404),  # a deactivated account shows nothing
+    ],
+)
+def test_avatars_are_shared_only_between_approved_accounts(
+    client, settings, tmp_path, viewer_role, owner_role, owner_active, status
+):
+    settings.MEDIA_ROOT = tmp_path
+    owner = _with_avatar("owner@example.com", "owner.o", owner_role, is_active=owner_active)
+    viewer = make_user("viewer@example.com", "viewer.v", role=viewer_role)
+    client.force_login(viewer)
+    assert client.get(reverse("users:avatar", args=[owner.pk])).status_code == status
+    missing = client.get(reverse("users:avatar", args=[owner.pk + 1000])).status_code
+    assert missing == 404
+
+
+def test_a_guest_still_sees_its_own_avatar(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    guest = _with_avatar("guest@example.com", "guest.g", Role.GUEST)
+    client.force_login(guest)
+    assert client.get(reverse("users:avatar", args=[guest.pk])).status_code == 200
