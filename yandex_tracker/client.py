@@ -414,21 +414,28 @@ class TrackerClient:
         self,
         key: str,
         *,
-        subject: str,
         text: str,
+        subject: str,
+        body: str,
         sender: str,
         to: list[str],
         cc: list[str] | None = None,
     ) -> JSON:
-        """Send an e-mail from the issue (the tracker's mail integration)."""
-        body = {
+        """Send an e-mail from the issue (the tracker's mail integration).
+
+        ``text`` is the comment shown in the issue (the API requires it); ``body`` is the mail.
+        """
+        if not text.strip():
+            raise ValueError("an e-mail comment needs the comment text")
+        payload = {
+            "text": text,
             "email": {
                 "subject": subject,
-                "text": text,
+                "text": body,
                 "info": {"from": sender, "to": to, "cc": cc or []},
-            }
+            },
         }
-        return self.call("POST", f"/v2/issues/{key}/comments", json=body)
+        return self.call("POST", f"/v2/issues/{key}/comments", json=payload)
 
     def upload_attachment(self, filename: str, content: bytes, content_type: str) -> JSON:
         return self.call(

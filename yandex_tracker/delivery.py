@@ -57,21 +57,14 @@ class TrackerCommentDelivery:
                     if marker in (comment.get("text") or ""):
                         logger.info("outbox id=%s already posted to %s", message.pk, key)
                         return str(comment["id"])
-            comment = client.call(
-                "POST",
-                f"/v2/issues/{key}/comments",
-                json={
-                    "text": comment_text(message),
-                    "email": {
-                        "subject": message.subject,
-                        "text": message.body_text,
-                        "info": {
-                            "from": settings.PARSING_EMAIL_LOGIN or settings.DISPATCH_MAILBOX,
-                            "to": list(message.to),
-                            "cc": list(message.cc),
-                        },
-                    },
-                },
+            comment = client.add_email_comment(
+                key,
+                text=comment_text(message),
+                subject=message.subject,
+                body=message.body_text,
+                sender=settings.PARSING_EMAIL_LOGIN or settings.DISPATCH_MAILBOX,
+                to=list(message.to),
+                cc=list(message.cc),
             )
         except (TrackerNotFound, TrackerValidationError) as exc:
             raise PermanentDeliveryError(f"tracker refused the e-mail comment: {exc}") from exc

@@ -59,8 +59,12 @@ class PushReport:
 
 
 def issue_unique(incident: Incident) -> str:
-    """Stable per incident and installation: a retry never creates a second issue."""
-    return f"dispatch:{settings.YT_QUEUE}:incident:{incident.pk}:{incident.created_at:%s}"
+    """Stable per incident and installation: a retry never creates a second issue.
+
+    The epoch of the aware ``created_at`` does not depend on ``TIME_ZONE`` or the C library.
+    """
+    epoch = int(incident.created_at.timestamp())
+    return f"dispatch:{settings.YT_QUEUE}:incident:{incident.pk}:{epoch}"
 
 
 # -- claims ---------------------------------------------------------------------------------

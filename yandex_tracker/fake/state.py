@@ -732,7 +732,7 @@ class FakeTracker:
             issue = self.get_issue(key)
             text = body.get("text") or ""
             email = body.get("email")
-            if not text and not email and not body.get("summonees"):
+            if not text and not body.get("summonees"):  # an e-mail comment needs text too
                 raise ApiError(422, "Comment text is required")
             if len(text) > 512000:
                 raise ApiError(422, "Comment is too long")

@@ -140,3 +140,22 @@ def test_refresh_may_return_the_same_access_token(tracker_settings, sleeps, db):
         fake.state.expire_token("robot-token")
         assert client.myself()["login"] == "robot-dispatch"
         assert TrackerToken.objects.get().access_token == "robot-token"
+
+
+def test_email_comment_sends_the_required_comment_text_and_the_mail(client, fake_tracker):
+    key = client.create_issue({"queue": "DISP", "summary": "A"}, unique="u-mail")[0]["key"]
+    comment = client.add_email_comment(
+        key,
+        text="📤 Уведомление оператору",
+        subject=f"Re: {key}: A",
+        body="Принято",
+        sender="desk@example.ru",
+        to=["op@example.ru"],
+    )
+    assert comment["text"] == "📤 Уведомление оператору"
+    [sent] = fake_tracker.state.outbox
+    assert (sent["subject"], sent["text"], sent["to"]) == (
+        f"Re: {key}: A",
+        "Принято",
+        ["op@example.ru"],
+    )

@@ -243,6 +243,7 @@ def test_email_comment_is_stored_as_outcoming_and_sent(fake_tracker):
         "POST",
         f"/v2/issues/{key}/comments",
         json={
+            "text": "📤 Уведомление оператору",
             "email": {
                 "subject": f"Re: {key}: A",
                 "text": "Принято",
@@ -251,7 +252,7 @@ def test_email_comment_is_stored_as_outcoming_and_sent(fake_tracker):
                     "to": ["op@example.ru"],
                     "cc": ["cc@example.ru"],
                 },
-            }
+            },
         },
     )
     assert made.status_code == 201
@@ -267,6 +268,9 @@ def test_email_comment_is_stored_as_outcoming_and_sent(fake_tracker):
             "text": "Принято",
         }
     ]
+    without_text = {"email": {**made.json()["email"]}}
+    refused = call(fake_tracker, "POST", f"/v2/issues/{key}/comments", json=without_text)
+    assert refused.status_code == 422  # ``text`` is required for e-mail comments too
 
 
 def test_fields_patch_needs_current_version(fake_tracker):

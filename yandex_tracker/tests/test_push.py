@@ -70,6 +70,21 @@ def test_crash_between_create_and_save_recovers_the_same_issue(
     assert incident.code == "DISP-1"
 
 
+def test_time_zone_change_between_a_lost_create_and_its_retry_recovers_the_issue(
+    client, directory, fake_tracker, make_incident, settings
+):
+    settings.TIME_ZONE = "Europe/Moscow"
+    incident = make_incident()
+    [claim] = claim_incidents(10)
+    # the issue was created with this unique, then the worker died before recording it
+    client.create_issue({"queue": "DISP", "summary": "x"}, unique=issue_unique(incident))
+    TrackerIssue.objects.filter(pk=claim.pk).update(claimed_at=claim.claimed_at.replace(year=2000))
+    settings.TIME_ZONE = "Asia/Vladivostok"  # the installation moved before the retry
+    report = push_cycle(client, directory)
+    assert (report.issues_created, report.issues_recovered) == (0, 1)
+    assert len(fake_tracker.state.issues) == 1
+
+
 def test_a_fresh_claim_is_not_taken_by_a_second_worker(client, directory, make_incident):
     make_incident()
     assert len(claim_incidents(10)) == 1
