@@ -163,7 +163,7 @@ def download_attachment(request: HttpRequest, pk: int) -> FileResponse:
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
-        filename=attachment.filename,
+        filename=attachment.offered_name,
         content_type="application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"

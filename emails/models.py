@@ -221,6 +221,14 @@ class EmailAttachment(models.Model):
     def __str__(self) -> str:
         return self.filename
 
+    @property
+    def offered_name(self) -> str:
+        """The name shown and offered for download: rows stored by older code may still hold
+        bidi or invisible characters, which are removed here too."""
+        from emails.parsing.attachments import sanitise_filename
+
+        return sanitise_filename(self.filename, f"attachment-{self.pk}")
+
 
 class QuarantinedEmail(models.Model):
     """A message that could not be ingested: kept raw with the reason, retried, never dropped."""

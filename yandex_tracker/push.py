@@ -165,7 +165,9 @@ def _upload(client: TrackerClient, email: EmailMessage) -> list[str]:
             continue
         with attachment.file.open("rb") as handle:
             content = handle.read()
-        uploaded = client.upload_attachment(attachment.filename, content, attachment.content_type)
+        uploaded = client.upload_attachment(
+            attachment.offered_name, content, attachment.content_type
+        )
         ids.append(str(uploaded["id"]))
     return ids
 

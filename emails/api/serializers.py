@@ -8,6 +8,7 @@ from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    filename = serializers.CharField(source="offered_name", read_only=True)
     is_stored = serializers.SerializerMethodField()
 
     class Meta:

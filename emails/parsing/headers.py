@@ -70,15 +70,24 @@ def message_id_list(value: str | None, limit: int = 100) -> list[str]:
 
 
 def addresses(values: list[str]) -> list[tuple[str, str]]:
-    """(name, address) pairs from address headers; invalid addresses dropped, no repeats."""
+    """(name, address) pairs from raw address headers; invalid addresses dropped, no repeats.
+
+    The list is split on the raw value and only then are the display names RFC 2047-decoded, so
+    an encoded name such as ``=?utf-8?q?boss=40corp=2Eexample=2C?=`` stays a name: it can neither
+    become the address nor add a recipient.
+    """
     result: dict[str, str] = {}
-    decoded = [decode_header_value(v) for v in values if v]
-    for name, address in getaddresses(decoded):
+    raw = [_unfold(raw_header_text(str(v))) for v in values if v]
+    for name, address in getaddresses(raw):
         address = address.strip().strip("<>").lower()
         if len(address) > 320 or not _ADDRESS.match(address):
             continue
-        result.setdefault(address, name.strip()[:256])
+        result.setdefault(address, decode_header_value(name)[:256])
     return [(name, address) for address, name in result.items()]
+
+
+def _unfold(value: str) -> str:
+    return _CONTROL.sub("", value.replace("\r", "").replace("\n", " "))
 
 
 def parse_date(value: str | None) -> datetime | None:

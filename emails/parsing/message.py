@@ -215,7 +215,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     synthetic = not message_id
     if synthetic:
         message_id = _synthetic_id(headers, raw.partition(b"\n\n")[2] or raw)
-    sender = addresses([headers.get("from", "")])
+    sender = addresses(msg.get_all("From", []))
     from_name, from_address = sender[0] if sender else ("", "")
     if not from_address:
         from_name = headers.get("from", "")[:256]

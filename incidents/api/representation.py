@@ -140,7 +140,7 @@ def status_change(change: IncidentStatusHistory, tz: tzinfo | None = None) -> di
 def attachment(item: EmailAttachment) -> dict:
     return {
         "id": item.pk,
-        "filename": item.filename,
+        "filename": item.offered_name,
         "content_type": item.content_type,
         "size": item.size,
         "sha256": item.sha256,
