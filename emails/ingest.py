@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from emails.folders import decode_folder_name
 from emails.locks import folder_lock, lock_mailbox_for_transaction
 from emails.models import EmailLocation, EmailMessage, MailFolder, QuarantinedEmail
 from emails.parsing import ParseError, parse_email
@@ -207,7 +208,8 @@ def ingest_folder(
     batch_size: int | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> IngestReport:
-    """Ingest everything new in one folder of ``source``."""
+    """Ingest everything new in folder ``name`` (any form :mod:`emails.folders` accepts)."""
+    name = decode_folder_name(name)
     report = IngestReport(folder=name)
     folder = get_folder(source.identity, name)
     batch_size = batch_size or settings.PARSING_EMAIL_BATCH_SIZE

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.db.models import F
 from django.utils import timezone
 
+from emails.folders import folder_role
 from emails.loops import classify
 from emails.models import (
     EmailAttachment,
@@ -63,15 +64,6 @@ class StoreResult:
         self.incidents += other.incidents
         self.linked += other.linked
         self.email_ids += other.email_ids
-
-
-def folder_role(name: str) -> str:
-    """The role of a folder by its configured name."""
-    if name.upper() == settings.PARSING_EMAIL_INBOX_FOLDER_NAME.upper() or name.upper() == "INBOX":
-        return MailFolder.Role.INBOX
-    if name == settings.PARSING_EMAIL_SENT_FOLDER_NAME or name.lower() == "sent":
-        return MailFolder.Role.SENT
-    return MailFolder.Role.OTHER
 
 
 def get_folder(mailbox: str, name: str) -> MailFolder:

@@ -1,9 +1,12 @@
-"""Helpers for the operations tests: the repository root, free ports, HTTP polling."""
+"""Helpers for the operations tests: the repository root, the Supervisor programs, free ports,
+HTTP polling."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -12,6 +15,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+SUPERVISOR_CONFIG = ROOT / "supervisord.conf"
+
+
+def supervisor_programs(run_dir: Path) -> dict:
+    """Every program of ``supervisord.conf`` as Supervisor reads it (this interpreter, logs and
+    control socket in ``run_dir``): name → ``ProcessConfig`` (``.command``, ``.directory``…)."""
+    from supervisor.options import ServerOptions
+
+    os.environ.update(
+        DISPATCH_PYTHON=sys.executable,
+        DISPATCH_LOG_DIR=str(run_dir),
+        DISPATCH_RUN_DIR=str(run_dir),
+    )
+    options = ServerOptions()
+    options.configfile = str(SUPERVISOR_CONFIG)
+    options.process_config(do_usage=False)
+    return {p.name: p for g in options.process_group_configs for p in g.process_configs}
 
 
 def free_port() -> int:

@@ -15,14 +15,19 @@ from pathlib import Path
 
 import pytest
 from django.core.management import get_commands, load_command_class
-from supervisor.options import ServerOptions
 
-from dispatch.tests.ops_support import ROOT, free_port, http_get, wait_for
+from dispatch.tests.ops_support import (
+    ROOT,
+    SUPERVISOR_CONFIG,
+    free_port,
+    http_get,
+    supervisor_programs,
+    wait_for,
+)
 
-CONFIG = ROOT / "supervisord.conf"
 WORKER_PROGRAMS = {
-    "mail_inbox": "ingest_mail --folder INBOX --loop",
-    "mail_sent": "ingest_mail --folder Sent --loop",
+    "mail_inbox": "ingest_mail --role inbox --loop",
+    "mail_sent": "ingest_mail --role sent --loop",
     "push_tracker": "push_tracker --loop",
     "pull_tracker": "pull_tracker --loop",
     "sla_sweep": "sla_sweep --loop",
@@ -31,20 +36,8 @@ WORKER_PROGRAMS = {
 }
 
 
-def load_programs(tmp_path: Path) -> dict:
-    os.environ.update(
-        DISPATCH_PYTHON=sys.executable,
-        DISPATCH_LOG_DIR=str(tmp_path),
-        DISPATCH_RUN_DIR=str(tmp_path),
-    )
-    options = ServerOptions()
-    options.configfile = str(CONFIG)
-    options.process_config(do_usage=False)
-    return {p.name: p for g in options.process_group_configs for p in g.process_configs}
-
-
 def test_config_has_web_and_one_program_per_worker_with_graceful_stop(tmp_path):
-    programs = load_programs(tmp_path)
+    programs = supervisor_programs(tmp_path)
     assert set(programs) == {"web", "watch_programs", *WORKER_PROGRAMS}
     for name, program in programs.items():
         assert program.stopsignal == signal.SIGTERM, name
@@ -107,7 +100,12 @@ def _embedded_env(tmp_path: Path, port: int) -> dict[str, str]:
 
 def _supervisor_status(env: dict[str, str]) -> dict[str, str]:
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("supervisorctl")), "-c", str(CONFIG), "status"],
+        [
+            str(Path(sys.executable).with_name("supervisorctl")),
+            "-c",
+            str(SUPERVISOR_CONFIG),
+            "status",
+        ],
         env={
             **env,
             "DISPATCH_PYTHON": sys.executable,

@@ -13,6 +13,18 @@ class SourceError(Exception):
     """The mailbox could not be reached or read (the cycle fails and is retried)."""
 
 
+class FolderNotFound(SourceError):
+    """The mailbox has no folder by that name; the message names the setting that asked for it
+    (when one did) and lists the folders the mailbox has."""
+
+    def __init__(self, name: str, available: list[str], setting: str = "") -> None:
+        available = sorted(available, key=lambda folder: (folder.upper() != "INBOX", folder))
+        self.name, self.available, self.setting = name, available, setting
+        asked = f" ({setting})" if setting else ""
+        listing = ", ".join(available) if available else "none"
+        super().__init__(f"folder {name!r}{asked} does not exist; the mailbox has: {listing}")
+
+
 @dataclass
 class HeaderInfo:
     """What is known about a message before downloading it."""
@@ -53,4 +65,9 @@ class MailSource(ABC):
 
     @abstractmethod
     def open_folder(self, name: str) -> AbstractContextManager[FolderReader]:
-        """Open ``name`` read-only for one cycle."""
+        """Open folder ``name`` (decoded Unicode) read-only for one cycle; a folder that does not
+        exist raises :class:`FolderNotFound`."""
+
+    @abstractmethod
+    def list_folders(self) -> list[str]:
+        """The names (decoded Unicode) of every folder the mailbox has."""

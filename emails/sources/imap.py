@@ -12,10 +12,10 @@ from datetime import datetime
 
 from imap_tools import MailBox, MailBoxUnencrypted
 from imap_tools.errors import MailboxFolderSelectError, MailboxLoginError
-from imap_tools.imap_utf7 import utf7_decode, utf7_encode
 
 from emails.sources.base import (
     FetchedMessage,
+    FolderNotFound,
     FolderReader,
     HeaderInfo,
     MailSource,
@@ -28,16 +28,6 @@ _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 # A FETCH command line stays well below server limits (imap_tools#230).
 FETCH_CHUNK = 100
-
-
-def folder_name(name: str) -> str:
-    """A folder name as Unicode; an already modified-UTF-7 name (``&BB4EQgQ...-``) is decoded."""
-    if "&" in name and name.isascii():
-        with contextlib.suppress(Exception):
-            decoded = utf7_decode(name.encode("ascii"))
-            if utf7_encode(decoded) == name.encode("ascii"):
-                return decoded
-    return name
 
 
 def _special_use_folder(mailbox: MailBox, name: str) -> str | None:
@@ -126,7 +116,8 @@ class ImapSource(MailSource):
         self.identity = f"{login}@{host}:{port}"
 
     @contextlib.contextmanager
-    def open_folder(self, name: str) -> Iterator[ImapFolder]:
+    def _session(self) -> Iterator[MailBox]:
+        """A logged-in connection, logged out at the end."""
         try:
             if self.ssl:  # certificate and host name verified (system CAs unless a context given)
                 context = self.ssl_context or _ssl.create_default_context()
@@ -137,12 +128,27 @@ class ImapSource(MailSource):
         except (TimeoutError, OSError, imaplib.IMAP4.error, MailboxLoginError) as exc:
             raise SourceError(f"IMAP login to {self.host}:{self.port} failed: {exc}") from exc
         try:
+            yield mailbox
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise SourceError(f"IMAP error on {self.identity}: {exc}") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                mailbox.logout()
+
+    def list_folders(self) -> list[str]:
+        with self._session() as mailbox:
+            return [info.name for info in mailbox.folder.list()]
+
+    @contextlib.contextmanager
+    def open_folder(self, name: str) -> Iterator[ImapFolder]:
+        with self._session() as mailbox:
             try:
-                mailbox.folder.set(folder_name(name), readonly=True)
+                mailbox.folder.set(name, readonly=True)
             except MailboxFolderSelectError as exc:
                 special = _special_use_folder(mailbox, name)
                 if special is None:
-                    raise SourceError(f"IMAP folder {name!r} cannot be selected: {exc}") from exc
+                    folders = [info.name for info in mailbox.folder.list()]
+                    raise FolderNotFound(name, folders) from exc
                 logger.warning(
                     "IMAP folder %r not found; reading the \\Sent folder %r", name, special
                 )
@@ -151,8 +157,3 @@ class ImapSource(MailSource):
             if not data or data[0] is None:
                 raise SourceError(f"IMAP folder {name!r} reported no UIDVALIDITY")
             yield ImapFolder(mailbox.client, int(data[0]))
-        except (OSError, imaplib.IMAP4.error) as exc:
-            raise SourceError(f"IMAP error in {name!r}: {exc}") from exc
-        finally:
-            with contextlib.suppress(Exception):
-                mailbox.logout()

@@ -3,7 +3,8 @@
 Maildir has no UIDs: a message's UID is a stable 63-bit hash of its unique file name (without
 the ``:2,flags`` suffix), so renames by other readers do not change it. ``uids_after`` returns
 every UID; the pipeline skips the ones it already stored. Sub-folders follow Maildir++
-(``.Sent``); ``INBOX`` is the root.
+(``.Sent``, non-ASCII names in modified UTF-7 as Dovecot writes them, or in UTF-8); ``INBOX`` is
+the root.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from emails.folders import decode_folder_name, encode_folder_name
 from emails.sources.base import (
     FetchedMessage,
+    FolderNotFound,
     FolderReader,
     HeaderInfo,
     MailSource,
-    SourceError,
 )
 
 UIDVALIDITY = 1
@@ -109,13 +111,29 @@ class MaildirSource(MailSource):
         return True
 
     def folder_path(self, name: str) -> Path:
+        """The directory of folder ``name``: the modified UTF-7 one when it exists, else UTF-8."""
         if name.upper() == "INBOX":
             return self.root
-        return self.root / f".{name.replace('/', '.')}"
+        dotted = name.replace("/", ".")
+        encoded = self.root / f".{encode_folder_name(dotted)}"
+        return encoded if _is_maildir(encoded) else self.root / f".{dotted}"
+
+    def list_folders(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        names = ["INBOX"] if _is_maildir(self.root) else []
+        for path in sorted(self.root.iterdir()):
+            if path.name.startswith(".") and len(path.name) > 1 and _is_maildir(path):
+                names.append(decode_folder_name(path.name[1:]).replace(".", "/"))
+        return names
 
     @contextlib.contextmanager
     def open_folder(self, name: str) -> Iterator[MaildirFolder]:
         path = self.folder_path(name)
-        if not (path / "cur").is_dir() and not (path / "new").is_dir():
-            raise SourceError(f"Maildir folder {name!r} not found at {path}")
+        if not _is_maildir(path):
+            raise FolderNotFound(name, self.list_folders())
         yield MaildirFolder(path)
+
+
+def _is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() or (path / "new").is_dir()

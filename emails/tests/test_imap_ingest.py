@@ -10,10 +10,11 @@ from django.core.management import CommandError, call_command
 from dispatch.testing.dovecot import available, start_dovecot
 from dispatch.testing.postgres import free_port
 from emails import ingest
+from emails.folders import decode_folder_name
 from emails.ingest import ingest_folder
 from emails.models import EmailLocation, EmailMessage, MailFolder
 from emails.sources.base import SourceError
-from emails.sources.imap import ImapSource, folder_name
+from emails.sources.imap import ImapSource
 from emails.tests.conftest import build_message
 from incidents.models import Incident
 
@@ -105,7 +106,7 @@ def test_uidvalidity_change_resyncs_without_duplicates(dovecot, imap_source, sta
 
 
 def test_modified_utf7_folder_name(dovecot, imap_source, statuses):
-    assert folder_name("&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-") == "Отправленные"
+    assert decode_folder_name("&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-") == "Отправленные"
     _inbox, sent = conversation()
     dovecot.append("&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-", sent)
     report = ingest_folder(imap_source, "Отправленные")
@@ -137,7 +138,7 @@ def test_wrong_password_and_missing_folder_are_clear_errors(dovecot, statuses):
     with pytest.raises(SourceError, match="login"):
         ingest_folder(wrong, "INBOX")
     right = ImapSource("127.0.0.1", dovecot.port, "dispatch@example.test", "secret", ssl=False)
-    with pytest.raises(SourceError, match="cannot be selected"):
+    with pytest.raises(SourceError, match="does not exist; the mailbox has: INBOX, Sent"):
         ingest_folder(right, "Нет такой папки")
 
 

@@ -1,4 +1,9 @@
-"""Worker: read new mail from IMAP or a Maildir and turn it into incidents and replies."""
+"""Worker: read new mail from IMAP or a Maildir and turn it into incidents and replies.
+
+``--role inbox`` / ``--role sent`` read the folders the settings name
+(``PARSING_EMAIL_INBOX_FOLDER_NAME``, ``PARSING_EMAIL_SENT_FOLDER_NAME``) — what Supervisor runs;
+``--folder NAME`` reads any other folder; without either, both configured folders are read.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
 from dispatch.workers import WorkerCommand
+from emails.folders import ROLE_SETTINGS, configured_folder, decode_folder_name, role_setting
 from emails.ingest import ingest_folder, retry_quarantine
 from emails.sources import MailSource, SourceError, source_from_spec
+from emails.sources.base import FolderNotFound
 from emails.sources.maildir import MaildirSource
 
 # The embedded default starts with the bundled Russian demo mailbox when MAILDIR_PATH is missing.
@@ -32,7 +39,15 @@ class Command(WorkerCommand):
             "--folder",
             action="append",
             default=None,
-            help="Folder to read; repeat for several (default: the inbox and sent folders).",
+            help="Folder to read by name; repeat for several.",
+        )
+        parser.add_argument(
+            "--role",
+            action="append",
+            choices=list(ROLE_SETTINGS),
+            default=None,
+            help="Read the folder the settings name for this role; repeat for several "
+            "(default, without --folder: inbox and sent).",
         )
         parser.add_argument("--batch-size", type=int, default=None)
 
@@ -50,10 +65,10 @@ class Command(WorkerCommand):
             and self.source.create_from(DEMO_MAILDIR)
         ):
             self.stdout.write(f"created {self.source.root} from the demo mailbox")
-        self.folders: list[str] = options["folder"] or [
-            settings.PARSING_EMAIL_INBOX_FOLDER_NAME,
-            settings.PARSING_EMAIL_SENT_FOLDER_NAME,
-        ]
+        roles = options["role"] or ([] if options["folder"] else list(ROLE_SETTINGS))
+        names = [configured_folder(role) for role in roles]
+        names += [decode_folder_name(name) for name in options["folder"] or []]
+        self.folders: list[str] = list(dict.fromkeys(names))
         self.batch_size: int | None = options["batch_size"]
         self.echo = not options["loop"]  # in a loop the worker log carries the summary
 
@@ -65,6 +80,10 @@ class Command(WorkerCommand):
                 report = ingest_folder(
                     self.source, name, batch_size=self.batch_size, should_stop=self._stopping
                 )
+            except FolderNotFound as exc:  # say which setting asked for it
+                missing = FolderNotFound(exc.name, exc.available, role_setting(name))
+                errors.append(missing)
+                parts.append(f"{name}: {missing}")
             except SourceError as exc:
                 errors.append(exc)
                 parts.append(f"{name}: {exc}")
