@@ -7,6 +7,7 @@ runs: SQLite, a local Maildir, the built-in tracker and a file mail backend, all
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -216,12 +217,6 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
-# The collecting mailbox: CC'd on every outgoing message and used as From.
-DISPATCH_MAILBOX = env_str("DISPATCH_MAILBOX", "dispatch@localhost")
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", DISPATCH_MAILBOX)
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Domain used on the right of our own Message-IDs.
-MESSAGE_ID_DOMAIN = env_str("MESSAGE_ID_DOMAIN", DISPATCH_MAILBOX.rpartition("@")[2] or "localhost")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
 OUTBOX_PER_RECIPIENT_PER_HOUR = env_int("OUTBOX_PER_RECIPIENT_PER_HOUR", 30)
 
@@ -240,6 +235,20 @@ PARSING_EMAIL_TIMEOUT = env_int("PARSING_EMAIL_TIMEOUT", 60)
 PARSING_EMAIL_BATCH_SIZE = env_int("PARSING_EMAIL_BATCH_SIZE", 200)
 MAX_ATTACHMENT_SIZE = env_int("MAX_ATTACHMENT_SIZE", 48 * 1024 * 1024)
 MAX_ATTACHMENT_DAYS = env_int("MAX_ATTACHMENT_DAYS", 360)
+
+# --- The dispatch mailbox -------------------------------------------------------------------
+# The collecting mailbox: CC'd on every outgoing message and used as From. By default the
+# mailbox the workers read (replies to our mail land there and thread); ``check --deploy``
+# warns while it is a localhost address (emails.W001).
+DISPATCH_MAILBOX = (
+    env_str("DISPATCH_MAILBOX")
+    or (PARSING_EMAIL_LOGIN if re.fullmatch(r"[^@\s]+@[^@\s]+", PARSING_EMAIL_LOGIN) else "")
+    or "dispatch@localhost"
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", DISPATCH_MAILBOX)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Domain used on the right of our own Message-IDs.
+MESSAGE_ID_DOMAIN = env_str("MESSAGE_ID_DOMAIN", DISPATCH_MAILBOX.rpartition("@")[2] or "localhost")
 
 # --- Incidents ------------------------------------------------------------------------------
 # Regex for an incident code in a subject (the tracker key, e.g. AVRSERVICE-123).

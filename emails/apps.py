@@ -8,3 +8,6 @@ class EmailsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "emails"
     verbose_name = _("E-mail")
+
+    def ready(self) -> None:
+        from emails import checks  # noqa: F401  (register the system checks)

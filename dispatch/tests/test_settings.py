@@ -37,8 +37,44 @@ def test_check_deploy_is_clean_with_production_settings():
         SECRET_KEY="x" * 20 + "production-like-secret-key-0123456789",
         USE_HTTPS="true",
         SECURE_SSL_REDIRECT="true",
+        PARSING_EMAIL_LOGIN="desk@tower.example",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+MAILBOX_SETTINGS = (
+    "from django.conf import settings as s; "
+    "print(s.DISPATCH_MAILBOX, s.DEFAULT_FROM_EMAIL, s.MESSAGE_ID_DOMAIN)"
+)
+
+
+def test_dispatch_mailbox_defaults_to_the_mailbox_the_workers_read():
+    def mailbox(**env: str) -> list[str]:
+        result = run_manage("shell", "-c", MAILBOX_SETTINGS, DEBUG="true", **env)
+        return result.stdout.strip().splitlines()[-1].split()
+
+    login = {"PARSING_EMAIL_LOGIN": "desk@tower.example", "DISPATCH_MAILBOX": ""}
+    assert mailbox(**login) == ["desk@tower.example", "desk@tower.example", "tower.example"]
+    explicit = {**login, "DISPATCH_MAILBOX": "avr@tower.example"}
+    assert mailbox(**explicit)[0] == "avr@tower.example"
+    not_an_address = {"PARSING_EMAIL_LOGIN": "desk", "DISPATCH_MAILBOX": ""}
+    assert mailbox(**not_an_address) == ["dispatch@localhost", "dispatch@localhost", "localhost"]
+
+
+def test_check_deploy_warns_while_the_dispatch_mailbox_is_a_localhost_address():
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 20 + "production-like-secret-key-0123456789",
+        "SECURE_SSL_REDIRECT": "true",
+        "PARSING_EMAIL_LOGIN": "",
+    }
+    for local in ("", "dispatch@localhost", "desk@127.0.0.1", "desk@[::1]", "d@box.localhost"):
+        result = run_manage("check", "--deploy", **production, DISPATCH_MAILBOX=local)
+        assert "(emails.W001) DISPATCH_MAILBOX is" in result.stderr, (local, result.stderr)
+    result = run_manage("check", "--deploy", **production, DISPATCH_MAILBOX="d@tower.example")
+    assert "emails.W001" not in result.stdout + result.stderr
+    plain = run_manage("check", **production)  # not a deploy check
+    assert "emails.W001" not in plain.stdout + plain.stderr
 
 
 def test_no_missing_migrations():

@@ -38,6 +38,7 @@ def _production(tmp_path: Path) -> dict[str, str]:
         MEDIA_ROOT=str(tmp_path / "media"),
         # TLS ends at the host proxy in front of the gateway; the app still redirects plain HTTP
         SECURE_SSL_REDIRECT="true",
+        PARSING_EMAIL_LOGIN="desk@tower.example",  # the mailbox the operator fills in
     )  # fmt: skip
     return env
 
