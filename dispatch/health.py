@@ -1,8 +1,8 @@
 """Health report: is the database reachable, and when did each worker last finish a cycle?
 
 Read by the ``healthcheck`` command (exit status for Docker/monitoring) and the ``/health/``
-endpoint (JSON). The report holds names, times and counters only — never error texts, settings
-or anything from e-mails.
+endpoint (JSON), with the counts of tracker pushes refused or waiting out a back-off. The report
+holds names, times and counters only — never error texts, settings or anything from e-mails.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from dispatch.models import WorkerHeartbeat
+from yandex_tracker.selectors import push_backlog
 
 OK, FAILING, STALE = "ok", "failing", "stale"
 
@@ -45,6 +46,7 @@ def health_report(*, max_age_seconds: int | None = None) -> dict[str, Any]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         beats = list(WorkerHeartbeat.objects.order_by("name"))
+        tracker = push_backlog()
     except DatabaseError:
         return {"status": "error", "database": "unavailable", "checked_at": _iso(now)}
     workers = []
@@ -61,13 +63,15 @@ def health_report(*, max_age_seconds: int | None = None) -> dict[str, Any]:
                 "consecutive_failures": beat.consecutive_failures,
             }
         )
-    healthy = all(worker["state"] == OK for worker in workers)
+    # a refused push never reaches the tracker without an administrator
+    healthy = all(worker["state"] == OK for worker in workers) and not tracker["refused"]
     return {
         "status": OK if healthy else "degraded",
         "database": OK,
         "checked_at": _iso(now),
         "max_age_seconds": max_age,
         "workers": workers,
+        "tracker_push": tracker,
     }
 
 

@@ -1,12 +1,52 @@
 """Admin for tracker sync state (read-mostly; tokens are never shown)."""
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.utils import formats, timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
-from yandex_tracker.models import SyncCursor, TrackerComment, TrackerIssue, TrackerToken
+from yandex_tracker.models import (
+    PushClaim,
+    SyncCursor,
+    TrackerComment,
+    TrackerIssue,
+    TrackerToken,
+)
+
+
+class PushClaimAdmin(admin.ModelAdmin):
+    """Shows where a push stands (refused, waiting out a back-off) and retries it on demand."""
+
+    readonly_fields = ("last_error", "next_attempt_at", "refused_at")
+    actions = ["retry_now"]
+
+    @admin.display(description=_("push"))
+    def push_state(self, row: PushClaim) -> str:
+        if row.refused_at:
+            return gettext("refused by the tracker")
+        if row.next_attempt_at and row.next_attempt_at > timezone.now():
+            return gettext("retry at %(time)s") % {
+                "time": formats.localize(timezone.localtime(row.next_attempt_at))
+            }
+        return "—"
+
+    @admin.action(description=_("Retry now (after fixing the cause)"))
+    def retry_now(self, request, queryset: QuerySet) -> None:
+        count = queryset.update(refused_at=None, next_attempt_at=timezone.now(), claimed_at=None)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d push will be retried by the next push cycle.",
+                "%(count)d pushes will be retried by the next push cycle.",
+                count,
+            )
+            % {"count": count},
+        )
 
 
 @admin.register(TrackerIssue)
-class TrackerIssueAdmin(admin.ModelAdmin):
+class TrackerIssueAdmin(PushClaimAdmin):
     list_display = (
         "key",
         "incident",
@@ -15,21 +55,21 @@ class TrackerIssueAdmin(admin.ModelAdmin):
         "tracker_updated_at",
         "pushed_at",
         "attempts",
+        "push_state",
     )
-    list_filter = ("synced_status",)
+    list_filter = ("synced_status", ("refused_at", admin.EmptyFieldListFilter))
     search_fields = ("key", "issue_id")
     list_select_related = ("incident",)
     raw_id_fields = ("incident",)
-    readonly_fields = ("last_error",)
 
 
 @admin.register(TrackerComment)
-class TrackerCommentAdmin(admin.ModelAdmin):
-    list_display = ("email", "issue", "comment_id", "posted_at", "attempts")
+class TrackerCommentAdmin(PushClaimAdmin):
+    list_display = ("email", "issue", "comment_id", "posted_at", "attempts", "push_state")
+    list_filter = (("refused_at", admin.EmptyFieldListFilter),)
     search_fields = ("comment_id", "issue__key")
     list_select_related = ("email", "issue")
     raw_id_fields = ("email", "issue")
-    readonly_fields = ("last_error",)
 
 
 @admin.register(TrackerToken)

@@ -2,9 +2,10 @@
 
 What it adds over plain requests: ``Authorization: OAuth`` and ``X-Org-ID``/``X-Cloud-Org-ID``
 headers, timeouts, bounded retries with exponential back-off on network errors, 5xx and 429
-(``Retry-After`` honoured, capped), a token refresh on 401 persisted in ``TrackerToken`` (shared by
-every worker), pagination (``Link``/``X-Total-Pages``; scroll for large searches), typed errors, and
-``unique`` on every create with recovery of the existing issue on 409.
+(``Retry-After`` honoured as long as the caller's time ``budget`` allows), a token refresh on 401
+persisted in ``TrackerToken`` (shared by every worker), pagination (``Link``/``X-Total-Pages``;
+scroll for large searches), typed errors, and ``unique`` on every create with recovery of the
+existing issue on 409.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ logger = logging.getLogger("dispatch.tracker")
 
 JSON = Any
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Longest ``Retry-After`` waited out by a call made outside a budgeted cycle (``budget``).
+DEFAULT_WAIT_BUDGET = 60.0
 # The shapes a 2xx body may be checked against (see ``_shaped``).
 OBJECT, ISSUE, LIST, NOTHING = "object", "issue", "list of objects", "nothing"
 
@@ -96,6 +99,7 @@ class TrackerClient:
         self.session = session or requests.Session()
         self.request_count = 0
         self._access_token: str | None = access_token
+        self._deadline: float | None = None
 
     # -- transport -------------------------------------------------------------------------
 
@@ -109,16 +113,60 @@ class TrackerClient:
             headers["X-Cloud-Org-ID" if self.cloud_org else "X-Org-ID"] = self.org_id
         return headers
 
-    def _delay(self, attempt: int, response: requests.Response | None) -> float:
-        """Seconds to wait before attempt ``attempt + 1``: ``Retry-After`` or jittered back-off."""
-        if response is not None and response.headers.get("Retry-After"):
-            raw = response.headers["Retry-After"].strip()
-            try:
-                return min(self.max_delay, max(0.0, float(raw)))
-            except ValueError:
-                logger.warning("tracker: unparsable Retry-After %r", raw)
+    @contextlib.contextmanager
+    def budget(self, seconds: float) -> Iterator[None]:
+        """Bound the ``Retry-After`` waits of the calls made inside to ``seconds`` in total.
+
+        A worker's cycle runs inside one budget shorter than its claims' lease: a server that
+        asks for a longer wait gets ``TrackerRateLimited`` with ``retry_after`` at once, and the
+        caller gives its claims back until then instead of sleeping on them.
+        """
+        previous = self._deadline
+        self._deadline = time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            self._deadline = previous
+
+    def _time_left(self) -> float:
+        if self._deadline is None:
+            return DEFAULT_WAIT_BUDGET
+        return max(0.0, self._deadline - time.monotonic())
+
+    def _backoff(self, attempt: int) -> float:
+        """Jittered exponential back-off before attempt ``attempt + 1``, capped at ``max_delay``."""
         base = self.backoff * 2 ** (attempt - 1)
         return min(self.max_delay, base * (0.5 + random.random() / 2))  # noqa: S311
+
+    def _wait_before_retry(
+        self, method: str, path: str, attempt: int, response: requests.Response
+    ) -> float:
+        """Seconds to wait before retrying ``response``: the server's ``Retry-After`` when it
+        fits in the time left (else ``TrackerRateLimited`` carrying it), or the back-off."""
+        wait = _retry_after(response)
+        if wait is not None:
+            left = self._time_left()
+            if wait > left:
+                raise TrackerRateLimited(
+                    f"{method} {path}: HTTP {response.status_code}, Retry-After {wait:.0f}s "
+                    f"is beyond the {left:.0f}s left in this cycle",
+                    status=response.status_code,
+                    body=_body(response),
+                    retry_after=wait,
+                )
+            logger.warning(
+                "tracker: %s %s -> %s, waiting %.1fs as Retry-After asks",
+                method,
+                path,
+                response.status_code,
+                wait,
+            )
+            return wait
+        delay = self._backoff(attempt)
+        logger.warning(
+            "tracker: %s %s -> %s, retry in %.1fs", method, path, response.status_code, delay
+        )
+        return delay
 
     def request(
         self,
@@ -160,7 +208,7 @@ class TrackerClient:
                 if attempt >= self.max_attempts or not idempotent:
                     raise TrackerUnavailable(f"{method} {path}: {exc}") from exc
                 logger.warning("tracker: %s %s failed (%s), retrying", method, path, exc)
-                self.sleep(self._delay(attempt, None))
+                self.sleep(self._backoff(attempt))
                 continue
             status = response.status_code
             if status < 300:
@@ -172,13 +220,16 @@ class TrackerClient:
                 continue
             retryable = status == 429 or (status in RETRY_STATUSES and idempotent)
             if retryable and attempt < self.max_attempts:
-                delay = self._delay(attempt, response)
-                logger.warning("tracker: %s %s -> %s, retry in %.1fs", method, path, status, delay)
-                self.sleep(delay)
+                self.sleep(self._wait_before_retry(method, path, attempt, response))
                 continue
             body = _body(response)
             if status == 429:
-                raise TrackerRateLimited(f"{method} {path}: HTTP 429", status=429, body=body)
+                raise TrackerRateLimited(
+                    f"{method} {path}: HTTP 429",
+                    status=429,
+                    body=body,
+                    retry_after=_retry_after(response),
+                )
             raise error_for(status, body)
 
     def _refresh_token(self) -> None:
@@ -444,6 +495,18 @@ class TrackerClient:
             params={"filename": filename},
             files={"file": (filename, content, content_type)},
         )
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """The server's ``Retry-After`` in seconds (the delta-seconds form), if it sent one."""
+    raw = response.headers.get("Retry-After", "").strip()
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        logger.warning("tracker: unparsable Retry-After %r", raw)
+        return None
 
 
 def _json_body(response: requests.Response) -> JSON:

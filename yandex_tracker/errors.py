@@ -24,9 +24,21 @@ class TrackerUnavailable(TrackerError):
 
 
 class TrackerRateLimited(TrackerUnavailable):
-    """HTTP 429 on every attempt."""
+    """HTTP 429 on every attempt, or a ``Retry-After`` longer than the time the caller has left;
+    ``retry_after`` is the server's wait in seconds when it gave one."""
 
     status = 429
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: object = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, body=body)
+        self.retry_after = retry_after
 
 
 class TrackerResponseError(TrackerUnavailable):

@@ -38,7 +38,36 @@ class SyncCursor(models.Model):
         return f"{self.name}={self.value}"
 
 
-class TrackerIssue(models.Model):
+class PushClaim(models.Model):
+    """What a push worker keeps about one unit of work it claims: the claim, the attempts, the
+    back-off after a failure, and the terminal refusal (the tracker said no: 400/403/404/422)."""
+
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(
+        _("next attempt"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("After a failure no worker tries again before this moment."),
+    )
+    refused_at = models.DateTimeField(
+        _("refused"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "The tracker refused the request (400/403/404/422): it is not retried until an "
+            "administrator fixes the cause and retries it."
+        ),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class TrackerIssue(PushClaim):
     """The tracker issue mirroring an incident.
 
     A row without ``key`` is a claim: a push worker is creating the issue. The claim carries the
@@ -54,9 +83,6 @@ class TrackerIssue(models.Model):
     version = models.PositiveIntegerField(_("version"), default=0)
     tracker_updated_at = models.DateTimeField(_("updated in tracker"), null=True, blank=True)
     pushed_at = models.DateTimeField(_("pushed"), null=True, blank=True)
-    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
     synced_status = models.CharField(
         _("synced status"),
         max_length=64,
@@ -78,7 +104,7 @@ class TrackerIssue(models.Model):
         return self.key or f"(pushing incident {self.incident_id})"
 
 
-class TrackerComment(models.Model):
+class TrackerComment(PushClaim):
     """An e-mail posted (or being posted) as a comment on the incident's issue; one per e-mail."""
 
     email = models.OneToOneField(
@@ -86,10 +112,7 @@ class TrackerComment(models.Model):
     )
     issue = models.ForeignKey(TrackerIssue, on_delete=models.CASCADE, related_name="comments")
     comment_id = models.CharField(_("comment id"), max_length=64, blank=True)
-    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
     posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         verbose_name = _("tracker comment")

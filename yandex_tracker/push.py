@@ -11,20 +11,29 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
+from emails.outbox.services import retry_delay
 from incidents.models import Incident
 from yandex_tracker import cards
 from yandex_tracker.client import TrackerClient, parse_dt
-from yandex_tracker.errors import TrackerError, TrackerUnavailable
+from yandex_tracker.errors import (
+    TrackerBadRequest,
+    TrackerError,
+    TrackerForbidden,
+    TrackerNotFound,
+    TrackerUnavailable,
+    TrackerValidationError,
+)
 from yandex_tracker.fields import ISSUE_TYPE, NEW_MESSAGE_YES, TrackerDirectory
-from yandex_tracker.models import TrackerComment, TrackerIssue
+from yandex_tracker.models import PushClaim, TrackerComment, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields, without_empty
 from yandex_tracker.status_sync import (
     out_of_sync,
@@ -37,6 +46,10 @@ from yandex_tracker.status_sync import (
 logger = logging.getLogger("dispatch.tracker.push")
 
 CLAIM_TIMEOUT = timedelta(minutes=2)
+# The Retry-After waits of one cycle end well before its claims go stale (``TrackerClient.budget``).
+CYCLE_BUDGET = timedelta(seconds=90)
+# The tracker said no: retrying the same request cannot help (see ``record_failure``).
+REFUSALS = (TrackerBadRequest, TrackerForbidden, TrackerNotFound, TrackerValidationError)
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 
 
@@ -70,29 +83,40 @@ def issue_unique(incident: Incident) -> str:
 # -- claims ---------------------------------------------------------------------------------
 
 
-def _take_over(model, pk: int, claimed_at) -> bool:
-    """Conditional UPDATE: only the worker that saw this ``claimed_at`` gets the stale claim."""
-    return bool(
-        model.objects.filter(pk=pk, claimed_at=claimed_at).update(
-            claimed_at=timezone.now(), attempts=F("attempts") + 1
-        )
-    )
+def _due(now: datetime) -> Q:
+    """Rows a worker may take: free and past their back-off, or held by a claim gone stale;
+    never a row the tracker refused."""
+    free = Q(claimed_at__isnull=True, next_attempt_at__lte=now)
+    return Q(refused_at__isnull=True) & (free | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+
+
+def _take_over(model: type[PushClaim], row: PushClaim) -> bool:
+    """Conditional UPDATE: only the worker that saw this ``claimed_at`` gets the row."""
+    taken = model.objects.filter(pk=row.pk, claimed_at=row.claimed_at, refused_at__isnull=True)
+    if taken.update(claimed_at=timezone.now(), attempts=F("attempts") + 1):
+        row.attempts += 1
+        return True
+    return False
+
+
+def _retake(model: type[PushClaim], rows: QuerySet, limit: int) -> list[PushClaim]:
+    """Up to ``limit`` due rows of ``rows`` taken over, the longest waiting first."""
+    if limit <= 0:
+        return []
+    due = rows.filter(_due(timezone.now())).order_by(F("next_attempt_at").asc(nulls_first=True))
+    return [row for row in due[:limit] if _take_over(model, row)]
 
 
 def claim_incidents(limit: int) -> list[TrackerIssue]:
-    """Claim up to ``limit`` open incidents that have no issue yet (new ones, stale claims)."""
+    """Claim up to ``limit`` open incidents that have no issue yet: new ones first, then those
+    whose back-off is over (and claims of workers that died)."""
     now = timezone.now()
     claimed: list[TrackerIssue] = []
-    stale = TrackerIssue.objects.filter(key__isnull=True, claimed_at__lt=now - CLAIM_TIMEOUT)
-    for row in stale.order_by("claimed_at")[:limit]:
-        if _take_over(TrackerIssue, row.pk, row.claimed_at):
-            row.attempts += 1
-            claimed.append(row)
     # finished incidents (e.g. the history from before the tracker was switched on) stay out
     fresh = Incident.objects.filter(tracker_issue__isnull=True, is_finished=False).order_by(
         "created_at", "pk"
     )
-    for incident_id in fresh.values_list("pk", flat=True)[: limit - len(claimed)]:
+    for incident_id in fresh.values_list("pk", flat=True)[:limit]:
         try:
             with transaction.atomic():
                 claimed.append(
@@ -100,20 +124,14 @@ def claim_incidents(limit: int) -> list[TrackerIssue]:
                 )
         except IntegrityError:
             continue  # another worker claimed it first
-    return claimed
+    retries = TrackerIssue.objects.filter(key__isnull=True)
+    return claimed + _retake(TrackerIssue, retries, limit - len(claimed))
 
 
 def claim_emails(limit: int) -> list[TrackerComment]:
     """Claim up to ``limit`` pending e-mails of incidents that already have an issue."""
     now = timezone.now()
     claimed: list[TrackerComment] = []
-    stale = TrackerComment.objects.filter(
-        posted_at__isnull=True, claimed_at__lt=now - CLAIM_TIMEOUT
-    )
-    for row in stale.order_by("claimed_at")[:limit]:
-        if _take_over(TrackerComment, row.pk, row.claimed_at):
-            row.attempts += 1
-            claimed.append(row)
     pending = (
         EmailMessage.objects.filter(
             tracker_state=EmailMessage.TrackerState.PENDING,
@@ -123,7 +141,7 @@ def claim_emails(limit: int) -> list[TrackerComment]:
         .order_by("incident_id", "sent_at", "pk")
         .values_list("pk", "incident__tracker_issue__pk")
     )
-    for email_id, issue_pk in pending[: limit - len(claimed)]:
+    for email_id, issue_pk in pending[:limit]:
         try:
             with transaction.atomic():
                 claimed.append(
@@ -133,7 +151,36 @@ def claim_emails(limit: int) -> list[TrackerComment]:
                 )
         except IntegrityError:
             continue
-    return claimed
+    retries = TrackerComment.objects.filter(posted_at__isnull=True)
+    return claimed + _retake(TrackerComment, retries, limit - len(claimed))
+
+
+def record_failure(row: PushClaim, error: TrackerError) -> None:
+    """Give a failed claim back: refused for good when the tracker said no (400/403/404/422),
+    else due again after the outbox's back-off or the server's ``Retry-After``, if longer."""
+    now = timezone.now()
+    changes: dict = {"claimed_at": None, "last_error": f"{type(error).__name__}: {error}"[:4000]}
+    if isinstance(error, REFUSALS):
+        changes["refused_at"] = now
+    else:
+        changes["next_attempt_at"] = now + _wait(error, row.attempts)
+    type(row).objects.filter(pk=row.pk).update(**changes)
+
+
+def give_back(rows: list[PushClaim], error: TrackerError) -> None:
+    """Release claims the cycle stopped before trying (the tracker is unavailable): due again
+    when the failed one is, with the attempt they were charged taken back."""
+    for row in rows:
+        type(row).objects.filter(pk=row.pk, claimed_at__isnull=False).update(
+            claimed_at=None,
+            next_attempt_at=timezone.now() + _wait(error, 1),
+            attempts=Greatest(F("attempts") - 1, 0),
+        )
+
+
+def _wait(error: TrackerError, attempts: int) -> timedelta:
+    server = getattr(error, "retry_after", None) or 0
+    return max(retry_delay(attempts), timedelta(seconds=server))
 
 
 # -- issue creation ---------------------------------------------------------------------------
@@ -227,6 +274,7 @@ def record_issue(
         tracker_updated_at=parse_dt(issue.get("updatedAt")),
         pushed_at=now,
         claimed_at=None,
+        next_attempt_at=None,
         last_error="",
         synced_status=(issue.get("status") or {}).get("key", ""),
         sla_state=incident.sla_state,  # the live state was written with the issue
@@ -241,10 +289,6 @@ def record_issue(
         EmailMessage.objects.filter(pk=first.pk).update(
             tracker_state=EmailMessage.TrackerState.PUSHED
         )
-
-
-def record_failure(model, pk: int, error: Exception) -> None:
-    model.objects.filter(pk=pk).update(last_error=f"{type(error).__name__}: {error}"[:4000])
 
 
 # -- comments ---------------------------------------------------------------------------------
@@ -291,7 +335,11 @@ def push_email(client: TrackerClient, claim: TrackerComment) -> None:
         )
     with transaction.atomic():
         TrackerComment.objects.filter(pk=claim.pk).update(
-            comment_id=str(comment["id"]), posted_at=timezone.now(), claimed_at=None, last_error=""
+            comment_id=str(comment["id"]),
+            posted_at=timezone.now(),
+            claimed_at=None,
+            next_attempt_at=None,
+            last_error="",
         )
         EmailMessage.objects.filter(pk=email.pk).update(
             tracker_state=EmailMessage.TrackerState.PUSHED, tracker_comment_id=str(comment["id"])
@@ -304,58 +352,97 @@ def push_email(client: TrackerClient, claim: TrackerComment) -> None:
 def push_cycle(
     client: TrackerClient, directory: TrackerDirectory, *, limit: int = 100
 ) -> PushReport:
-    """One push cycle: new incidents first (so their e-mails can follow), then e-mails."""
+    """One push cycle: new incidents first (so their e-mails can follow), then e-mails, then
+    the SLA fields and statuses changed here. An unavailable tracker ends the cycle."""
     report = PushReport()
+    with client.budget(CYCLE_BUDGET.total_seconds()):
+        for step in (_push_incidents, _push_emails, _push_sla, _push_statuses):
+            if not step(client, directory, report, limit):
+                break
+    return report
+
+
+def _failed(report: PushReport, label: str, error: TrackerError) -> bool:
+    """Count and log a failed unit; True when the tracker is unavailable (end the cycle)."""
+    report.failed += 1
+    report.errors.append(f"{label}: {error}")
+    logger.warning("tracker: %s not pushed: %s", label, error)
+    return isinstance(error, TrackerUnavailable)
+
+
+def _push_incidents(
+    client: TrackerClient, directory: TrackerDirectory, report: PushReport, limit: int
+) -> bool:
     claims = claim_incidents(limit)
     incidents = _incidents_for_push([c.incident_id for c in claims])
-    for claim in claims:
+    for n, claim in enumerate(claims):
         incident = incidents.get(claim.incident_id)
         if incident is None:
             continue
         try:
             created = push_incident(client, directory, claim, incident)
         except TrackerError as exc:
-            report.failed += 1
-            report.errors.append(f"incident {claim.incident_id}: {exc}")
-            record_failure(TrackerIssue, claim.pk, exc)
-            logger.warning("tracker: incident %s not pushed: %s", claim.incident_id, exc)
-            if isinstance(exc, TrackerUnavailable):
-                return report
+            record_failure(claim, exc)
+            if _failed(report, f"incident {claim.incident_id}", exc):
+                give_back(claims[n + 1 :], exc)
+                return False
             continue
         if created:
             report.issues_created += 1
         else:
             report.issues_recovered += 1
-    for claim in claim_emails(limit):
+    return True
+
+
+def _push_emails(
+    client: TrackerClient, directory: TrackerDirectory, report: PushReport, limit: int
+) -> bool:
+    claims = claim_emails(limit)
+    for n, claim in enumerate(claims):
         try:
             push_email(client, claim)
             update_email_ids(client, claim, directory.ids.emails_ids)
         except TrackerError as exc:
-            report.failed += 1
-            report.errors.append(f"email {claim.email_id}: {exc}")
-            record_failure(TrackerComment, claim.pk, exc)
-            logger.warning("tracker: e-mail %s not pushed: %s", claim.email_id, exc)
-            if isinstance(exc, TrackerUnavailable):
-                return report
+            record_failure(claim, exc)
+            if _failed(report, f"email {claim.email_id}", exc):
+                give_back(claims[n + 1 :], exc)
+                return False
             continue
         report.comments_posted += 1
+    return True
+
+
+def _push_sla(
+    client: TrackerClient, directory: TrackerDirectory, report: PushReport, limit: int
+) -> bool:
     for issue in sla_out_of_sync(limit):
         try:
             sync_sla(client, issue, directory.ids)
         except TrackerError as exc:
-            report.failed += 1
-            record_failure(TrackerIssue, issue.pk, exc)
-            if isinstance(exc, TrackerUnavailable):
-                return report
+            defer_sync(issue, exc)
+            if _failed(report, f"SLA of {issue.key}", exc):
+                return False
             continue
         report.sla_updated += 1
+    return True
+
+
+def _push_statuses(
+    client: TrackerClient, directory: TrackerDirectory, report: PushReport, limit: int
+) -> bool:
     for issue in out_of_sync(limit):
         try:
-            if sync_status(client, issue, issue.incident):
-                report.statuses_moved += 1
+            report.statuses_moved += sync_status(client, issue, issue.incident)
         except TrackerError as exc:
-            report.failed += 1
-            record_failure(TrackerIssue, issue.pk, exc)
-            if isinstance(exc, TrackerUnavailable):
-                return report
-    return report
+            defer_sync(issue, exc)
+            if _failed(report, f"status of {issue.key}", exc):
+                return False
+    return True
+
+
+def defer_sync(issue: TrackerIssue, error: TrackerError) -> None:
+    """A failed SLA/status write of an existing issue is tried again after the back-off."""
+    TrackerIssue.objects.filter(pk=issue.pk).update(
+        last_error=f"{type(error).__name__}: {error}"[:4000],
+        next_attempt_at=timezone.now() + _wait(error, 1),
+    )

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from incidents.models import Incident
 from incidents.sla import compute_sla
@@ -54,10 +55,16 @@ def sync_status(client: TrackerClient, issue: TrackerIssue, incident: Incident) 
     return moved
 
 
+def _due() -> QuerySet[TrackerIssue]:
+    """Issues in the tracker whose last failed write's back-off (if any) is over."""
+    waiting = Q(next_attempt_at__gt=timezone.now())
+    return TrackerIssue.objects.filter(key__isnull=False).exclude(waiting)
+
+
 def out_of_sync(limit: int) -> list[TrackerIssue]:
     """Issues whose incident's status changed in DISPATCH since the last sync."""
     return list(
-        TrackerIssue.objects.filter(key__isnull=False)
+        _due()
         .exclude(incident__status__tracker_key="")
         .exclude(synced_status=F("incident__status__tracker_key"))
         .select_related("incident__status")
@@ -68,7 +75,7 @@ def out_of_sync(limit: int) -> list[TrackerIssue]:
 def sla_out_of_sync(limit: int) -> list[TrackerIssue]:
     """Issues whose incident's stored SLA state changed (the SLA sweep) since it was written."""
     return list(
-        TrackerIssue.objects.filter(key__isnull=False)
+        _due()
         .exclude(sla_state=F("incident__sla_state"))
         .select_related("incident__incident_type")
         .prefetch_related("incident__status_history__status")

@@ -31,10 +31,21 @@ def test_429_without_retry_after_backs_off_exponentially(client, fake_tracker, s
     assert 0.25 <= sleeps[0] <= 0.5 and 0.5 <= sleeps[1] <= 1.0 and 1.0 <= sleeps[2] <= 2.0
 
 
-def test_retry_after_is_capped(client, fake_tracker, sleeps):
+def test_retry_after_beyond_30_seconds_is_waited_out_and_logged(
+    client, fake_tracker, sleeps, caplog
+):
+    fake_tracker.state.inject(429, headers={"Retry-After": "45"})
+    assert client.myself()["login"] == "robot-dispatch"
+    assert sleeps == [45.0]
+    assert "waiting 45.0s as Retry-After asks" in caplog.text
+
+
+def test_retry_after_beyond_the_time_budget_is_raised_at_once(client, fake_tracker, sleeps):
     fake_tracker.state.inject(429, headers={"Retry-After": "3600"})
-    client.myself()
-    assert sleeps == [30.0]
+    with client.budget(90), pytest.raises(TrackerRateLimited) as raised:
+        client.myself()
+    assert raised.value.retry_after == 3600.0
+    assert sleeps == [] and client.request_count == 1
 
 
 def test_endless_429_raises_rate_limited_after_bounded_attempts(client, fake_tracker, sleeps):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.utils import timezone
 
 from emails.models import EmailMessage
 from incidents.models import Incident, IncidentType
@@ -124,9 +125,8 @@ def test_comment_posted_before_a_crash_is_not_posted_again(
     report = push_cycle(client, directory)
     assert report.failed == 1
     claim = TrackerComment.objects.get(email=reply)
-    TrackerComment.objects.filter(pk=claim.pk).update(
-        claimed_at=claim.claimed_at.replace(year=2000)
-    )
+    assert claim.claimed_at is None and claim.next_attempt_at > timezone.now()
+    TrackerComment.objects.filter(pk=claim.pk).update(next_attempt_at=timezone.now())
     push_cycle(client, directory)
     assert len(fake_tracker.state.comments["DISP-1"]) == 1
     assert TrackerComment.objects.get(email=reply).posted_at is not None
@@ -140,10 +140,15 @@ def test_rate_limit_stops_the_cycle_and_nothing_is_lost(
     fake_tracker.state.inject(429, count=50, method="POST", path="/issues")
     report = push_cycle(client, directory)
     assert report.failed == 1 and report.issues_created == 0
-    TrackerIssue.objects.update(
-        claimed_at=TrackerIssue.objects.first().claimed_at.replace(year=2000)
-    )
+    # every claim is given back with a back-off; the next cycle does not hammer the tracker
+    assert not TrackerIssue.objects.filter(claimed_at__isnull=False).exists()
+    assert not TrackerIssue.objects.filter(next_attempt_at__lte=timezone.now()).exists()
+    assert TrackerIssue.objects.filter(attempts=1).count() == 1  # only one was tried
+    posts = fake_tracker.state.request_count("POST", "/issues")
+    push_cycle(client, directory)
+    assert fake_tracker.state.request_count("POST", "/issues") == posts
     fake_tracker.state.faults.clear()
+    TrackerIssue.objects.update(next_attempt_at=timezone.now())  # the back-off is over
     push_cycle(client, directory)
     assert len(fake_tracker.state.issues) == 3
     assert Incident.objects.filter(code__isnull=True).count() == 0

@@ -1,0 +1,21 @@
+"""Reads about the tracker sync for other apps (health report, admin)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from yandex_tracker.models import TrackerComment, TrackerIssue
+
+
+def push_backlog() -> dict[str, int]:
+    """Counts of pushes the tracker refused (they need an administrator) and of pushes waiting
+    out a back-off after a failure: one query per kind of push."""
+    now = timezone.now()
+    counts = {
+        "refused": Count("pk", filter=Q(refused_at__isnull=False)),
+        "retrying": Count("pk", filter=Q(refused_at__isnull=True, next_attempt_at__gt=now)),
+    }
+    issues = TrackerIssue.objects.filter(key__isnull=True).aggregate(**counts)
+    comments = TrackerComment.objects.filter(posted_at__isnull=True).aggregate(**counts)
+    return {name: issues[name] + comments[name] for name in counts}
