@@ -64,6 +64,20 @@ def is_admin(user) -> bool:
     return has_role(user, Role.ADMIN)
 
 
+def can_see_avatar(viewer, owner) -> bool:
+    """Your own avatar always; someone else's only between approved, active accounts (a guest
+    is anyone who signed up from the Internet: it neither sees staff avatars nor shows its own)."""
+    if not _active(viewer):
+        return False
+    if viewer.pk == owner.pk:
+        return True
+    return (
+        is_approved(viewer)
+        and owner.is_active
+        and (owner.is_superuser or owner.role in APPROVED_ROLES)
+    )
+
+
 def _deny(request: HttpRequest) -> HttpResponse:
     """Anonymous → login page; guest → waiting-for-approval page; others → 403."""
     if not request.user.is_authenticated:

@@ -24,7 +24,7 @@ from users.forms import (
     ResetForm,
     ShiftFormSet,
 )
-from users.permissions import is_guest, role_required
+from users.permissions import can_see_avatar, is_guest, role_required
 from users.ratelimit import ratelimit_post
 
 INVALID_LINK = gettext_lazy("The link is invalid, already used or expired. Please start again.")
@@ -219,11 +219,14 @@ def confirm_email_change(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def avatar(request: HttpRequest, user_id: int) -> HttpResponse:
-    """An avatar, for signed-in users only (the gateway does not publish media files)."""
+    """An avatar (the gateway does not publish media files): see ``can_see_avatar``; any other
+    request gets the same 404 as a missing one, so nothing tells whether the account exists."""
     from users.models import User
 
-    owner = get_object_or_404(User.objects.only("avatar"), pk=user_id)
-    if not owner.avatar:
+    owner = get_object_or_404(
+        User.objects.only("avatar", "is_active", "is_superuser", "role"), pk=user_id
+    )
+    if not owner.avatar or not can_see_avatar(request.user, owner):
         raise Http404
     try:
         handle = owner.avatar.open("rb")
