@@ -23,8 +23,10 @@ keepalive = 5
 # lives minutes; a restart costs a second of CPU and the warm per-process memos).
 max_requests = 20000
 max_requests_jitter = 2000
-# Behind the nginx gateway the client address comes from X-Forwarded-For.
-forwarded_allow_ips = "*" if settings.TRUSTED_PROXY_COUNT else "127.0.0.1"
+# Forwarded headers are read in one place only, the app (dispatch/client_ip.py and
+# SECURE_PROXY_SSL_HEADER, both governed by TRUSTED_PROXY_COUNT): uvicorn must never rewrite the
+# client address or scheme from them, not even for connections from 127.0.0.1.
+forwarded_allow_ips = ""
 accesslog = "-"
 errorlog = "-"
 logconfig_dict = settings.LOGGING
