@@ -18,6 +18,7 @@ from console import rows, selectors, services
 from console.forms import IncidentEditForm, QueueFilterForm, ReplyForm, StatusForm
 from incidents.models import Incident
 from incidents.notifications import NotificationError
+from incidents.services import IncidentEditError
 from incidents.workflow import TransitionError
 from users.permissions import INCIDENT_ROLES, can_work_incidents, role_required
 
@@ -96,7 +97,12 @@ def edit_incident(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("The incident was not changed: check the fields below."))
         context = _incident_context(request, incident, edit_form=form)
         return render(request, "console/incident.html", context, status=422)
-    if services.update_incident(incident, form.edits()):
+    try:
+        changed = services.update_incident(incident, form.edits(), user=request.user)
+    except IncidentEditError as exc:
+        messages.error(request, str(exc))
+        return redirect("console:incident", pk=pk)
+    if changed:
         messages.success(request, _("The incident was updated."))
     else:
         messages.info(request, _("Nothing changed."))

@@ -32,8 +32,8 @@ from emails.outbox.models import OutboundEmail
 from emails.parsing import ParsedEmail
 from emails.parsing.text import clean_subject, form_addresses, strip_quoted
 from emails.threading import ThreadIndex, thread_ids
-from incidents.models import Incident
-from incidents.services import create_incident
+from incidents.models import Incident, IncidentStatusHistory
+from incidents.services import create_incident, update_incident
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Direction = EmailMessage.Direction
@@ -269,8 +269,12 @@ def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None
         parsed = replies[incident.pk]
         found = recognize(parsed.subject, strip_quoted(parsed.body_text))
         if found.pole is not None:
-            incident.pole, incident.base_station = found.pole, found.base_station
-            incident.save(update_fields=["pole", "base_station", "updated_at"])
+            update_incident(
+                incident,
+                changes={"pole": found.pole, "base_station": found.base_station},
+                actor=IncidentStatusHistory.Actor.EMAIL,
+                fill_only=True,
+            )
 
 
 def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) -> StoreResult:

@@ -1,9 +1,22 @@
 """Admin for incidents: the back-office view with e-mails and status history inline."""
 
+from django import forms
 from django.contrib import admin
 
 from emails.models import EmailMessage
-from incidents.models import Incident, IncidentStatus, IncidentStatusHistory, IncidentType
+from incidents.models import (
+    Incident,
+    IncidentChange,
+    IncidentStatus,
+    IncidentStatusHistory,
+    IncidentType,
+)
+from incidents.services import (
+    EDITABLE_FIELDS,
+    IncidentEditError,
+    check_incident_changes,
+    update_incident,
+)
 
 
 @admin.register(IncidentType)
@@ -30,6 +43,36 @@ class StatusHistoryInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ChangeLogInline(admin.TabularInline):
+    model = IncidentChange
+    extra = 0
+    fields = ("created_at", "field", "old_value", "new_value", "actor", "user")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class IncidentAdminForm(forms.ModelForm):
+    """Edits of an existing incident are checked by the incident service, as in the console."""
+
+    class Meta:
+        model = Incident
+        fields = EDITABLE_FIELDS  # the admin passes its own list; this is the default
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.instance.pk and not self.errors:
+            changes = {name: cleaned.get(name) for name in self.changed_data}
+            try:
+                check_incident_changes(Incident.objects.get(pk=self.instance.pk), changes)
+            except IncidentEditError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return cleaned
 
 
 class EmailInline(admin.TabularInline):
@@ -71,4 +114,21 @@ class IncidentAdmin(admin.ModelAdmin):
         "updated_at",
         "finished_at",
     )
-    inlines = [StatusHistoryInline, EmailInline]
+    inlines = [StatusHistoryInline, ChangeLogInline, EmailInline]
+    form = IncidentAdminForm
+
+    def get_readonly_fields(self, request, obj=None):
+        """On change only the service's editable fields are open; the rest has its own path."""
+        if obj is None:
+            return self.readonly_fields
+        names = [f.name for f in Incident._meta.concrete_fields if f.name != "id"]
+        return [name for name in names if name not in EDITABLE_FIELDS]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        update_incident(
+            obj, changes=changes, actor=IncidentStatusHistory.Actor.ADMIN, user=request.user
+        )

@@ -198,22 +198,20 @@ class Incident(models.Model):
         return self.incident_date + timedelta(minutes=self.incident_type.sla_minutes)
 
 
-class IncidentStatusHistory(models.Model):
-    """One status change of an incident; the newest row is the current status."""
+class Actor(models.TextChoices):
+    """Who made a change: a person through one of the channels, or the system itself."""
 
-    class Actor(models.TextChoices):
-        SYSTEM = "system", _("System")
-        EMAIL = "email", _("E-mail")
-        TRACKER = "tracker", _("Tracker")
-        CONSOLE = "console", _("Console")
-        API = "api", _("API")
-        ADMIN = "admin", _("Admin")
+    SYSTEM = "system", _("System")
+    EMAIL = "email", _("E-mail")
+    TRACKER = "tracker", _("Tracker")
+    CONSOLE = "console", _("Console")
+    API = "api", _("API")
+    ADMIN = "admin", _("Admin")
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="status_history")
-    status = models.ForeignKey(
-        IncidentStatus, on_delete=models.PROTECT, related_name="history", verbose_name=_("status")
-    )
-    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+class ActorRecord(models.Model):
+    """Who made a recorded change: the channel and, where a person did it, the user."""
+
     actor = models.CharField(
         _("made by"), max_length=16, choices=Actor.choices, default=Actor.SYSTEM
     )
@@ -225,6 +223,21 @@ class IncidentStatusHistory(models.Model):
         related_name="+",
         verbose_name=_("user"),
     )
+
+    class Meta:
+        abstract = True
+
+
+class IncidentStatusHistory(ActorRecord):
+    """One status change of an incident; the newest row is the current status."""
+
+    Actor = Actor
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="status_history")
+    status = models.ForeignKey(
+        IncidentStatus, on_delete=models.PROTECT, related_name="history", verbose_name=_("status")
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     comment = models.TextField(_("comment"), blank=True)
 
     class Meta:
@@ -237,3 +250,24 @@ class IncidentStatusHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident} → {self.status}"
+
+
+class IncidentChange(ActorRecord):
+    """One changed attribute of an incident: who, when, the old and the new value (as shown)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(_("field"), max_length=32)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("incident change")
+        verbose_name_plural = _("change log")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["incident", "created_at", "id"], name="inc_change_order_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident}: {self.field}"

@@ -1,24 +1,36 @@
-"""Incident writes: creation and status changes (every change recorded once in the history)."""
+"""Incident writes: creation, field edits and status changes — the one place they happen.
+
+Every writer (console, API, admin, tracker pull, mail ingestion) changes an incident's fields
+through :func:`update_incident` and its status through :func:`record_status` (the workflow's
+``change_status`` adds the transition rules on top). Both lock the incident's row alone, refresh
+the stored SLA and record what changed: field edits in ``IncidentChange``, statuses in
+``IncidentStatusHistory``.
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.assignment import choose_dispatcher, lock_assignment, logger, mark_assigned
 from incidents.models import (
     Incident,
+    IncidentChange,
     IncidentSource,
     IncidentStatusHistory,
     StatusKey,
 )
 from incidents.selectors import get_status, get_status_id
 from incidents.sla import SlaResult, compute_sla
+from users.permissions import can_work_incidents
 
 Actor = IncidentStatusHistory.Actor
 
@@ -116,7 +128,7 @@ def record_status(
     Workflow rules (which transitions are allowed) are checked by the workflow layer.
     """
     status = get_status(key)
-    locked = Incident.objects.select_for_update().get(pk=incident.pk)
+    locked = lock_incident(incident.pk)
     if locked.status_id == status.pk:
         return None
     moment = at or timezone.now()
@@ -131,9 +143,12 @@ def record_status(
         locked.is_finished,
         locked.finished_at,
     )
-    return IncidentStatusHistory.objects.create(
+    history = IncidentStatusHistory.objects.create(
         incident=locked, status=status, actor=actor, user=user, comment=comment, created_at=moment
     )
+    refresh_sla(locked)
+    incident.sla_deadline, incident.sla_state = locked.sla_deadline, locked.sla_state
+    return history
 
 
 def refresh_sla(incident: Incident, now: datetime | None = None) -> SlaResult:
@@ -144,3 +159,138 @@ def refresh_sla(incident: Incident, now: datetime | None = None) -> SlaResult:
     )
     incident.sla_deadline, incident.sla_state = result.deadline, result.state
     return result
+
+
+# Fields a person (or the tracker, or the mail) may change after creation; status has its own path.
+EDITABLE_FIELDS = (
+    "incident_type",
+    "pole",
+    "base_station",
+    "assignee",
+    "subject",
+    "requester_email",
+)
+
+
+class IncidentEditError(ValueError):
+    """An edit that cannot be applied; the message says what to fix (shown to the person)."""
+
+
+def lock_incident(pk: int) -> Incident:
+    """Lock the incident's row only — never the shared status/type rows it points to.
+
+    ``no_key``: edits never touch the row's keys, so rows referencing the incident (new e-mails,
+    history) can still be inserted while it is locked.
+    """
+    return (
+        Incident.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("incident_type", "status", "pole", "base_station", "assignee")
+        .get(pk=pk)
+    )
+
+
+def _raw(value: Any) -> Any:
+    """What is stored in the column: a related object's pk, else the value itself."""
+    return getattr(value, "pk", value)
+
+
+def _shown(value: Any) -> str:
+    """How a value is written in the change log (a related object's name, '' for nothing)."""
+    if value is None:
+        return ""
+    if hasattr(value, "get_full_name"):
+        return value.get_full_name() or value.get_username()
+    return str(value)
+
+
+def check_incident_changes(incident: Incident, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``changes`` against the (locked) incident; return the ones that change something.
+
+    Raises :class:`IncidentEditError` naming the problem. A base station without a pole brings
+    its pole; a base station of another pole, an unknown field or a non-dispatcher assignee is
+    refused.
+    """
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise IncidentEditError(
+            _("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(unknown)}
+        )
+    wanted = dict(changes)
+    station = wanted.get("base_station", incident.base_station)
+    if "base_station" in wanted and station is not None and "pole" not in wanted:
+        wanted["pole"] = station.pole
+    pole = wanted.get("pole", incident.pole)
+    if station is not None and (pole is None or station.pole_id != pole.pk):
+        if "pole" in wanted and "base_station" not in wanted:
+            wanted["base_station"] = None  # a new pole drops the old pole's base station
+        else:
+            raise IncidentEditError(
+                _("Base station %(station)s does not belong to pole %(pole)s.")
+                % {"station": station, "pole": pole or "—"}
+            )
+    assignee = wanted.get("assignee")
+    changes_assignee = assignee is not None and _raw(assignee) != incident.assignee_id
+    if changes_assignee and not can_work_incidents(assignee):
+        raise IncidentEditError(
+            _("%(user)s cannot work on incidents (not an active dispatcher or admin).")
+            % {"user": _shown(assignee)}
+        )
+    for name in ("subject", "requester_email"):
+        if name in wanted:
+            wanted[name] = one_line(wanted[name] or "")
+    return {
+        name: value
+        for name, value in wanted.items()
+        if _raw(getattr(incident, Incident._meta.get_field(name).attname)) != _raw(value)
+    }
+
+
+def update_incident(
+    incident: Incident,
+    *,
+    changes: Mapping[str, Any],
+    actor: str,
+    user=None,
+    fill_only: bool = False,
+) -> list[str]:
+    """Change fields of ``incident``: lock its row, validate, write, refresh the SLA and record
+    every change with who made it. Returns the names of the changed fields ([] if none).
+
+    ``fill_only``: set only fields that are empty now (ingestion filling a pole from a reply).
+    Raises :class:`IncidentEditError` (nothing is written) when the changes are invalid.
+    """
+    with transaction.atomic():
+        locked = lock_incident(incident.pk)
+        if fill_only:
+            changes = {k: v for k, v in changes.items() if getattr(locked, k) in (None, "")}
+        changed = check_incident_changes(locked, changes)
+        if not changed:
+            return []
+        now = timezone.now()
+        log = [
+            IncidentChange(
+                incident=locked,
+                field=name,
+                old_value=_shown(getattr(locked, name)),
+                new_value=_shown(value),
+                actor=actor,
+                user=user,
+                created_at=now,
+            )
+            for name, value in changed.items()
+        ]
+        for name, value in changed.items():
+            setattr(locked, name, value)
+        sla = compute_sla(locked)
+        locked.sla_deadline, locked.sla_state = sla.deadline, sla.state
+        locked.save(update_fields=[*changed, "sla_deadline", "sla_state", "updated_at"])
+        IncidentChange.objects.bulk_create(log)
+    for name in (*changed, "sla_deadline", "sla_state", "updated_at"):
+        setattr(incident, name, getattr(locked, name))
+    return list(changed)
+
+
+def set_incident_code(incident: Incident, code: str) -> None:
+    """Give the incident the tracker's issue key as its code (part of creating its issue)."""
+    Incident.objects.filter(pk=incident.pk).update(code=code, updated_at=timezone.now())
+    incident.code = code

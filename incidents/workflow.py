@@ -30,7 +30,7 @@ from incidents.notifications import (
     build_notification,
     queue_draft,
 )
-from incidents.services import record_status, refresh_sla
+from incidents.services import lock_incident, record_status
 
 logger = logging.getLogger("dispatch.workflow")
 
@@ -137,7 +137,7 @@ def change_status(
     except ValueError:
         raise TransitionError(_("Unknown status: %(key)s.") % {"key": to_key}) from None
     with transaction.atomic():
-        locked = Incident.objects.select_for_update().select_related("status").get(pk=incident.pk)
+        locked = lock_incident(incident.pk)
         current = StatusKey(locked.status.key)
         if current == target:
             raise TransitionError(
@@ -171,7 +171,6 @@ def change_status(
         else:
             text = comment or str(REQUEST_COMMENTS.get(target, ""))
             history = record_status(locked, target, actor=actor, user=user, comment=text)
-        refresh_sla(locked)
         _sync(incident, locked)
         return history  # type: ignore[return-value]
 
@@ -190,11 +189,7 @@ def record_delivery(outbound: OutboundEmail) -> IncidentStatusHistory | None:
         return None
     done = NOTIFICATION_REQUESTS[request][1]
     with transaction.atomic():
-        incident = (
-            Incident.objects.select_for_update()
-            .select_related("status")
-            .get(pk=outbound.incident_id)
-        )
+        incident = lock_incident(outbound.incident_id)
         if incident.status.key != request:
             logger.info(
                 "incident=%s: %s delivered while in status %s; status left as is",
@@ -214,11 +209,7 @@ def record_delivery_failure(outbound: OutboundEmail, error: str) -> IncidentStat
     if request is None or outbound.incident_id is None:
         return None
     with transaction.atomic():
-        incident = (
-            Incident.objects.select_for_update()
-            .select_related("status")
-            .get(pk=outbound.incident_id)
-        )
+        incident = lock_incident(outbound.incident_id)
         if incident.status.key != request:
             return None
         reason = f"{FAILED_COMMENTS[outbound.kind]} {error}".strip()

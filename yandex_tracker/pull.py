@@ -30,8 +30,13 @@ from incidents.models import (
     IncidentType,
     StatusKey,
 )
-from incidents.services import create_incident, record_status
-from incidents.sla import compute_sla
+from incidents.services import (
+    IncidentEditError,
+    create_incident,
+    record_status,
+    set_incident_code,
+    update_incident,
+)
 from ts.models import BaseStation, Pole
 from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pole
 from users.models import User
@@ -181,24 +186,17 @@ def read_edits(issue: dict, incident: Incident, directory: TrackerDirectory) -> 
 
 def _apply_edits(incident: Incident, edits: Edits) -> None:
     """Take valid edits (none of pole/BS/type when any is invalid); the assignee always."""
-    changed = []
+    changes: dict = {}
     if not edits.reasons:
-        if edits.type_known and incident.incident_type != edits.incident_type:
-            incident.incident_type = edits.incident_type
-            changed.append("incident_type")
-        if incident.pole != edits.pole:
-            incident.pole = edits.pole
-            changed.append("pole")
-        if incident.base_station != edits.base_station:
-            incident.base_station = edits.base_station
-            changed.append("base_station")
-    if edits.assignee_known and incident.assignee != edits.assignee:
-        incident.assignee = edits.assignee
-        changed.append("assignee")
-    if changed:
-        sla = compute_sla(incident)
-        incident.sla_deadline, incident.sla_state = sla.deadline, sla.state
-        incident.save(update_fields=[*changed, "sla_deadline", "sla_state", "updated_at"])
+        if edits.type_known:
+            changes["incident_type"] = edits.incident_type
+        changes["pole"], changes["base_station"] = edits.pole, edits.base_station
+    if edits.assignee_known:
+        changes["assignee"] = edits.assignee
+    try:
+        update_incident(incident, changes=changes, actor=TRACKER)
+    except IncidentEditError as exc:
+        edits.reasons.append(str(exc))
 
 
 def _mirror_status(
@@ -278,8 +276,7 @@ def reconcile_in_db(
     if incident.code != issue["key"] and not (
         Incident.objects.filter(code=issue["key"]).exclude(pk=incident.pk).exists()
     ):
-        incident.code = issue["key"]
-        incident.save(update_fields=["code", "updated_at"])
+        set_incident_code(incident, issue["key"])
     _apply_edits(incident, edits)
     if edits.reasons:
         outcome.invalid = True

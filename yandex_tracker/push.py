@@ -22,6 +22,7 @@ from django.utils import timezone
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from emails.outbox.services import retry_delay
 from incidents.models import Incident
+from incidents.services import set_incident_code
 from yandex_tracker import cards
 from yandex_tracker.client import TrackerClient, parse_dt
 from yandex_tracker.errors import (
@@ -283,8 +284,7 @@ def record_issue(
         if Incident.objects.filter(code=issue["key"]).exclude(pk=incident.pk).exists():
             logger.error("tracker: code %s already used by another incident", issue["key"])
         else:
-            Incident.objects.filter(pk=incident.pk).update(code=issue["key"])
-            incident.code = issue["key"]
+            set_incident_code(incident, issue["key"])
     if first is not None:
         EmailMessage.objects.filter(pk=first.pk).update(
             tracker_state=EmailMessage.TrackerState.PUSHED

@@ -103,3 +103,5 @@ def test_reply_naming_a_pole_fills_an_incident_without_one(statuses):
     store_messages(folder, 1, [Incoming(2, reply, parse_email(reply))])
     incident.refresh_from_db()
     assert incident.pole.code == "02-00123"  # the quoted history is not searched
+    change = incident.changes.get(field="pole")
+    assert (change.actor, change.old_value, change.new_value) == ("email", "", "02-00123")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.models import Incident, IncidentSource, IncidentType, StatusKey
+from incidents.models import (
+    Incident,
+    IncidentChange,
+    IncidentSource,
+    IncidentType,
+    SlaState,
+    StatusKey,
+)
 from yandex_tracker.errors import TrackerUnavailable
 from yandex_tracker.models import SyncCursor, TrackerIssue
 from yandex_tracker.pull import pull_cycle
@@ -33,6 +40,8 @@ def test_pole_prefix_and_type_are_taken_and_db_values_written_back(
     pushed.refresh_from_db()
     assert pushed.pole == towers["pole"] and pushed.incident_type == kind
     assert pushed.sla_deadline is not None
+    logged = {(c.field, c.actor) for c in IncidentChange.objects.filter(incident=pushed)}
+    assert logged == {("pole", "tracker"), ("incident_type", "tracker")}
     issue = fake_tracker.state.issues[pushed.code]
     assert issue["poleNumber"] == "77-00123-A"  # the prefix is expanded
     assert issue["avrContractor"] == "ООО Ремонт"
@@ -97,6 +106,21 @@ def test_status_change_in_tracker_is_mirrored_into_history(
     pull_cycle(client, directory)
     pushed.refresh_from_db()
     assert pushed.is_finished and pushed.status.key == StatusKey.CLOSED
+
+
+def test_closing_in_the_tracker_refreshes_the_sla(
+    client, directory, fake_tracker, pushed, dispatcher
+):
+    type_field = directory.type_field_id()
+    kind = IncidentType.objects.order_by("-sla_minutes").first()
+    dispatcher.update_issue(pushed.code, {type_field: kind.name})
+    pull_cycle(client, directory)
+    assert dispatcher.transition_to(pushed.code, "inProgress")
+    pull_cycle(client, directory)
+    assert dispatcher.transition_to(pushed.code, "closed")
+    pull_cycle(client, directory)
+    pushed.refresh_from_db()
+    assert pushed.is_finished and pushed.sla_state == SlaState.CLOSED_ON_TIME
 
 
 def test_dispatcher_assignment_in_tracker_is_taken(
