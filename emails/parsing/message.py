@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import binascii
-import email
 import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.feedparser import BytesFeedParser
 from email.message import Message
 
 from emails.parsing.attachments import sanitise_filename
@@ -27,9 +27,23 @@ SYNTHETIC_DOMAIN = "synthetic.dispatch.invalid"
 MAX_PARTS = 500
 TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 
+# The budget of one message, a small multiple of its size. Parser work is counted as bytes fed
+# times the MIME nesting depth at that point (the stdlib parser passes every chunk through each
+# open level); stored bytes are the attachments' total. Real mail needs a few times its size.
+FEED_CHUNK = 16 * 1024
+MAX_DEPTH = 32
+MAX_PARSED_PARTS = 5000  # the parser builds an object per part: 300,000 tiny parts cost 6 s
+WORK_FACTOR = 24
+STORE_FACTOR = 3
+BUDGET_SLACK = 4 * 2**20
+
 
 class ParseError(Exception):
     """The bytes are not an e-mail we can store (the raw message is quarantined)."""
+
+
+class OverBudget(ParseError):
+    """Parsing or storing the message would cost more than its budget (it is quarantined)."""
 
 
 @dataclass
@@ -122,59 +136,109 @@ class _Walk:
     notes: list[str] = field(default_factory=list)
 
 
+def _attached_message(part: Message) -> ParsedAttachment:
+    """An attached message (``message/rfc822``) as one ``.eml`` file."""
+    inner = part.get_payload()[0]
+    subject = decode_header_value(inner.get("Subject", ""))
+    return ParsedAttachment(
+        filename=sanitise_filename(f"{subject}.eml" if subject else "", "message.eml"),
+        content_type="message/rfc822",
+        data=inner.as_bytes(policy=policy.compat32),
+    )
+
+
+def _leaf(part: Message, ctype: str, state: _Walk) -> None:
+    disposition = (part.get_content_disposition() or "").lower()
+    name = _filename(part)
+    if ctype in ("text/plain", "text/html") and disposition != "attachment" and not name:
+        text = decode_bytes(_payload(part), part.get_content_charset())
+        (state.plain if ctype == "text/plain" else state.html).append(text)
+        return
+    if ctype == "message/delivery-status" or ctype.startswith("text/rfc822-headers"):
+        state.plain.append(decode_bytes(_payload(part), part.get_content_charset()))
+        return
+    data = _payload(part)
+    if ctype in TNEF_TYPES or name.lower() == "winmail.dat":
+        state.notes.append("TNEF (winmail.dat) attachment kept as is")
+    number = len(state.attachments) + 1
+    extension = {"message/rfc822": ".eml"}.get(ctype, "")
+    fallback = f"attachment-{number}{extension or '.bin'}"
+    cid = normalise_message_id(part.get("Content-ID", ""))
+    state.attachments.append(
+        ParsedAttachment(
+            filename=sanitise_filename(name, fallback),
+            content_type=ctype[:255],
+            data=data,
+            is_inline=disposition == "inline" or (not name and bool(cid)),
+            content_id=cid,
+        )
+    )
+
+
 def _walk(msg: Message, state: _Walk) -> None:
-    for index, part in enumerate(msg.walk()):
-        if index >= MAX_PARTS:
+    """Every part in order. An attached message is kept once, as the ``.eml`` of the outermost
+    one: messages attached inside it are already in its bytes and are not stored again."""
+    stack: list[tuple[Message, bool]] = [(msg, False)]  # (part, inside a kept .eml)
+    count = 0
+    while stack:
+        part, inside_eml = stack.pop()
+        count += 1
+        if count > MAX_PARTS:
             state.notes.append(f"more than {MAX_PARTS} MIME parts; the rest ignored")
             break
         ctype = part.get_content_type()
         state.content_types.append(ctype)
-        if part.is_multipart():
+        if not part.is_multipart():
+            _leaf(part, ctype, state)
             continue
-        disposition = (part.get_content_disposition() or "").lower()
-        name = _filename(part)
-        if ctype in ("text/plain", "text/html") and disposition != "attachment" and not name:
-            text = decode_bytes(_payload(part), part.get_content_charset())
-            (state.plain if ctype == "text/plain" else state.html).append(text)
-            continue
-        if ctype == "message/delivery-status" or ctype.startswith("text/rfc822-headers"):
-            state.plain.append(decode_bytes(_payload(part), part.get_content_charset()))
-            continue
-        data = _payload(part)
-        if ctype in TNEF_TYPES or name.lower() == "winmail.dat":
-            state.notes.append("TNEF (winmail.dat) attachment kept as is")
-        number = len(state.attachments) + 1
-        extension = {"message/rfc822": ".eml"}.get(ctype, "")
-        fallback = f"attachment-{number}{extension or '.bin'}"
-        cid = normalise_message_id(part.get("Content-ID", ""))
-        state.attachments.append(
-            ParsedAttachment(
-                filename=sanitise_filename(name, fallback),
-                content_type=ctype[:255],
-                data=data,
-                is_inline=disposition == "inline" or (not name and bool(cid)),
-                content_id=cid,
-            )
+        children = [child for child in part.get_payload() if isinstance(child, Message)]
+        attached = ctype == "message/rfc822" and bool(children)
+        if attached and not inside_eml:
+            state.attachments.append(_attached_message(part))
+        stack.extend((child, inside_eml or attached) for child in reversed(children))
+
+
+def _check_stored(raw: bytes, state: _Walk) -> None:
+    stored = sum(len(attachment.data) for attachment in state.attachments)
+    budget = STORE_FACTOR * len(raw) + BUDGET_SLACK
+    if stored > budget:
+        raise OverBudget(
+            f"over budget: attachments would store {stored} bytes for a {len(raw)}-byte message "
+            f"(at most {budget})"
         )
 
 
-def _rfc822_parts(msg: Message, state: _Walk) -> None:
-    """Attached messages (``message/rfc822``) become ``.eml`` attachments; walk skips into them."""
-    for part in msg.walk():
-        if part.get_content_type() == "message/rfc822" and part.is_multipart():
-            inner = part.get_payload()
-            if isinstance(inner, list) and inner:
-                data = inner[0].as_bytes(policy=policy.compat32)
-                subject = decode_header_value(inner[0].get("Subject", ""))
-                state.attachments.append(
-                    ParsedAttachment(
-                        filename=sanitise_filename(
-                            f"{subject}.eml" if subject else "", "message.eml"
-                        ),
-                        content_type="message/rfc822",
-                        data=data,
-                    )
-                )
+class _CountedParts:
+    """The parser's message factory, refusing more than ``MAX_PARSED_PARTS`` parts."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, **kwargs) -> Message:  # the parser passes ``policy``
+        self.count += 1
+        if self.count > MAX_PARSED_PARTS:
+            raise OverBudget(f"over budget: more than {MAX_PARSED_PARTS} MIME parts")
+        return Message(**kwargs)
+
+
+def _feed(raw: bytes) -> Message:
+    """The stdlib parser fed in chunks, its work, nesting and parts bounded (``OverBudget``)."""
+    parser = BytesFeedParser(_factory=_CountedParts(), policy=policy.compat32)
+    budget = WORK_FACTOR * len(raw) + BUDGET_SLACK
+    work = 0
+    for start in range(0, len(raw), FEED_CHUNK):
+        chunk = raw[start : start + FEED_CHUNK]
+        parser.feed(chunk)
+        depth = len(getattr(parser, "_msgstack", ()))  # the parts open at this point
+        if depth > MAX_DEPTH:
+            raise OverBudget(f"over budget: MIME parts nested more than {MAX_DEPTH} levels deep")
+        work += len(chunk) * max(1, depth)
+        if work > budget:
+            raise OverBudget(
+                f"over budget: parsing a {len(raw)}-byte message took more than {budget} units "
+                f"of work (bytes × nesting depth)"
+            )
+    return parser.close()
 
 
 def thread_root(thread_index: str) -> str:
@@ -193,19 +257,23 @@ def _synthetic_id(headers: dict[str, str], body: bytes) -> str:
 
 def parse_email(raw: bytes) -> ParsedEmail:
     """Parse raw RFC 5322 bytes. Raises :class:`ParseError` for input that is not an e-mail."""
-    if not raw or not raw.strip():
+    if not raw or raw.isspace():  # (no .strip(): it would copy the whole message)
         raise ParseError("empty message")
     try:
-        msg = email.message_from_bytes(raw, policy=policy.compat32)
+        msg = _feed(raw)
+    except ParseError:
+        raise
+    except RecursionError as exc:
+        raise ParseError("MIME structure nested too deeply") from exc
     except Exception as exc:  # the stdlib parser is lenient; anything else is a real failure
         raise ParseError(f"MIME parser failed: {type(exc).__name__}: {exc}") from exc
     headers = _headers(msg)
     state = _Walk()
     try:
         _walk(msg, state)
-        _rfc822_parts(msg, state)
     except RecursionError as exc:
         raise ParseError("MIME structure nested too deeply") from exc
+    _check_stored(raw, state)
     if state.plain and any(text.strip() for text in state.plain):
         body = "\n\n".join(text for text in state.plain if text.strip())
     else:
