@@ -69,6 +69,9 @@ class EmailMessageAdmin(admin.ModelAdmin):
     )
     inlines = [RecipientInline, ReferenceInline, AttachmentInline]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # e-mails come from the mailbox only
+
     @admin.display(description=_("raw message"))
     def raw_message(self, obj: EmailMessage) -> str:
         raw = getattr(obj, "raw", None)
@@ -94,6 +97,9 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
     )
     exclude = ("raw",)
     actions = ("retry_now",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # only the ingest quarantines mail
 
     @admin.display(description=_("raw message"))
     def raw_message(self, obj: QuarantinedEmail) -> str:

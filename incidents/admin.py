@@ -7,6 +7,7 @@ from emails.models import EmailMessage
 from incidents.models import (
     Incident,
     IncidentChange,
+    IncidentSource,
     IncidentStatus,
     IncidentStatusHistory,
     IncidentType,
@@ -15,6 +16,7 @@ from incidents.services import (
     EDITABLE_FIELDS,
     IncidentEditError,
     check_incident_changes,
+    create_incident,
     update_incident,
 )
 
@@ -106,8 +108,10 @@ class IncidentAdmin(admin.ModelAdmin):
     list_select_related = ("incident_type", "status", "assignee", "pole")
     date_hierarchy = "incident_date"
     raw_id_fields = ("pole", "base_station")
+    # The status (and with it «finished») changes only through the workflow: console or API.
     readonly_fields = (
         "status",
+        "is_finished",
         "sla_deadline",
         "sla_state",
         "created_at",
@@ -124,11 +128,36 @@ class IncidentAdmin(admin.ModelAdmin):
         names = [f.name for f in Incident._meta.concrete_fields if f.name != "id"]
         return [name for name in names if name not in EDITABLE_FIELDS]
 
+    def get_changeform_initial_data(self, request) -> dict:
+        return {"source": IncidentSource.MANUAL, **super().get_changeform_initial_data(request)}
+
     def save_model(self, request, obj, form, change) -> None:
-        if not change:
-            super().save_model(request, obj, form, change)
+        actor = IncidentStatusHistory.Actor.ADMIN
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            update_incident(obj, changes=changes, actor=actor, user=request.user)
             return
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        update_incident(
-            obj, changes=changes, actor=IncidentStatusHistory.Actor.ADMIN, user=request.user
+        self._create(request, obj, form.cleaned_data)
+
+    @staticmethod
+    def _create(request, obj: Incident, data: dict) -> None:
+        """A new incident is opened by the service (status «Новый», its history row, the code,
+        assignment); a type or dispatcher chosen in the form is then set by ``update_incident``
+        (validated, SLA refreshed, change logged)."""
+        actor = IncidentStatusHistory.Actor.ADMIN
+        created = create_incident(
+            incident_date=data["incident_date"],
+            subject=data.get("subject", ""),
+            requester_email=data.get("requester_email", ""),
+            source=data.get("source") or IncidentSource.MANUAL,
+            actor=actor,
+            user=request.user,
+            pole=data.get("pole"),
+            base_station=data.get("base_station"),
+            code=data.get("code") or None,
         )
+        chosen = {name: data[name] for name in ("incident_type", "assignee") if data.get(name)}
+        update_incident(created, changes=chosen, actor=actor, user=request.user)
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
