@@ -68,10 +68,13 @@ class IncidentAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if self.instance.pk and not self.errors:
-            changes = {name: cleaned.get(name) for name in self.changed_data}
+        if not self.errors:  # a new incident is checked against an empty one
+            current = Incident.objects.get(pk=self.instance.pk) if self.instance.pk else Incident()
+            changes = {
+                name: cleaned.get(name) for name in self.changed_data if name in EDITABLE_FIELDS
+            }
             try:
-                check_incident_changes(Incident.objects.get(pk=self.instance.pk), changes)
+                check_incident_changes(current, changes)
             except IncidentEditError as exc:
                 raise forms.ValidationError(str(exc)) from exc
         return cleaned
@@ -88,6 +91,19 @@ class EmailInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+# What a person gives when opening an incident by hand (the rest is the service's).
+ADD_FIELDS = (
+    "incident_date",
+    "subject",
+    "requester_email",
+    "source",
+    "incident_type",
+    "pole",
+    "base_station",
+    "assignee",
+)
 
 
 @admin.register(Incident)
@@ -128,6 +144,12 @@ class IncidentAdmin(admin.ModelAdmin):
         names = [f.name for f in Incident._meta.concrete_fields if f.name != "id"]
         return [name for name in names if name not in EDITABLE_FIELDS]
 
+    def get_fields(self, request, obj=None):
+        """Adding asks for what opening an incident needs; changing, for what can change."""
+        if obj is None:
+            return ADD_FIELDS
+        return super().get_fields(request, obj)
+
     def get_changeform_initial_data(self, request) -> dict:
         return {"source": IncidentSource.MANUAL, **super().get_changeform_initial_data(request)}
 
@@ -154,7 +176,6 @@ class IncidentAdmin(admin.ModelAdmin):
             user=request.user,
             pole=data.get("pole"),
             base_station=data.get("base_station"),
-            code=data.get("code") or None,
         )
         chosen = {name: data[name] for name in ("incident_type", "assignee") if data.get(name)}
         update_incident(created, changes=chosen, actor=actor, user=request.user)

@@ -226,6 +226,10 @@ def test_admin_adds_an_incident_through_the_service_with_status_history_and_sla(
         incident_date_0=date.today().isoformat(), incident_date_1="08:15:00",
         incident_type=str(kind.pk),
     )  # fmt: skip
+    guest = User.objects.create_user(email="guest@tower.example", password=ADMIN_PASSWORD)
+    refused = admin_client.post(url, {**data, "assignee": str(guest.pk)})
+    assert refused.status_code == 200 and not Incident.objects.exists()
+    assert "не может работать с инцидентами" in form_errors(refused)
     assert admin_client.post(url, data).status_code == 302
     incident = Incident.objects.get()
     assert incident.status.key == StatusKey.NEW and incident.source == "manual"
