@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-logger = logging.getLogger("dispatch.alerts")
+logger = logging.getLogger(__name__)
 
 FAILURE, RECOVERY = "failure", "recovery"
 TELEGRAM_MAX_CHARS = 4096

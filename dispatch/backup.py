@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-logger = logging.getLogger("dispatch.backup")
+logger = logging.getLogger(__name__)
 
 NAME_RE = re.compile(r"^dispatch_(?P<db>[\w.-]+)_(?P<stamp>\d{8}-\d{6})\.(?:dump|sqlite3)$")
 STAMP_FORMAT = "%Y%m%d-%H%M%S"

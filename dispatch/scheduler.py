@@ -18,7 +18,7 @@ from typing import Any
 
 from django.utils.module_loading import import_string
 
-from dispatch.locks import try_session_lock
+from dispatch.locks import name_key, try_session_lock
 
 ALIASES = {
     "@hourly": "0 * * * *",
@@ -30,7 +30,7 @@ ALIASES = {
 RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 MAX_CATCH_UP = timedelta(hours=1)
 # PostgreSQL advisory lock held by the one run_cron process that runs the schedule.
-SCHEDULE_LOCK_KEY = 0x44495350_0001
+SCHEDULE_LOCK_KEY = name_key("dispatch.scheduler")
 
 
 class ScheduleError(ValueError):

@@ -23,7 +23,7 @@ from django.utils import timezone
 from dispatch import alerts
 from dispatch.models import WorkerHeartbeat
 
-logger = logging.getLogger("dispatch.workers")
+logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300
 

@@ -33,7 +33,7 @@ from emails.services import (
 )
 from emails.sources.base import FetchedMessage, FolderReader, MailSource
 
-logger = logging.getLogger("emails.ingest")
+logger = logging.getLogger(__name__)
 
 QUARANTINE_RETRY_SECONDS = 600
 # Messages downloaded and committed together stay under this many bytes (one bigger message is

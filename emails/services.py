@@ -32,7 +32,7 @@ from emails.outbox.models import OutboundEmail
 from emails.parsing import ParsedEmail
 from emails.parsing.text import clean_subject, form_addresses, strip_quoted
 from emails.threading import ThreadIndex, thread_ids
-from incidents.models import Incident, IncidentStatusHistory
+from incidents.models import Actor, Incident, IncidentSource
 from incidents.services import create_incident, update_incident
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -87,8 +87,8 @@ def open_incident(parsed: ParsedEmail, sent_at: datetime) -> Incident:
         incident_date=sent_at,
         subject=clean_subject(parsed.subject) or parsed.subject,
         requester_email=requester[:320],
-        source="email",
-        actor="email",
+        source=IncidentSource.EMAIL,
+        actor=Actor.EMAIL,
         pole=found.pole,
         base_station=found.base_station,
     )
@@ -272,7 +272,7 @@ def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None
             update_incident(
                 incident,
                 changes={"pole": found.pole, "base_station": found.base_station},
-                actor=IncidentStatusHistory.Actor.EMAIL,
+                actor=Actor.EMAIL,
                 fill_only=True,
             )
 

@@ -18,20 +18,19 @@ from django.db.models import Count, F, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dispatch.locks import transaction_lock
+from dispatch.locks import name_key, transaction_lock
 from incidents.models import Incident
 from users.models import User, WorkShift
 from users.shifts import is_on_shift
 
-logger = logging.getLogger("dispatch.assignment")
+logger = logging.getLogger(__name__)
 
-# Arbitrary constant identifying the assignment lock among DISPATCH's advisory locks.
-ASSIGNMENT_LOCK_ID = 0x44535041  # "DSPA"
+ASSIGNMENT_LOCK_KEY = name_key("incidents.assignment")
 
 
 def lock_assignment() -> None:
     """Serialise assignment until the current transaction ends (PostgreSQL advisory lock)."""
-    transaction_lock(ASSIGNMENT_LOCK_ID)
+    transaction_lock(ASSIGNMENT_LOCK_KEY)
 
 
 def candidates(now: datetime | None = None) -> list[User]:

@@ -32,7 +32,7 @@ from incidents.notifications import (
 )
 from incidents.services import lock_incident, record_status
 
-logger = logging.getLogger("dispatch.workflow")
+logger = logging.getLogger(__name__)
 
 S = StatusKey
 Actor = IncidentStatusHistory.Actor

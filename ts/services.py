@@ -47,7 +47,7 @@ from ts.models import (
 from ts.recognition import invalidate_index
 
 BATCH = 1000
-logger = logging.getLogger("ts.import")
+logger = logging.getLogger(__name__)
 
 
 @dataclass

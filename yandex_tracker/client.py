@@ -34,7 +34,7 @@ from yandex_tracker.errors import (
     error_for,
 )
 
-logger = logging.getLogger("dispatch.tracker")
+logger = logging.getLogger(__name__)
 
 JSON = Any
 RETRY_STATUSES = {429, 500, 502, 503, 504}

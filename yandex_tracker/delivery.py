@@ -21,7 +21,7 @@ from yandex_tracker.errors import (
 )
 from yandex_tracker.models import TrackerIssue
 
-logger = logging.getLogger("dispatch.tracker.delivery")
+logger = logging.getLogger(__name__)
 
 
 def comment_text(message: OutboundEmail) -> str:

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dispatch.locks import session_lock
+from dispatch.locks import name_key, session_lock
 from incidents import workflow
 from incidents.models import (
     Incident,
@@ -47,10 +47,10 @@ from yandex_tracker.models import SyncCursor, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields
 from yandex_tracker.status_sync import sync_status
 
-logger = logging.getLogger("dispatch.tracker.pull")
+logger = logging.getLogger(__name__)
 
 CURSOR_NAME = "pull_tracker.updatedAt"
-PULL_LOCK_ID = 0x59545055  # "YTPU": the pull's advisory lock among DISPATCH's locks
+PULL_LOCK_KEY = name_key("yandex_tracker.pull")
 FIRST_SYNC_DAYS = 30
 TRACKER = IncidentStatusHistory.Actor.TRACKER
 
@@ -374,7 +374,7 @@ def reconcile_issue(
 
 def single_puller() -> AbstractContextManager[bool]:
     """The session lock of the pull: one pull at a time across all machines (True = ours)."""
-    return session_lock(PULL_LOCK_ID)
+    return session_lock(PULL_LOCK_KEY)
 
 
 def pull_cycle(client: TrackerClient, directory: TrackerDirectory) -> PullReport:

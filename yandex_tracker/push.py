@@ -44,7 +44,7 @@ from yandex_tracker.status_sync import (
     sync_status,
 )
 
-logger = logging.getLogger("dispatch.tracker.push")
+logger = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = timedelta(minutes=2)
 # The Retry-After waits of one cycle end well before its claims go stale (``TrackerClient.budget``).

@@ -19,7 +19,7 @@ from yandex_tracker.client import TrackerClient, format_dt
 from yandex_tracker.fields import SLA_LABELS, FieldIds
 from yandex_tracker.models import TrackerIssue
 
-logger = logging.getLogger("dispatch.tracker.status")
+logger = logging.getLogger(__name__)
 
 
 def record_own_write(issue_pk: int, before: int, updated: dict) -> None:

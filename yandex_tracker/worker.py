@@ -11,7 +11,7 @@ from dispatch.workers import WorkerCommand
 from yandex_tracker.client import TrackerClient
 from yandex_tracker.fields import TrackerDirectory
 
-logger = logging.getLogger("dispatch.tracker")
+logger = logging.getLogger(__name__)
 
 
 class TrackerWorkerCommand(WorkerCommand):

@@ -24,3 +24,6 @@ if os.environ.get("TEST_DB") == "postgres" and not os.environ.get("DB_HOST"):
     os.environ.update(_cluster.env())
 
 from dispatch.settings import *  # noqa: E402, F403
+
+# Tests render pages without running collectstatic first: no manifest of hashed names.
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -32,7 +32,7 @@ from emails.outbox.delivery import PermanentDeliveryError, close_all, get_backen
 from emails.outbox.models import OutboundEmail
 from emails.outbox.signals import outbound_failed, outbound_sent
 
-logger = logging.getLogger("dispatch.outbox")
+logger = logging.getLogger(__name__)
 
 State = OutboundEmail.State
 CLAIM_LEASE = timedelta(minutes=15)

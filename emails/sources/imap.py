@@ -22,7 +22,7 @@ from emails.sources.base import (
     SourceError,
 )
 
-logger = logging.getLogger("emails.sources.imap")
+logger = logging.getLogger(__name__)
 _UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')

@@ -31,7 +31,7 @@ from incidents.api.serializers import IncidentSerializer
 from incidents.models import Incident
 from users.models import User
 
-logger = logging.getLogger("dispatch.api.live")
+logger = logging.getLogger(__name__)
 
 LIVE_OVERLAP = timedelta(seconds=10)
 LIVE_REPLAY_MAX = timedelta(hours=1)

@@ -37,6 +37,7 @@ from incidents.api.serializers import (
     IncidentTypeSerializer,
     StatusChangeSerializer,
 )
+from incidents.models import Actor
 
 STATUS_KEY = re.compile(r"[a-z0-9_]{1,32}")
 
@@ -110,7 +111,7 @@ class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             change_status(
                 incident,
                 body.validated_data["status"],
-                actor="api",
+                actor=Actor.API,
                 user=request.user,
                 comment=body.validated_data["comment"],
             )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from dispatch.scheduler import Job, due_jobs, hold_schedule_lock, load_jobs
 from dispatch.workers import WorkerCommand
 
-logger = logging.getLogger("dispatch.cron")
+logger = logging.getLogger(__name__)
 
 
 class ScheduledJobsFailed(Exception):

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand
 from dispatch.alerts import program_outcome
 from dispatch.supervisor_events import OK, READY, ProgramWatch, read_event
 
-logger = logging.getLogger("dispatch.watch_programs")
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):

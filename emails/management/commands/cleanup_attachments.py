@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from emails.models import EmailAttachment
 
-logger = logging.getLogger("emails.cleanup")
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 
