@@ -2,7 +2,8 @@
 
 1. Push: INCIDENTS new incidents (one e-mail each) → issues; prints requests per incident.
 2. Pull: ISSUES issues in the fake (plus the pushed ones), CHANGED of them edited by a
-   dispatcher after the last sync; one pull cycle; prints its requests (target ≤ 3).
+   dispatcher after the last sync; one pull cycle; prints its requests (target ≤ 3, plus one
+   changelog page per issue whose status changed).
 3. Full scan: reading every issue of the queue (page mode → scroll); prints requests and time.
 
     .venv/bin/python bench/tracker_sync.py
@@ -114,7 +115,9 @@ def bench_pull(server: FakeTrackerServer, issues: int, changed: int) -> None:
     cursor = fmt(latest + timedelta(milliseconds=1))
     SyncCursor.objects.update_or_create(name=CURSOR_NAME, defaults={"value": cursor})
     time.sleep(0.01)
-    dispatcher = TrackerClient(access_token="robot-token")
+    ivanov = state.add_user("ivanov", "Иван Иванов")  # a dispatcher, not the robot
+    state.add_token("dispatcher-token", ivanov["uid"])
+    dispatcher = TrackerClient(access_token="dispatcher-token")
     for key in [f"DISP-{n}" for n in range(1, changed + 1)]:
         dispatcher.transition_to(key, "inProgress")
     client = TrackerClient()  # a freshly started worker: nothing cached
@@ -125,7 +128,8 @@ def bench_pull(server: FakeTrackerServer, issues: int, changed: int) -> None:
     in_progress = Incident.objects.filter(status__key="in_progress").count()
     print(
         f"pull: {len(state.issues)} issues, {changed} changed → one cycle: {report}; "
-        f"{client.request_count} requests (target ≤ 3), {elapsed * 1000:.0f} ms; "
+        f"{client.request_count} requests (target ≤ 3 + one changelog page per status change), "
+        f"{elapsed * 1000:.0f} ms; "
         f"incidents now «В работе»: {in_progress}"
     )
     scan = TrackerClient()

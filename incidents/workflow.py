@@ -14,6 +14,7 @@ original's anti-spam rule was inverted).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -125,8 +126,10 @@ def change_status(
     actor: str,
     user=None,
     comment: str = "",
+    at: datetime | None = None,
 ) -> IncidentStatusHistory:
-    """Move ``incident`` to ``to_key`` if the workflow allows it; record it once in the history.
+    """Move ``incident`` to ``to_key`` if the workflow allows it; record it once in the history
+    (at ``at`` when the change was made elsewhere earlier, e.g. in the tracker).
 
     Entering a notification request queues the e-mail in the same transaction. A request that
     cannot be served (already sent, manual incident, no contractor e-mail …) moves the incident
@@ -170,7 +173,7 @@ def change_status(
             history = _error(locked, str(problem), actor=actor, user=user)
         else:
             text = comment or str(REQUEST_COMMENTS.get(target, ""))
-            history = record_status(locked, target, actor=actor, user=user, comment=text)
+            history = record_status(locked, target, actor=actor, user=user, comment=text, at=at)
         _sync(incident, locked)
         return history  # type: ignore[return-value]
 

@@ -441,19 +441,34 @@ class TrackerClient:
         return False
 
     def comments(self, key: str, *, per_page: int = 100) -> Iterator[JSON]:
-        """Every comment of an issue (cursor pagination by ``id``, ends on an empty page)."""
-        last_id: int | None = None
+        """Every comment of an issue, oldest first."""
+        return self._cursor_walk(f"/v2/issues/{key}/comments", {"perPage": per_page})
+
+    def changelog(
+        self, key: str, *, type: str | None = None, after: str = "", per_page: int = 50
+    ) -> Iterator[JSON]:
+        """The issue's changes (of ``type``, e.g. ``IssueWorkflow``) after the change ``after``,
+        oldest first."""
+        params: dict[str, Any] = {"perPage": per_page}
+        if type:
+            params["type"] = type
+        return self._cursor_walk(f"/v2/issues/{key}/changelog", params, after=after)
+
+    def _cursor_walk(
+        self, path: str, params: dict[str, Any], *, after: str | int = ""
+    ) -> Iterator[JSON]:
+        """Items of a cursor-paginated list: each page starts after the ``id`` of the last item
+        of the previous one; an empty or short page is the last."""
+        last: str | int = after
         while True:
-            params: dict[str, Any] = {"perPage": per_page}
-            if last_id is not None:
-                params["id"] = last_id
-            page = self.call("GET", f"/v2/issues/{key}/comments", params=params, shape=LIST)
-            if not page:
-                return
-            if not isinstance(page[-1].get("id"), int):
-                raise TrackerResponseError(f"GET /v2/issues/{key}/comments: a comment without id")
+            page_params = {**params, "id": last} if last != "" else params
+            page = self.call("GET", path, params=page_params, shape=LIST)
+            if page and page[-1].get("id") in (None, ""):
+                raise TrackerResponseError(f"GET {path}: an item without id")
             yield from page
-            last_id = page[-1]["id"]
+            if len(page) < int(params["perPage"]):
+                return
+            last = page[-1]["id"]
 
     def add_comment(self, key: str, text: str, *, attachment_ids: list[str] | None = None) -> JSON:
         body: dict[str, Any] = {"text": text}

@@ -90,6 +90,7 @@ class TrackerDirectory:
         self.ids = FieldIds.from_settings()
         self._type_field: tuple[float, str | None] | None = None
         self._users: tuple[float, dict[str, str], dict[str, str]] | None = None
+        self._robot_uid: str | None = None
 
     def forget(self) -> None:
         """Drop the cached field ids and users (read again on next use)."""
@@ -117,6 +118,12 @@ class TrackerDirectory:
                 by_uid[str(user["uid"])] = user["login"]
             self._users = (time.monotonic(), by_login, by_uid)
         return self._users[1], self._users[2]
+
+    def robot_uid(self) -> str:
+        """The uid our token acts as: changes it made are DISPATCH's own writes."""
+        if self._robot_uid is None:
+            self._robot_uid = str(self.client.myself()["uid"])
+        return self._robot_uid
 
     def uid_for_login(self, login: str) -> str | None:
         return self._load_users()[0].get(login.lower())

@@ -89,6 +89,12 @@ class TrackerIssue(PushClaim):
         blank=True,
         help_text=_("Tracker status key both sides agreed on last; a difference is a change."),
     )
+    changelog_cursor = models.CharField(
+        _("changelog cursor"),
+        max_length=64,
+        blank=True,
+        help_text=_("Id of the last status change read from the issue's changelog."),
+    )
     sla_state = models.CharField(
         _("synced SLA state"),
         max_length=16,

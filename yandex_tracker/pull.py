@@ -10,9 +10,10 @@ Invalid input moves the issue to «Ошибка» with the exact reason.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -199,43 +200,76 @@ def _apply_edits(incident: Incident, edits: Edits) -> None:
         edits.reasons.append(str(exc))
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """A status a dispatcher moved the issue to, with the tracker's time of the move."""
+
+    status: str
+    at: datetime
+
+
+def status_changes(
+    client: TrackerClient, issue: dict, link: TrackerIssue, directory: TrackerDirectory
+) -> tuple[list[StatusChange], str]:
+    """The dispatchers' status changes since the last one read, from the issue's changelog
+    (``IssueWorkflow`` entries after ``link.changelog_cursor``; our own transitions are already
+    in the history), and the new cursor. Read only when the status differs from the synced one.
+    """
+    if (issue.get("status") or {}).get("key", "") == link.synced_status:
+        return [], link.changelog_cursor
+    robot = directory.robot_uid()
+    changes: list[StatusChange] = []
+    cursor = link.changelog_cursor
+    for entry in client.changelog(issue["key"], type="IssueWorkflow", after=cursor):
+        cursor = str(entry["id"])
+        if str((entry.get("updatedBy") or {}).get("id", "")) == robot:
+            continue
+        at = parse_dt(entry.get("updatedAt"))
+        for change in entry.get("fields") or []:
+            target = change.get("to") or {}
+            if (change.get("field") or {}).get("id") == "status" and target.get("key") and at:
+                changes.append(StatusChange(target["key"], at))
+    return changes, cursor
+
+
 def _mirror_status(
     incident: Incident,
     link: TrackerIssue,
     tracker_key: str,
     outcome: Outcome,
-    issue_previous: dict | None = None,
+    changes: list[StatusChange],
 ) -> None:
-    """Take a status change made in the tracker into the history (or the workflow)."""
+    """Take the status changes made in the tracker into the history, each at its tracker time
+    (a change the changelog did not show is taken at the moment it is seen)."""
     if tracker_key == link.synced_status:
         return
     link.synced_status = tracker_key
-    ours = status_by_tracker_key().get(tracker_key)
+    if not changes or changes[-1].status != tracker_key:
+        changes = [*changes, StatusChange(tracker_key, timezone.now())]
+    for change in changes:
+        _enter_status(incident, link, change, outcome)
+
+
+def _enter_status(
+    incident: Incident, link: TrackerIssue, change: StatusChange, outcome: Outcome
+) -> None:
+    ours = status_by_tracker_key().get(change.status)
     if ours is None:
-        logger.info("tracker: %s has status %s unknown to DISPATCH", link.key, tracker_key)
+        logger.info("tracker: %s has status %s unknown to DISPATCH", link.key, change.status)
         return
     if incident.status.key == ours:
         return
     outcome.status_changed = True
-    previous = status_by_tracker_key().get((issue_previous or {}).get("key", ""))
-    if (
-        previous is not None
-        and not workflow.is_allowed(incident.status.key, ours)
-        and workflow.is_allowed(incident.status.key, previous)
-        and workflow.is_allowed(previous, ours)
-    ):
-        # the dispatcher went through an intermediate status between two pulls
-        record_status(incident, previous, actor=TRACKER)
     if ours in workflow.NOTIFICATION_REQUESTS:
         try:
-            workflow.change_status(incident, ours, actor=TRACKER)
+            workflow.change_status(incident, ours, actor=TRACKER, at=change.at)
         except workflow.TransitionError as exc:
             record_status(incident, StatusKey.ERROR, actor=TRACKER, comment=str(exc))
         return
     comment = ""
     if ours == StatusKey.IN_PROGRESS:
         comment = _("The dispatcher accepted the work in Yandex Tracker.")
-    record_status(incident, ours, actor=TRACKER, comment=comment)
+    record_status(incident, ours, actor=TRACKER, comment=comment, at=change.at)
 
 
 def _expected(incident: Incident, directory: TrackerDirectory) -> dict[str, Any]:
@@ -261,7 +295,11 @@ def _diff(issue: dict, expected: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def reconcile_in_db(
-    issue: dict, link: TrackerIssue, edits: Edits, directory: TrackerDirectory
+    issue: dict,
+    link: TrackerIssue,
+    edits: Edits,
+    directory: TrackerDirectory,
+    changes: Sequence[StatusChange] = (),
 ) -> Outcome:
     """All database changes for one issue; returns what to send to the tracker afterwards.
 
@@ -286,11 +324,12 @@ def reconcile_in_db(
         link.synced_status = (issue.get("status") or {}).get("key", "")
     else:
         status_key = (issue.get("status") or {}).get("key", "")
-        _mirror_status(incident, link, status_key, outcome, issue.get("previousStatus"))
+        _mirror_status(incident, link, status_key, outcome, list(changes))
     incident.refresh_from_db()
     outcome.patch = _diff(issue, _expected(incident, directory))
     TrackerIssue.objects.filter(pk=link.pk).update(
         synced_status=link.synced_status,
+        changelog_cursor=link.changelog_cursor,
         issue_id=issue.get("id", link.issue_id),
         sla_state=incident.sla_state,  # the live SLA is in the issue or in ``outcome.patch``
     )
@@ -349,7 +388,8 @@ def reconcile_issue(
             link.key = issue["key"]
     current = Incident.objects.select_related("assignee").get(pk=link.incident_id)
     edits = read_edits(issue, current, directory)  # may read the tracker's users / fields
-    outcome = reconcile_in_db(issue, link, edits, directory)
+    changes, link.changelog_cursor = status_changes(client, issue, link, directory)
+    outcome = reconcile_in_db(issue, link, edits, directory, changes)
     report.processed += 1
     report.invalid += outcome.invalid
     report.statuses += outcome.status_changed

@@ -516,11 +516,32 @@ class Api:
                 "updatedBy": self.s.user_ref(e["updatedBy"], req.v),
                 "type": e["type"],
                 "transport": "front",
-                "fields": [{"field": {"id": f, "display": f}} for f in e["fields"]],
+                "fields": [
+                    {
+                        "field": {
+                            "self": self.url(req, f"fields/{name}"),
+                            "id": name,
+                            "display": name,
+                        },
+                        "from": self.render_value(req, name, old),
+                        "to": self.render_value(req, name, new),
+                    }
+                    for name, old, new in e["fields"]
+                ],
             }
             for e in chunk
         ]
         return Response(200, out)
+
+    def render_value(self, req: Request, name: str, value: Any) -> JSON:
+        """A changelog ``from``/``to`` value: a status reference, a datetime, or the value."""
+        if value is None:
+            return None
+        if name in ("status", "previousStatus"):
+            return self.s.status_ref(value, req.v)
+        if isinstance(value, datetime):
+            return fmt(value)
+        return value
 
     # -- OAuth and hooks ------------------------------------------------------------------------
 

@@ -584,9 +584,10 @@ class FakeTracker:
                 working["version"] += 1
                 working["updatedAt"] = self.now()
                 working["updatedBy"] = uid
+                fields = [(name, issue.get(name), working.get(name)) for name in changed]
                 issue.clear()
                 issue.update(working)
-                self._log(issue["key"], "IssueUpdated", uid, changed)
+                self._log(issue["key"], "IssueUpdated", uid, fields)
             return issue
 
     def find_by_unique(self, unique: str) -> JSON:
@@ -616,7 +617,9 @@ class FakeTracker:
             issue["version"] += 1
             issue["updatedAt"] = self.now()
             issue["updatedBy"] = uid
-            self._log(issue["key"], "IssueWorkflow", uid, ["status"])
+            self._log(
+                issue["key"], "IssueWorkflow", uid, [("status", issue["previousStatus"], target)]
+            )
             comment = (body or {}).get("comment")
             if comment:
                 self.add_comment(issue["key"], {"text": comment}, uid, bump=False)
@@ -630,8 +633,11 @@ class FakeTracker:
             issue["previousStatus"], issue["status"] = issue["status"], status_key
             issue["version"] += 1
             issue["updatedAt"] = self.now()
+            change = ("status", issue["previousStatus"], status_key)
+            self._log(issue["key"], "IssueWorkflow", self.robot_uid, [change])
 
-    def _log(self, key: str, kind: str, uid: int, fields: list[str]) -> None:
+    def _log(self, key: str, kind: str, uid: int, fields: list[tuple[str, Any, Any]]) -> None:
+        """Append a changelog entry; ``fields`` are (field, from, to) of what changed."""
         self.changelog[key].append(
             {
                 "id": secrets.token_hex(12),
