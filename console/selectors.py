@@ -18,6 +18,7 @@ from emails.outbox.models import OutboundEmail
 from incidents import workflow
 from incidents.models import (
     Incident,
+    IncidentChange,
     IncidentStatus,
     IncidentStatusHistory,
     IncidentType,
@@ -264,6 +265,18 @@ def status_history(incident: Incident) -> list[IncidentStatusHistory]:
         .select_related("status", "user")
         .order_by("created_at", "id")
     )
+
+
+CHANGE_LOG_SHOWN = 50
+
+
+def change_log(incident: Incident) -> tuple[list[IncidentChange], int]:
+    """The incident's latest field changes (newest first, at most ``CHANGE_LOG_SHOWN``) and how
+    many there are in all (two queries, whatever the length of the log)."""
+    rows = IncidentChange.objects.filter(incident=incident)
+    latest = list(rows.select_related("user").order_by("-created_at", "-id")[:CHANGE_LOG_SHOWN])
+    total = len(latest) if len(latest) < CHANGE_LOG_SHOWN else rows.count()
+    return latest, total
 
 
 def status_buttons(incident: Incident) -> list[tuple[str, str]]:

@@ -72,6 +72,7 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
         "contacts": selectors.contractor_contacts(incident),
         "emails": selectors.incident_thread(incident),
         "history": selectors.status_history(incident),
+        "changes": selectors.change_log(incident),
         "outgoing": selectors.outgoing_mail(incident),
         "status_buttons": selectors.status_buttons(incident),
         "can_work": can_work,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -271,3 +272,11 @@ class IncidentChange(ActorRecord):
 
     def __str__(self) -> str:
         return f"{self.incident}: {self.field}"
+
+    @property
+    def field_label(self) -> str:
+        """The changed field's name as people read it (its verbose name)."""
+        try:
+            return str(Incident._meta.get_field(self.field).verbose_name)
+        except FieldDoesNotExist:
+            return self.field

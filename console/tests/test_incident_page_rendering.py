@@ -72,7 +72,7 @@ def test_incident_page_queries_do_not_grow(
 ):
     client.force_login(dispatcher)
     url = reverse("console:incident", args=[full_incident.pk])
-    with django_assert_max_num_queries(12) as small:
+    with django_assert_max_num_queries(13) as small:
         client.get(url)
     _grow(full_incident, 12)
     with django_assert_max_num_queries(len(small.captured_queries)):
@@ -134,7 +134,7 @@ def test_reader_page_skips_the_edit_form_and_its_choices(
 ):
     url = reverse("console:incident", args=[full_incident.pk])
     client.force_login(dispatcher)
-    with django_assert_max_num_queries(12) as as_dispatcher:
+    with django_assert_max_num_queries(13) as as_dispatcher:
         assert 'id="edit"' in client.get(url).content.decode()
     client.force_login(reader)
     with django_assert_max_num_queries(len(as_dispatcher.captured_queries) - 2):

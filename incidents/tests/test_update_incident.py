@@ -105,6 +105,28 @@ def test_console_edit_is_recorded_with_the_dispatcher(client, incident, kind, di
     assert (change.actor, change.user, change.new_value) == ("console", dispatcher_user, kind.name)
     incident.refresh_from_db()
     assert incident.sla_deadline is not None
+    page = client.get(response["Location"]).content.decode()
+    log = page.split('id="changes"', 1)[1].split("</section>", 1)[0]
+    assert "Журнал изменений" in log and kind.name in log and "Анна" in log
+
+
+def test_the_change_log_costs_the_page_the_same_queries_however_long(
+    client, incident, kind, dispatcher_user, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(dispatcher_user)
+    url = reverse("console:incident", args=[incident.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(60):
+        update_incident(incident, changes={"subject": f"Авария {n}"}, actor="console")
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url).content.decode()
+    assert len(many) == len(few) + 1  # the total count, once the log is longer than shown
+    assert "Показаны последние 50 из 60 изменений." in page
 
 
 def test_admin_edit_is_recorded_and_checked(admin_client, incident, kind):
