@@ -89,7 +89,7 @@ class GunicornSite:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise AssertionError("gunicorn exited:\n" + self.log.read_text(errors="replace"))
+                raise RuntimeError("gunicorn exited:\n" + self.log.read_text(errors="replace"))
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
                 connection.request("GET", "/accounts/login/")
@@ -99,7 +99,7 @@ class GunicornSite:
                 time.sleep(0.2)
             finally:
                 connection.close()
-        raise AssertionError("gunicorn did not answer:\n" + self.log.read_text(errors="replace"))
+        raise RuntimeError("gunicorn did not answer:\n" + self.log.read_text(errors="replace"))
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
