@@ -37,9 +37,8 @@ class EmailOrUsernameBackend(ModelBackend):
 
 
 def axes_username(request: HttpRequest, credentials: dict | None) -> str:
-    """The lockout key for a login: the account's e-mail when it exists, so the e-mail and the
-    username spellings of one account share one failure counter; the typed text otherwise."""
+    """The lockout key for a login: the login as typed (case-insensitive). It must not depend
+    on whether the login belongs to an account — keying on the account would let the failure
+    counter (and the remaining-attempts message) tell which e-mail and username are one."""
     typed = (credentials or {}).get("username") or request.POST.get("username", "")
-    typed = str(typed).strip().lower()
-    user = find_user_by_login(typed) if typed else None
-    return user.email if user else typed
+    return str(typed).strip().lower()

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.forms import BaseInlineFormSet, inlineformset_factory
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from users import selectors
+from users.mail import queue_account_mail
 from users.models import USERNAME_VALIDATORS, User, WorkShift
-from users.tokens import link_lifetime_text
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 
@@ -57,10 +54,9 @@ class RegistrationForm(forms.Form):
     )
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
-        if selectors.username_taken(username):
-            raise forms.ValidationError(_("This username is already taken."))
-        return username
+        """Only the form of the name is checked here: whether it is taken is told by e-mail
+        (``services.register``), never on the page."""
+        return self.cleaned_data["username"].strip()
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
@@ -188,9 +184,17 @@ ShiftFormSet = inlineformset_factory(
 
 
 class ResetForm(PasswordResetForm):
-    """Django's reset form; the e-mail (Russian) states how long the link is valid."""
+    """Django's reset form, but the e-mail (Russian, stating how long the link is valid) is
+    queued in the outbox: sending it inside the request would tell by its duration which
+    addresses have accounts."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
-        with translation.override(settings.LANGUAGE_CODE):
-            context = {**context, "link_lifetime": link_lifetime_text()}
-            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ) -> None:
+        queue_account_mail("password_reset", [to_email], context)

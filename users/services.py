@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -11,11 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from users import selectors
-from users.mail import send_account_mail
+from users.mail import queue_account_mail
 from users.models import EmailChangeRequest, PendingRegistration, Role, User
 from users.tokens import link_lifetime, new_token
-
-log = logging.getLogger(__name__)
 
 
 class AccountError(Exception):
@@ -28,10 +24,6 @@ class InvalidLink(AccountError):
 
 class AccountConflict(AccountError):
     """The e-mail or username was taken by someone else before the confirmation."""
-
-
-class MailNotSent(AccountError):
-    """The confirmation e-mail could not be handed to the mail server; nothing was kept."""
 
 
 def ensure_admin(email: str, username: str, password: str) -> tuple[User, bool]:
@@ -54,36 +46,34 @@ def ensure_admin(email: str, username: str, password: str) -> tuple[User, bool]:
 
 
 def register(*, username: str, email: str, password: str, base_url: str) -> None:
-    """Start a sign-up: e-mail a confirmation link (or, if the address already has an account,
-    a notice to that address — the response is the same either way, so nothing is revealed)."""
+    """Start a sign-up. The answer and its cost are the same whoever asks: the password is
+    hashed and exactly one e-mail is queued on every path — a confirmation link for a new
+    account, or a notice to the address when it already has an account or the username is
+    taken — so neither the page nor its timing tells which e-mails or usernames exist."""
     email = email.strip().lower()
+    username = username.strip()
+    hashed = make_password(password)
     PendingRegistration.objects.filter(created_at__lt=timezone.now() - link_lifetime()).delete()
+    login_links = {
+        "login_url": base_url + reverse("users:login"),
+        "reset_url": base_url + reverse("users:password_reset"),
+        "register_url": base_url + reverse("users:register"),
+    }
     if selectors.email_taken(email):
-        _send_quietly(
-            "already_registered",
-            [email],
-            {
-                "login_url": base_url + reverse("users:login"),
-                "reset_url": base_url + reverse("users:password_reset"),
-            },
-        )
+        queue_account_mail("already_registered", [email], login_links)
+        return
+    if selectors.username_taken(username):
+        queue_account_mail("username_taken", [email], {"username": username, **login_links})
         return
     token, digest = new_token()
-    pending = PendingRegistration.objects.create(
-        username=username.strip(),
-        email=email,
-        password=make_password(password),
-        token_hash=digest,
-    )
-    link = base_url + reverse("users:activate", args=[token])
-    try:
-        send_account_mail(
+    with transaction.atomic():
+        pending = PendingRegistration.objects.create(
+            username=username, email=email, password=hashed, token_hash=digest
+        )
+        link = base_url + reverse("users:activate", args=[token])
+        queue_account_mail(
             "confirm_registration", [email], {"username": pending.username, "link": link}
         )
-    except Exception as exc:
-        pending.delete()
-        log.warning("registration mail to %s failed: %s", email, exc)
-        raise MailNotSent(str(exc)) from exc
 
 
 def activate(token: str, *, base_url: str) -> User:
@@ -121,17 +111,13 @@ def request_email_change(user: User, new_email: str, *, base_url: str) -> None:
         Q(user=user) | Q(created_at__lt=timezone.now() - link_lifetime())
     ).delete()
     if selectors.email_taken(new_email, exclude_user=user):
-        _send_quietly("email_in_use", [new_email], {"user": user})
+        queue_account_mail("email_in_use", [new_email], {"user": user})
         return
     token, digest = new_token()
-    change = EmailChangeRequest.objects.create(user=user, new_email=new_email, token_hash=digest)
-    link = base_url + reverse("users:confirm_email_change", args=[token])
-    try:
-        send_account_mail("confirm_email_change", [new_email], {"user": user, "link": link})
-    except Exception as exc:
-        change.delete()
-        log.warning("e-mail change mail to %s failed: %s", new_email, exc)
-        raise MailNotSent(str(exc)) from exc
+    with transaction.atomic():
+        EmailChangeRequest.objects.create(user=user, new_email=new_email, token_hash=digest)
+        link = base_url + reverse("users:confirm_email_change", args=[token])
+        queue_account_mail("confirm_email_change", [new_email], {"user": user, "link": link})
 
 
 def confirm_email_change(user: User, token: str) -> User:
@@ -153,9 +139,7 @@ def confirm_email_change(user: User, token: str) -> User:
             user.email = old_email
             raise AccountConflict("e-mail taken meanwhile") from exc
         EmailChangeRequest.objects.filter(user=user).delete()
-    transaction.on_commit(
-        lambda: _send_quietly("email_changed", [old_email], {"user": user, "old_email": old_email})
-    )
+        queue_account_mail("email_changed", [old_email], {"user": user, "old_email": old_email})
     return user
 
 
@@ -163,12 +147,12 @@ def notify_approvers(user: User, *, base_url: str) -> None:
     """Tell the administrators that a new account waits for approval."""
     link = base_url + reverse("admin:users_user_change", args=[user.pk])
     recipients = list(selectors.approvers().values_list("email", flat=True))
-    _send_quietly("approval_needed", recipients, {"user": user, "link": link})
+    queue_account_mail("approval_needed", recipients, {"user": user, "link": link})
 
 
 def notify_role_granted(user: User) -> None:
     """Tell a user their account was approved (their role changed from guest)."""
-    _send_quietly("role_granted", [user.email], {"user": user})
+    queue_account_mail("role_granted", [user.email], {"user": user})
 
 
 @transaction.atomic
@@ -182,11 +166,3 @@ def save_profile(profile_form, shift_formset) -> User:
         storage = user.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))
     return user
-
-
-def _send_quietly(name: str, to: list[str], context: dict) -> None:
-    """Send a notice whose failure must not undo anything (logged, not raised)."""
-    try:
-        send_account_mail(name, to, context)
-    except Exception:
-        log.exception("account mail %s to %s failed", name, to)

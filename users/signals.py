@@ -6,6 +6,9 @@ from django.db import transaction
 from django.db.models.signals import post_migrate, post_save, pre_save
 from django.dispatch import receiver
 
+from emails.outbox.models import OutboundEmail
+from emails.outbox.signals import outbound_sent
+from users.mail import forget_delivered_text
 from users.models import Role, User
 
 
@@ -42,3 +45,8 @@ def create_role_groups(sender, **kwargs) -> None:
 
 
 post_migrate.connect(create_role_groups, dispatch_uid="users.create_role_groups")
+
+
+@receiver(outbound_sent, sender=OutboundEmail, dispatch_uid="users.account_mail_delivered")
+def account_mail_delivered(sender, message: OutboundEmail, **kwargs) -> None:
+    forget_delivered_text(message)

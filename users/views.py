@@ -105,19 +105,13 @@ def register(request: HttpRequest) -> HttpResponse:
         return redirect("users:home")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.register(
-                username=form.cleaned_data["username"],
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                base_url=_base_url(request),
-            )
-        except services.MailNotSent:
-            messages.error(
-                request, _("The confirmation e-mail could not be sent. Please try again later.")
-            )
-        else:
-            return redirect("users:register_done")
+        services.register(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            base_url=_base_url(request),
+        )
+        return redirect("users:register_done")
     return render(request, "users/register.html", {"form": form})
 
 
@@ -184,20 +178,13 @@ def profile(request: HttpRequest) -> HttpResponse:
 def change_email(request: HttpRequest) -> HttpResponse:
     form = EmailChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.request_email_change(
-                request.user, form.cleaned_data["new_email"], base_url=_base_url(request)
-            )
-        except services.MailNotSent:
-            messages.error(
-                request, _("The confirmation e-mail could not be sent. Please try again later.")
-            )
-        else:
-            messages.info(
-                request,
-                _("We have sent a confirmation link to the new address. Open it to finish."),
-            )
-            return redirect("users:profile")
+        services.request_email_change(
+            request.user, form.cleaned_data["new_email"], base_url=_base_url(request)
+        )
+        messages.info(
+            request, _("We have sent a confirmation link to the new address. Open it to finish.")
+        )
+        return redirect("users:profile")
     return render(request, "users/change_email.html", {"form": form})
 
 

@@ -1,15 +1,50 @@
-"""Fixtures for the account flows: a clean rate-limit cache and helpers to read captured mail."""
+"""Fixtures for the account flows: a clean rate-limit cache and helpers to read captured mail.
+
+Account e-mails are queued in the outbox; ``mailoutbox`` here runs the real outbox worker
+(``send_due``) each time a test looks at it, so tests read what was actually delivered.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pytest
 from django.core.cache import cache
 
+from dispatch.testing.smtp import smtp_sink  # noqa: F401 (real SMTP server fixture)
+from emails.outbox.services import send_due
 from users.models import Role, User
 
 PASSWORD = "Vetrov-Signal-2026"
+
+
+class DeliveredMail(Sequence):
+    """Django's captured mail, after the outbox worker delivered everything queued so far."""
+
+    def __init__(self, captured: list) -> None:
+        self._captured = captured
+
+    def _delivered(self) -> list:
+        send_due(limit=1000)
+        return self._captured
+
+    def __getitem__(self, index):
+        return self._delivered()[index]
+
+    def __len__(self) -> int:
+        return len(self._delivered())
+
+    def __eq__(self, other) -> bool:
+        return self._delivered() == other
+
+    def clear(self) -> None:
+        self._delivered().clear()
+
+
+@pytest.fixture
+def mailoutbox(mailoutbox) -> DeliveredMail:
+    return DeliveredMail(mailoutbox)
 
 
 @pytest.fixture(autouse=True)
