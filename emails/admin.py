@@ -8,6 +8,7 @@ from emails.models import (
     EmailMessage,
     EmailRecipient,
     EmailReference,
+    IgnoredSender,
     MailFolder,
     QuarantinedEmail,
 )
@@ -122,3 +123,16 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
 class MailFolderAdmin(admin.ModelAdmin):
     list_display = ("mailbox", "name", "role", "uidvalidity", "last_uid", "last_polled_at")
     readonly_fields = ("uidvalidity", "last_uid", "last_polled_at")
+
+
+@admin.register(IgnoredSender)
+class IgnoredSenderAdmin(admin.ModelAdmin):
+    """The sender ignore list: mail from these senders is stored but opens no incident and gets
+    no automatic reply. Changes apply from the next ingest batch."""
+
+    list_display = ("pattern", "kind", "reason", "is_active", "created_at")
+    list_editable = ("is_active",)
+    list_filter = ("kind", "is_active")
+    search_fields = ("pattern", "reason")
+    fields = ("pattern", "kind", "reason", "is_active", "created_at")
+    readonly_fields = ("created_at",)

@@ -2,7 +2,8 @@
 
 Such mail is stored and linked like any other, flagged with ``auto_kind``, never answered and
 never starts an incident. Header families follow RFC 3834 and the peers (osTicket, FreeScout,
-Zammad, RT, Jira).
+Zammad, RT, Jira). Mail from a sender on the ignore list (:mod:`emails.ignore`, data the admins
+edit — delivery-report robots such as MAILER-DAEMON among the defaults) is treated the same way.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from emails.ignore import IgnoreList
 from emails.models import EmailMessage
 from emails.parsing import ParsedEmail
+from emails.parsing.text import form_addresses
 
 AutoKind = EmailMessage.AutoKind
 
@@ -42,7 +45,6 @@ _BOUNCE_SUBJECT = re.compile(
     r"mail delivery failed|недоставленное|не доставлено|не удалось доставить",
     re.IGNORECASE,
 )
-_DAEMON = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|noreply-dmarc)@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,16 +64,17 @@ def _is_bounce(parsed: ParsedEmail) -> bool:
         return True
     if "message/delivery-status" in parsed.content_types:
         return True
-    if _DAEMON.match(parsed.from_address):
-        return True
-    return parsed.header("return-path").strip() == "<>" and bool(
-        _BOUNCE_SUBJECT.search(parsed.subject)
-    )
+    automatic = parsed.header("return-path").strip() == "<>" or _auto_submitted(parsed)
+    return automatic and bool(_BOUNCE_SUBJECT.search(parsed.subject))
+
+
+def _auto_submitted(parsed: ParsedEmail) -> bool:
+    submitted = parsed.header("auto-submitted").strip().lower()
+    return bool(submitted) and not submitted.startswith("no")
 
 
 def _is_auto_reply(parsed: ParsedEmail) -> bool:
-    submitted = parsed.header("auto-submitted").strip().lower()
-    if submitted and not submitted.startswith("no"):
+    if _auto_submitted(parsed):
         return True
     if any(parsed.header(name) for name in _AUTOREPLY_HEADERS):
         return True
@@ -91,8 +94,18 @@ def _is_bulk(parsed: ParsedEmail) -> bool:
     return bool(parsed.header("list-id") or parsed.header("list-unsubscribe"))
 
 
-def classify(parsed: ParsedEmail, *, is_our_outbound: bool = False) -> Verdict:
-    """How automatic the message is, and whether the tracker sent it."""
+def _senders(parsed: ParsedEmail) -> tuple[str, ...]:
+    """The sender, and the requester a web form names (who an automatic reply would go to)."""
+    if parsed.form:
+        return parsed.from_address, form_addresses(parsed.form)[0]
+    return (parsed.from_address,)
+
+
+def classify(
+    parsed: ParsedEmail, *, is_our_outbound: bool = False, ignore: IgnoreList | None = None
+) -> Verdict:
+    """How automatic the message is (or that its sender is on ``ignore``), and whether the
+    tracker sent it."""
     from_tracker = any(parsed.header(name) for name in TRACKER_HEADERS)
     if is_our_outbound or _is_ours(parsed):
         kind = AutoKind.LOOP
@@ -102,6 +115,8 @@ def classify(parsed: ParsedEmail, *, is_our_outbound: bool = False) -> Verdict:
         kind = AutoKind.AUTO_REPLY
     elif _is_bulk(parsed):
         kind = AutoKind.BULK
+    elif ignore is not None and ignore.match(*_senders(parsed)):
+        kind = AutoKind.IGNORED
     else:
         kind = AutoKind.NONE
     return Verdict(str(kind), from_tracker)

@@ -49,6 +49,7 @@ class EmailMessage(models.Model):
         BOUNCE = "bounce", _("Delivery report")
         LOOP = "loop", _("Our own mail")
         BULK = "bulk", _("Bulk / list")
+        IGNORED = "ignored", _("Ignored sender")
 
     class TrackerState(models.TextChoices):
         PENDING = "pending", _("Waiting to be pushed")
@@ -260,3 +261,48 @@ class QuarantinedEmail(models.Model):
 
     def __str__(self) -> str:
         return self.message_id or f"#{self.pk}"
+
+
+class IgnoredSender(models.Model):
+    """A sender on the ignore list (django-helpdesk's IgnoreEmail): their mail is stored and
+    linked like any other but never opens an incident and never gets an automatic reply
+    (``EmailMessage.auto_kind = ignored``). Admins edit the list; ingestion reads it once a batch
+    (:mod:`emails.ignore`)."""
+
+    class Kind(models.TextChoices):
+        ADDRESS = "address", _("Address")
+        GLOB = "glob", _("Pattern with * and ?")
+        REGEX = "regex", _("Regular expression")
+
+    pattern = models.CharField(
+        _("address or pattern"),
+        max_length=320,
+        help_text=_(
+            "An address (noreply@operator.example), a pattern with * and ? "
+            "(*@spam.example, mailer-daemon@*), or a regular expression searched in the address; "
+            "letter case is ignored."
+        ),
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.ADDRESS)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ignored sender")
+        verbose_name_plural = _("ignored senders")
+        ordering = ["pattern"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "pattern"], name="emails_ignored_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.pattern
+
+    def clean(self) -> None:
+        from emails.ignore import check_rule
+
+        self.pattern = self.pattern.strip()
+        if self.kind != self.Kind.REGEX:
+            self.pattern = self.pattern.lower()
+        check_rule(self.kind, self.pattern)

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from emails.folders import folder_role
+from emails.ignore import IgnoreList
 from emails.loops import classify
 from emails.models import (
     EmailAttachment,
@@ -161,11 +162,12 @@ def _new_email(
     index: ThreadIndex,
     result: StoreResult,
     now: datetime,
+    ignore: IgnoreList,
 ) -> EmailMessage:
     """Classify and thread one new message, opening an incident for a new conversation."""
     parsed = item.parsed
     is_ours = parsed.message_id in ours
-    verdict = classify(parsed, is_our_outbound=is_ours)
+    verdict = classify(parsed, is_our_outbound=is_ours, ignore=ignore)
     outbound = (
         folder.role == MailFolder.Role.SENT
         or is_ours
@@ -289,6 +291,7 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
     fresh: dict[str, tuple[Incoming, EmailMessage]] = {}
     sightings: list[tuple[str, int]] = []
     now = timezone.now()
+    ignore = IgnoreList.load() if len(existing) < len(set(ids)) else IgnoreList()  # one query
     for item in items:
         mid = item.parsed.message_id
         if item.uid is not None:
@@ -296,7 +299,7 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
         if mid in existing or mid in fresh:
             result.duplicates += 1
             continue
-        fresh[mid] = (item, _new_email(folder, item, ours, index, result, now))
+        fresh[mid] = (item, _new_email(folder, item, ours, index, result, now, ignore))
     emails = _insert(fresh)
     existing.update((email.message_id, email.pk) for email in emails)
     add_locations(folder, uidvalidity, [(existing[mid], uid) for mid, uid in sightings])

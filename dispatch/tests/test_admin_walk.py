@@ -49,7 +49,7 @@ def _filler(field: forms.Field, name: str) -> object:
         return next(str(value) for value, _label in field.choices if value not in ("", None))
     if "password" in name:
         return ADMIN_PASSWORD + "-new"
-    if isinstance(field, forms.EmailField):
+    if isinstance(field, forms.EmailField) or name in ("pattern", "address"):
         return f"walk{n}@tower.example"
     if isinstance(field, forms.URLField):
         return "https://tower.example/"

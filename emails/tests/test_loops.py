@@ -44,8 +44,11 @@ def test_auto_reply_subjects_in_russian_and_english():
     assert kind({}, subject="Ответ: Нет связи") == ""
 
 
-def test_mailer_daemon_is_a_bounce():
-    assert kind({}, sender="MAILER-DAEMON@mx.example") == "bounce"
+def test_automatic_mail_with_a_bounce_subject_is_a_bounce_whoever_sends_it():
+    bounce = {"Auto-Submitted": "auto-replied"}
+    subject = "Undelivered Mail Returned to Sender"
+    assert kind(bounce, subject=subject, sender="MAILER-DAEMON@mx.example") == "bounce"
+    assert kind({}, subject=subject) == ""  # a person may quote such a subject
 
 
 @pytest.mark.django_db
