@@ -312,14 +312,17 @@ def pushed_email_ids(issue_pk: int) -> str:
 
 
 def update_email_ids(client: TrackerClient, claim: TrackerComment, field_id: str) -> None:
-    """Best effort: keep the issue's ``Local emails IDs`` field in step (we dedupe in the DB)."""
+    """Best effort: keep the issue's ``Local emails IDs`` field in step (we dedupe in the DB).
+
+    Follows the comment just posted: the issue's version went up by two (comment, PATCH).
+    """
     key, version = TrackerIssue.objects.values_list("key", "version").get(pk=claim.issue_id)
     try:
         updated = client.update_issue(key, {field_id: pushed_email_ids(claim.issue_id)})
     except TrackerError as exc:
         logger.warning("tracker: %s: e-mail ids not updated: %s", key, exc)
         return
-    record_own_write(claim.issue_id, version, updated)
+    record_own_write(claim.issue_id, version, updated, writes=2)
 
 
 def push_email(client: TrackerClient, claim: TrackerComment) -> None:

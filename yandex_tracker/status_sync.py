@@ -22,14 +22,14 @@ from yandex_tracker.models import TrackerIssue
 logger = logging.getLogger(__name__)
 
 
-def record_own_write(issue_pk: int, before: int, updated: dict) -> None:
-    """Remember the issue version our write produced, so the pull skips our own change.
+def record_own_write(issue_pk: int, before: int, updated: dict, *, writes: int = 1) -> None:
+    """Remember the issue version our ``writes`` changes produced, so the pull skips them.
 
-    Only when nothing else changed the issue in between (``before`` + 1): otherwise a
+    Only when nothing else changed the issue in between (``before`` + ``writes``): otherwise a
     dispatcher's edit would be skipped too, so the version is left for the pull to process.
     """
     after = updated.get("version")
-    if isinstance(after, int) and after == before + 1:
+    if isinstance(after, int) and after == before + writes:
         TrackerIssue.objects.filter(pk=issue_pk, version=before).update(version=after)
 
 

@@ -15,6 +15,9 @@ def main() -> None:
     parser.add_argument("--token", default="robot-token", help="access token accepted")
     parser.add_argument("--org-id", default="fake-org")
     parser.add_argument(
+        "--cloud-org", action="store_true", help="a Cloud org: the id goes in X-Cloud-Org-ID"
+    )
+    parser.add_argument(
         "--bare", action="store_true", help="no custom fields (to try setup_tracker)"
     )
     args = parser.parse_args()
@@ -24,6 +27,7 @@ def main() -> None:
         queue=args.queue,
         access_token=args.token,
         org_id=args.org_id,
+        cloud_org=args.cloud_org,
         provision_fields=not args.bare,
     )
     print(f"fake tracker: YT_API_BASE_URL={server.url} YT_OAUTH_URL={server.oauth_url}", flush=True)

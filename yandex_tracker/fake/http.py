@@ -61,15 +61,20 @@ class Request:
             raise ApiError(400, f"Malformed JSON: {exc}") from exc
 
 
-def _per_page(query: dict[str, str], default: int = 50, cap: int = 1000) -> tuple[int, int]:
+MAX_PER_PAGE = 1000  # perScroll's documented maximum; page sizes above it are refused, not cut
+
+
+def _per_page(query: dict[str, str], default: int = 50, name: str = "perPage") -> tuple[int, int]:
     try:
-        per_page = int(query.get("perPage", default))
+        per_page = int(query.get(name, default))
         page = int(query.get("page", 1))
     except ValueError as exc:
-        raise ApiError(400, "perPage and page must be integers") from exc
+        raise ApiError(400, f"{name} and page must be integers") from exc
     if per_page < 1 or page < 1:
-        raise ApiError(400, "perPage and page must be positive")
-    return min(per_page, cap), page
+        raise ApiError(400, f"{name} and page must be positive")
+    if per_page > MAX_PER_PAGE:
+        raise ApiError(400, f"{name} must be at most {MAX_PER_PAGE}")
+    return per_page, page
 
 
 class Api:
@@ -99,6 +104,7 @@ class Api:
             ("GET", r(r"/issues/(?P<key>[^/_][^/]*)"), self.get_issue),
             ("PATCH", r(r"/issues/(?P<key>[^/_][^/]*)"), self.patch_issue),
             ("GET", r(r"/issues/(?P<key>[^/]+)/transitions"), self.transitions),
+            ("GET", r(r"/issues/(?P<key>[^/]+)/transitions/(?P<tid>[^/]+)"), self.transition),
             (
                 "POST",
                 r(r"/issues/(?P<key>[^/]+)/transitions/(?P<tid>[^/]+)/_execute"),
@@ -109,6 +115,7 @@ class Api:
             ("PATCH", r(r"/issues/(?P<key>[^/]+)/comments/(?P<cid>[^/]+)"), self.edit_comment),
             ("DELETE", r(r"/issues/(?P<key>[^/]+)/comments/(?P<cid>[^/]+)"), self.delete_comment),
             ("GET", r(r"/issues/(?P<key>[^/]+)/changelog"), self.changelog),
+            ("GET", r(r"/issues/(?P<key>[^/]+)/attachments"), self.issue_attachments),
             ("POST", r(r"/system/search/scroll/_clear"), self.clear_scroll),
         ]
 
@@ -254,6 +261,17 @@ class Api:
         headers["Link"] = ", ".join(links)
         return Response(200, chunk, headers)
 
+    def cursor_links(self, req: Request, per_page: int, chunk: list[JSON]) -> str:
+        """``Link`` of a cursor list: ``first``, and ``next`` after the page's last id (sent
+        even from the last full page); the other query parameters are kept."""
+        base = f"{self.s.base_url}{req.path}"
+        query = {k: v for k, v in req.query.items() if k != "id"}
+        query["perPage"] = str(per_page)
+        links = [f'<{base}?{urlencode(query)}>; rel="first"']
+        if chunk:
+            links.append(f'<{base}?{urlencode({**query, "id": chunk[-1]["id"]})}>; rel="next"')
+        return ", ".join(links)
+
     # -- views ---------------------------------------------------------------------------------
 
     def myself(self, req: Request) -> Response:
@@ -318,12 +336,14 @@ class Api:
         )
 
     def fields(self, req: Request) -> Response:
-        return Response(200, [self.render_field(req, f) for f in self.s.fields.values()])
+        every = [*self.s.system_fields.values(), *self.s.fields.values()]
+        return Response(200, [self.render_field(req, f) for f in every])
 
     def field(self, req: Request, fid: str) -> Response:
-        if fid not in self.s.fields:
+        found = self.s.fields.get(fid) or self.s.system_fields.get(fid)
+        if found is None:
             raise ApiError(404, f"field {fid} not found")
-        return Response(200, self.render_field(req, self.s.fields[fid]))
+        return Response(200, self.render_field(req, found))
 
     def create_field(self, req: Request) -> Response:
         body = req.json() or {}
@@ -413,7 +433,7 @@ class Api:
             if isinstance(body, dict) and ("queue" in body or "keys" in body):
                 raise ApiError(400, "Scroll is not supported for queue or keys")
             issues = self.s.search(body)
-            per = min(int(req.query.get("perScroll", 100)), 1000)
+            per, _page = _per_page(req.query, 100, name="perScroll")
             scroll_id = self.s.open_scroll(issues, per)
             return self.scroll_next(req, expand, scroll_id=scroll_id, total=len(issues))
         issues = self.s.search(body)
@@ -455,6 +475,13 @@ class Api:
     def transitions(self, req: Request, key: str) -> Response:
         return Response(200, self.render_transitions(req, key))
 
+    def transition(self, req: Request, key: str, tid: str) -> Response:
+        """One transition available from the issue's current status."""
+        for transition in self.render_transitions(req, key):
+            if transition["id"] == tid:
+                return Response(200, transition)
+        raise ApiError(404, f"transition {tid} not found")
+
     def execute(self, req: Request, key: str, tid: str) -> Response:
         self.s.execute(key, tid, req.json() or {}, req.uid)
         return Response(200, self.render_transitions(req, self.s.get_issue(key)["key"]))
@@ -470,11 +497,7 @@ class Api:
                 raise ApiError(404, f"comment {after} not found")
             items = items[index + 1 :]
         chunk = [self.render_comment(req, issue["key"], c) for c in items[:per_page]]
-        base = f"{self.s.base_url}{req.path}"
-        links = [f'<{base}?perPage={per_page}>; rel="first"']
-        if chunk:
-            links.append(f'<{base}?perPage={per_page}&id={chunk[-1]["id"]}>; rel="next"')
-        return Response(200, chunk, {"Link": ", ".join(links)})
+        return Response(200, chunk, {"Link": self.cursor_links(req, per_page, chunk)})
 
     def add_comment(self, req: Request, key: str) -> Response:
         comment = self.s.add_comment(key, req.json(), req.uid)
@@ -531,7 +554,29 @@ class Api:
             }
             for e in chunk
         ]
-        return Response(200, out)
+        return Response(200, out, {"Link": self.cursor_links(req, per_page, chunk)})
+
+    def issue_attachments(self, req: Request, key: str) -> Response:
+        """``GET /issues/{key}/attachments``: the files of the issue and of its comments."""
+        with self.s.lock:
+            issue = self.s.get_issue(key)
+            ids = list(issue.get("attachments") or [])
+            for comment in self.s.comments[issue["key"]]:
+                ids.extend(a for a in comment["attachments"] if a not in ids)
+            return Response(200, [self.render_attachment(req, issue["key"], a) for a in ids])
+
+    def render_attachment(self, req: Request, key: str, att_id: str) -> JSON:
+        att = self.s.attachments[att_id]
+        return {
+            "self": self.url(req, f"issues/{key}/attachments/{att_id}"),
+            "id": att_id,
+            "name": att["name"],
+            "content": self.url(req, f"issues/{key}/attachments/{att_id}/{att['name']}"),
+            "createdBy": self.s.user_ref(att["createdBy"], req.v),
+            "createdAt": fmt(att["createdAt"]),
+            "mimetype": att["mimetype"],
+            "size": att["size"],
+        }
 
     def render_value(self, req: Request, name: str, value: Any) -> JSON:
         """A changelog ``from``/``to`` value: a status reference, a datetime, or the value."""

@@ -131,6 +131,31 @@ DEFAULT_GLOBAL_FIELDS: list[tuple[str, str, str]] = [
     ("avrContractor", "Подрядчик по АВР", "string"),
 ]
 SYSTEM_STRING_FIELDS = {"summary", "description", "emailFrom", "emailTo", "emailCc"}
+# System fields as ``GET /v2/fields`` lists them: id → (Russian name, schema type, items type).
+SYSTEM_FIELDS: dict[str, tuple[str, str, str]] = {
+    "key": ("Ключ", "string", ""),
+    "summary": ("Задача", "string", ""),
+    "description": ("Описание", "string", ""),
+    "queue": ("Очередь", "queue", ""),
+    "type": ("Тип", "issuetype", ""),
+    "status": ("Статус", "status", ""),
+    "previousStatus": ("Предыдущий статус", "status", ""),
+    "priority": ("Приоритет", "priority", ""),
+    "assignee": ("Исполнитель", "user", ""),
+    "followers": ("Наблюдатели", "array", "user"),
+    "createdBy": ("Автор", "user", ""),
+    "updatedBy": ("Изменил", "user", ""),
+    "createdAt": ("Создано", "date-time", ""),
+    "updatedAt": ("Обновлено", "date-time", ""),
+    "lastCommentUpdatedAt": ("Последний комментарий", "date-time", ""),
+    "deadline": ("Дедлайн", "date", ""),
+    "tags": ("Теги", "array", "string"),
+    "attachments": ("Вложения", "array", "attachment"),
+    "emailFrom": ("Email от", "string", ""),
+    "emailTo": ("Email кому", "string", ""),
+    "emailCc": ("Email копия", "string", ""),
+    "unique": ("Уникальный ключ", "string", ""),
+}
 ISSUE_TYPES = {"task": ("1", "Задача"), "incident": ("2", "Инцидент"), "bug": ("3", "Ошибка")}
 CATEGORIES = ["system", "timestamp", "agile", "email", "sla"]
 
@@ -162,6 +187,7 @@ class FakeTracker:
         *,
         queue: str = "DISP",
         org_id: str = "fake-org",
+        cloud_org: bool = False,
         access_token: str = "robot-token",  # noqa: S107
         refresh_token: str = "robot-refresh",  # noqa: S107
         client_id: str = "client-id",
@@ -171,7 +197,7 @@ class FakeTracker:
     ) -> None:
         self.lock = threading.RLock()
         self.base_url = "https://api.tracker.yandex.net"
-        self.org_id = org_id
+        self.org_id, self.cloud_org = org_id, cloud_org
         self.client_id, self.client_secret = client_id, client_secret
         self.rotate_tokens = rotate_tokens
         self.clock_offset = timedelta()
@@ -190,6 +216,10 @@ class FakeTracker:
         self.queues: dict[str, JSON] = {}
         self.local_fields: dict[str, dict[str, JSON]] = {}
         self.fields: dict[str, JSON] = {}
+        self.system_fields = {
+            key: self._system_field(n, key, name, kind, items)
+            for n, (key, (name, kind, items)) in enumerate(SYSTEM_FIELDS.items(), start=1)
+        }
         self.add_queue(queue)
         if provision_fields:
             for key, name, kind in DEFAULT_GLOBAL_FIELDS:
@@ -281,6 +311,34 @@ class FakeTracker:
             }
             return self.fields[key]
 
+    def _system_field(self, order: int, key: str, name: str, kind: str, items: str) -> JSON:
+        schema: JSON = {"type": kind, "required": key in ("summary", "queue")}
+        if items:
+            schema["items"] = items
+        return {
+            "id": key,
+            "key": key,
+            "name": name,
+            "version": 1,
+            "schema": schema,
+            "readonly": key in ("key", "createdAt", "updatedAt", "createdBy", "updatedBy"),
+            "options": False,
+            "suggest": False,
+            "order": order,
+            "category": self.category_ref("system"),
+            "type": "standard",
+        }
+
+    def filter_fields(self, queue: str | None) -> set[str]:
+        """Field ids a search filter may name: system, global and the queue's local fields."""
+        names = set(self.system_fields) | set(self.fields)
+        for key, local in self.local_fields.get(queue or "", {}).items():
+            names.update((local["id"], key))
+        if queue is None:
+            for fields in self.local_fields.values():
+                names.update(local["id"] for local in fields.values())
+        return names
+
     def add_local_field(self, queue: str, key: str, name: str, kind: str) -> JSON:
         with self.lock:
             if queue not in self.queues:
@@ -322,7 +380,9 @@ class FakeTracker:
             info = self.tokens.get(token)
             if info is None or info["expires_at"] <= self.now():
                 raise ApiError(401, "Token is invalid or expired")
-        org = headers.get("x-org-id") or headers.get("x-cloud-org-id")
+        # the org id counts only in the header of the org's kind (a Yandex 360 org: X-Org-ID; a
+        # Cloud org: X-Cloud-Org-ID); the official client sends ``X-Org-Id: not provided`` too
+        org = headers.get("x-cloud-org-id" if self.cloud_org else "x-org-id")
         if self.org_id and org != self.org_id:
             raise ApiError(403, "Organization not found or access denied")
         return info["uid"]
@@ -654,6 +714,10 @@ class FakeTracker:
         """Issues matching a search body (``queue``/``keys``/``filter``), in order."""
         if not isinstance(body, dict):
             raise ApiError(400, "JSON object expected")
+        # null (and an empty ``order``) is "not given": the official client sends every key
+        body = {k: v for k, v in body.items() if v is not None and not (k == "order" and not v)}
+        if "filterId" in body:
+            raise ApiError(400, "The fake tracker does not implement saved filters")
         given = [name for name in ("queue", "keys", "filter", "query") if name in body]
         if len(given) != 1:
             raise ApiError(400, "You can only use keys, a queue, or a search query")
@@ -672,8 +736,14 @@ class FakeTracker:
                 flt = body["filter"]
                 if not isinstance(flt, dict):
                     raise ApiError(400, "filter must be an object")
+                queue = flt.get("queue") if isinstance(flt.get("queue"), str) else None
+                unknown = sorted(set(flt) - self.filter_fields(queue))
+                if unknown:
+                    raise ApiError(400, f"Unknown fields in filter: {', '.join(unknown)}")
                 issues = [i for i in issues if all(self._match(i, k, v) for k, v in flt.items())]
                 order = body.get("order")
+                if isinstance(order, list):  # the official client sends ["-field", ...]
+                    order = order[0]
                 if order:
                     name = order.lstrip("+-")
                     issues.sort(
@@ -784,8 +854,9 @@ class FakeTracker:
             self.comments[issue["key"]].append(comment)
             self._log(issue["key"], "IssueCommentAdded", uid, [])
             issue["lastCommentUpdatedAt"] = now
-            if bump:
+            if bump:  # a comment is a change of the issue (not when part of a transition)
                 issue["updatedAt"] = now
+                issue["version"] += 1
             return comment
 
     def comment(self, key: str, comment_id: str) -> JSON:

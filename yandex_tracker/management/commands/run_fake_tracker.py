@@ -15,6 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--queue", default="DISP")
         parser.add_argument("--token", default="robot-token")
         parser.add_argument("--org-id", default="fake-org")
+        parser.add_argument(
+            "--cloud-org", action="store_true", help="a Cloud org: the id goes in X-Cloud-Org-ID"
+        )
         parser.add_argument("--bare", action="store_true", help="Start without custom fields.")
 
     def handle(self, *args, **options) -> None:
@@ -24,6 +27,7 @@ class Command(BaseCommand):
             queue=options["queue"],
             access_token=options["token"],
             org_id=options["org_id"],
+            cloud_org=options["cloud_org"],
             provision_fields=not options["bare"],
         )
         self.stdout.write(f"YT_API_BASE_URL={server.url}\nYT_OAUTH_URL={server.oauth_url}")
