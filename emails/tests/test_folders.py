@@ -132,3 +132,20 @@ def test_maildir_folders_in_modified_utf7_are_found(tmp_path, statuses, settings
     call_command("ingest_mail", "--source", f"maildir:{tmp_path}", "--role", "sent")
     assert EmailMessage.objects.get().direction == "out"
     assert folder_role(OUTGOING) == MailFolder.Role.SENT
+
+
+def test_migration_renames_folders_stored_under_modified_utf7(transactional_db):
+    """A cursor stored under «&BB4…-» by the old code is kept: the row takes the decoded name."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("emails", "0005_default_ignored_senders")])
+    old = executor.loader.project_state([("emails", "0005_default_ignored_senders")]).apps
+    old.get_model("emails", "MailFolder").objects.create(
+        mailbox="desk@imap:993", name=SEED_SENT + "-", role="sent", last_uid=41
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    folder = MailFolder.objects.get()
+    assert (folder.name, folder.last_uid) == ("Отправленные", 41)
