@@ -17,7 +17,8 @@ from yandex_tracker.client import TrackerClient
 
 CACHE_SECONDS = 300
 ISSUE_TYPE = "incident"
-NEW_MESSAGE_YES = "✔️ Да"
+NEW_MESSAGE_YES = "✔️ Да"  # «Новое сообщение»: mail came in that no dispatcher has taken yet
+NEW_MESSAGE_NO = "✖️ Нет"
 
 SLA_LABELS: dict[str, str] = {
     SlaState.UNKNOWN: "⬜️ Неизвестно",

@@ -43,7 +43,7 @@ from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pol
 from users.models import User
 from yandex_tracker.client import TrackerClient, format_dt, parse_dt
 from yandex_tracker.errors import TrackerError, TrackerUnavailable
-from yandex_tracker.fields import TrackerDirectory, status_by_tracker_key
+from yandex_tracker.fields import NEW_MESSAGE_NO, TrackerDirectory, status_by_tracker_key
 from yandex_tracker.models import SyncCursor, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields
 from yandex_tracker.status_sync import sync_status
@@ -86,6 +86,7 @@ class Outcome:
     comments: list[str] = field(default_factory=list)
     invalid: bool = False
     status_changed: bool = False
+    taken: bool = False  # a dispatcher took the issue («В работе»): new mail has been seen
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -269,6 +270,7 @@ def _enter_status(
     comment = ""
     if ours == StatusKey.IN_PROGRESS:
         comment = _("The dispatcher accepted the work in Yandex Tracker.")
+        outcome.taken = True
     record_status(incident, ours, actor=TRACKER, comment=comment, at=change.at)
 
 
@@ -327,6 +329,8 @@ def reconcile_in_db(
         _mirror_status(incident, link, status_key, outcome, list(changes))
     incident.refresh_from_db()
     outcome.patch = _diff(issue, _expected(incident, directory))
+    if outcome.taken and _value(issue, directory.ids.new_message) != NEW_MESSAGE_NO:
+        outcome.patch[directory.ids.new_message] = NEW_MESSAGE_NO
     TrackerIssue.objects.filter(pk=link.pk).update(
         synced_status=link.synced_status,
         changelog_cursor=link.changelog_cursor,

@@ -33,7 +33,7 @@ from yandex_tracker.errors import (
     TrackerUnavailable,
     TrackerValidationError,
 )
-from yandex_tracker.fields import ISSUE_TYPE, NEW_MESSAGE_YES, TrackerDirectory
+from yandex_tracker.fields import ISSUE_TYPE, NEW_MESSAGE_YES, FieldIds, TrackerDirectory
 from yandex_tracker.models import PushClaim, TrackerComment, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields, without_empty
 from yandex_tracker.status_sync import (
@@ -311,21 +311,35 @@ def pushed_email_ids(issue_pk: int) -> str:
     return ", ".join(str(pk) for pk in ids.values_list("pk", flat=True))
 
 
-def update_email_ids(client: TrackerClient, claim: TrackerComment, field_id: str) -> None:
-    """Best effort: keep the issue's ``Local emails IDs`` field in step (we dedupe in the DB).
+def update_email_ids(
+    client: TrackerClient, claim: TrackerComment, email: EmailMessage, ids: FieldIds
+) -> None:
+    """Best effort: keep the issue's ``Local emails IDs`` field in step (we dedupe in the DB),
+    and raise «Новое сообщение» for mail that came in from outside.
 
     Follows the comment just posted: the issue's version went up by two (comment, PATCH).
     """
     key, version = TrackerIssue.objects.values_list("key", "version").get(pk=claim.issue_id)
+    payload = {ids.emails_ids: pushed_email_ids(claim.issue_id)}
+    if is_new_message(email):
+        payload[ids.new_message] = NEW_MESSAGE_YES
     try:
-        updated = client.update_issue(key, {field_id: pushed_email_ids(claim.issue_id)})
+        updated = client.update_issue(key, payload)
     except TrackerError as exc:
         logger.warning("tracker: %s: e-mail ids not updated: %s", key, exc)
         return
     record_own_write(claim.issue_id, version, updated, writes=2)
 
 
-def push_email(client: TrackerClient, claim: TrackerComment) -> None:
+def is_new_message(email: EmailMessage) -> bool:
+    """Mail a dispatcher should look at: incoming and written by a person."""
+    return (
+        email.direction == EmailMessage.Direction.INBOUND
+        and email.auto_kind == EmailMessage.AutoKind.NONE
+    )
+
+
+def push_email(client: TrackerClient, claim: TrackerComment) -> EmailMessage:
     """Post a claimed e-mail as a comment on its incident's issue and record it."""
     email = EmailMessage.objects.prefetch_related("recipients", "attachments").get(
         pk=claim.email_id
@@ -347,6 +361,7 @@ def push_email(client: TrackerClient, claim: TrackerComment) -> None:
         EmailMessage.objects.filter(pk=email.pk).update(
             tracker_state=EmailMessage.TrackerState.PUSHED, tracker_comment_id=str(comment["id"])
         )
+    return email
 
 
 # -- the cycle --------------------------------------------------------------------------------
@@ -403,8 +418,8 @@ def _push_emails(
     claims = claim_emails(limit)
     for n, claim in enumerate(claims):
         try:
-            push_email(client, claim)
-            update_email_ids(client, claim, directory.ids.emails_ids)
+            email = push_email(client, claim)
+            update_email_ids(client, claim, email, directory.ids)
         except TrackerError as exc:
             record_failure(claim, exc)
             if _failed(report, f"email {claim.email_id}", exc):

@@ -170,3 +170,27 @@ def test_lost_reply_to_the_email_comment_does_not_send_the_email_twice(
     assert len(fake_tracker.state.outbox) == 1  # found by its Message-ID, not sent again
     incident.refresh_from_db()
     assert incident.status.key == StatusKey.NOTIFIED_OPERATOR
+
+
+def test_new_message_flag_follows_incoming_mail_and_the_dispatcher_taking_the_issue(
+    dovecot, imap_source, defaults, client, directory, fake_tracker, dispatcher
+):
+    dovecot.append("INBOX", [build_message("Нет питания", "Авария", message_id="<n1@op.example>")])
+    ingest_folder(imap_source, "INBOX")
+    push_cycle(client, directory)
+    key = Incident.objects.get().code
+    flag = directory.ids.new_message
+    assert fake_tracker.state.issues[key][flag] == "✔️ Да"
+    pull_cycle(client, directory)
+    dispatcher.transition_to(key, "inProgress")  # the dispatcher takes the issue
+    pull_cycle(client, directory)
+    assert fake_tracker.state.issues[key][flag] == "✖️ Нет"
+    dovecot.append(
+        "INBOX",
+        [build_message(f"RE: {key}: Нет питания", "Питание так и не вернулось",
+                       message_id="<n2@op.example>", in_reply_to="<n1@op.example>")],
+    )  # fmt: skip
+    ingest_folder(imap_source, "INBOX")
+    assert push_cycle(client, directory).comments_posted == 1
+    assert fake_tracker.state.issues[key][flag] == "✔️ Да"  # new mail on a taken issue
+    assert pull_cycle(client, directory).patched == 0  # our own write, not read back
