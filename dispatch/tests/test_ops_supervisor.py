@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -123,9 +124,19 @@ def _supervisor_status(env: dict[str, str]) -> dict[str, str]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(240)
+def _mailbox_with_russian_sent_folder(env: dict[str, str]) -> None:
+    """The demo mailbox with its Sent folder named «Исходящие» (Maildir++ keeps it in modified
+    UTF-7), configured the way the seed writes it: modified UTF-7 without the closing "-"."""
+    maildir = Path(env["MAILDIR_PATH"])
+    shutil.copytree(ROOT / "data" / "demo" / "maildir", maildir)
+    (maildir / ".Sent").rename(maildir / ".&BBgEQQRFBD4ENARPBEkEOAQ1-")
+    env["PARSING_EMAIL_SENT_FOLDER_NAME"] = "&BBgEQQRFBD4ENARPBEkEOAQ1"
+
+
 def test_run_dispatch_starts_web_and_workers_and_stops_cleanly_on_sigterm(tmp_path):
     port = free_port()
     env = _embedded_env(tmp_path, port)
+    _mailbox_with_russian_sent_folder(env)
     output = (tmp_path / "run_dispatch.out").open("w")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_dispatch", "--bind", f"127.0.0.1:{port}"],
@@ -157,6 +168,9 @@ def test_run_dispatch_starts_web_and_workers_and_stops_cleanly_on_sigterm(tmp_pa
             60,
             "a heartbeat from every worker",
         )
+        workers = {w["name"]: w for w in json.loads(http_get(health)[2])["workers"]}
+        sent = workers["ingest_mail:Исходящие"]  # mail_sent read the configured folder
+        assert sent["state"] == "ok" and sent["consecutive_failures"] == 0, workers
     finally:
         process.send_signal(signal.SIGTERM)
         try:
