@@ -23,3 +23,19 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RateCounter(models.Model):
+    """Requests counted in one fixed window of one rate limit (``dispatch.ratelimit``), kept in
+    the database so that every web worker and machine counts against the same number."""
+
+    key = models.CharField(_("key"), max_length=255, unique=True)
+    count = models.PositiveIntegerField(_("requests"), default=0)
+    expires_at = models.DateTimeField(_("window ends"), db_index=True)
+
+    class Meta:
+        verbose_name = _("rate limit counter")
+        verbose_name_plural = _("rate limit counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"

@@ -1,22 +1,20 @@
 """A small fixed-window rate limit per client IP for account form submissions.
 
-Counters live in Django's cache ("default"); with a per-process cache each web worker counts
-separately, so the effective limit is at most ``workers × limit``.
+Counters live in the database (``dispatch.ratelimit``), shared by every web worker.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from dispatch.client_ip import client_ip
+from dispatch.ratelimit import hit as shared_hit
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600}
 
@@ -32,18 +30,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def hit(scope: str, ident: str, rate: str) -> int:
     """Count one request; return 0 when allowed, else the seconds until the window ends."""
-    limit, period = parse_rate(rate)
-    window = int(time.time()) // period
-    key = f"ratelimit:{scope}:{ident}:{window}"
-    cache.add(key, 0, timeout=period + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=period + 1)
-        count = 1
-    if count <= limit:
-        return 0
-    return max(1, (window + 1) * period - int(time.time()))
+    return shared_hit(scope, ident, *parse_rate(rate))
 
 
 def ratelimit_post(scope: str) -> Callable:
