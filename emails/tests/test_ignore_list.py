@@ -4,6 +4,7 @@ opens an incident nor gets an automatic reply; ingestion reads it once a batch."
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.core.management import call_command
@@ -72,6 +73,14 @@ def test_admin_adds_rules_and_is_told_in_russian_what_is_wrong(admin_client):
     assert verdict("robot@spam.example.org", ignore) == ""  # a glob/address covers it all
     IgnoredSender.objects.filter(kind="address").update(is_active=False)
     assert verdict("robot@spam.example", IgnoreList.load()) == ""
+
+
+def test_an_admins_backtracking_regex_cannot_stall_ingestion_on_a_hostile_sender(admin_client):
+    assert add_rule(admin_client, "^(a+)+$", "regex").status_code == 302
+    hostile = "a" * 300 + "!@x.example"
+    started = time.monotonic()
+    assert verdict(hostile, IgnoreList.load()) == ""
+    assert time.monotonic() - started < 1  # Python's re takes longer than the universe here
 
 
 @pytest.mark.django_db(transaction=True)
