@@ -3,8 +3,9 @@
 The walk signs in as the admin ``ensure_admin`` creates and, for each model registered on the
 admin site: opens the list, opens the add form and posts it back filled from its own fields and
 initial data (the save must succeed), then opens the change form of an object, posts it back
-unchanged (it must save), and opens the delete confirmation. No page may answer 500; a form that
-refuses its own valid data fails the test with the form's errors.
+unchanged (it must save), and opens the delete confirmation; at the end it confirms each deletion.
+No page may answer 500; a form that refuses its own valid data fails the test with the form's
+errors.
 """
 
 from __future__ import annotations
@@ -140,8 +141,9 @@ def _urls(model) -> dict[str, str]:
     return {kind: f"{info}_{kind}" for kind in ("changelist", "add", "change", "delete")}
 
 
-def _walk(client: Client, model, model_admin) -> list[str]:
-    """Problems found on one model's pages (empty when every page works)."""
+def _walk(client: Client, model, model_admin) -> tuple[list[str], object]:
+    """Problems found on one model's pages (empty when every page works), and the id of the
+    object opened."""
     problems: list[str] = []
     label = model._meta.label
     urls = _urls(model)
@@ -162,7 +164,7 @@ def _walk(client: Client, model, model_admin) -> list[str]:
     if obj_id is None:
         obj = model_admin.get_queryset(add.wsgi_request).order_by("pk").first()
         if obj is None:
-            return [*problems, f"{label}: no object to open (seed one)"]
+            return [*problems, f"{label}: no object to open (seed one)"], None
         obj_id = obj.pk
     change_url = reverse(urls["change"], args=[obj_id])
     change = client.get(change_url)
@@ -175,7 +177,19 @@ def _walk(client: Client, model, model_admin) -> list[str]:
     delete = client.get(reverse(urls["delete"], args=[obj_id]))
     if delete.status_code not in (200, 403):
         problems.append(f"{label} delete confirmation: HTTP {delete.status_code}")
-    return problems
+    return problems, obj_id
+
+
+def _delete(client: Client, model, obj_id: object) -> list[str]:
+    """Confirm the deletion of the object the walk opened (it may be gone by a cascade)."""
+    if obj_id is None or not model._default_manager.filter(pk=obj_id).exists():
+        return []
+    url = reverse(_urls(model)["delete"], args=[obj_id])
+    answer = client.post(url, {"post": "yes"})
+    # 302: deleted; 200: "cannot delete" (protected rows listed); 403: not allowed
+    if answer.status_code not in (200, 302, 403):
+        return [f"{model._meta.label} delete: HTTP {answer.status_code}"]
+    return []
 
 
 def seed_admin_walk() -> None:
@@ -206,8 +220,13 @@ def seed_admin_walk() -> None:
 def test_every_admin_page_of_every_model_works_for_the_default_admin(admin_client):
     seed_admin_walk()
     problems: list[str] = []
+    opened = []
     for model, model_admin in admin.site._registry.items():
-        problems += _walk(admin_client, model, model_admin)
+        found, obj_id = _walk(admin_client, model, model_admin)
+        problems += found
+        opened.append((model, obj_id))
+    for model, obj_id in reversed(opened):
+        problems += _delete(admin_client, model, obj_id)
     assert not problems, "\n\n".join(problems)
 
 
