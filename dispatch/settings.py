@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "emails.outbox",
     "yandex_tracker",
     "console",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -190,6 +190,7 @@ class PoleRow:
     status: str
     region: str
     region_ru: str
+    macroregion: str
     infrastructure_company: str
     anchor_operator: str
     address: str
@@ -212,6 +213,7 @@ def pole_rows(records: list[dict[str, Any]], source: str = POLES.name) -> Rows:
             status=_text(record.get("Статус опоры"))[:256],
             region=_text(record.get("Регион"))[:256],
             region_ru=_text(record.get("RegionRu"))[:256],
+            macroregion=_text(record.get("MacroRegion") or record.get("Макрорегион"))[:256],
             infrastructure_company=_text(record.get("Инфраструктурная компания"))[:256],
             anchor_operator=_text(record.get("Якорный оператор"))[:256],
             address=_text(record.get("Адрес"))[:1024],

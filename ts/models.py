@@ -106,6 +106,13 @@ class Pole(models.Model):
     status = models.CharField(_("status"), max_length=256, blank=True)
     region = models.CharField(_("region"), max_length=256, blank=True)
     region_ru = models.CharField(_("region (ru)"), max_length=256, blank=True, db_index=True)
+    macroregion = models.CharField(
+        _("macroregion"),
+        max_length=256,
+        blank=True,
+        db_index=True,
+        help_text=_("From the feed's «MacroRegion» / «Макрорегион» column when it has one."),
+    )
     infrastructure_company = models.CharField(
         _("infrastructure company"), max_length=256, blank=True
     )

@@ -96,6 +96,19 @@ def test_pole_rows_map_to_poles():
     assert pole.is_active
 
 
+def test_a_macroregion_column_is_kept_when_the_feed_has_one():
+    poles(
+        pole_record(1, "77-1", MacroRegion="Центр"),
+        pole_record(2, "23-2", Макрорегион="Юг"),
+        pole_record(3, "50-3"),
+    )
+    assert dict(Pole.objects.values_list("code", "macroregion")) == {
+        "77-1": "Центр",
+        "23-2": "Юг",
+        "50-3": "",
+    }
+
+
 def test_records_without_site_id_or_code_are_skipped_with_a_note():
     report = poles(pole_record(1, "77-1"), pole_record("abc", "77-2"), pole_record(3, ""))
     assert Pole.objects.count() == 1

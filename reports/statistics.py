@@ -1,0 +1,369 @@
+"""Statistics of a period, set-based: a fixed number of aggregate queries whatever the volume.
+
+Cohorts of a period ``[start, end)`` (local midnights, ``TIME_ZONE``), ``as_of = min(end, now)``:
+
+* **opened** — incident date within the period; **closed** — finished within the period;
+* **open** — open at ``as_of`` (started before it, not finished by then): at the end of a past
+  period, or now for the current one.
+
+SLA per clock (:mod:`reports.clocks`), from the stored deadlines (business hours and pauses are
+already in them, see ``incidents/sla.py``): of the incidents *closed* in the period, those finished
+after their deadline are **expired (closed)**, the others **closed on time**; of those *open* at
+``as_of``, a deadline before ``as_of`` is **expired (open)**, otherwise the clock is **waiting**
+(paused by the status held at ``as_of``) or **in progress**. No deadline (no type) is **unknown**.
+**Share on time** = closed on time / (closed on time + expired closed).
+
+Time to close: ``finished_at − incident_date`` of the incidents closed in the period — the mean
+and the 90th percentile (``percentile_cont`` on PostgreSQL; on SQLite two rows read at the
+percentile's offset).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import ExtractHour, TruncDate
+from django.utils import timezone
+
+from incidents.models import Incident
+from reports.clocks import CLOCKS, ClockSpec
+from reports.filters import ReportFilters
+from reports.periods import Period
+
+P90 = 0.9
+SLA_METRICS = (
+    "expired_open",
+    "expired_closed",
+    "closed_on_time",
+    "waiting",
+    "in_progress",
+    "unknown_open",
+    "unknown_closed",
+)
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL ``percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)``."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, fraction: float, **extra) -> None:
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+@dataclass(frozen=True)
+class SlaFigures:
+    expired_open: int = 0
+    expired_closed: int = 0
+    closed_on_time: int = 0
+    waiting: int = 0
+    in_progress: int = 0
+    unknown_open: int = 0
+    unknown_closed: int = 0
+
+    @property
+    def share_on_time(self) -> float | None:
+        """Closed on time / closed with a deadline (None when nothing closed had one)."""
+        judged = self.closed_on_time + self.expired_closed
+        return self.closed_on_time / judged if judged else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The counts of one slice (the whole filter, or one contractor / dispatcher / type)."""
+
+    opened: int
+    closed: int
+    open: int
+    sla: dict[str, SlaFigures]
+    mean_to_close: timedelta | None
+    p90_to_close: timedelta | None = None
+
+    @property
+    def primary(self) -> SlaFigures:
+        return self.sla[CLOCKS[0].key]
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    key: int | None
+    name: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: date
+    opened: int
+    closed: int
+    closed_expired: int
+
+
+@dataclass(frozen=True)
+class HourPoint:
+    hour: int
+    opened: int
+    closed: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    period: Period
+    as_of: datetime
+    filters: ReportFilters
+    totals: Figures
+    groups: dict[str, list[GroupRow]] = field(default_factory=dict)
+    daily: list[DayPoint] = field(default_factory=list)
+    hourly: list[HourPoint] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """A per-… table: the key and the lookups its row name is made of."""
+
+    key: str
+    name_parts: tuple[str, ...]
+
+
+GROUPINGS: dict[str, Grouping] = {
+    "contractor": Grouping("pole__contractor_id", ("pole__contractor__name",)),
+    "dispatcher": Grouping(
+        "assignee_id", ("assignee__last_name", "assignee__first_name", "assignee__email")
+    ),
+    "type": Grouping("incident_type_id", ("incident_type__name",)),
+}
+
+
+def _duration():
+    return ExpressionWrapper(F("finished_at") - F("incident_date"), output_field=DurationField())
+
+
+class _Cohorts:
+    """The Q conditions of one period's cohorts (see the module docstring)."""
+
+    def __init__(self, period: Period, as_of: datetime, now: datetime) -> None:
+        self.period, self.as_of, self.now = period, as_of, now
+        self.opened = Q(incident_date__gte=period.start, incident_date__lt=period.end)
+        self.closed = Q(finished_at__gte=period.start, finished_at__lt=period.end)
+
+    def clock_closed(self, clock: ClockSpec) -> Q:
+        finished = clock.finished
+        return clock.applies & Q(
+            **{f"{finished}__gte": self.period.start, f"{finished}__lt": self.period.end}
+        )
+
+    def clock_open(self, clock: ClockSpec) -> Q:
+        finished = clock.finished
+        return (
+            clock.applies
+            & Q(incident_date__lt=self.as_of)
+            & (Q(**{f"{finished}__isnull": True}) | Q(**{f"{finished}__gte": self.as_of}))
+        )
+
+    def open(self) -> Q:
+        return Q(incident_date__lt=self.as_of) & (
+            Q(finished_at__isnull=True) | Q(finished_at__gte=self.as_of)
+        )
+
+    def scope(self) -> Q:
+        """Incidents any cohort may contain: started before the end, not finished before the
+        start (for every clock's finish)."""
+        finishes = {"finished_at", *(clock.finished for clock in CLOCKS)}
+        not_done = Q()
+        for finished in sorted(finishes):
+            not_done |= Q(**{f"{finished}__isnull": True}) | Q(
+                **{f"{finished}__gte": self.period.start}
+            )
+        return Q(incident_date__lt=self.period.end) & not_done
+
+    def aggregates(self) -> dict[str, Aggregate]:
+        """Named conditional counts (and the mean time to close) of every cohort and clock."""
+        aggs: dict[str, Aggregate] = {
+            "opened": Count("pk", filter=self.opened),
+            "closed": Count("pk", filter=self.closed),
+            "open": Count("pk", filter=self.open()),
+            "mean_to_close": Avg(_duration(), filter=self.closed),
+        }
+        for clock in CLOCKS:
+            deadline, finished = clock.deadline, clock.finished
+            has = Q(**{f"{deadline}__isnull": False})
+            none = Q(**{f"{deadline}__isnull": True})
+            closed, still_open = self.clock_closed(clock), self.clock_open(clock)
+            running = still_open & has & Q(**{f"{deadline}__gte": self.as_of})
+            prefix = f"{clock.key}_"
+            aggs |= {
+                prefix + "expired_closed": Count(
+                    "pk", filter=closed & has & Q(**{f"{finished}__gt": F(deadline)})
+                ),
+                prefix + "closed_on_time": Count(
+                    "pk", filter=closed & has & Q(**{f"{finished}__lte": F(deadline)})
+                ),
+                prefix + "unknown_closed": Count("pk", filter=closed & none),
+                prefix + "expired_open": Count(
+                    "pk", filter=still_open & has & Q(**{f"{deadline}__lt": self.as_of})
+                ),
+                prefix + "running": Count("pk", filter=running),
+                prefix + "waiting": Count(
+                    "pk", filter=running & clock.paused_at(self.as_of, self.now)
+                ),
+                prefix + "unknown_open": Count("pk", filter=still_open & none),
+            }
+        return aggs
+
+
+def _figures(row: dict, p90: timedelta | None = None) -> Figures:
+    sla = {}
+    for clock in CLOCKS:
+        prefix = f"{clock.key}_"
+        values = {m: row.get(prefix + m, 0) for m in SLA_METRICS if m != "in_progress"}
+        values["in_progress"] = row[prefix + "running"] - row[prefix + "waiting"]
+        sla[clock.key] = SlaFigures(**values)
+    return Figures(
+        opened=row["opened"],
+        closed=row["closed"],
+        open=row["open"],
+        sla=sla,
+        mean_to_close=_as_timedelta(row["mean_to_close"]),
+        p90_to_close=p90,
+    )
+
+
+def _as_timedelta(value) -> timedelta | None:
+    """Avg over a duration: a timedelta on PostgreSQL, microseconds (a number) on SQLite."""
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(microseconds=round(value))
+
+
+def _percentile_fallback(closed: QuerySet[Incident], count: int, fraction: float):
+    """``percentile_cont`` without the database's help: the two rows around the fractional
+    rank, read with ORDER BY … LIMIT 2 OFFSET k, interpolated linearly."""
+    if count == 0:
+        return None
+    rank = fraction * (count - 1)
+    low = math.floor(rank)
+    values = list(
+        closed.annotate(to_close=_duration())
+        .order_by("to_close")
+        .values_list("to_close", flat=True)[low : low + 2]
+    )
+    values = [_as_timedelta(v) for v in values]
+    if len(values) == 1 or rank == low:
+        return values[0]
+    return values[0] + (values[1] - values[0]) * (rank - low)
+
+
+def _uses_percentile_cont() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def statistics(
+    period: Period,
+    filters: ReportFilters | None = None,
+    *,
+    groups: tuple[str, ...] = tuple(GROUPINGS),
+    now: datetime | None = None,
+) -> Statistics:
+    """Every figure of the statistics page for ``period`` and ``filters``."""
+    filters = filters or ReportFilters()
+    now = now or timezone.now()
+    as_of = min(period.end, now)
+    cohorts = _Cohorts(period, as_of, now)
+    base = filters.apply(Incident.objects.filter(cohorts.scope()))
+    aggs = cohorts.aggregates()
+    if _uses_percentile_cont():
+        aggs["p90_to_close"] = PercentileCont(
+            _duration(), P90, filter=cohorts.closed, output_field=DurationField()
+        )
+    row = base.aggregate(**aggs)
+    p90 = row.pop("p90_to_close", None)
+    if not _uses_percentile_cont():
+        p90 = _percentile_fallback(base.filter(cohorts.closed), row["closed"], P90)
+    return Statistics(
+        period=period,
+        as_of=as_of,
+        filters=filters,
+        totals=_figures(row, p90),
+        groups={name: group_rows(base, cohorts, GROUPINGS[name]) for name in groups},
+        daily=daily(base, cohorts),
+        hourly=hourly(base, cohorts),
+    )
+
+
+def group_rows(base: QuerySet[Incident], cohorts: _Cohorts, grouping: Grouping) -> list[GroupRow]:
+    """One row per value of the grouping's key that has anything in the period (1 query)."""
+    aggs = cohorts.aggregates()
+    names = {f"n{i}": F(part) for i, part in enumerate(grouping.name_parts)}
+    rows = base.values(group_key=F(grouping.key), **names).annotate(**aggs).order_by()
+    result = []
+    for row in rows:
+        figures = _figures(row)
+        if not (figures.opened or figures.closed or figures.open):
+            continue
+        parts = [row[f"n{i}"] for i in range(len(grouping.name_parts))]
+        result.append(GroupRow(row["group_key"], _name(parts), figures))
+    result.sort(key=lambda r: (r.key is None, r.name.casefold(), r.key or 0))
+    return result
+
+
+def _name(parts: list) -> str:
+    words = [str(p) for p in parts if p]
+    if len(words) > 1 and "@" in words[-1]:  # a dispatcher: «Фамилия Имя», the e-mail if no name
+        return " ".join(words[:-1]) or words[-1]
+    return " ".join(words)
+
+
+def _count_by(incidents: QuerySet[Incident], bucket, **counts) -> dict:
+    """{bucket value: {name: count}} in one GROUP BY query (``n`` counts every row)."""
+    rows = (
+        incidents.annotate(bucket=bucket)
+        .values("bucket")
+        .annotate(n=Count("pk"), **counts)
+        .order_by()
+    )
+    return {row.pop("bucket"): row for row in rows}
+
+
+def daily(base: QuerySet[Incident], cohorts: _Cohorts) -> list[DayPoint]:
+    """Opened, closed and closed-expired per local day of the period (2 queries)."""
+    opened = _count_by(base.filter(cohorts.opened), TruncDate("incident_date"))
+    closed = _count_by(
+        base.filter(cohorts.closed),
+        TruncDate("finished_at"),
+        expired=Count("pk", filter=Q(finished_at__gt=F("sla_deadline"))),
+    )
+    none = {"n": 0, "expired": 0}
+    return [
+        DayPoint(
+            day,
+            opened.get(day, none)["n"],
+            closed.get(day, none)["n"],
+            closed.get(day, none)["expired"],
+        )
+        for day in cohorts.period.days()
+    ]
+
+
+def hourly(base: QuerySet[Incident], cohorts: _Cohorts) -> list[HourPoint]:
+    """Opened and closed per local hour of the day over the period (2 queries)."""
+    opened = _count_by(base.filter(cohorts.opened), ExtractHour("incident_date"))
+    closed = _count_by(base.filter(cohorts.closed), ExtractHour("finished_at"))
+    none = {"n": 0}
+    return [
+        HourPoint(hour, opened.get(hour, none)["n"], closed.get(hour, none)["n"])
+        for hour in range(24)
+    ]
