@@ -13,7 +13,6 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, F, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -64,34 +63,3 @@ def mark_assigned(dispatcher: User, now: datetime) -> None:
     """Remember when ``dispatcher`` last got an incident (the tie-breaker)."""
     User.objects.filter(pk=dispatcher.pk).update(last_assigned_at=now)
     dispatcher.last_assigned_at = now
-
-
-def assign_incident(incident: Incident) -> User | None:
-    """Give ``incident`` to the least-loaded dispatcher on shift; None if nobody is on shift.
-
-    Idempotent: an incident that already has a dispatcher keeps it (and that one is returned),
-    so two workers assigning the same incident at once assign it once.
-    """
-    # No savepoint inside a caller's transaction: a failure here fails the caller's transaction.
-    with transaction.atomic(savepoint=False):
-        lock_assignment()
-        current = (
-            Incident.objects.filter(pk=incident.pk).values_list("assignee_id", flat=True).first()
-        )
-        if current is not None:
-            incident.assignee = User.objects.get(pk=current)
-            return incident.assignee
-        now = timezone.now()
-        best = choose_dispatcher(now)
-        if best is None:
-            logger.info("incident=%s: no dispatcher on shift, left unassigned", incident.pk)
-            return None
-        assigned = Incident.objects.filter(pk=incident.pk, assignee__isnull=True).update(
-            assignee=best, updated_at=now
-        )
-        if not assigned:  # SQLite, no advisory lock: someone else was faster
-            incident.refresh_from_db(fields=["assignee"])
-            return incident.assignee
-        mark_assigned(best, now)
-    incident.assignee = best
-    return best

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from dispatch.testing.threads import run_together
-from incidents.assignment import assign_incident
 from incidents.defaults import load_defaults
 from incidents.models import Incident, StatusKey
 from incidents.services import create_incident, record_status
@@ -96,19 +95,6 @@ def test_only_dispatchers_on_shift_get_incidents():
         assert new_incident().assignee == always  # Thursday noon: only the one without shifts
 
 
-@pytest.mark.django_db
-def test_assigning_again_keeps_the_dispatcher_and_fills_an_empty_slot():
-    incident = new_incident()
-    assert incident.assignee is None
-    later = dispatcher("later")
-    assert assign_incident(incident) == later
-    assert Incident.objects.get(pk=incident.pk).assignee == later
-    stamp = User.objects.get(pk=later.pk).last_assigned_at
-    dispatcher("another")
-    assert assign_incident(Incident.objects.get(pk=incident.pk)) == later
-    assert User.objects.get(pk=later.pk).last_assigned_at == stamp
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_never_assign_from_stale_loads():
@@ -130,20 +116,3 @@ def test_concurrent_workers_never_assign_from_stale_loads():
     order = list(Incident.objects.order_by("updated_at", "id").values_list("assignee", flat=True))
     for start in range(0, len(order), 3):
         assert len(set(order[start : start + 3])) == 3, order
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_workers_assigning_the_same_incident_at_once_assign_it_once():
-    people = [dispatcher(f"same{i}") for i in range(4)]
-    incident = new_incident()
-    Incident.objects.filter(pk=incident.pk).update(assignee=None)
-    User.objects.update(last_assigned_at=None)
-    results, errors = run_together(
-        lambda: assign_incident(Incident.objects.get(pk=incident.pk)), 4, timeout=30
-    )
-    assert not errors
-    chosen = Incident.objects.get(pk=incident.pk).assignee
-    assert chosen in people
-    assert results == [chosen] * 4
-    assert User.objects.filter(last_assigned_at__isnull=False).count() == 1
