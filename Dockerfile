@@ -21,12 +21,14 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-RUN mkdir -p /app/data /app/logs /app/static /app/media /app/backups \
-    && chown dispatch:dispatch /app/data /app/logs /app/static /app/media /app/backups
+# Writable state, each a volume in the compose files. Collected static files go to their own
+# directory: /app/static is the source (STATICFILES_DIRS) and must stay the image's.
+RUN mkdir -p /app/data /app/logs /app/staticfiles /app/media /app/backups \
+    && chown dispatch:dispatch /app/data /app/logs /app/staticfiles /app/media /app/backups
 
 ENV DATA_DIR=/app/data \
     LOG_DIR=/app/logs \
-    STATIC_ROOT=/app/static \
+    STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/app/media \
     BACKUP_DIR=/app/backups \
     GUNICORN_BIND=0.0.0.0:8000 \

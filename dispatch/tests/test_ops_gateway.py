@@ -20,11 +20,24 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="Debian nginx not installed")
 
 
+def write_resolver(tmp_path: Path) -> Path:
+    """The resolver include, written by the gateway's own entrypoint from this host's DNS."""
+    target = tmp_path / "resolver.conf"
+    subprocess.run(
+        ["sh", str(ROOT / "gateway" / "entrypoint.sh")],
+        env={**os.environ, "NGINX_RESOLVER_CONF": str(target)},
+        check=True,
+        timeout=30,
+    )
+    return target
+
+
 def local_config(tmp_path: Path, backend_port: int, listen_port: int) -> Path:
     """gateway/nginx.conf with the compose host names replaced by local addresses."""
     text = (ROOT / "gateway" / "nginx.conf").read_text()
     replacements = {
-        "server dispatch_backend:8000;": f"server 127.0.0.1:{backend_port};",
+        "set $backend dispatch_backend:8000;": f"set $backend 127.0.0.1:{backend_port};",
+        "include /etc/nginx/resolver.conf;": f"include {write_resolver(tmp_path)};",
         "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
         "pid /tmp/nginx.pid;": f"pid {tmp_path}/nginx.pid;",
         "/tmp/nginx-": f"{tmp_path}/nginx-",

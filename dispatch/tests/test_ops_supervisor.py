@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,40 @@ def test_run_dispatch_starts_web_and_workers_and_stops_cleanly_on_sigterm(tmp_pa
     assert "stopped after" in (tmp_path / "logs" / "cron.log").read_text()
     expected_logs = {"supervisord.log", *(f"{name}.log" for name in expected)}
     assert {p.name for p in (tmp_path / "logs").iterdir()} == expected_logs
+
+
+UNSHARE = shutil.which("unshare")
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not UNSHARE, reason="needs root and unshare(1) for a PID namespace"
+)
+@pytest.mark.timeout(180)
+def test_run_dispatch_as_pid1_stops_at_once_on_sigterm_during_start_up(tmp_path):
+    """As a container's PID 1 (here: of a new PID namespace) a stop while init_dispatch runs
+    ends the process within seconds with exit 0; Supervisor never starts."""
+    env = _embedded_env(tmp_path, free_port())
+    out_path = tmp_path / "run_dispatch.out"
+    with out_path.open("w") as output:
+        process = subprocess.Popen(
+            [UNSHARE, "--pid", "--fork", "--kill-child", sys.executable, "manage.py",
+             "run_dispatch"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        init_pid = int(wait_for(lambda: children.read_text().split(), 30, "PID 1")[0])
+        # migrate has begun once the database file exists
+        wait_for((tmp_path / "data" / "dispatch.sqlite3").exists, 60, "init_dispatch")
+        started = time.monotonic()
+        os.kill(init_pid, signal.SIGTERM)
+        returncode = process.wait(timeout=60)
+        elapsed = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output_text = out_path.read_text()
+    assert "DISPATCH on http://" not in output_text, "the stop came after init; retry"
+    assert returncode == 0, output_text[-3000:]
+    assert elapsed < 10, elapsed

@@ -4,21 +4,17 @@ with no warning, and the debug fallback secret never survives into production.""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env_example() -> dict[str, str]:
-    values = {}
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        match = re.match(r"^([A-Z0-9_]+)=(\S*)", line)
-        if match:
-            values[match.group(1)] = match.group(2)
-    return values
+    return {k: v or "" for k, v in dotenv_values(ROOT / ".env.example").items()}
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
