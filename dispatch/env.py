@@ -1,4 +1,9 @@
-"""Typed readers for environment variables (used only by ``dispatch.settings``)."""
+"""Typed readers for environment variables (used only by ``dispatch.settings``).
+
+An empty value means the same as an unset one (the default): ``.env.example`` lists every
+variable, many as ``KEY=`` with nothing after it, and a ``.env`` copied from it must keep the
+defaults (a blank ``NOTIFICATION_CHANNEL`` or ``INCIDENT_CODE_PATTERN`` is no setting at all).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,21 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def env_str(name: str, default: str = "") -> str:
-    """Return the variable as a stripped string, or ``default`` when unset."""
-    return os.environ.get(name, default).strip()
+    """Return the variable as a stripped string, or ``default`` when unset or empty."""
+    return os.environ.get(name, "").strip() or default
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    """Return the variable as a boolean; unknown spellings are a configuration error."""
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
+    """Return the variable as a boolean (``default`` when unset or empty); unknown spellings
+    are a configuration error."""
+    raw = os.environ.get(name, "")
     value = raw.strip().lower()
+    if not value:
+        return default
     if value in _TRUE:
         return True
     if value in _FALSE:

@@ -135,6 +135,8 @@ def test_gateway_serves_static_hides_media_and_proxies_with_headers(gateway):
     echoed = json.loads(body)
     assert echoed["x_forwarded_for"] == "127.0.0.1"
     assert echoed["x_real_ip"] == "127.0.0.1"
+    # The port stays in Host: Django's CSRF check compares it with the browser's Origin.
+    assert echoed["host"] == gateway.removeprefix("http://")
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]

@@ -100,3 +100,40 @@ def test_every_setting_read_from_the_environment_is_documented():
     text = (ROOT / ".env.example").read_text()
     documented = set(re.findall(r"^(?:# )?([A-Z0-9_]+)=", text, re.M))
     assert read - documented == set()
+
+
+def test_a_blank_line_of_env_example_keeps_the_default(tmp_path):
+    """A .env copied from .env.example (``KEY=`` with nothing after it) configures exactly what
+    leaving those keys out does: blank is the default, never an empty setting."""
+    import json
+
+    from dotenv import dotenv_values
+
+    values = {k: v or "" for k, v in dotenv_values(ROOT / ".env.example").items()}
+    base = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "dispatch.settings",
+        "SECRET_KEY": "blank-check-" + "s" * 50,
+        "DATA_DIR": str(tmp_path),
+        "LOG_DIR": str(tmp_path),
+    }
+    dump = (
+        "from django.conf import settings as s; "
+        "import json; print(json.dumps({k: repr(getattr(s, k)) for k in dir(s) if k.isupper()}))"
+    )
+
+    def settings_with(env: dict[str, str]) -> dict[str, str]:
+        result = subprocess.run(
+            [sys.executable, "-c", f"import django; django.setup(); {dump}"],
+            cwd=tmp_path, env={**base, **env, "PYTHONPATH": str(ROOT)},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.splitlines()[-1])  # after the log lines
+
+    filled = {k: v for k, v in values.items() if v and k not in base}
+    blank = {k: "" for k, v in values.items() if not v and k not in base}
+    assert "NOTIFICATION_CHANNEL" in blank and "INCIDENT_CODE_PATTERN" in blank
+    with_blanks, without = settings_with({**filled, **blank}), settings_with(filled)
+    differ = {k: v for k, v in with_blanks.items() if without.get(k) != v and " at 0x" not in v}
+    assert differ == {}
