@@ -12,12 +12,17 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``postgres`` need PostgreSQL; on the SQLite pass they are deselected."""
-    if os.environ.get("DB_HOST"):
-        return
+    """Tests marked ``postgres`` need PostgreSQL: on the SQLite pass they are deselected.
+    Tests marked ``containers`` (image builds, the compose stack) run only when asked for with
+    ``-m containers``; scripts/test runs them once, in a pass of their own."""
+    on_postgres = bool(os.environ.get("DB_HOST"))
+    containers_asked = "containers" in (config.option.markexpr or "")
     kept, dropped = [], []
     for item in items:
-        (dropped if item.get_closest_marker("postgres") else kept).append(item)
+        unwanted = (item.get_closest_marker("postgres") and not on_postgres) or (
+            item.get_closest_marker("containers") and not containers_asked
+        )
+        (dropped if unwanted else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
