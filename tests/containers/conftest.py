@@ -17,6 +17,11 @@ from tests.containers.engine import (
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "Containers-" + secrets.token_urlsafe(12)
+# the images just built, under the names the production compose file is given
+PRODUCTION_IMAGES = {
+    "DISPATCH_BACKEND_IMAGE": "localhost/dispatch-backend:ci",
+    "DISPATCH_GATEWAY_IMAGE": "localhost/dispatch-gateway:ci",
+}
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +56,4 @@ def stack(tmp_path_factory):
         yield running
     finally:
         running.down("-v")
+        running.podman("rmi", *PRODUCTION_IMAGES.values(), check=False)  # tags only

@@ -139,8 +139,14 @@ class Stack:
         self.wait_backend()
 
     def wait_backend(self) -> None:
-        self.wait_healthy("dispatch_backend", 300)
-        wait_for(lambda: http_get(self.url + "/health/")[0] == 200, 60, "/health/ via gateway")
+        try:
+            self.wait_healthy("dispatch_backend", 300)
+            wait_for(lambda: http_get(self.url + "/health/")[0] == 200, 60, "/health/ via gateway")
+        except AssertionError as exc:
+            logs = {s: self.logs(s)[-3000:] for s in ("dispatch_backend", "dispatch_gateway")}
+            raise AssertionError(
+                f"{exc}\n{logs['dispatch_backend']}\n{logs['dispatch_gateway']}"
+            ) from exc
 
     def stop(self, service: str) -> tuple[float, int]:
         """``stop`` with the compose file's grace period: (seconds taken, exit code)."""
@@ -153,7 +159,7 @@ class Stack:
 
     def logs(self, service: str, since: str | None = None) -> str:
         extra = ["--since", since] if since else []
-        result = self.podman("logs", *extra, self.container(service))
+        result = self.podman("logs", *extra, self.container(service), check=False)
         return result.stdout + result.stderr
 
     def down(self, *args: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from dispatch.tests.ops_support import http_get, wait_for
 from tests.containers.browser import Browser
-from tests.containers.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.containers.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PRODUCTION_IMAGES
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(2400)]
 
@@ -121,7 +121,7 @@ def test_stop_during_start_up_is_fast_and_clean(stack):
 
 def test_the_production_compose_file_runs_the_images_just_built(stack):
     stack.down()  # the volumes stay: the production stack takes over the same data
-    images = {f"DISPATCH_{s.upper()}_IMAGE": f"localhost/dispatch-{s}:ci" for s in SERVICES}
+    images = PRODUCTION_IMAGES
     for service in SERVICES:  # what the publish workflow pushes, here under a local name
         stack.podman(
             "tag",
