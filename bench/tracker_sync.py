@@ -2,8 +2,8 @@
 
 1. Push: INCIDENTS new incidents (one e-mail each) → issues; prints requests per incident.
 2. Pull: ISSUES issues in the fake (plus the pushed ones), CHANGED of them edited by a
-   dispatcher after the last sync; one pull cycle; prints its requests (target ≤ 3, plus one
-   changelog page per issue whose status changed).
+   dispatcher after the last sync; one pull cycle; prints its requests (target ≤ 4, plus per
+   issue taken by the dispatcher a changelog page and the PATCH lowering «Новое сообщение»).
 3. Full scan: reading every issue of the queue (page mode → scroll); prints requests and time.
 
     .venv/bin/python bench/tracker_sync.py
@@ -128,7 +128,7 @@ def bench_pull(server: FakeTrackerServer, issues: int, changed: int) -> None:
     in_progress = Incident.objects.filter(status__key="in_progress").count()
     print(
         f"pull: {len(state.issues)} issues, {changed} changed → one cycle: {report}; "
-        f"{client.request_count} requests (target ≤ 3 + one changelog page per status change), "
+        f"{client.request_count} requests (target ≤ 4 + 2 per taken issue), "
         f"{elapsed * 1000:.0f} ms; "
         f"incidents now «В работе»: {in_progress}"
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from emails.models import EmailAttachment, EmailMessage
 from emails.outbox.models import OutboundEmail
 from incidents import workflow
+from incidents.assignment import not_assignable_reason, tracker_logins
 from incidents.models import (
     Incident,
     IncidentChange,
@@ -304,11 +305,12 @@ class DispatcherLoad:
     open_in_window: int
     expired: int
     less_than_hour: int
+    not_assignable: str = ""  # why new incidents skip this dispatcher ("" when they do not)
 
 
 def dispatcher_load() -> list[DispatcherLoad]:
-    """Every active dispatcher with open incidents (all / within the assignment window) and SLA
-    trouble, most loaded first (2 queries)."""
+    """Every active dispatcher with open incidents (all / within the assignment window), SLA
+    trouble and why new incidents skip them, most loaded first (2 queries, 3 with the tracker)."""
     now = timezone.now()
     since = now - timedelta(hours=settings.ASSIGNMENT_WINDOW_HOURS)
     open_q = Q(incidents__is_finished=False)
@@ -325,6 +327,7 @@ def dispatcher_load() -> list[DispatcherLoad]:
         .prefetch_related(Prefetch("shifts", queryset=WorkShift.objects.all()))
         .order_by("-open_in_window", "-open_total", "email")
     )
+    logins = tracker_logins()
     return [
         DispatcherLoad(
             user=user,
@@ -333,6 +336,7 @@ def dispatcher_load() -> list[DispatcherLoad]:
             open_in_window=user.open_in_window,
             expired=user.expired,
             less_than_hour=user.less_than_hour,
+            not_assignable=not_assignable_reason(user, logins),
         )
         for user in users
     ]

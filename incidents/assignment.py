@@ -1,7 +1,9 @@
 """Least-loaded assignment of new incidents to dispatchers on shift.
 
 Load = the dispatcher's open incidents created within ``ASSIGNMENT_WINDOW_HOURS`` (12 h as in
-the original). Among active dispatchers on shift the least loaded wins; ties go to the one
+the original). Among active dispatchers on shift — with Yandex Tracker on, only those whose
+tracker login is one of the tracker's users (``TrackerUser``, read by the pull) — the least
+loaded wins; ties go to the one
 assigned least recently (never assigned first), then the lowest id. On PostgreSQL the choice is
 serialised by a transaction-level advisory lock, so concurrent workers never pick from the same
 stale counts; the lock is released when the caller's transaction commits.
@@ -16,6 +18,7 @@ from django.conf import settings
 from django.db.models import Count, F, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dispatch.locks import name_key, transaction_lock
 from incidents.models import Incident
@@ -32,8 +35,34 @@ def lock_assignment() -> None:
     transaction_lock(ASSIGNMENT_LOCK_KEY)
 
 
+def tracker_logins() -> set[str] | None:
+    """Lower-cased logins of Yandex Tracker's users when the tracker is on (None when off)."""
+    if not settings.YT_ENABLED:
+        return None
+    from yandex_tracker.selectors import known_logins  # the tracker is an optional plugin
+
+    return known_logins()
+
+
+def not_assignable_reason(user: User, logins: set[str] | None) -> str:
+    """Why ``user`` gets no incidents whatever their shift ("" when they can get them): with
+    the tracker on, an incident goes only to a dispatcher the tracker can show as assignee."""
+    if logins is None or user.tracker_user.lower() in logins:
+        return ""
+    if not logins:
+        return _("Yandex Tracker's users have not been read yet (pull_tracker).")
+    if not user.tracker_login:
+        return _(
+            "No tracker login, and the username «%(login)s» is not a Yandex Tracker user."
+        ) % {"login": user.username}
+    return _("The tracker login «%(login)s» is not a Yandex Tracker user.") % {
+        "login": user.tracker_login
+    }
+
+
 def candidates(now: datetime | None = None) -> list[User]:
-    """Active dispatchers on shift, best first, each with ``load`` annotated (2 queries)."""
+    """Active dispatchers on shift (and, with the tracker on, known to it), best first, each
+    with ``load`` annotated (2 queries, 3 with the tracker)."""
     now = now or timezone.now()
     since = now - timedelta(hours=settings.ASSIGNMENT_WINDOW_HOURS)
     # A correlated count per dispatcher reads only the recent open rows through ``inc_load_idx``;
@@ -51,7 +80,12 @@ def candidates(now: datetime | None = None) -> list[User]:
         .prefetch_related(Prefetch("shifts", queryset=WorkShift.objects.all()))
         .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
     )
-    return [user for user in users if is_on_shift(user.shifts.all(), now)]
+    logins = tracker_logins()
+    return [
+        user
+        for user in users
+        if is_on_shift(user.shifts.all(), now) and not not_assignable_reason(user, logins)
+    ]
 
 
 def choose_dispatcher(now: datetime) -> User | None:

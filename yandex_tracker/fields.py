@@ -14,8 +14,10 @@ from django.conf import settings
 from incidents.defaults import tracker_status_keys
 from incidents.models import SlaState, StatusKey
 from yandex_tracker.client import TrackerClient
+from yandex_tracker.services import remember_users
 
 CACHE_SECONDS = 300
+MISS_RELOAD_SECONDS = 60
 ISSUE_TYPE = "incident"
 NEW_MESSAGE_YES = "✔️ Да"  # «Новое сообщение»: mail came in that no dispatcher has taken yet
 NEW_MESSAGE_NO = "✖️ Нет"
@@ -92,6 +94,7 @@ class TrackerDirectory:
         self._type_field: tuple[float, str | None] | None = None
         self._users: tuple[float, dict[str, str], dict[str, str]] | None = None
         self._robot_uid: str | None = None
+        self._miss_reload_at = float("-inf")
 
     def forget(self) -> None:
         """Drop the cached field ids and users (read again on next use)."""
@@ -110,15 +113,18 @@ class TrackerDirectory:
         return self._type_field[1]
 
     def _load_users(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The tracker's active users (re-read every few minutes and stored for assignment)."""
         if self._users is None or time.monotonic() - self._users[0] > CACHE_SECONDS:
-            by_login, by_uid = {}, {}
-            for user in self.client.users():
-                if user.get("dismissed"):
-                    continue
-                by_login[user["login"].lower()] = str(user["uid"])
-                by_uid[str(user["uid"])] = user["login"]
+            active = [user for user in self.client.users() if not user.get("dismissed")]
+            remember_users(active)
+            by_login = {user["login"].lower(): str(user["uid"]) for user in active}
+            by_uid = {str(user["uid"]): user["login"] for user in active}
             self._users = (time.monotonic(), by_login, by_uid)
         return self._users[1], self._users[2]
+
+    def refresh_users(self) -> None:
+        """Read the tracker's users unless read in the last few minutes."""
+        self._load_users()
 
     def robot_uid(self) -> str:
         """The uid our token acts as: changes it made are DISPATCH's own writes."""
@@ -130,4 +136,11 @@ class TrackerDirectory:
         return self._load_users()[0].get(login.lower())
 
     def login_for_uid(self, uid: str) -> str | None:
-        return self._load_users()[1].get(str(uid))
+        """The login of an issue's assignee; an unknown uid (a user added since the list was
+        read) re-reads the list, at most once every ``MISS_RELOAD_SECONDS``."""
+        login = self._load_users()[1].get(str(uid))
+        now = time.monotonic()
+        if login is None and now - self._miss_reload_at > MISS_RELOAD_SECONDS:
+            self._miss_reload_at, self._users = now, None
+            login = self._load_users()[1].get(str(uid))
+        return login

@@ -126,3 +126,24 @@ class TrackerComment(PushClaim):
 
     def __str__(self) -> str:
         return f"{self.issue} #{self.comment_id or '?'}"
+
+
+class TrackerUser(models.Model):
+    """A user of the tracker's organisation as ``GET /v2/users`` last listed them.
+
+    Read by the pull worker; assignment gives incidents only to dispatchers whose tracker login
+    is here (they can be the issue's assignee).
+    """
+
+    login = models.CharField(_("login"), max_length=255, unique=True)
+    uid = models.CharField(_("uid"), max_length=64)
+    display = models.CharField(_("name"), max_length=255, blank=True)
+    seen_at = models.DateTimeField(_("listed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tracker user")
+        verbose_name_plural = _("tracker users")
+        ordering = ["login"]
+
+    def __str__(self) -> str:
+        return self.login

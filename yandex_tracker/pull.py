@@ -43,7 +43,12 @@ from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pol
 from users.models import User
 from yandex_tracker.client import TrackerClient, format_dt, parse_dt
 from yandex_tracker.errors import TrackerError, TrackerUnavailable
-from yandex_tracker.fields import NEW_MESSAGE_NO, TrackerDirectory, status_by_tracker_key
+from yandex_tracker.fields import (
+    NEW_MESSAGE_NO,
+    NEW_MESSAGE_YES,
+    TrackerDirectory,
+    status_by_tracker_key,
+)
 from yandex_tracker.models import SyncCursor, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields
 from yandex_tracker.status_sync import sync_status
@@ -329,7 +334,7 @@ def reconcile_in_db(
         _mirror_status(incident, link, status_key, outcome, list(changes))
     incident.refresh_from_db()
     outcome.patch = _diff(issue, _expected(incident, directory))
-    if outcome.taken and _value(issue, directory.ids.new_message) != NEW_MESSAGE_NO:
+    if outcome.taken and _value(issue, directory.ids.new_message) == NEW_MESSAGE_YES:
         outcome.patch[directory.ids.new_message] = NEW_MESSAGE_NO
     TrackerIssue.objects.filter(pk=link.pk).update(
         synced_status=link.synced_status,
@@ -432,6 +437,7 @@ def pull_cycle(client: TrackerClient, directory: TrackerDirectory) -> PullReport
 def _pull(client: TrackerClient, directory: TrackerDirectory) -> PullReport:
     """Changed issues since the cursor, each reconciled; the cursor advances."""
     report = PullReport()
+    directory.refresh_users()  # who can be an assignee: assignment reads the stored list
     cursor_row, _created = SyncCursor.objects.get_or_create(name=CURSOR_NAME)
     issues = changed_issues(client, cursor_row.value)
     report.seen = len(issues)

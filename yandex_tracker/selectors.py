@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from yandex_tracker.models import TrackerComment, TrackerIssue
+from yandex_tracker.models import TrackerComment, TrackerIssue, TrackerUser
 
 
 def push_backlog() -> dict[str, int]:
@@ -19,3 +19,8 @@ def push_backlog() -> dict[str, int]:
     issues = TrackerIssue.objects.filter(key__isnull=True).aggregate(**counts)
     comments = TrackerComment.objects.filter(posted_at__isnull=True).aggregate(**counts)
     return {name: issues[name] + comments[name] for name in counts}
+
+
+def known_logins() -> set[str]:
+    """Lower-cased logins of the tracker's active users, as the pull worker last read them."""
+    return set(TrackerUser.objects.values_list("login", flat=True))
