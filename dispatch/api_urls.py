@@ -1,8 +1,9 @@
 """The REST API (``/api/v1/``) and its OpenAPI description (``/api/schema/``)."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from dispatch.api.docs import RedocView, SwaggerView
 from dispatch.api.errors import api_not_found
 
 app_name = "api"
@@ -17,7 +18,7 @@ v1 = [
 urlpatterns = [
     path("v1/", include(v1)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("schema/swagger-ui/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("schema/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("schema/swagger-ui/", SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("schema/redoc/", RedocView.as_view(url_name="api:schema"), name="redoc"),
     re_path(r"^.*$", api_not_found),
 ]

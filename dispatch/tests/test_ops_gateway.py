@@ -82,6 +82,8 @@ class EchoBackend(BaseHTTPRequestHandler):
         ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        if self.path.startswith("/own-policy/"):  # a page with a policy of its own
+            self.send_header("Content-Security-Policy", "default-src 'self'; worker-src blob:")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -141,6 +143,18 @@ def test_gateway_serves_static_hides_media_and_proxies_with_headers(gateway):
     assert headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "nginx/" not in headers.get("Server", "")
+
+
+def test_gateway_sends_the_apps_policy_or_the_same_default(gateway):
+    """What nginx serves itself (static files, refusals) gets the app's default policy; a
+    proxied page keeps the one policy the app chose for it (never two policies at once)."""
+    from dispatch.csp import POLICY
+
+    for path in ("/static/app.css", "/media/attachments/secret.pdf", "/api/v1/incidents/"):
+        _status, headers, _body = http_get(gateway + path)
+        assert headers.get_all("Content-Security-Policy") == [POLICY], path
+    _status, headers, _body = http_get(gateway + "/own-policy/")
+    assert headers.get_all("Content-Security-Policy") == ["default-src 'self'; worker-src blob:"]
 
 
 def test_a_forged_forwarded_for_from_an_untrusted_client_is_replaced(gateway):
