@@ -112,7 +112,7 @@ def test_stop_during_start_up_is_fast_and_clean(stack):
     assert exit_code == 0
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
     stack.podman("start", stack.container("dispatch_backend"))
-    time.sleep(3)  # Django is loaded and init_dispatch (migrate, collectstatic, ...) runs
+    time.sleep(2)  # manage.py runs: Django loads, then init_dispatch (migrate, collectstatic, ...)
     elapsed, exit_code = stack.stop("dispatch_backend")
     log = stack.logs("dispatch_backend", since=since)
     assert "DISPATCH on http://" not in log, "the stop came after start-up:\n" + log[-2000:]
