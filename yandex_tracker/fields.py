@@ -21,6 +21,7 @@ MISS_RELOAD_SECONDS = 60
 ISSUE_TYPE = "incident"
 NEW_MESSAGE_YES = "✔️ Да"  # «Новое сообщение»: mail came in that no dispatcher has taken yet
 NEW_MESSAGE_NO = "✖️ Нет"
+TYPE_FIELD_NAME = "Тип проблемы"  # the queue's local incident-type field, as setup_tracker names it
 
 SLA_LABELS: dict[str, str] = {
     SlaState.UNKNOWN: "⬜️ Неизвестно",

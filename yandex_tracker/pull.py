@@ -46,6 +46,7 @@ from yandex_tracker.errors import TrackerError, TrackerUnavailable
 from yandex_tracker.fields import (
     NEW_MESSAGE_NO,
     NEW_MESSAGE_YES,
+    TYPE_FIELD_NAME,
     TrackerDirectory,
     status_by_tracker_key,
 )
@@ -279,6 +280,26 @@ def _enter_status(
     record_status(incident, ours, actor=TRACKER, comment=comment, at=change.at)
 
 
+def _typed_values(issue: dict, incident: Incident, directory: TrackerDirectory) -> str:
+    """The dispatcher's values the reconcile replaces with DISPATCH's (none is taken while any is
+    invalid), quoted so they can be corrected and saved again; "" when there are none."""
+    type_field = directory.type_field_id()
+    names = {
+        directory.ids.pole: directory.ids.global_fields()[directory.ids.pole][0],
+        directory.ids.base_station: directory.ids.global_fields()[directory.ids.base_station][0],
+        type_field: TYPE_FIELD_NAME,
+    }
+    ours = reference_fields(incident, directory.ids, type_field)
+    typed = [
+        f"{names[field]} «{_value(issue, field)}»"
+        for field, value in ours.items()
+        if _value(issue, field) and _value(issue, field) != (value or "")
+    ]
+    if not typed:
+        return ""
+    return _("Not taken, correct and save again: %(values)s.") % {"values": ", ".join(typed)}
+
+
 def _expected(incident: Incident, directory: TrackerDirectory) -> dict[str, Any]:
     ids = directory.ids
     return {
@@ -325,7 +346,7 @@ def reconcile_in_db(
     _apply_edits(incident, edits)
     if edits.reasons:
         outcome.invalid = True
-        reason = " ".join(edits.reasons)
+        reason = " ".join([*edits.reasons, _typed_values(issue, incident, directory)]).strip()
         if record_status(incident, StatusKey.ERROR, actor=TRACKER, comment=reason) is None:
             outcome.comments.append(reason)  # already in «Ошибка»: still tell why
         link.synced_status = (issue.get("status") or {}).get("key", "")

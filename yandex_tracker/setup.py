@@ -13,7 +13,7 @@ from django.conf import settings
 from incidents.defaults import tracker_status_keys
 from yandex_tracker.client import TrackerClient
 from yandex_tracker.errors import TrackerError, TrackerNotFound
-from yandex_tracker.fields import FieldIds
+from yandex_tracker.fields import TYPE_FIELD_NAME, FieldIds
 
 FIELD_TYPE_CLASSES = {
     "integer": "ru.yandex.startrek.core.fields.IntegerFieldType",
@@ -143,9 +143,9 @@ def _ensure_type_field(
         queue,
         {
             "id": key,
-            "name": {"en": "Type of problem", "ru": "Тип проблемы"},
+            "name": {"en": "Type of problem", "ru": TYPE_FIELD_NAME},
             "category": AGILE_CATEGORY,
             "type": FIELD_TYPE_CLASSES["string"],
         },
     )
-    report.created.append(f"local field {key} «Тип проблемы» in queue {queue}")
+    report.created.append(f"local field {key} «{TYPE_FIELD_NAME}» in queue {queue}")

@@ -230,3 +230,22 @@ def test_manual_issue_whose_local_id_write_failed_is_completed_next_cycle(
     pull_cycle(client, directory)
     incident = Incident.objects.get()
     assert fake_tracker.state.issues[issue["key"]]["localId"] == incident.pk
+
+
+def test_values_the_dispatcher_typed_are_quoted_in_the_error_comment(
+    client, directory, fake_tracker, pushed, dispatcher, towers
+):
+    kind = IncidentType.objects.first()
+    type_field = directory.type_field_id()
+    dispatcher.update_issue(
+        pushed.code,
+        {"poleNumber": "77-0099", "baseStation": "БС-770123", type_field: kind.name},
+    )
+    pull_cycle(client, directory)
+    pushed.refresh_from_db()
+    assert pushed.status.key == StatusKey.ERROR and pushed.base_station is None
+    comment = fake_tracker.state.comments[pushed.code][-1]["text"]
+    # none is taken while the pole is ambiguous: each is quoted, to be corrected and saved again
+    assert "Не принято — исправьте и сохраните снова:" in comment
+    assert "Шифр опоры «77-0099»" in comment and "Номер БС «БС-770123»" in comment
+    assert f"Тип проблемы «{kind.name}»" in comment
