@@ -10,5 +10,6 @@ urlpatterns = [
     path("health/", health_view, name="health"),
     path("accounts/", include("users.urls")),
     path("api/", include("dispatch.api_urls")),
+    path("reports/", include("reports.urls")),
     path("", include("console.urls")),
 ]
