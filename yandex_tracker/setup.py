@@ -1,7 +1,8 @@
 """Check (and where the API allows, create) what the integration needs in the tracker.
 
-The queue, issue type and workflow can only be configured by an admin in the tracker UI; the
-custom fields can be created here; status keys are checked and missing ones reported.
+The queue, issue type, workflow and mail integration can only be configured by an admin in the
+tracker UI (the steps are printed); the custom fields are created here; status keys and the
+dispatchers' tracker logins are checked and what is missing is reported.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from incidents import workflow
 from incidents.defaults import tracker_status_keys
+from users.models import User
 from yandex_tracker.client import TrackerClient
 from yandex_tracker.errors import TrackerError, TrackerNotFound
-from yandex_tracker.fields import TYPE_FIELD_NAME, FieldIds
+from yandex_tracker.fields import ISSUE_TYPE, TYPE_FIELD_NAME, FieldIds
 
 FIELD_TYPE_CLASSES = {
     "integer": "ru.yandex.startrek.core.fields.IntegerFieldType",
@@ -21,6 +24,8 @@ FIELD_TYPE_CLASSES = {
     "datetime": "ru.yandex.startrek.core.fields.DateTimeFieldType",
 }
 AGILE_CATEGORY = "000000000000000000000003"
+# IMAP folders of the desk's mailbox the tracker's mail integration collects from (not INBOX).
+TRACKER_MAIL_FOLDERS = ("YandexTrackerInbox", "YandexTrackerArchive")
 TECHNICAL_FIELDS = {
     "local_id": ("Local ID", "Идентификатор инцидента в БД"),
     "emails_ids": ("Local emails IDs", "Идентификаторы писем добавленных по инциденту"),
@@ -64,11 +69,54 @@ def setup_tracker(client: TrackerClient, *, create: bool = True) -> SetupReport:
             report.manual.append(
                 f"create status key={key} «{ours.label}» and add it to the queue workflow"
             )
-    report.manual.append(
-        f"check: issue type «Инцидент» (key incident) in queue {queue}, the workflow "
-        "transitions of upstream §5.3, and the queue's mail integration (send e-mails externally)"
-    )
+    report.manual.append(f"check: issue type «Инцидент» (key {ISSUE_TYPE}) in queue {queue}")
+    report.manual.extend(workflow_steps())
+    report.manual.extend(mail_steps(queue))
+    _check_dispatchers(client, report)
+    if not (settings.YT_REFRESH_TOKEN and settings.YT_CLIENT_ID and settings.YT_CLIENT_SECRET):
+        report.manual.append(
+            "set YT_CLIENT_ID, YT_CLIENT_SECRET and YT_REFRESH_TOKEN, or an expired access "
+            "token stops the workers until it is replaced by hand"
+        )
     return report
+
+
+def workflow_steps() -> list[str]:
+    """The transitions the queue's workflow must offer (DISPATCH's workflow in tracker keys)."""
+    keys = tracker_status_keys()
+    steps = []
+    for source, targets in workflow.TRANSITIONS.items():
+        names = ", ".join(f"{keys[t]} «{t.label}»" for t in sorted(targets, key=list(keys).index))
+        steps.append(f"workflow: {keys[source]} «{source.label}» → {names}")
+    always = ", ".join(f"{keys[t]} «{t.label}»" for t in workflow.ALWAYS_ALLOWED)
+    steps.append(f"workflow: from every status → {always}")
+    return steps
+
+
+def mail_steps(queue: str) -> list[str]:
+    """The queue's mail integration, as the notices sent through the tracker need it."""
+    mailbox = settings.PARSING_EMAIL_LOGIN or settings.DISPATCH_MAILBOX
+    inbox, archive = TRACKER_MAIL_FOLDERS
+    return [
+        f"mail: in queue {queue} → Integrations allow sending e-mails externally and adding the "
+        "issue key to the subject",
+        f"mail: add the mailbox {mailbox} to the queue; let the tracker collect from its folders "
+        f"{inbox} (incoming) and {archive} (archive), never INBOX — DISPATCH reads INBOX itself",
+    ]
+
+
+def _check_dispatchers(client: TrackerClient, report: SetupReport) -> None:
+    """Dispatchers get incidents only when their tracker login is one of the tracker's users."""
+    known = {user["login"].lower() for user in client.users() if not user.get("dismissed")}
+    for user in User.objects.dispatchers().order_by("username"):
+        if user.tracker_user.lower() in known:
+            report.ok.append(f"dispatcher {user.username}: tracker user {user.tracker_user}")
+        else:
+            report.manual.append(
+                f"dispatcher {user.username}: {user.tracker_user} is not a tracker user — invite "
+                "them to the organisation or set their tracker login in the profile; until then "
+                "they get no incidents"
+            )
 
 
 def _ensure_global_field(

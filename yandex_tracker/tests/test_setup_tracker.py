@@ -51,3 +51,23 @@ def test_check_only_creates_nothing(bare_tracker):
 def test_missing_queue_is_reported(bare_tracker, tracker_settings):
     tracker_settings.YT_QUEUE = "NOPE"
     assert "by hand  create the queue NOPE" in run()
+
+
+def test_prints_the_workflow_mail_steps_and_dispatchers_unknown_to_the_tracker(
+    bare_tracker, tracker_settings
+):
+    from users.models import Role, User
+
+    tracker_settings.PARSING_EMAIL_LOGIN = "desk@dispatch.ru"
+    bare_tracker.state.add_user("ivanov")
+    for username in ("ivanov", "petrov"):
+        User.objects.create_user(
+            email=f"{username}@dispatch.ru", username=username, password="x", role=Role.DISPATCH
+        )
+    output = run("--check")
+    assert "by hand  workflow: open «Новый» → inProgress «В работе»" in output
+    assert "by hand  workflow: from every status → " in output and "error «Ошибка»" in output
+    assert "add the mailbox desk@dispatch.ru to the queue" in output
+    assert "YandexTrackerInbox (incoming) and YandexTrackerArchive (archive), never INBOX" in output
+    assert "ok       dispatcher ivanov: tracker user ivanov" in output
+    assert "by hand  dispatcher petrov: petrov is not a tracker user" in output
