@@ -3,10 +3,13 @@ status change and reply."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import NamedTuple
 
 from django import forms
+from django.conf import settings
+from django.core.validators import validate_email
 from django.template.loader import get_template
 from django.utils.datastructures import MultiValueDict
 from django.utils.safestring import SafeString
@@ -253,8 +256,55 @@ class StatusForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    """The reply goes to the incident's requester (shown in the form) and the copies the
+    dispatcher picks: people of the conversation, or addresses typed in."""
+
     body = forms.CharField(
         label=_("Reply text"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=MAX_REPLY_LENGTH,
     )
+    cc = forms.MultipleChoiceField(
+        label=_("Copy to"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    extra_cc = forms.CharField(
+        label=_("Other addresses for the copy"),
+        required=False,
+        max_length=2000,
+        help_text=_("Separate addresses with commas."),
+    )
+
+    def __init__(self, *args, requester: str = "", candidates: list[str] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.requester = requester
+        self.fields["cc"].choices = [(address, address) for address in candidates]
+
+    def clean_extra_cc(self) -> list[str]:
+        found = [part.strip() for part in re.split(r"[,;\s]+", self.cleaned_data["extra_cc"])]
+        addresses = [address.lower() for address in found if address]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    _("«%(address)s» is not an e-mail address.") % {"address": address}
+                ) from None
+        return addresses
+
+    def clean(self) -> dict:
+        data = super().clean()
+        copies = self.copies() if "cc" in data and "extra_cc" in data else []
+        limit = settings.MAIL_MAX_RECIPIENTS
+        if 1 + len(copies) > limit:
+            raise forms.ValidationError(
+                _("At most %(limit)s recipients (the requester and %(copies)s copies).")
+                % {"limit": limit, "copies": limit - 1}
+            )
+        return data
+
+    def copies(self) -> list[str]:
+        """The chosen copies, each once, without the requester."""
+        chosen = [*self.cleaned_data.get("cc", []), *self.cleaned_data.get("extra_cc", [])]
+        unique = dict.fromkeys(address.lower() for address in chosen)
+        unique.pop(self.requester.lower(), None)
+        return list(unique)

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from emails.models import EmailAttachment, EmailMessage
+from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from emails.outbox.models import OutboundEmail
 from incidents import workflow
 from incidents.assignment import not_assignable_reason, tracker_logins
@@ -26,6 +26,7 @@ from incidents.models import (
     SlaState,
     StatusKey,
 )
+from incidents.notifications import is_automated_address, our_addresses
 from users.models import User, WorkShift
 from users.shifts import is_on_shift
 
@@ -250,11 +251,30 @@ def incident_thread(incident: Incident) -> list[EmailMessage]:
     )
 
 
+def reply_candidates(incident: Incident, thread: list[EmailMessage], limit: int = 50) -> list[str]:
+    """Addresses the dispatcher may add to a reply, from the loaded ``thread``: senders and
+    recipients of people's mail, by arrival; not the requester (always the addressee), not our
+    own mailboxes or automatic ones, nothing from mail flagged for a check."""
+    skip = {incident.requester_email.strip().lower(), *our_addresses()}
+    seen: dict[str, None] = {}
+    for email in sorted(thread, key=lambda email: email.pk):
+        if email.review or email.auto_kind:
+            continue
+        seen.setdefault(email.from_address.lower(), None)
+        for recipient in email.recipients.all():
+            if recipient.kind != EmailRecipient.Kind.BCC:
+                seen.setdefault(recipient.address.lower(), None)
+    found = [a for a in seen if a and a not in skip and not is_automated_address(a)]
+    return found[:limit]
+
+
 def outgoing_mail(incident: Incident) -> list[OutboundEmail]:
     """What DISPATCH sent or is sending about the incident (the outbox), oldest first."""
     return list(
         OutboundEmail.objects.filter(incident=incident)
-        .only("kind", "to", "cc", "subject", "state", "attempts", "sent_at", "last_error")
+        .only(
+            "kind", "to", "cc", "dropped", "subject", "state", "attempts", "sent_at", "last_error"
+        )
         .order_by("created_at", "id")
     )
 

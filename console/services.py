@@ -48,7 +48,12 @@ def change_status(
     )
 
 
-def reply_to_requester(incident: Incident, body: str, *, user: User) -> OutboundEmail:
-    """Queue the dispatcher's reply (raises ``NotificationError`` with the reason)."""
+def reply_to_requester(
+    incident: Incident, body: str, *, user: User, cc: list[str] = ()
+) -> OutboundEmail:
+    """Queue the dispatcher's reply to the requester, copies to ``cc`` (raises
+    ``NotificationError`` with the reason)."""
     with transaction.atomic():
-        return queue_reply(incident, body, user=user, channel=settings.NOTIFICATION_CHANNEL)
+        return queue_reply(
+            incident, body, user=user, cc=list(cc), channel=settings.NOTIFICATION_CHANNEL
+        )

@@ -67,18 +67,32 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
     edit_form = forms.get("edit_form")
     if edit_form is None and can_work:  # only those who may edit see the form (and its choices)
         edit_form = IncidentEditForm.for_incident(incident)
+    emails = selectors.incident_thread(incident)
+    reply_form = forms.get("reply_form")
+    if reply_form is None and can_work:
+        reply_form = _reply_form(incident, emails)
     return {
         "incident": incident,
         "contacts": selectors.contractor_contacts(incident),
-        "emails": selectors.incident_thread(incident),
+        "emails": emails,
+        "to_check": [email for email in emails if email.review],
         "history": selectors.status_history(incident),
         "changes": selectors.change_log(incident),
         "outgoing": selectors.outgoing_mail(incident),
         "status_buttons": selectors.status_buttons(incident),
         "can_work": can_work,
         "edit_form": edit_form,
-        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "reply_form": reply_form,
+        "max_recipients": settings.MAIL_MAX_RECIPIENTS,
     }
+
+
+def _reply_form(incident: Incident, emails: list, data=None) -> ReplyForm:
+    return ReplyForm(
+        data,
+        requester=incident.requester_email,
+        candidates=selectors.reply_candidates(incident, emails),
+    )
 
 
 @require_GET
@@ -143,18 +157,19 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a reply to the requester in the outbox (threaded into the conversation)."""
     incident = selectors.incident_for_page(pk)
-    form = ReplyForm(request.POST)
+    form = _reply_form(incident, selectors.incident_thread(incident), request.POST)
     if form.is_valid():
         try:
             outbound = services.reply_to_requester(
-                incident, form.cleaned_data["body"], user=request.user
+                incident, form.cleaned_data["body"], cc=form.copies(), user=request.user
             )
         except NotificationError as exc:
             form.add_error("body", str(exc))
         else:
             messages.success(
                 request,
-                _("The reply to %(to)s is queued for sending.") % {"to": ", ".join(outbound.to)},
+                _("The reply to %(to)s is queued for sending.")
+                % {"to": ", ".join([*outbound.to, *outbound.cc])},
             )
             return redirect("console:incident", pk=pk)
     messages.error(request, _("The reply was not sent."))

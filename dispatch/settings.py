@@ -218,6 +218,9 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
 OUTBOX_PER_RECIPIENT_PER_HOUR = env_int("OUTBOX_PER_RECIPIENT_PER_HOUR", 30)
+# Addresses one message we send may have (To + Cc, our own mailbox not counted); the rest are
+# left out and recorded on the outbox row.
+MAIL_MAX_RECIPIENTS = max(1, env_int("MAIL_MAX_RECIPIENTS", 5))
 
 # --- Inbound mail ---------------------------------------------------------------------------
 # "maildir" (embedded default) or "imap".

@@ -45,8 +45,16 @@ def _raw_preview(raw: bytes | memoryview | None) -> str:
 
 @admin.register(EmailMessage)
 class EmailMessageAdmin(admin.ModelAdmin):
-    list_display = ("sent_at", "from_address", "subject", "direction", "auto_kind", "incident")
-    list_filter = ("direction", "auto_kind", "is_first", "tracker_state")
+    list_display = (
+        "sent_at",
+        "from_address",
+        "subject",
+        "direction",
+        "auto_kind",
+        "review",
+        "incident",
+    )
+    list_filter = ("direction", "auto_kind", "review", "is_first", "tracker_state")
     search_fields = ("message_id", "subject", "from_address")
     list_select_related = ("incident",)
     date_hierarchy = "sent_at"
@@ -66,6 +74,7 @@ class EmailMessageAdmin(admin.ModelAdmin):
         "is_first",
         "tracker_state",
         "tracker_comment_id",
+        "duplicate_of",
         "raw_message",
     )
     inlines = [RecipientInline, ReferenceInline, AttachmentInline]

@@ -2,9 +2,10 @@
 
 Steps per cycle: lock the folder → open it read-only → check UIDVALIDITY (a change restarts the
 cursor; known messages are recognised by Message-ID and not downloaded again) → list new UIDs →
-per batch: fetch Message-IDs, skip what is stored, fetch the rest, parse, then in ONE transaction
-store + thread + create incidents + quarantine failures + advance the UID cursor. Nothing is
-acknowledged before it is committed, so a killed worker loses and duplicates nothing.
+per batch: fetch Message-IDs, skip what is stored (after a re-sync), fetch the rest, parse, then
+in ONE transaction store + thread + create incidents + quarantine failures + advance the UID
+cursor. Nothing is acknowledged before it is committed, so a killed worker loses and duplicates
+nothing.
 """
 
 from __future__ import annotations
@@ -149,10 +150,13 @@ def _raw_mid(raw: bytes) -> str:
 def ingest_batch(
     reader: FolderReader, folder: MailFolder, uids: list[int], report: IngestReport
 ) -> None:
-    """Ingest one window of UIDs: skip stored Message-IDs, then commit in parts of bounded size."""
+    """Ingest one window of UIDs, committed in parts of bounded size. After a UIDVALIDITY change
+    messages whose Message-ID is stored are not downloaded again (the same mailbox, renumbered);
+    otherwise they are, since a new message may reuse a stored Message-ID with other content
+    (``emails.reused_ids`` tells a copy from a different message)."""
     headers = reader.fetch_headers(uids)
     ids = {uid: normalise_message_id(info.message_id) for uid, info in headers.items()}
-    wanted = [mid for mid in ids.values() if mid]
+    wanted = [mid for mid in ids.values() if mid] if report.resynced else []
     stored = (
         dict(EmailMessage.objects.filter(message_id__in=wanted).values_list("message_id", "pk"))
         if wanted

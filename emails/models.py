@@ -51,6 +51,20 @@ class EmailMessage(models.Model):
         BULK = "bulk", _("Bulk / list")
         IGNORED = "ignored", _("Ignored sender")
 
+    class Review(models.TextChoices):
+        NONE = "", _("Nothing to check")
+        OUTSIDER = (
+            "outsider",
+            _(
+                "Linked by the incident code in the subject, but the sender is not a participant "
+                "of the incident"
+            ),
+        )
+        DUPLICATE_ID = (
+            "duplicate_id",
+            _("Same Message-ID as an earlier message, but different content"),
+        )
+
     class TrackerState(models.TextChoices):
         PENDING = "pending", _("Waiting to be pushed")
         PUSHED = "pushed", _("Pushed")
@@ -95,6 +109,23 @@ class EmailMessage(models.Model):
         _("tracker"), max_length=8, choices=TrackerState.choices, default=TrackerState.PENDING
     )
     tracker_comment_id = models.CharField(_("tracker comment id"), max_length=64, blank=True)
+    review = models.CharField(
+        _("needs the dispatcher's check"),
+        max_length=16,
+        choices=Review.choices,
+        blank=True,
+        default="",
+        help_text=_("Set when the message is linked but should not be trusted without a look."),
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="different_copies",
+        verbose_name=_("same Message-ID as"),
+        help_text=_("The earlier message whose Message-ID this one reused with other content."),
+    )
 
     class Meta:
         verbose_name = _("e-mail")

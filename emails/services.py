@@ -32,13 +32,16 @@ from emails.models import (
 from emails.outbox.models import OutboundEmail
 from emails.parsing import ParsedEmail
 from emails.parsing.text import clean_subject, form_addresses, strip_quoted
-from emails.threading import ThreadIndex, thread_ids
+from emails.participants import Participants
+from emails.reused_ids import separate_reused_ids
+from emails.threading import CODE, ThreadIndex, thread_ids
 from incidents.models import Actor, Incident, IncidentSource
 from incidents.services import create_incident, update_incident
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Direction = EmailMessage.Direction
 TrackerState = EmailMessage.TrackerState
+Review = EmailMessage.Review
 
 
 @dataclass
@@ -155,39 +158,66 @@ def _adopt_orphans(linked: dict[str, int]) -> int:
     return count
 
 
-def _new_email(
-    folder: MailFolder,
-    item: Incoming,
-    ours: dict[str, int | None],
-    index: ThreadIndex,
-    result: StoreResult,
-    now: datetime,
-    ignore: IgnoreList,
-) -> EmailMessage:
+@dataclass
+class _Batch:
+    """What threading one batch needs besides the messages themselves."""
+
+    folder: MailFolder
+    ours: dict[str, int | None]
+    index: ThreadIndex
+    reused: dict[str, str]  # derived Message-ID → the Message-ID it reused
+    originals: dict[str, int | None]  # reused Message-ID → its incident
+    ignore: IgnoreList
+    participants: Participants = field(default_factory=Participants)
+
+
+def _link(batch: _Batch, parsed: ParsedEmail, outbound: bool) -> tuple[int | None, str]:
+    """(incident, review flag) for a new message."""
+    if parsed.message_id in batch.reused:
+        original = batch.reused[parsed.message_id]
+        incident_id = batch.originals.get(original) or batch.index.find(parsed)
+        return incident_id, Review.DUPLICATE_ID
+    if parsed.message_id in batch.ours:
+        return batch.ours[parsed.message_id], Review.NONE
+    incident_id, how = batch.index.match(parsed)
+    if (
+        how == CODE
+        and not outbound
+        and not batch.participants.includes(incident_id, parsed.from_address)
+    ):
+        return incident_id, Review.OUTSIDER
+    return incident_id, Review.NONE
+
+
+def _new_email(batch: _Batch, item: Incoming, result: StoreResult, now: datetime) -> EmailMessage:
     """Classify and thread one new message, opening an incident for a new conversation."""
     parsed = item.parsed
-    is_ours = parsed.message_id in ours
-    verdict = classify(parsed, is_our_outbound=is_ours, ignore=ignore)
+    folder = batch.folder
+    is_ours = parsed.message_id in batch.ours
+    verdict = classify(parsed, is_our_outbound=is_ours, ignore=batch.ignore)
     outbound = (
         folder.role == MailFolder.Role.SENT
         or is_ours
         or parsed.from_address == settings.DISPATCH_MAILBOX.lower()
     )
     sent_at = parsed.date or item.internal_date or now
-    incident_id = ours.get(parsed.message_id) or index.find(parsed)
+    incident_id, review = _link(batch, parsed, outbound)
     opens_conversation = (
         incident_id is None
         and folder.role == MailFolder.Role.INBOX
         and not outbound
         and not verdict.auto_kind
         and not verdict.from_tracker
+        and not review
     )
     if opens_conversation:
         incident_id = open_incident(parsed, sent_at).pk
         result.incidents += 1
     elif incident_id is not None:
         result.linked += 1
-    index.remember(parsed, incident_id)
+    batch.originals.setdefault(parsed.message_id, incident_id)
+    if parsed.message_id not in batch.reused:
+        batch.index.remember(parsed, incident_id)
     skipped = verdict.from_tracker or is_ours
     return EmailMessage(
         message_id=parsed.message_id,
@@ -205,6 +235,7 @@ def _new_email(
         is_first=opens_conversation,
         incident_id=incident_id,
         tracker_state=TrackerState.SKIPPED if skipped else TrackerState.PENDING,
+        review=review,
     )
 
 
@@ -263,7 +294,7 @@ def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None
 
     replies: dict[int, ParsedEmail] = {}
     for item, email in fresh.values():
-        if email.incident_id and not email.is_first and not email.auto_kind:
+        if email.incident_id and not email.is_first and not email.auto_kind and not email.review:
             replies.setdefault(email.incident_id, item.parsed)
     if not replies:
         return
@@ -279,19 +310,42 @@ def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None
             )
 
 
+def _link_reused(reused: dict[str, str]) -> None:
+    """A message that reused a Message-ID points at the first message with it."""
+    if not reused:
+        return
+    pks = dict(
+        EmailMessage.objects.filter(message_id__in={*reused, *reused.values()}).values_list(
+            "message_id", "pk"
+        )
+    )
+    for derived, original in reused.items():
+        if derived in pks and original in pks:
+            EmailMessage.objects.filter(pk=pks[derived], duplicate_of__isnull=True).update(
+                duplicate_of_id=pks[original]
+            )
+
+
 def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) -> StoreResult:
     """Store new messages once (by Message-ID), record every sighting, thread and link them."""
     result = StoreResult()
+    reused = separate_reused_ids([item.parsed for item in items])
     ids = [item.parsed.message_id for item in items]
     existing = dict(EmailMessage.objects.filter(message_id__in=ids).values_list("message_id", "pk"))
     ours = dict(
         OutboundEmail.objects.filter(message_id__in=ids).values_list("message_id", "incident_id")
     )
+    originals = dict(
+        EmailMessage.objects.filter(message_id__in=set(reused.values())).values_list(
+            "message_id", "incident_id"
+        )
+    )
     index = ThreadIndex([item.parsed for item in items if item.parsed.message_id not in existing])
+    ignore = IgnoreList.load() if len(existing) < len(set(ids)) else IgnoreList()  # one query
+    batch = _Batch(folder, ours, index, reused, originals, ignore)
     fresh: dict[str, tuple[Incoming, EmailMessage]] = {}
     sightings: list[tuple[str, int]] = []
     now = timezone.now()
-    ignore = IgnoreList.load() if len(existing) < len(set(ids)) else IgnoreList()  # one query
     for item in items:
         mid = item.parsed.message_id
         if item.uid is not None:
@@ -299,9 +353,10 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
         if mid in existing or mid in fresh:
             result.duplicates += 1
             continue
-        fresh[mid] = (item, _new_email(folder, item, ours, index, result, now, ignore))
+        fresh[mid] = (item, _new_email(batch, item, result, now))
     emails = _insert(fresh)
     existing.update((email.message_id, email.pk) for email in emails)
+    _link_reused(reused)
     add_locations(folder, uidvalidity, [(existing[mid], uid) for mid, uid in sightings])
     linked = {email.message_id: email.incident_id for email in emails if email.incident_id}
     result.linked += _adopt_orphans(linked)

@@ -20,6 +20,7 @@ from emails.parsing import ParsedEmail
 from incidents.models import Incident
 
 MAX_ANCESTOR_ROUNDS = 5
+HEADERS, CODE, CONVERSATION = "headers", "code", "conversation"
 _CHUNK = 500
 
 
@@ -102,6 +103,11 @@ class ThreadIndex:
 
     def find(self, parsed: ParsedEmail) -> int | None:
         """The incident the message belongs to, or None."""
+        return self.match(parsed)[0]
+
+    def match(self, parsed: ParsedEmail) -> tuple[int | None, str]:
+        """(incident, how it was found): ``headers``, ``code`` (the subject, which anyone can
+        write), ``conversation`` (Thread-Index) or ``""``."""
         ids = thread_ids(parsed)
         visited: set[str] = {parsed.message_id}
         for _round in range(MAX_ANCESTOR_ROUNDS):
@@ -112,13 +118,14 @@ class ThreadIndex:
             self._load(fresh)
             for mid in fresh:
                 if self.stored.get(mid):
-                    return self.stored[mid]
+                    return self.stored[mid], HEADERS
             for mid in fresh:
                 if mid in self.outbox:
-                    return self.outbox[mid]
+                    return self.outbox[mid], HEADERS
             unlinked = [mid for mid in fresh if mid in self.stored]
             ids = self._ancestors(unlinked) if unlinked else []
         for code in subject_codes(parsed.subject):
             if code in self.codes:
-                return self.codes[code]
-        return self.roots.get(parsed.thread_root) if parsed.thread_root else None
+                return self.codes[code], CODE
+        root = self.roots.get(parsed.thread_root) if parsed.thread_root else None
+        return root, (CONVERSATION if root is not None else "")

@@ -1,10 +1,15 @@
 """Templated e-mails about an incident, queued in the outbox (delivered by ``send_outbox``).
 
-Kinds: ``accepted`` and ``closed`` go to the requester (From of the first e-mail; its other
-To/Cc addresses in CC), ``contractor`` sends the incident card to the pole's emergency contractor.
-Every message has the incident code in the subject, our collecting mailbox in CC, our own
-Message-ID ``<dispatch.<incident id>.<kind>.<random>@MESSAGE_ID_DOMAIN>``, In-Reply-To/References
-to the conversation and ``Auto-Submitted: auto-replied``. Bodies are the Django templates
+Kinds: ``accepted`` and ``closed`` go to the incident's requester (``Incident.requester_email``:
+the sender of the first e-mail, or the address inside a web-form mail; the other To/Cc addresses
+of that first e-mail in CC), ``contractor`` sends the incident card to the pole's emergency
+contractor, ``reply`` (the console) goes to the requester and the addresses the dispatcher
+picked. No message has more than ``MAIL_MAX_RECIPIENTS`` addressees (To + Cc; our mailbox not
+counted): the rest are left out and recorded on the outbox row (``dropped``). Every message has
+the incident code in the subject, our collecting mailbox in CC, our own Message-ID
+``<dispatch.<incident id>.<kind>.<random>@MESSAGE_ID_DOMAIN>``, In-Reply-To the requester's own
+newest message (by arrival; never an automatic answer) and References to the conversation, and
+``Auto-Submitted: auto-replied``. Bodies are the Django templates
 ``incidents/email/<kind>.txt``. The same notification to the same people is queued once
 (``dedupe_key``); asking again raises ``NotificationAlreadySent``.
 """
@@ -29,8 +34,8 @@ from incidents.models import Incident, IncidentSource
 from incidents.selectors import (
     conversation_emails,
     conversation_message_ids,
-    latest_human_email,
     request_email,
+    requester_message,
 )
 from incidents.sla import compute_sla
 from ts.models import Contractor, Pole
@@ -67,6 +72,11 @@ class Draft:
     subject: str
     body: str
     headers: dict[str, str] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.to, self.cc, dropped = limit_recipients(self.to, self.cc)
+        self.dropped = [*self.dropped, *dropped]
 
     def dedupe_key(self, incident: Incident) -> str:
         people = hashlib.sha256(",".join(sorted(a.lower() for a in self.to)).encode()).hexdigest()
@@ -109,8 +119,37 @@ def _with_our_mailbox(cc: list[str]) -> list[str]:
     return [*cc, mailbox] if mailbox not in cc else cc
 
 
+def limit_recipients(to: list[str], cc: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(To, Cc, left out): at most ``MAIL_MAX_RECIPIENTS`` addressees, To first, then Cc in
+    order; our own mailbox in Cc is kept and not counted."""
+    limit = settings.MAIL_MAX_RECIPIENTS
+    mailbox = settings.DISPATCH_MAILBOX.lower()
+    people = [address for address in cc if address.lower() != mailbox]
+    room = max(0, limit - len(to[:limit]))
+    kept_cc = people[:room] + [address for address in cc if address.lower() == mailbox][:1]
+    return to[:limit], kept_cc, to[limit:] + people[room:]
+
+
+def requester_address(incident: Incident) -> str:
+    """The incident's requester, if we may write to them; NotificationError otherwise."""
+    requester = incident.requester_email.strip().lower()
+    if not requester:
+        raise NotificationError(_("The requester's address is unknown."))
+    if requester in our_addresses():
+        raise NotificationError(
+            _("The requester is our own mailbox; a notification would loop back to us.")
+        )
+    if not _clean([requester], set()):
+        raise NotificationError(
+            _("The requester's address %(address)s is an automatic mailbox.")
+            % {"address": requester}
+        )
+    return requester
+
+
 def _requester_recipients(email: EmailMessage | None, incident: Incident) -> tuple[list, list]:
-    """(To, CC) for a message to the requester; NotificationError when nobody may get it."""
+    """(To, CC) for a notice to the incident's requester (never merely the sender of the first
+    mail: a web form's robot is not the requester); NotificationError when nobody may get it."""
     if incident.source == IncidentSource.MANUAL:
         raise NotificationError(
             _(
@@ -126,18 +165,7 @@ def _requester_recipients(email: EmailMessage | None, incident: Incident) -> tup
             )
             % {"kind": email.get_auto_kind_display()}
         )
-    sender = (email.from_address if email else incident.requester_email).strip().lower()
-    if not sender:
-        raise NotificationError(_("The requester's address is unknown."))
-    if sender in our_addresses():
-        raise NotificationError(
-            _("The requester is our own mailbox; a notification would loop back to us.")
-        )
-    to = _clean([sender], set())
-    if not to:
-        raise NotificationError(
-            _("The requester's address %(address)s is an automatic mailbox.") % {"address": sender}
-        )
+    to = [requester_address(incident)]
     others = [r.address for r in email.recipients.all() if r.kind != "bcc"] if email else []
     return to, _with_our_mailbox(_clean(others, set(to)))
 
@@ -171,7 +199,11 @@ def subject_for(incident: Incident) -> str:
 
 
 def threading_headers(incident: Incident) -> dict[str, str]:
+    """In-Reply-To the requester's own newest message, References the conversation."""
     ids = conversation_message_ids(incident)
+    parent = requester_message(incident)
+    if parent is not None:
+        ids = [mid for mid in ids if mid != parent.message_id] + [parent.message_id]
     headers = {"X-Dispatch-Incident": str(incident)}
     if ids:
         refs = ids if len(ids) <= MAX_REFERENCES else [ids[0], *ids[-(MAX_REFERENCES - 1) :]]
@@ -271,6 +303,7 @@ def _enqueue(incident: Incident, draft: Draft, *, channel: str, dedupe_key: str)
             message_id=new_message_id(incident, draft.kind),
             to=draft.to,
             cc=draft.cc,
+            dropped=draft.dropped,
             subject=draft.subject,
             body_text=draft.body,
             headers=draft.headers,
@@ -303,6 +336,7 @@ def queue_draft(incident: Incident, draft: Draft, *, channel: str = "smtp") -> O
             next_attempt_at=timezone.now(),
             channel=channel,
             cc=draft.cc,
+            dropped=draft.dropped,
             subject=draft.subject,
             body_text=draft.body,
             headers=draft.headers,
@@ -318,27 +352,22 @@ def queue_notification(incident: Incident, kind: str, *, channel: str = "smtp") 
     return queue_draft(incident, build_notification(incident, kind), channel=channel)
 
 
-def queue_reply(incident: Incident, body: str, *, user, channel: str = "smtp") -> OutboundEmail:
-    """Queue a dispatcher's reply to the latest person who wrote about ``incident``."""
+def queue_reply(
+    incident: Incident, body: str, *, user, cc: list[str] = (), channel: str = "smtp"
+) -> OutboundEmail:
+    """Queue a dispatcher's reply to the incident's requester (never to whoever wrote last),
+    with the addresses the dispatcher chose in CC."""
     text = (body or "").strip()
     if not text:
         raise NotificationError(_("The reply is empty."))
-    last = latest_human_email(incident)
-    if last is None and not incident.requester_email:
+    if not incident.requester_email.strip():
         raise NotificationError(_("Nobody to reply to: the incident has no e-mail from a person."))
-    sender = (last.from_address if last else incident.requester_email).strip().lower()
-    to = _clean([sender], set())
-    if not to:
-        raise NotificationError(
-            _("The address %(address)s is ours or automatic; the reply is not sent.")
-            % {"address": sender}
-        )
-    others = [r.address for r in last.recipients.all() if r.kind != "bcc"] if last else []
+    to = [requester_address(incident)]
     signature = (user.get_full_name() or user.email) if user else ""
     draft = Draft(
         kind=Kind.REPLY,
         to=to,
-        cc=_with_our_mailbox(_clean(others, set(to))),
+        cc=_with_our_mailbox(_clean(list(cc), set(to))),
         subject=subject_for(incident),
         body=render_to_string(
             "incidents/email/reply.txt",

@@ -42,43 +42,62 @@ def get_status_id(key: StatusKey | str) -> int:
     return pk
 
 
+# Mail that is not part of the conversation with people: automatic answers (out-of-office,
+# delivery reports, lists) and messages flagged for the dispatcher's check.
+_NOT_CONVERSATION = (
+    EmailMessage.AutoKind.AUTO_REPLY,
+    EmailMessage.AutoKind.BOUNCE,
+    EmailMessage.AutoKind.BULK,
+)
+
+
+def _conversation(incident: Incident):
+    return EmailMessage.objects.filter(incident=incident, review="").exclude(
+        auto_kind__in=_NOT_CONVERSATION
+    )
+
+
 def request_email(incident: Incident) -> EmailMessage | None:
-    """The requester's message that opened the conversation (first incoming e-mail)."""
+    """The message that opened the conversation (first incoming e-mail, by arrival)."""
     return (
         EmailMessage.objects.filter(incident=incident, direction=EmailMessage.Direction.INBOUND)
-        .order_by("-is_first", "sent_at", "id")
+        .order_by("-is_first", "id")
         .prefetch_related("recipients")
         .first()
     )
 
 
-def latest_human_email(incident: Incident) -> EmailMessage | None:
-    """The newest incoming e-mail of the incident written by a person."""
-    return (
-        EmailMessage.objects.filter(
-            incident=incident,
-            direction=EmailMessage.Direction.INBOUND,
-            auto_kind=EmailMessage.AutoKind.NONE,
-        )
-        .order_by("-sent_at", "-id")
-        .prefetch_related("recipients")
-        .first()
+def requester_message(incident: Incident) -> EmailMessage | None:
+    """The requester's own newest message by arrival (never an automatic answer, never the
+    ``Date`` header's order): what our mail about the incident answers."""
+    requester = incident.requester_email.strip().lower()
+    mail = EmailMessage.objects.filter(
+        incident=incident,
+        direction=EmailMessage.Direction.INBOUND,
+        auto_kind=EmailMessage.AutoKind.NONE,
+        review="",
+        has_synthetic_id=False,
     )
+    own = mail.filter(from_address=requester).order_by("-id").first() if requester else None
+    return own or mail.filter(is_first=True).first()
 
 
 def conversation_message_ids(incident: Incident) -> list[str]:
-    """Message-IDs of the incident's e-mails, oldest first (real ones only)."""
+    """Message-IDs of the incident's conversation, by arrival (real ones only)."""
     return list(
-        EmailMessage.objects.filter(incident=incident, has_synthetic_id=False)
-        .order_by("sent_at", "id")
+        _conversation(incident)
+        .filter(has_synthetic_id=False)
+        .order_by("id")
         .values_list("message_id", flat=True)
     )
 
 
 def conversation_emails(incident: Incident) -> list[EmailMessage]:
-    """The incident's e-mails with a text body, oldest first."""
+    """The conversation's e-mails with a text body, oldest first: no automatic answers, nothing
+    flagged for the dispatcher's check."""
     return list(
-        EmailMessage.objects.filter(incident=incident)
+        _conversation(incident)
+        .filter(auto_kind=EmailMessage.AutoKind.NONE)
         .exclude(body_text="")
         .order_by("sent_at", "id")
         .only("sent_at", "body_text", "from_address", "subject")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from emails.tests.conftest import dovecot, imap_source  # noqa: F401 (real Dovecot)
 from incidents.defaults import load_defaults
 from incidents.models import IncidentType
 from incidents.tests.factories import make_request, make_site

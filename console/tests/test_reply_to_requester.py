@@ -22,7 +22,10 @@ def test_reply_is_delivered_to_the_requester_with_threading_headers(
     client.force_login(dispatcher)
     response = client.post(
         reverse("console:reply", args=[incident.pk]),
-        {"body": "Добрый день! Бригада выехала, ожидаемое время прибытия — 2 часа."},
+        {
+            "body": "Добрый день! Бригада выехала, ожидаемое время прибытия — 2 часа.",
+            "cc": ["duty@operator.example"],  # the copy the dispatcher ticked
+        },
     )
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()

@@ -47,6 +47,12 @@ class OutboundEmail(models.Model):
     message_id = models.CharField(_("Message-ID"), max_length=998, unique=True)
     to = models.JSONField(_("to"), default=list)
     cc = models.JSONField(_("cc"), default=list)
+    dropped = models.JSONField(
+        _("recipients left out"),
+        default=list,
+        blank=True,
+        help_text=_("Addresses not sent to because of the recipient limit (MAIL_MAX_RECIPIENTS)."),
+    )
     subject = models.CharField(_("subject"), max_length=1024)
     body_text = models.TextField(_("text"))
     headers = models.JSONField(_("extra headers"), default=dict, blank=True)

@@ -157,7 +157,12 @@ def test_dispatcher_reply_is_threaded_to_the_conversation(smtp_sink):  # noqa: F
     user = User.objects.create_user(
         email="ivanova@example.ru", first_name="Анна", last_name="Иванова", role=Role.DISPATCH
     )
-    row = queue_reply(incident, "Бригада выехала, ориентировочно через 2 часа.", user=user)
+    row = queue_reply(
+        incident,
+        "Бригада выехала, ориентировочно через 2 часа.",
+        user=user,
+        cc=["duty@operator.example"],  # copies are the dispatcher's choice, never implied
+    )
     assert row.kind == OutboundEmail.Kind.REPLY
     send_due()
     [reply] = smtp_sink.wait_for(1)
