@@ -52,6 +52,7 @@ from yandex_tracker.fields import (
 )
 from yandex_tracker.models import SyncCursor, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields
+from yandex_tracker.push import CYCLE_BUDGET
 from yandex_tracker.status_sync import sync_status
 
 logger = logging.getLogger(__name__)
@@ -452,7 +453,8 @@ def pull_cycle(client: TrackerClient, directory: TrackerDirectory) -> PullReport
     with single_puller() as mine:
         if not mine:
             return PullReport(busy=True)
-        return _pull(client, directory)
+        with client.budget(CYCLE_BUDGET.total_seconds()):  # a long Retry-After ends the cycle
+            return _pull(client, directory)
 
 
 def _pull(client: TrackerClient, directory: TrackerDirectory) -> PullReport:
