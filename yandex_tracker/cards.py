@@ -54,7 +54,10 @@ def email_card(email: EmailMessage) -> str:
     rows.append(("Message-ID", f"`{email.message_id}`"))
     table = "\n".join(f"| **{name}** | {_cell(value)} |" for name, value in rows)
     body = _code_block(email.body_text) if email.body_text.strip() else "*Тело письма отсутствует*"
-    return f"{heading}\n\n| | |\n|---|---|\n{table}\n\n{body}"
+    warning = (
+        f"> ⚠ **Проверьте письмо:** {_cell(email.get_review_display())}\n\n" if email.review else ""
+    )
+    return f"{heading}\n\n{warning}| | |\n|---|---|\n{table}\n\n{body}"
 
 
 def card_marker(email: EmailMessage) -> str:

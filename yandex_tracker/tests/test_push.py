@@ -114,6 +114,21 @@ def test_later_emails_become_comments_once(
     assert len(fake_tracker.state.comments["DISP-1"]) == 1
 
 
+def test_a_flagged_email_is_posted_with_the_warning(
+    client, directory, fake_tracker, make_incident, add_reply
+):
+    incident = make_incident()
+    push_cycle(client, directory)
+    reply = add_reply(incident, body="Пишите мне на этот адрес.")
+    EmailMessage.objects.filter(pk=reply.pk).update(review=EmailMessage.Review.OUTSIDER)
+    push_cycle(client, directory)
+    [comment] = fake_tracker.state.comments["DISP-1"]
+    assert (
+        "> ⚠ **Проверьте письмо:** Привязано по коду инцидента в теме, но отправитель не "
+        "участвует в переписке по инциденту" in comment["text"]
+    )
+
+
 def test_comment_posted_before_a_crash_is_not_posted_again(
     client, directory, fake_tracker, make_incident, add_reply
 ):
