@@ -228,11 +228,16 @@ def status_changes(
     robot = directory.robot_uid()
     changes: list[StatusChange] = []
     cursor = link.changelog_cursor
+    # without a cursor (an issue linked before changelogs were read), what the last reconcile
+    # of the issue saw is in the history already
+    seen_until = None if cursor else link.tracker_updated_at
     for entry in client.changelog(issue["key"], type="IssueWorkflow", after=cursor):
         cursor = str(entry["id"])
         if str((entry.get("updatedBy") or {}).get("id", "")) == robot:
             continue
         at = parse_dt(entry.get("updatedAt"))
+        if at and seen_until and at <= seen_until:
+            continue
         for change in entry.get("fields") or []:
             target = change.get("to") or {}
             if (change.get("field") or {}).get("id") == "status" and target.get("key") and at:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from incidents.models import IncidentStatusHistory, IncidentType, SlaState, StatusKey
 from incidents.services import record_status
 from yandex_tracker.client import truncate_ms
+from yandex_tracker.models import TrackerIssue
 from yandex_tracker.pull import pull_cycle
 from yandex_tracker.push import push_cycle
 
@@ -74,3 +75,24 @@ def test_every_status_between_two_pulls_is_recorded_and_our_own_moves_once(
     times = [truncate_ms(row.created_at) for row in incident.status_history.order_by("pk")][2:]
     assert times == [e["updatedAt"] for e in workflow_log[1:]]
     assert pull_cycle(client, directory).statuses == 0  # read once
+
+
+def test_issue_linked_before_changelogs_were_read_does_not_replay_old_changes(
+    client, directory, fake_tracker, make_incident, dispatcher
+):
+    incident = make_incident()
+    push_cycle(client, directory)
+    pull_cycle(client, directory)
+    incident.refresh_from_db()
+    assert dispatcher.transition_to(incident.code, "inProgress")
+    pull_cycle(client, directory)
+    record_status(incident, StatusKey.ON_GENERATION, actor=IncidentStatusHistory.Actor.CONSOLE)
+    push_cycle(client, directory)  # our own transition to «На генерации НБ»
+    TrackerIssue.objects.update(changelog_cursor="")  # as after the upgrade that added it
+    assert dispatcher.transition_to(incident.code, "closed")
+    pull_cycle(client, directory)
+    assert _history(incident)[1:] == [
+        (StatusKey.IN_PROGRESS, "tracker"),
+        (StatusKey.ON_GENERATION, "console"),
+        (StatusKey.CLOSED, "tracker"),
+    ]
