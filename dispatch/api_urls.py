@@ -12,6 +12,7 @@ v1 = [
     path("", include("incidents.api.urls")),
     path("", include("ts.api.urls")),
     path("", include("users.api.urls")),
+    path("", include("reports.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 

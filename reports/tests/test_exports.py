@@ -7,23 +7,17 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-import time_machine
 from openpyxl import load_workbook
 
-from reports.tests.seed import NOW, seed_november
 from users.models import User
 
 pytestmark = pytest.mark.django_db
 NOVEMBER = {"period": "month", "date": "2026-11-17"}
 
 
-@pytest.fixture
-def seed(settings, client):
-    settings.TIME_ZONE = "Europe/Moscow"
-    data = seed_november()
+@pytest.fixture(autouse=True)
+def logged_in(seed, frozen, client):
     client.force_login(User.objects.get(email="anna@dispatch.example"))
-    with time_machine.travel(NOW, tick=False):
-        yield data
 
 
 def body(response) -> bytes:

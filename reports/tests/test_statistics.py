@@ -13,19 +13,12 @@ from incidents.services import create_incident, record_status, update_incident
 from reports.filters import ReportFilters
 from reports.periods import period_for
 from reports.statistics import DayPoint, statistics
-from reports.tests.seed import MSK, NOW, msk, seed_november
+from reports.tests.seed import MSK, NOW, msk
 
 pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
 NOVEMBER = period_for("month", date(2026, 11, 17))
-
-
-@pytest.fixture
-def seed(settings):
-    settings.TIME_ZONE = "Europe/Moscow"
-    settings.SLA_BUSINESS_HOURS = "09:00-18:00"
-    return seed_november()
 
 
 def test_the_engine_gave_the_hand_computed_deadlines(seed):

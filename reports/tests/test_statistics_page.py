@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import time_machine
 from django.urls import reverse
 
-from reports.tests.seed import NOW, seed_november
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
 URL = "/reports/"
 NOVEMBER = {"period": "month", "date": "2026-11-17"}
-
-
-@pytest.fixture
-def seed(settings):
-    settings.TIME_ZONE = "Europe/Moscow"
-    return seed_november()
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def login(client, email: str) -> None:
