@@ -26,6 +26,7 @@ from incidents.services import set_incident_code
 from yandex_tracker import cards
 from yandex_tracker.client import TrackerClient, parse_dt
 from yandex_tracker.errors import (
+    TrackerAuthError,
     TrackerBadRequest,
     TrackerError,
     TrackerForbidden,
@@ -381,11 +382,12 @@ def push_cycle(
 
 
 def _failed(report: PushReport, label: str, error: TrackerError) -> bool:
-    """Count and log a failed unit; True when the tracker is unavailable (end the cycle)."""
+    """Count and log a failed unit; True when no other unit can succeed now (the tracker is
+    unavailable, or it refuses our token): the cycle ends."""
     report.failed += 1
     report.errors.append(f"{label}: {error}")
     logger.warning("tracker: %s not pushed: %s", label, error)
-    return isinstance(error, TrackerUnavailable)
+    return isinstance(error, (TrackerUnavailable, TrackerAuthError))
 
 
 def _push_incidents(

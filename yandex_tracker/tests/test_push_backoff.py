@@ -88,3 +88,18 @@ def test_refused_push_stops_and_health_and_admin_show_it(
     assert "будет повторена" in answer.content.decode()
     assert push_cycle(client, directory).issues_created == 1
     assert admin_client.get("/health/").json()["tracker_push"]["refused"] == 0
+
+
+def test_refused_token_ends_the_cycle_after_one_incident(
+    client, directory, fake_tracker, make_incident
+):
+    for _ in range(3):
+        make_incident()
+    directory.type_field_id()
+    fake_tracker.state.expire_token("robot-token")
+    fake_tracker.state.refresh_tokens.clear()  # the refresh is refused too
+    before = fake_tracker.state.request_count()
+    report = push_cycle(client, directory)
+    assert report.failed == 1  # not one failure (and a refresh) per incident
+    assert fake_tracker.state.request_count() - before == 1
+    assert TrackerIssue.objects.filter(claimed_at__isnull=False).count() == 0
