@@ -39,6 +39,7 @@ class QueueFilterForm(forms.Form):
     )
     type = forms.TypedChoiceField(label=_("Type"), required=False, coerce=int, empty_value=None)
     assignee = forms.ChoiceField(label=_("Dispatcher"), required=False)
+    unread = forms.BooleanField(label=_("Unread only"), required=False)
     scope = forms.ChoiceField(
         label=_("Show"),
         required=False,
@@ -97,6 +98,7 @@ class QueueFilterForm(forms.Form):
             assignee=data["assignee"],
             scope=data["scope"] or selectors.SCOPE_OPEN,
             sort=data["sort"] or selectors.DEFAULT_SORT,
+            unread=data["unread"],
         )
 
 

@@ -3,10 +3,10 @@
 Each row of the queue table is rendered from ``console/_queue_row.html`` and memoised in a bounded
 per-process LRU. The memo key holds EVERY value the row displays (the whole ``QueueRow``: pk,
 code, subject, requester, status key and name, SLA state and deadline, pole code, base station
-name, type name, dispatcher's names and e-mail, incident date) plus the active language, time
-zone and URL prefix. It is pure memoisation: any change to a displayed value is a different key,
-so a row can never be shown stale. It pays off because a change to one incident makes every
-connected console refetch ``/rows/``, where 49 of the 50 rows are unchanged.
+name, type name, dispatcher's names and e-mail, incident date, unread state) plus the active
+language, time zone and URL prefix. It is pure memoisation: any change to a displayed value is a
+different key, so a row can never be shown stale. It pays off because a change to one incident
+makes every connected console refetch ``/rows/``, where 49 of the 50 rows are unchanged.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ def _labels(language: str | None) -> dict[str, str]:
         "dispatcher": gettext("Dispatcher"),
         "received": gettext("Received"),
         "nobody": gettext("nobody"),
+        "unread": gettext("New mail not read yet"),
     }
 
 

@@ -59,6 +59,7 @@ class QueueFilters:
     assignee: str = ""  # "", "none", "me" or a user id
     scope: str = SCOPE_OPEN
     sort: str = DEFAULT_SORT
+    unread: bool = False
 
 
 class QueueRow(NamedTuple):
@@ -80,6 +81,7 @@ class QueueRow(NamedTuple):
     assignee_last_name: str | None
     assignee_email: str | None
     incident_date: datetime
+    unread_since: datetime | None
 
 
 # QueueRow field → the lookup it is read from (same order).
@@ -99,6 +101,7 @@ QUEUE_COLUMNS = (
     "assignee__last_name",
     "assignee__email",
     "incident_date",
+    "unread_since",
 )
 
 
@@ -110,6 +113,7 @@ def is_default_scope(filters: QueueFilters) -> bool:
         or filters.sla_state
         or filters.incident_type
         or filters.assignee
+        or filters.unread
     )
 
 
@@ -129,6 +133,8 @@ def queue_incidents(filters: QueueFilters, user: User) -> QuerySet[Incident]:
         incidents = incidents.filter(sla_state=filters.sla_state)
     if filters.incident_type:
         incidents = incidents.filter(incident_type_id=filters.incident_type)
+    if filters.unread:
+        incidents = incidents.filter(unread_since__isnull=False)
     if filters.assignee == ASSIGNEE_NONE:
         incidents = incidents.filter(assignee__isnull=True)
     elif filters.assignee == ASSIGNEE_ME:
@@ -177,9 +183,10 @@ def text_search(text: str) -> Q:
 
 
 def queue_counts() -> dict[str, int]:
-    """Open incidents in total, unassigned and past their SLA (one query)."""
+    """Open incidents in total, unassigned, past their SLA and unread (one query)."""
     return Incident.objects.filter(is_finished=False).aggregate(
         open=Count("id"),
+        unread=Count("id", filter=Q(unread_since__isnull=False)),
         unassigned=Count("id", filter=Q(assignee__isnull=True)),
         expired=Count("id", filter=Q(sla_state=SlaState.EXPIRED)),
     )

@@ -18,7 +18,7 @@ from console import rows, selectors, services
 from console.forms import IncidentEditForm, QueueFilterForm, ReplyForm, StatusForm
 from incidents.models import Incident
 from incidents.notifications import NotificationError
-from incidents.services import IncidentEditError
+from incidents.services import IncidentEditError, mark_read
 from incidents.workflow import TransitionError
 from users.permissions import INCIDENT_ROLES, can_work_incidents, role_required
 
@@ -98,7 +98,10 @@ def _reply_form(incident: Incident, emails: list, data=None) -> ReplyForm:
 @require_GET
 @role_required()
 def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The incident with its thread; opening it reads it (before the thread is read, so mail
+    committed meanwhile either shows on the page or leaves it unread)."""
     incident = selectors.incident_for_page(pk)
+    mark_read(incident, request.user)
     return render(request, "console/incident.html", _incident_context(request, incident))
 
 

@@ -36,7 +36,7 @@ from emails.participants import Participants
 from emails.reused_ids import separate_reused_ids
 from emails.threading import CODE, ThreadIndex, thread_ids
 from incidents.models import Actor, Incident, IncidentSource
-from incidents.services import create_incident, update_incident
+from incidents.services import create_incident, mark_unread, update_incident
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Direction = EmailMessage.Direction
@@ -326,6 +326,20 @@ def _link_reused(reused: dict[str, str]) -> None:
             )
 
 
+def is_from_outside(email: EmailMessage) -> bool:
+    """Mail a dispatcher has to read: incoming, written by a person, not the tracker's."""
+    return (
+        email.direction == Direction.INBOUND
+        and email.auto_kind == EmailMessage.AutoKind.NONE
+        and email.tracker_state != TrackerState.SKIPPED
+    )
+
+
+def incidents_with_new_mail(emails: list[EmailMessage]) -> set[int]:
+    """The incidents that new mail from outside (:func:`is_from_outside`) was linked to."""
+    return {email.incident_id for email in emails if email.incident_id and is_from_outside(email)}
+
+
 def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) -> StoreResult:
     """Store new messages once (by Message-ID), record every sighting, thread and link them."""
     result = StoreResult()
@@ -364,6 +378,7 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
         [(thread_ids(item.parsed), email.incident_id) for item, email in fresh.values()]
     )
     _fill_missing_poles(fresh)
+    mark_unread(incidents_with_new_mail(emails), now)
     result.stored = len(emails)
     result.email_ids = [email.pk for email in emails]
     return result

@@ -156,6 +156,15 @@ class Incident(models.Model):
     sla_state = models.CharField(
         _("SLA state"), max_length=16, choices=SlaState.choices, default=SlaState.UNKNOWN
     )
+    unread_since = models.DateTimeField(
+        _("unread since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When mail from outside came in that the responsible dispatcher (anyone who works "
+            "incidents, while nobody is assigned) has not opened yet; empty when read."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 

@@ -10,13 +10,15 @@ the stored SLA and record what changed: field edits in ``IncidentChange``, statu
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -294,3 +296,38 @@ def set_incident_code(incident: Incident, code: str) -> None:
     """Give the incident the tracker's issue key as its code (part of creating its issue)."""
     Incident.objects.filter(pk=incident.pk).update(code=code, updated_at=timezone.now())
     incident.code = code
+
+
+def mark_unread(incident_ids: Iterable[int], at: datetime | None = None) -> int:
+    """New mail from outside on these incidents: unread for their dispatcher, ``updated_at`` moved
+    (the live queue pushes it). One UPDATE for a whole ingest batch; an incident already unread
+    keeps the moment it became so. Returns how many incidents were touched."""
+    ids = sorted(set(incident_ids))
+    if not ids:
+        return 0
+    moment = at or timezone.now()
+    return Incident.objects.filter(pk__in=ids).update(
+        unread_since=Coalesce(F("unread_since"), Value(moment)), updated_at=moment
+    )
+
+
+def reads_for(incident: Incident, user) -> bool:
+    """Whether ``user`` opening the incident reads it: its dispatcher, or — while nobody is
+    assigned — anyone who works incidents."""
+    if incident.assignee_id is not None:
+        return incident.assignee_id == getattr(user, "pk", None)
+    return can_work_incidents(user)
+
+
+def mark_read(incident: Incident, user) -> bool:
+    """``user`` opened the incident: clear its unread state if it is theirs to read (see
+    :func:`reads_for`). A conditional UPDATE, nothing when already read; True when cleared."""
+    if incident.unread_since is None or not reads_for(incident, user):
+        return False
+    now = timezone.now()
+    cleared = Incident.objects.filter(pk=incident.pk, unread_since__isnull=False).update(
+        unread_since=None, updated_at=now
+    )
+    if cleared:
+        incident.unread_since, incident.updated_at = None, now
+    return bool(cleared)

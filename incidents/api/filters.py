@@ -56,6 +56,9 @@ class IncidentFilter(StrictFilterSet):
         choices=SlaState.choices, help_text="SLA state; repeat for several."
     )
     is_finished = StrictBooleanFilter(field_name="is_finished")
+    unread = StrictBooleanFilter(
+        field_name="unread_since", lookup_expr="isnull", exclude=True, help_text="Has unread mail."
+    )
     search = TextFilter(
         method="filter_search",
         help_text="Text in the code, subject, requester, pole code/address or base station.",

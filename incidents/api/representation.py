@@ -121,6 +121,7 @@ def incident_row(incident: Incident, tz: tzinfo | None = None) -> dict:
         "sla_deadline": iso(incident.sla_deadline, tz),
         "sla_state": incident.sla_state,
         "report": report(incident, tz),
+        "unread_since": iso(incident.unread_since, tz),
         "created_at": iso(incident.created_at, tz),
         "updated_at": iso(incident.updated_at, tz),
     }

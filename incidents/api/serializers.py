@@ -81,6 +81,12 @@ class IncidentSerializer(serializers.ModelSerializer):
     sla_state = serializers.ChoiceField(choices=SlaState.choices)
     report = serializers.SerializerMethodField()
     requester_email = serializers.CharField()
+    unread_since = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When mail from outside came in that the incident's dispatcher (anyone who "
+        "works incidents, while none is assigned) has not opened yet; null when read. Opening "
+        "the incident's console page reads it.",
+    )
 
     class Meta:
         model = Incident
@@ -101,6 +107,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "sla_deadline",
             "sla_state",
             "report",
+            "unread_since",
             "created_at",
             "updated_at",
         ]

@@ -150,6 +150,7 @@ def expected_row(incident: Incident) -> dict:
             "vendor_sla_deadline": "2026-03-01T13:10:00.123456+03:00",
             "is_vendor_sla_expired": True,
         },
+        "unread_since": None,
         "created_at": "2026-03-01T12:00:00.123456+03:00",
         "updated_at": "2026-03-01T13:40:00.123456+03:00",
     }

@@ -1,0 +1,86 @@
+"""The dispatcher's mail day in a real browser, mail arriving through the real ingest worker
+(``ingest_mail``) from a real Dovecot: a reply turns its queue row bold within 2 s and raises the
+unread count; opening the incident reads it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.management import call_command
+
+from console.tests.browser import (  # noqa: F401
+    browser,
+    live_console,
+    wait,
+)
+from console.tests.test_browser_demo_mailbox import log_in
+from console.tests.test_browser_workflow import screenshot
+from emails.tests.conftest import (  # noqa: F401
+    MAILBOX_PASSWORD,
+    MAILBOX_USER,
+    build_message,
+    dovecot,
+)
+from incidents.defaults import load_defaults
+from incidents.models import Incident
+from users.models import Role, User
+
+from .conftest import PASSWORD
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
+
+ROW_STATE = """const row = document.querySelector('tr[data-incident="' + arguments[0] + '"]');
+  const count = document.querySelector('[data-count=unread]');
+  return [row ? getComputedStyle(row.querySelector('td')).fontWeight : null,
+          count ? count.textContent.trim() : null];"""
+
+
+@pytest.fixture
+def mail_desk(transactional_db, dovecot, settings, tmp_path):  # noqa: F811
+    """Defaults, a dispatcher, and the ingest worker pointed at the test Dovecot."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PARSING_EMAIL_SERVER = "127.0.0.1"
+    settings.PARSING_EMAIL_PORT = dovecot.port
+    settings.PARSING_EMAIL_LOGIN = MAILBOX_USER
+    settings.PARSING_EMAIL_PSWD = MAILBOX_PASSWORD
+    settings.PARSING_EMAIL_SSL = False
+    load_defaults()
+    User.objects.create_user(
+        email="anna@dispatch.example", password=PASSWORD, role=Role.DISPATCH, first_name="Анна"
+    )
+    return dovecot
+
+
+def ingest() -> None:
+    call_command("ingest_mail", "--source", "imap", "--folder", "INBOX", "--once")
+
+
+def test_reply_turns_row_bold_and_opening_reads_it(live_console, browser, mail_desk, tmp_path):  # noqa: F811
+    mail_desk.append("INBOX", [build_message("Нет связи на опоре 02-00123", message_id="<q@op>")])
+    ingest()
+    incident = Incident.objects.get()
+    log_in(browser, live_console.url, "anna@dispatch.example")
+    browser.get(f"{live_console.url}/incidents/{incident.pk}/")  # reads the new incident
+    browser.get(live_console.url + "/")
+    wait(browser).until(lambda d: d.execute_script(ROW_STATE, incident.pk) == ["400", "0"])
+    wait(browser).until(lambda d: "вкл" in d.find_element("id", "live-status").text.lower())
+
+    reply = build_message(
+        "RE: Нет связи на опоре 02-00123", "Питание так и не появилось.",
+        message_id="<re@op>", in_reply_to="<q@op>", references=["<q@op>"],
+    )  # fmt: skip
+    mail_desk.append("INBOX", [reply])
+    ingest()
+    arrived = time.monotonic()
+    wait(browser, 5).until(lambda d: d.execute_script(ROW_STATE, incident.pk) == ["700", "1"])
+    assert time.monotonic() - arrived < 2.0
+    screenshot(browser, tmp_path, "queue-unread")
+
+    browser.find_element("css selector", f'tr[data-incident="{incident.pk}"] a').click()
+    wait(browser).until(lambda d: d.find_elements("id", "thread"))
+    assert "Питание так и не появилось." in browser.find_element("id", "thread").text
+    browser.back()
+    browser.refresh()
+    wait(browser).until(lambda d: d.execute_script(ROW_STATE, incident.pk) == ["400", "0"])
+    assert Incident.objects.get().unread_since is None
