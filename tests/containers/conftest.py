@@ -51,7 +51,7 @@ def stack(tmp_path_factory):
     running = Stack(directory, env, port)
     running.down("-v")  # what an interrupted earlier run left behind
     try:
-        running.compose("build", timeout=1800)
+        running.build()
         running.up()
         yield running
     finally:

@@ -131,6 +131,16 @@ class Stack:
     def wait_healthy(self, service: str, timeout: float) -> None:
         wait_for(lambda: self.healthy(service), timeout, f"{service} healthy", step=3)
 
+    def build(self) -> None:
+        """``podman-compose build`` of both images. podman-compose 1.0.3 exits 0 even when a
+        build fails, so the old images are untagged first and the new ones must exist after."""
+        images = [f"{self.project}_dispatch_{service}" for service in ("backend", "gateway")]
+        self.podman("rmi", *images, check=False)  # tags only: the layer cache stays
+        output = self.compose("build", timeout=1800)
+        for image in images:
+            built = self.podman("image", "exists", image, check=False).returncode == 0
+            assert built, f"{image} was not built:\n{output.stdout[-4000:]}{output.stderr[-4000:]}"
+
     def up(self) -> None:
         """Database first and healthy, then the rest (what depends_on would do)."""
         self.compose("up", "-d", "dispatch_db")
