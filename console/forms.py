@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from console import selectors
 from console.services import IncidentEdits
+from incidents.comments import MAX_COMMENT_LENGTH
 from incidents.models import IncidentType, SlaState, StatusKey
 from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pole
 
@@ -250,6 +251,16 @@ def _edit_field_html(key: _EditFieldKey) -> SafeString:
 
 def _render(template: str, form: forms.Form) -> SafeString:
     return get_template(template).render({"form": form})
+
+
+class CommentForm(forms.Form):
+    """An internal comment (new or edited); the service checks emptiness and the author."""
+
+    body = forms.CharField(
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=MAX_COMMENT_LENGTH,
+    )
 
 
 class StatusForm(forms.Form):

@@ -20,6 +20,7 @@ from incidents.assignment import not_assignable_reason, tracker_logins
 from incidents.models import (
     Incident,
     IncidentChange,
+    IncidentComment,
     IncidentStatus,
     IncidentStatusHistory,
     IncidentType,
@@ -295,16 +296,55 @@ def status_history(incident: Incident) -> list[IncidentStatusHistory]:
     )
 
 
-CHANGE_LOG_SHOWN = 50
+LOG_PAGE_SIZE = 50  # change-log entries and comments per page of the incident page
+MAX_PAGE = 10_000
 
 
-def change_log(incident: Incident) -> tuple[list[IncidentChange], int]:
-    """The incident's latest field changes (newest first, at most ``CHANGE_LOG_SHOWN``) and how
-    many there are in all (two queries, whatever the length of the log)."""
-    rows = IncidentChange.objects.filter(incident=incident)
-    latest = list(rows.select_related("user").order_by("-created_at", "-id")[:CHANGE_LOG_SHOWN])
-    total = len(latest) if len(latest) < CHANGE_LOG_SHOWN else rows.count()
-    return latest, total
+@dataclass(frozen=True)
+class LogPage:
+    """One page of a newest-first list (comments, change log): its rows and its neighbours."""
+
+    rows: list
+    number: int
+    has_next: bool  # older rows exist
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def page_number(raw: str | None) -> int:
+    """A page number from the query string: 1 for anything that is not one."""
+    text = (raw or "").strip()
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_PAGE:
+        return int(text)
+    return 1
+
+
+def _log_page(rows: QuerySet, number: int) -> LogPage:
+    """Page ``number`` of ``rows`` (already ordered) in one query: one row more than shown
+    tells whether there is a next page, so no COUNT."""
+    start = (number - 1) * LOG_PAGE_SIZE
+    found = list(rows[start : start + LOG_PAGE_SIZE + 1])
+    return LogPage(found[:LOG_PAGE_SIZE], number, len(found) > LOG_PAGE_SIZE)
+
+
+def change_log(incident: Incident, number: int = 1) -> LogPage:
+    """A page of the incident's change log, newest first (one query, however long the log)."""
+    rows = IncidentChange.objects.filter(incident=incident).select_related("user")
+    return _log_page(rows.order_by("-created_at", "-id"), number)
+
+
+def comments(incident: Incident, number: int = 1) -> LogPage:
+    """A page of the incident's internal comments, newest first, with their authors (one
+    query)."""
+    rows = IncidentComment.objects.filter(incident=incident).select_related("author")
+    return _log_page(rows.order_by("-created_at", "-id"), number)
+
+
+def comment_for_edit(incident_pk: int, comment_pk: int) -> IncidentComment:
+    """A comment of the given incident (404 otherwise)."""
+    return get_object_or_404(IncidentComment, pk=comment_pk, incident_id=incident_pk)
 
 
 def status_buttons(incident: Incident) -> list[tuple[str, str]]:

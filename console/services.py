@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 
 from emails.outbox.models import OutboundEmail
-from incidents import services, workflow
-from incidents.models import Incident, IncidentStatusHistory, IncidentType
+from incidents import comments, services, workflow
+from incidents.models import Incident, IncidentComment, IncidentStatusHistory, IncidentType
 from incidents.notifications import queue_reply
 from ts.models import BaseStation, Pole
 from users.models import User
@@ -37,6 +37,16 @@ def update_incident(incident: Incident, edits: IncidentEdits, *, user: User) -> 
     Returns the changed fields; raises ``IncidentEditError`` with what to fix.
     """
     return services.update_incident(incident, changes=dict(vars(edits)), actor=CONSOLE, user=user)
+
+
+def add_comment(incident: Incident, body: str, *, user: User) -> IncidentComment:
+    """Add ``user``'s internal comment (raises ``CommentError`` with the reason)."""
+    return comments.add_comment(incident, body=body, user=user)
+
+
+def edit_comment(comment: IncidentComment, body: str, *, user: User) -> bool:
+    """Change ``user``'s own comment; the edit is recorded in the change log."""
+    return comments.edit_comment(comment, body=body, user=user, actor=CONSOLE)
 
 
 def change_status(

@@ -13,6 +13,12 @@ urlpatterns = [
     path("incidents/<int:pk>/edit/", views.edit_incident, name="edit"),
     path("incidents/<int:pk>/status/", views.change_status, name="status"),
     path("incidents/<int:pk>/reply/", views.reply, name="reply"),
+    path("incidents/<int:pk>/comments/", views.add_comment, name="comment"),
+    path(
+        "incidents/<int:pk>/comments/<int:comment_pk>/edit/",
+        views.edit_comment,
+        name="comment_edit",
+    ),
     path("attachments/<int:pk>/", views.download_attachment, name="attachment"),
     path("load/", views.dispatcher_load, name="load"),
 ]

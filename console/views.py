@@ -11,11 +11,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from console import rows, selectors, services
-from console.forms import IncidentEditForm, QueueFilterForm, ReplyForm, StatusForm
+from console.forms import CommentForm, IncidentEditForm, QueueFilterForm, ReplyForm, StatusForm
+from incidents.comments import CommentError
 from incidents.models import Incident
 from incidents.notifications import NotificationError
 from incidents.services import IncidentEditError, mark_read
@@ -77,7 +79,13 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
         "emails": emails,
         "to_check": [email for email in emails if email.review],
         "history": selectors.status_history(incident),
-        "changes": selectors.change_log(incident),
+        "changes": selectors.change_log(
+            incident, selectors.page_number(request.GET.get("changes"))
+        ),
+        "comments": selectors.comments(
+            incident, selectors.page_number(request.GET.get("comments"))
+        ),
+        "comment_form": forms.get("comment_form") or (CommentForm() if can_work else None),
         "outgoing": selectors.outgoing_mail(incident),
         "status_buttons": selectors.status_buttons(incident),
         "can_work": can_work,
@@ -178,6 +186,46 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     messages.error(request, _("The reply was not sent."))
     context = _incident_context(request, incident, reply_form=form)
     return render(request, "console/incident.html", context, status=422)
+
+
+@require_POST
+@work_required
+def add_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add the dispatcher's internal comment to the incident."""
+    incident = selectors.incident_for_page(pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_comment(incident, form.cleaned_data["body"], user=request.user)
+        except CommentError as exc:
+            form.add_error("body", str(exc))
+        else:
+            messages.success(request, _("The comment was added."))
+            return redirect(f"{reverse('console:incident', args=[pk])}#comments")
+    messages.error(request, _("The comment was not added."))
+    context = _incident_context(request, incident, comment_form=form)
+    return render(request, "console/incident.html", context, status=422)
+
+
+@require_POST
+@work_required
+def edit_comment(request: HttpRequest, pk: int, comment_pk: int) -> HttpResponse:
+    """Change the text of one's own comment (the edit is kept in the change log)."""
+    comment = selectors.comment_for_edit(pk, comment_pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The comment was not changed: the text is empty or too long."))
+    else:
+        try:
+            changed = services.edit_comment(comment, form.cleaned_data["body"], user=request.user)
+        except CommentError as exc:
+            messages.error(request, str(exc))
+        else:
+            if changed:
+                messages.success(request, _("The comment was changed."))
+            else:
+                messages.info(request, _("Nothing changed."))
+    return redirect(f"{reverse('console:incident', args=[pk])}#comment-{comment_pk}")
 
 
 @require_GET

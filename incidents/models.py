@@ -284,8 +284,47 @@ class IncidentChange(ActorRecord):
 
     @property
     def field_label(self) -> str:
-        """The changed field's name as people read it (its verbose name)."""
+        """The changed attribute's name as people read it (a field's verbose name)."""
+        if self.field in LOGGED_ATTRIBUTES:
+            return str(LOGGED_ATTRIBUTES[self.field])
         try:
             return str(Incident._meta.get_field(self.field).verbose_name)
         except FieldDoesNotExist:
             return self.field
+
+
+# Change-log entries about attributes that are not incident columns (their readable names).
+LOGGED_ATTRIBUTES = {
+    "comment": _("comment"),
+    "link": _("link"),
+}
+
+
+class IncidentComment(models.Model):
+    """An internal comment of a dispatcher on an incident (never sent to anyone by mail).
+
+    Only its author edits it; each edit is recorded in the change log with the old text.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["incident", "created_at", "id"], name="inc_comment_order_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident}: {self.body[:50]}"

@@ -268,28 +268,43 @@ def update_incident(
         changed = check_incident_changes(locked, changes)
         if not changed:
             return []
-        now = timezone.now()
         log = [
-            IncidentChange(
-                incident=locked,
-                field=name,
-                old_value=_shown(getattr(locked, name)),
-                new_value=_shown(value),
-                actor=actor,
-                user=user,
-                created_at=now,
-            )
-            for name, value in changed.items()
+            (name, _shown(getattr(locked, name)), _shown(value)) for name, value in changed.items()
         ]
         for name, value in changed.items():
             setattr(locked, name, value)
         sla = compute_sla(locked)
         locked.sla_deadline, locked.sla_state = sla.deadline, sla.state
         locked.save(update_fields=[*changed, "sla_deadline", "sla_state", "updated_at"])
-        IncidentChange.objects.bulk_create(log)
+        log_changes(locked, log, actor=actor, user=user)
     for name in (*changed, "sla_deadline", "sla_state", "updated_at"):
         setattr(incident, name, getattr(locked, name))
     return list(changed)
+
+
+def log_changes(
+    incident: Incident,
+    entries: Iterable[tuple[str, str, str]],
+    *,
+    actor: str,
+    user=None,
+    at: datetime | None = None,
+) -> list[IncidentChange]:
+    """Record (attribute, old value, new value) changes of ``incident`` in its change log —
+    the one place the log is written (fields, comments, links alike); one INSERT."""
+    moment = at or timezone.now()
+    return IncidentChange.objects.bulk_create(
+        IncidentChange(
+            incident_id=incident.pk,
+            field=field,
+            old_value=old,
+            new_value=new,
+            actor=actor,
+            user=user,
+            created_at=moment,
+        )
+        for field, old, new in entries
+    )
 
 
 def set_incident_code(incident: Incident, code: str) -> None:

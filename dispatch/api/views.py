@@ -11,6 +11,14 @@ from dispatch.api.permissions import HasApiRole
 from dispatch.api.throttling import ApiUserThrottle, ApiWriteThrottle
 
 
+def parse_id(raw: str) -> int:
+    """An object id from a URL: a positive ASCII integer in range, else 404."""
+    text = str(raw)
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+        raise exceptions.NotFound()
+    return int(text)
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The request conflicts with the current state.")
@@ -26,8 +34,5 @@ class ApiViewMixin:
     lookup_value_regex = "[^/]+"  # anything up to the next slash: bad ids get a JSON 404
 
     def get_object(self):
-        lookup = self.lookup_url_kwarg or self.lookup_field
-        raw = str(self.kwargs.get(lookup, ""))
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
-            raise exceptions.NotFound()
+        parse_id(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
         return super().get_object()

@@ -13,7 +13,14 @@ from django.db.models import Prefetch, QuerySet
 from emails.api.serializers import SUMMARY_COLUMNS
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from incidents.api.report import REPORT_HISTORY, REPORT_STATUS_KEYS
-from incidents.models import Incident, IncidentStatus, IncidentStatusHistory, IncidentType
+from incidents.models import (
+    Incident,
+    IncidentChange,
+    IncidentComment,
+    IncidentStatus,
+    IncidentStatusHistory,
+    IncidentType,
+)
 from ts.models import BaseStation, Pole
 from users.models import User
 
@@ -108,3 +115,21 @@ def incident_types() -> QuerySet[IncidentType]:
 
 def incident_statuses() -> QuerySet[IncidentStatus]:
     return IncidentStatus.objects.order_by("id")
+
+
+def incident_comments(incident: Incident) -> QuerySet[IncidentComment]:
+    """The incident's comments, newest first, with their authors."""
+    return (
+        IncidentComment.objects.filter(incident=incident)
+        .select_related("author")
+        .order_by("-created_at", "-id")
+    )
+
+
+def incident_changes(incident: Incident) -> QuerySet[IncidentChange]:
+    """The incident's change log, newest first, with who made each change."""
+    return (
+        IncidentChange.objects.filter(incident=incident)
+        .select_related("user")
+        .order_by("-created_at", "-id")
+    )

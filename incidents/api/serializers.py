@@ -11,8 +11,12 @@ from rest_framework import serializers
 
 from emails.api.serializers import EmailSummarySerializer
 from incidents.api import representation
+from incidents.comments import MAX_COMMENT_LENGTH
 from incidents.models import (
+    Actor,
     Incident,
+    IncidentChange,
+    IncidentComment,
     IncidentStatus,
     IncidentStatusHistory,
     IncidentType,
@@ -152,6 +156,41 @@ class CommentField(serializers.CharField):
         elif data is not serializers.empty and data is not None:
             self.fail("invalid")  # numbers and booleans are not text
         return super().run_validation(data)
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    """An internal comment of the desk (never mailed)."""
+
+    author = UserBriefSerializer(allow_null=True)
+    edited_at = serializers.DateTimeField(
+        allow_null=True, help_text="Last edit by the author; null if never edited."
+    )
+
+    class Meta:
+        model = IncidentComment
+        fields = ["id", "author", "body", "created_at", "edited_at"]
+
+
+class CommentWriteSerializer(serializers.Serializer):
+    """The text of a new or edited comment (only its author edits a comment)."""
+
+    body = CommentField(max_length=MAX_COMMENT_LENGTH, trim_whitespace=True)
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    """One recorded change of an incident attribute: who, when, old and new value as shown."""
+
+    field = serializers.CharField(
+        help_text="The attribute: an incident field (`pole`, `incident_type`, …), `comment` "
+        "(an edited comment) or `link`."
+    )
+    field_label = serializers.CharField(help_text="The attribute's name as people read it.")
+    actor = serializers.ChoiceField(choices=Actor.choices, help_text="The channel of the change.")
+    user = UserBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = IncidentChange
+        fields = ["field", "field_label", "old_value", "new_value", "actor", "user", "created_at"]
 
 
 class StatusChangeSerializer(serializers.Serializer):

@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -25,18 +25,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch.api.errors import error_responses
-from dispatch.api.views import ApiViewMixin, Conflict
+from dispatch.api.views import ApiViewMixin, Conflict, parse_id
 from emails.api.serializers import EmailSerializer
 from incidents.api import selectors
 from incidents.api.filters import IncidentFilter
 from incidents.api.live import IncidentFeed, parse_cursor, stream_async, stream_sync
 from incidents.api.serializers import (
+    ChangeSerializer,
+    CommentSerializer,
+    CommentWriteSerializer,
     IncidentDetailSerializer,
     IncidentSerializer,
     IncidentStatusSerializer,
     IncidentTypeSerializer,
     StatusChangeSerializer,
 )
+from incidents.comments import CommentError, NotCommentAuthor, add_comment, edit_comment
 from incidents.models import Actor
 
 STATUS_KEY = re.compile(r"[a-z0-9_]{1,32}")
@@ -73,6 +77,10 @@ class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             return EmailSerializer
         if self.action == "change_status":
             return StatusChangeSerializer
+        if self.action in ("comments", "edit_comment"):
+            return CommentSerializer
+        if self.action == "changes":
+            return ChangeSerializer
         return IncidentSerializer
 
     @extend_schema(
@@ -86,6 +94,86 @@ class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         incident = self.get_object()
         page = self.paginate_queryset(selectors.incident_emails(incident))
         return self.get_paginated_response(EmailSerializer(page, many=True).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Internal comments of an incident, newest first",
+        tags=["incidents"],
+        responses=CommentSerializer(many=True),
+        filters=False,
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add an internal comment (dispatchers and admins)",
+        tags=["incidents"],
+        request=CommentWriteSerializer,
+        responses={201: CommentSerializer},
+        examples=[
+            OpenApiExample(
+                "Comment", value={"body": "Подрядчик выехал, ETA 40 минут"}, request_only=True
+            )
+        ],
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def comments(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        if request.method == "POST":
+            body = CommentWriteSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            try:
+                comment = add_comment(incident, body=body.validated_data["body"], user=request.user)
+            except CommentError as exc:
+                raise ValidationError({"body": [str(exc)]}) from exc
+            return Response(CommentSerializer(comment).data, status=201)
+        page = self.paginate_queryset(selectors.incident_comments(incident))
+        return self.get_paginated_response(CommentSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Replace the text of one's own comment (the edit is recorded in the change log)",
+        description="Only the comment's author may edit it; anyone else gets 403.",
+        tags=["incidents"],
+        request=CommentWriteSerializer,
+        responses={200: CommentSerializer},
+        parameters=[
+            OpenApiParameter("comment_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["put"],
+        url_path=r"comments/(?P<comment_id>[^/]+)",
+        filter_backends=[],
+    )
+    def edit_comment(
+        self, request: Request, pk: str | None = None, comment_id: str = ""
+    ) -> Response:
+        incident = self.get_object()
+        comment = selectors.incident_comments(incident).filter(pk=parse_id(comment_id)).first()
+        if comment is None:
+            raise NotFound()
+        body = CommentWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            edit_comment(
+                comment, body=body.validated_data["body"], user=request.user, actor=Actor.API
+            )
+        except NotCommentAuthor as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except CommentError as exc:
+            raise ValidationError({"body": [str(exc)]}) from exc
+        return Response(CommentSerializer(comment).data)
+
+    @extend_schema(
+        summary="Change log of an incident, newest first (who changed what, old and new value)",
+        tags=["incidents"],
+        responses=ChangeSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def changes(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        page = self.paginate_queryset(selectors.incident_changes(incident))
+        return self.get_paginated_response(ChangeSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Change the status of an incident (workflow rules apply)",

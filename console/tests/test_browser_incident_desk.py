@@ -1,0 +1,87 @@
+"""In a real browser (headless Debian Chromium against the live server): a dispatcher comments
+on an incident and edits the comment, changes the pole and reads both in the change log."""
+
+from __future__ import annotations
+
+import pytest
+
+from console.tests.browser import browser, live_console, wait  # noqa: F401
+from console.tests.conftest import PASSWORD
+from incidents.defaults import load_defaults
+from incidents.tests.factories import make_request, make_site
+from users.models import Role, User
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
+
+
+def log_in(driver, url: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    driver.get(url)
+    wait(driver).until(ec.presence_of_element_located((By.NAME, "username")))
+    driver.find_element(By.NAME, "username").send_keys("anna@dispatch.example")
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+
+
+def text_of(driver, css: str) -> str:
+    return driver.execute_script("return document.querySelector(arguments[0]).innerText", css)
+
+
+@pytest.fixture
+def desk(live_console):  # noqa: F811
+    load_defaults()
+    User.objects.create_user(
+        email="anna@dispatch.example",
+        password=PASSWORD,
+        role=Role.DISPATCH,
+        first_name="Анна",
+        last_name="Петрова",
+    )
+    return live_console
+
+
+def test_comment_edit_it_and_change_the_pole_then_read_the_change_log(desk, browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    first_pole, _ = make_site("77-012345")
+    make_site("78-000001")
+    incident = make_request(pole=first_pole)
+    log_in(browser, f"{desk.url}/incidents/{incident.pk}/")
+    wait(browser).until(ec.presence_of_element_located((By.ID, "comments")))
+    assert "Комментариев пока нет." in text_of(browser, "#comments")
+
+    # Comment.
+    browser.find_element(By.CSS_SELECTOR, "#comment-form textarea").send_keys(
+        "Оператор просит <b>срочно</b>"
+    )
+    browser.find_element(By.CSS_SELECTOR, "#comment-form button[type=submit]").click()
+    wait(browser).until(
+        ec.text_to_be_present_in_element((By.ID, "comments"), "Оператор просит <b>срочно</b>")
+    )
+    assert "Комментарий добавлен." in text_of(browser, "body")
+    assert "Анна Петрова" in text_of(browser, "#comments article")
+
+    # Edit it (the author's own): the old text stays in the change log.
+    browser.find_element(By.CSS_SELECTOR, "#comments article details summary").click()
+    area = browser.find_element(By.CSS_SELECTOR, "#comments article details textarea")
+    area.clear()
+    area.send_keys("Оператор ждёт до 18:00")
+    browser.find_element(By.CSS_SELECTOR, "#comments article details button").click()
+    wait(browser).until(
+        ec.text_to_be_present_in_element((By.ID, "comments"), "Оператор ждёт до 18:00")
+    )
+    assert "изменён" in text_of(browser, "#comments article")
+
+    # Change the pole by a prefix of its code.
+    field = browser.find_element(By.ID, "id_pole")
+    field.clear()
+    field.send_keys("78-0000")
+    browser.find_element(By.CSS_SELECTOR, "#edit button[type=submit]").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "pole-code"), "78-000001"))
+    log = text_of(browser, "#changes")
+    assert "Опора: 77-012345 → 78-000001" in log
+    assert "Комментарий: Оператор просит <b>срочно</b> → Оператор ждёт до 18:00" in log
+    assert "Консоль · Анна Петрова" in log
