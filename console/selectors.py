@@ -266,7 +266,7 @@ def reply_candidates(incident: Incident, thread: list[EmailMessage], limit: int 
     skip = {incident.requester_email.strip().lower(), *our_addresses()}
     seen: dict[str, None] = {}
     for email in sorted(thread, key=lambda email: email.pk):
-        if email.review or email.auto_kind:
+        if email.review or email.auto_kind or _tracker_mail(email):
             continue
         seen.setdefault(email.from_address.lower(), None)
         for recipient in email.recipients.all():
@@ -274,6 +274,14 @@ def reply_candidates(incident: Incident, thread: list[EmailMessage], limit: int 
                 seen.setdefault(recipient.address.lower(), None)
     found = [a for a in seen if a and a not in skip and not is_automated_address(a)]
     return found[:limit]
+
+
+def _tracker_mail(email: EmailMessage) -> bool:
+    """Incoming mail not pushed to the tracker: the tracker's own (its headers say so)."""
+    return (
+        email.direction == EmailMessage.Direction.INBOUND
+        and email.tracker_state == EmailMessage.TrackerState.SKIPPED
+    )
 
 
 def outgoing_mail(incident: Incident) -> list[OutboundEmail]:

@@ -4,6 +4,7 @@ Incident codes are sequential and anyone can put one in a subject, so a message 
 its subject code is trusted when its sender already takes part: the requester, a sender or
 recipient of the incident's unflagged mail, an addressee of our own mail about it, or us.
 Anyone else's message is linked but flagged for the dispatcher (``EmailMessage.Review.OUTSIDER``).
+Mail the tracker sends (``X-Yandex-Tracker-*`` headers) is not flagged, but it adds nobody.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ def incident_participants(incident_id: int) -> set[str]:
 
     found = set(our_addresses())
     found.update(Incident.objects.filter(pk=incident_id).values_list("requester_email", flat=True))
-    trusted = EmailMessage.objects.filter(incident_id=incident_id, review="")
+    # Incoming mail not pushed to the tracker (the tracker's own mail) names nobody: its
+    # headers alone say it is the tracker's, and anyone can write those.
+    trusted = EmailMessage.objects.filter(incident_id=incident_id, review="").exclude(
+        direction=EmailMessage.Direction.INBOUND, tracker_state=EmailMessage.TrackerState.SKIPPED
+    )
     found.update(trusted.values_list("from_address", flat=True))
     found.update(
         EmailRecipient.objects.filter(email__in=trusted)

@@ -171,8 +171,9 @@ class _Batch:
     participants: Participants = field(default_factory=Participants)
 
 
-def _link(batch: _Batch, parsed: ParsedEmail, outbound: bool) -> tuple[int | None, str]:
-    """(incident, review flag) for a new message."""
+def _link(batch: _Batch, parsed: ParsedEmail, trusted: bool) -> tuple[int | None, str]:
+    """(incident, review flag) for a new message; ``trusted``: our own or the tracker's mail,
+    which is never flagged (and never makes its addresses participants)."""
     if parsed.message_id in batch.reused:
         original = batch.reused[parsed.message_id]
         incident_id = batch.originals.get(original) or batch.index.find(parsed)
@@ -182,7 +183,7 @@ def _link(batch: _Batch, parsed: ParsedEmail, outbound: bool) -> tuple[int | Non
     incident_id, how = batch.index.match(parsed)
     if (
         how == CODE
-        and not outbound
+        and not trusted
         and not batch.participants.includes(incident_id, parsed.from_address)
     ):
         return incident_id, Review.OUTSIDER
@@ -201,7 +202,7 @@ def _new_email(batch: _Batch, item: Incoming, result: StoreResult, now: datetime
         or parsed.from_address == settings.DISPATCH_MAILBOX.lower()
     )
     sent_at = parsed.date or item.internal_date or now
-    incident_id, review = _link(batch, parsed, outbound)
+    incident_id, review = _link(batch, parsed, outbound or verdict.from_tracker)
     opens_conversation = (
         incident_id is None
         and folder.role == MailFolder.Role.INBOX

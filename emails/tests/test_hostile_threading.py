@@ -111,3 +111,35 @@ def test_an_outsider_answering_by_headers_is_not_flagged(dovecot, imap_source, s
     ingest_folder(imap_source, "INBOX")
     email = EmailMessage.objects.get(message_id="<avr@avr.example>")
     assert email.incident_id and email.review == Review.NONE
+
+
+def test_the_trackers_own_mail_is_not_flagged_but_makes_nobody_a_participant(
+    dovecot, imap_source, statuses
+):
+    dovecot.append("INBOX", [request()])
+    ingest_folder(imap_source, "INBOX")
+    incident = Incident.objects.get()
+    tracker = {"X-Yandex-Tracker-Mail-Type": "issue-comment", "X-Tracker-Issue-Key": incident.code}
+    dovecot.append(
+        "INBOX",
+        [
+            build_message(
+                f"[{incident.code}] Заявка принята", "Ваша заявка принята в работу.",
+                sender="tracker@tracker.example", message_id="<t-1@tracker.example>",
+                headers={**tracker, "Cc": "friend@evil.example"},
+            )
+        ],
+    )  # fmt: skip
+    ingest_folder(imap_source, "INBOX")  # stored first: then it could vouch for its Cc
+    dovecot.append(
+        "INBOX",
+        [
+            build_message(
+                f"Re: {incident.code}", "Теперь я участник?", sender="friend@evil.example",
+                message_id="<friend@evil.example>",
+            ),
+        ],
+    )  # fmt: skip
+    ingest_folder(imap_source, "INBOX")
+    assert EmailMessage.objects.get(message_id="<t-1@tracker.example>").review == Review.NONE
+    assert EmailMessage.objects.get(message_id="<friend@evil.example>").review == Review.OUTSIDER
