@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from console import selectors
 from console.services import IncidentEdits
 from incidents.comments import MAX_COMMENT_LENGTH
+from incidents.manual import ManualIncident
 from incidents.models import IncidentType, SlaState, StatusKey
 from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pole
 
@@ -199,26 +200,7 @@ class IncidentEditForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        pole = station = None
-        if data.get("pole"):
-            pole = self._kept("pole", data["pole"], "code")
-            if pole is None:
-                try:
-                    pole = resolve_pole(data["pole"])
-                except ReferenceLookupError as exc:
-                    self.add_error("pole", str(exc))
-        if data.get("base_station") and "pole" not in self.errors:
-            station = self._kept("base_station", data["base_station"], "name")
-            if station is not None and pole is not None and station.pole_id != pole.pk:
-                station = None
-            if station is None:
-                try:
-                    station = resolve_base_station(data["base_station"], pole=pole)
-                except ReferenceLookupError as exc:
-                    self.add_error("base_station", str(exc))
-        if station is not None and pole is None:
-            pole = station.pole
-        data["resolved_pole"], data["resolved_base_station"] = pole, station
+        data["resolved_pole"], data["resolved_base_station"] = resolve_site(self, data)
         return data
 
     def edits(self) -> IncidentEdits:
@@ -228,6 +210,87 @@ class IncidentEditForm(forms.Form):
             pole=data["resolved_pole"],
             base_station=data["resolved_base_station"],
             assignee=data.get("assignee"),
+        )
+
+
+def resolve_site(form: forms.Form, data: dict):
+    """(pole, base station) from the typed ``pole`` and ``base_station`` fields of ``form``
+    (a full code/name or an unambiguous beginning, as the tracker sync resolves them); errors
+    are added to the form. A base station alone brings its pole. A form with a ``_kept``
+    method keeps the records the incident already has when the fields still show them."""
+    kept = getattr(form, "_kept", lambda *args: None)
+    pole = station = None
+    if data.get("pole"):
+        pole = kept("pole", data["pole"], "code")
+        if pole is None:
+            try:
+                pole = resolve_pole(data["pole"])
+            except ReferenceLookupError as exc:
+                form.add_error("pole", str(exc))
+    if data.get("base_station") and "pole" not in form.errors:
+        station = kept("base_station", data["base_station"], "name")
+        if station is not None and pole is not None and station.pole_id != pole.pk:
+            station = None
+        if station is None:
+            try:
+                station = resolve_base_station(data["base_station"], pole=pole)
+            except ReferenceLookupError as exc:
+                form.add_error("base_station", str(exc))
+    if station is not None and pole is None:
+        pole = station.pole
+    return pole, station
+
+
+class ManualIncidentForm(forms.Form):
+    """An incident registered by hand (a phone call, another channel)."""
+
+    subject = forms.CharField(label=_("Subject"), max_length=1024)
+    requester_email = forms.EmailField(
+        label=_("Requester e-mail"),
+        required=False,
+        max_length=320,
+        help_text=_("Where replies and notices go; leave empty if there is none."),
+    )
+    pole = IncidentEditForm.base_fields["pole"]
+    base_station = IncidentEditForm.base_fields["base_station"]
+    incident_type = IncidentEditForm.base_fields["incident_type"]
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=MAX_REPLY_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What was reported, by whom, how to call back."),
+    )
+    notify = forms.BooleanField(label=_("Send the first e-mail to the requester"), required=False)
+    notice = forms.CharField(
+        label=_("Text of the e-mail"),
+        required=False,
+        max_length=MAX_REPLY_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        initial=_("Good day! Your request is registered; we will keep you informed."),
+        help_text=_("Sent through the outbox with the incident number in the subject."),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        data["resolved_pole"], data["resolved_base_station"] = resolve_site(self, data)
+        if data.get("notify"):
+            if not data.get("requester_email") and "requester_email" not in self.errors:
+                self.add_error("requester_email", _("Enter the address to send the e-mail to."))
+            if not (data.get("notice") or "").strip():
+                self.add_error("notice", _("Enter the text of the e-mail."))
+        return data
+
+    def incident(self) -> ManualIncident:
+        data = self.cleaned_data
+        return ManualIncident(
+            subject=data["subject"],
+            requester_email=data.get("requester_email") or "",
+            description=data.get("description") or "",
+            incident_type=data.get("incident_type"),
+            pole=data["resolved_pole"],
+            base_station=data["resolved_base_station"],
+            notice=data["notice"] if data.get("notify") else "",
         )
 
 

@@ -13,6 +13,8 @@ from django.db import transaction
 
 from emails.outbox.models import OutboundEmail
 from incidents import comments, services, workflow
+from incidents.manual import ManualIncident
+from incidents.manual import register_manual_incident as register
 from incidents.models import Incident, IncidentComment, IncidentStatusHistory, IncidentType
 from incidents.notifications import queue_reply
 from ts.models import BaseStation, Pole
@@ -37,6 +39,14 @@ def update_incident(incident: Incident, edits: IncidentEdits, *, user: User) -> 
     Returns the changed fields; raises ``IncidentEditError`` with what to fix.
     """
     return services.update_incident(incident, changes=dict(vars(edits)), actor=CONSOLE, user=user)
+
+
+def register_manual_incident(
+    data: ManualIncident, *, user: User
+) -> tuple[Incident, OutboundEmail | None]:
+    """Open an incident the dispatcher took by phone (raises ``NotificationError`` when the
+    first e-mail cannot go to the requester; nothing is created then)."""
+    return register(data, actor=CONSOLE, user=user, channel=settings.NOTIFICATION_CHANNEL)
 
 
 def add_comment(incident: Incident, body: str, *, user: User) -> IncidentComment:

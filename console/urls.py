@@ -9,6 +9,7 @@ app_name = "console"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("queue/rows/", views.queue_rows, name="queue_rows"),
+    path("incidents/new/", views.new_incident, name="new_incident"),
     path("incidents/<int:pk>/", views.incident_page, name="incident"),
     path("incidents/<int:pk>/edit/", views.edit_incident, name="edit"),
     path("incidents/<int:pk>/status/", views.change_status, name="status"),

@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from console import rows, selectors, services
-from console.forms import CommentForm, IncidentEditForm, QueueFilterForm, ReplyForm, StatusForm
+from console.forms import (
+    CommentForm,
+    IncidentEditForm,
+    ManualIncidentForm,
+    QueueFilterForm,
+    ReplyForm,
+    StatusForm,
+)
 from incidents.comments import CommentError
 from incidents.models import Incident
 from incidents.notifications import NotificationError
@@ -186,6 +193,30 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     messages.error(request, _("The reply was not sent."))
     context = _incident_context(request, incident, reply_form=form)
     return render(request, "console/incident.html", context, status=422)
+
+
+@work_required
+def new_incident(request: HttpRequest) -> HttpResponse:
+    """Register an incident by hand (a call); optionally the first e-mail to the requester."""
+    form = ManualIncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident, outbound = services.register_manual_incident(
+                form.incident(), user=request.user
+            )
+        except NotificationError as exc:
+            form.add_error("requester_email", str(exc))
+        else:
+            messages.success(request, _("Incident %(code)s is registered.") % {"code": incident})
+            if outbound is not None:
+                messages.success(
+                    request,
+                    _("The e-mail to %(to)s is queued for sending.")
+                    % {"to": ", ".join(outbound.to)},
+                )
+            return redirect("console:incident", pk=incident.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "console/new_incident.html", {"form": form}, status=status)
 
 
 @require_POST

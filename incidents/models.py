@@ -104,6 +104,11 @@ class Incident(models.Model):
         help_text=_("Tracker key used in e-mail subjects, e.g. AVRSERVICE-123."),
     )
     subject = models.CharField(_("subject"), max_length=1024, blank=True)
+    description = models.TextField(
+        _("description"),
+        blank=True,
+        help_text=_("What was reported, for an incident registered by a dispatcher (a call)."),
+    )
     source = models.CharField(
         _("registration method"),
         max_length=16,

@@ -73,6 +73,7 @@ def create_incident(
     pole=None,
     base_station=None,
     code: str | None = None,
+    description: str = "",
 ) -> Incident:
     """Create an incident in status «Новый» with exactly one history row, assigned to the
     least-loaded dispatcher on shift (``incidents.assignment``).
@@ -92,6 +93,7 @@ def create_incident(
         incident = Incident.objects.create(
             incident_date=incident_date,
             subject=one_line(subject)[:1024],
+            description=description.replace("\x00", "").strip(),
             requester_email=one_line(requester_email)[:320],
             source=source,
             status_id=new,

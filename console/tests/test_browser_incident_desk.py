@@ -85,3 +85,34 @@ def test_comment_edit_it_and_change_the_pole_then_read_the_change_log(desk, brow
     assert "Опора: 77-012345 → 78-000001" in log
     assert "Комментарий: Оператор просит <b>срочно</b> → Оператор ждёт до 18:00" in log
     assert "Консоль · Анна Петрова" in log
+
+
+def test_register_a_phone_call_as_an_incident(desk, browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    from incidents.models import Incident
+
+    pole, station = make_site("77-012345")
+    make_site("78-000001")
+    log_in(browser, f"{desk.url}/")
+    wait(browser).until(ec.presence_of_element_located((By.ID, "nav-new-incident")))
+    browser.find_element(By.ID, "nav-new-incident").click()
+    wait(browser).until(ec.presence_of_element_located((By.ID, "new-incident")))
+    browser.find_element(By.ID, "id_subject").send_keys("Звонок: нет питания")
+    browser.find_element(By.ID, "id_requester_email").send_keys("duty@operator.example")
+    browser.find_element(By.ID, "id_pole").send_keys("77-01")
+    Select(browser.find_element(By.ID, "id_incident_type")).select_by_visible_text("Авария ВОЛС")
+    browser.find_element(By.ID, "id_description").send_keys("Звонил дежурный МТС")
+    browser.find_element(By.ID, "id_notify").click()
+    browser.find_element(By.CSS_SELECTOR, "#new-incident button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.ID, "summary")))
+    incident = Incident.objects.get()
+    assert f"Инцидент {incident} зарегистрирован." in text_of(browser, "body")
+    assert "duty@operator.example" in text_of(browser, "body")  # the e-mail is queued
+    assert text_of(browser, "#pole-code") == pole.code
+    assert "Вручную диспетчером" in text_of(browser, "#summary")
+    assert "Звонил дежурный МТС" in text_of(browser, "#description")
+    assert incident.outbound_emails.get().to == ["duty@operator.example"]
+    assert incident.base_station is None and station.pole == pole
