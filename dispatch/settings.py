@@ -350,6 +350,11 @@ CRONJOBS = [
         "django.core.management.call_command",
         ["cleanup_attachments"],
     ),
+    (
+        env_str("CRON_PURGE_RATE_COUNTERS", "*/15 * * * *"),
+        "django.core.management.call_command",
+        ["purge_rate_counters"],
+    ),
 ]
 
 # --- REST API -------------------------------------------------------------------------------

@@ -64,3 +64,24 @@ def test_concurrent_hits_are_counted_exactly():
     allowed, errors = run_together(burst, 8)
     assert errors == []
     assert sum(allowed) == 100
+
+
+@pytest.mark.django_db
+def test_a_hit_is_one_query_and_the_cron_job_removes_windows_that_are_over(
+    django_assert_num_queries,
+):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from dispatch.models import RateCounter
+
+    with django_assert_num_queries(1):
+        assert hit("probe", "u1", 2, 60) == 0
+    with django_assert_num_queries(1):
+        assert hit("probe", "u1", 2, 60) == 0
+    assert hit("probe", "u1", 2, 60) > 0  # the third in the window is over the limit
+    RateCounter.objects.create(key="old", count=5, expires_at=timezone.now() - timedelta(hours=1))
+    call_command("purge_rate_counters")
+    assert list(RateCounter.objects.values_list("count", flat=True)) == [3]

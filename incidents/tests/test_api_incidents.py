@@ -32,12 +32,14 @@ def api():
     return client_for(make_user())
 
 
-# Token, count, page, then one each: status, type, dispatcher, pole with contractor, contractor
-# e-mails, base station, operators, and the status changes the report needs.
-LIST_QUERIES = 11
-# Token, incident joined with status, type, dispatcher, pole and contractor, then contractor
-# e-mails, base station, operators, status history, e-mails, recipients, attachments.
-DETAIL_QUERIES = 9
+# Token, the shared rate-limit counter, count, page, then one each: status, type, dispatcher,
+# pole with contractor, contractor e-mails, base station, operators, and the status changes the
+# report needs.
+LIST_QUERIES = 12
+# Token, the rate-limit counter, incident joined with status, type, dispatcher, pole and
+# contractor, then contractor e-mails, base station, operators, status history, e-mails,
+# recipients, attachments.
+DETAIL_QUERIES = 10
 
 
 def populated_incident(n: int, kind: IncidentType, dispatcher):
