@@ -96,7 +96,12 @@ def test_run_cron_once_records_a_heartbeat(settings):
 
 def test_default_cronjobs_are_valid_and_name_the_housekeeping_commands(settings):
     labels = [job.label for job in load_jobs(settings.CRONJOBS)]
-    assert labels == ["import_towerstore", "backup_db", "cleanup_attachments"]
+    assert labels == [
+        "import_towerstore",
+        "backup_db",
+        "cleanup_attachments",
+        "purge_rate_counters",
+    ]
 
 
 @pytest.mark.postgres
