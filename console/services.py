@@ -77,3 +77,10 @@ def reply_to_requester(
         return queue_reply(
             incident, body, user=user, cc=list(cc), channel=settings.NOTIFICATION_CHANNEL
         )
+
+
+def set_thread_linking(incident: Incident, *, linked: bool, user: User) -> list[str]:
+    """Link new mail to the incident by thread again, or stop (it then opens new incidents)."""
+    return services.update_incident(
+        incident, changes={"no_thread_linking": not linked}, actor=CONSOLE, user=user
+    )

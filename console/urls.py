@@ -20,6 +20,7 @@ urlpatterns = [
         views.edit_comment,
         name="comment_edit",
     ),
+    path("incidents/<int:pk>/thread-linking/", views.thread_linking, name="thread_linking"),
     path("attachments/<int:pk>/", views.download_attachment, name="attachment"),
     path("load/", views.dispatcher_load, name="load"),
 ]

@@ -259,6 +259,20 @@ def edit_comment(request: HttpRequest, pk: int, comment_pk: int) -> HttpResponse
     return redirect(f"{reverse('console:incident', args=[pk])}#comment-{comment_pk}")
 
 
+@require_POST
+@work_required
+def thread_linking(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop (or resume) linking new mail to the incident by its thread headers and code."""
+    incident = selectors.incident_for_page(pk)
+    off = request.POST.get("no_thread_linking") == "1"
+    services.set_thread_linking(incident, linked=not off, user=request.user)
+    if off:
+        messages.success(request, _("New mail in this thread will open a new incident."))
+    else:
+        messages.success(request, _("New mail in this thread is linked to this incident again."))
+    return redirect("console:incident", pk=pk)
+
+
 @require_GET
 @role_required()
 def download_attachment(request: HttpRequest, pk: int) -> FileResponse:

@@ -221,6 +221,13 @@ OUTBOX_PER_RECIPIENT_PER_HOUR = env_int("OUTBOX_PER_RECIPIENT_PER_HOUR", 30)
 # Addresses one message we send may have (To + Cc, our own mailbox not counted); the rest are
 # left out and recorded on the outbox row.
 MAIL_MAX_RECIPIENTS = max(1, env_int("MAIL_MAX_RECIPIENTS", 5))
+# Mail on a closed incident: the first gets one automatic answer (at most one per incident per
+# CLOSED_AUTO_REPLY_PERIOD_HOURS), the N-th reopens it (0: never). Incidents waiting for the
+# requester («Ждем подтверждения», «Уведомили о закрытии») close after AUTO_CLOSE_HOURS without
+# an answer (0: never).
+MAX_EMAILS_ON_CLOSED_INCIDENTS = max(0, env_int("MAX_EMAILS_ON_CLOSED_INCIDENTS", 2))
+CLOSED_AUTO_REPLY_PERIOD_HOURS = max(1, env_int("CLOSED_AUTO_REPLY_PERIOD_HOURS", 24))
+AUTO_CLOSE_HOURS = max(0, env_int("AUTO_CLOSE_HOURS", 72))
 
 # --- Inbound mail ---------------------------------------------------------------------------
 # "maildir" (embedded default) or "imap".

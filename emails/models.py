@@ -139,6 +139,23 @@ class EmailMessage(models.Model):
     def __str__(self) -> str:
         return self.subject or self.message_id
 
+    @property
+    def is_from_outside(self) -> bool:
+        """Mail a dispatcher has to read (what :func:`from_outside` selects): incoming, written
+        by a person, not the tracker's."""
+        return (
+            self.direction == self.Direction.INBOUND
+            and self.auto_kind == self.AutoKind.NONE
+            and self.tracker_state != self.TrackerState.SKIPPED
+        )
+
+
+def from_outside() -> models.Q:
+    """The e-mails :attr:`EmailMessage.is_from_outside` is true of, as a filter."""
+    return models.Q(
+        direction=EmailMessage.Direction.INBOUND, auto_kind=EmailMessage.AutoKind.NONE
+    ) & ~models.Q(tracker_state=EmailMessage.TrackerState.SKIPPED)
+
 
 class EmailLocation(models.Model):
     """Where a message sits in a mailbox (folder, UIDVALIDITY, UID): one row per sighting."""

@@ -35,6 +35,7 @@ from emails.parsing.text import clean_subject, form_addresses, strip_quoted
 from emails.participants import Participants
 from emails.reused_ids import separate_reused_ids
 from emails.threading import CODE, ThreadIndex, thread_ids
+from incidents.closed_mail import answer_mail_on_closed
 from incidents.models import Actor, Incident, IncidentSource
 from incidents.services import create_incident, mark_unread, update_incident
 
@@ -327,18 +328,9 @@ def _link_reused(reused: dict[str, str]) -> None:
             )
 
 
-def is_from_outside(email: EmailMessage) -> bool:
-    """Mail a dispatcher has to read: incoming, written by a person, not the tracker's."""
-    return (
-        email.direction == Direction.INBOUND
-        and email.auto_kind == EmailMessage.AutoKind.NONE
-        and email.tracker_state != TrackerState.SKIPPED
-    )
-
-
 def incidents_with_new_mail(emails: list[EmailMessage]) -> set[int]:
-    """The incidents that new mail from outside (:func:`is_from_outside`) was linked to."""
-    return {email.incident_id for email in emails if email.incident_id and is_from_outside(email)}
+    """The incidents that new mail from outside (``is_from_outside``) was linked to."""
+    return {email.incident_id for email in emails if email.incident_id and email.is_from_outside}
 
 
 def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) -> StoreResult:
@@ -380,6 +372,7 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
     )
     _fill_missing_poles(fresh)
     mark_unread(incidents_with_new_mail(emails), now)
+    answer_mail_on_closed(emails, now)
     result.stored = len(emails)
     result.email_ids = [email.pk for email in emails]
     return result

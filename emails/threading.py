@@ -3,8 +3,10 @@
 Order: In-Reply-To → References (newest first, following stored ancestors, cycle-safe) → our
 own outgoing Message-IDs (the outbox, which records the incident) → the incident code in the
 subject (``INCIDENT_CODE_PATTERN``, e.g. ``AVRSERVICE-123``) → the Exchange conversation
-(``Thread-Index`` root, for Outlook replies that carry no References) → none. Lookups are
-batched: one :class:`ThreadIndex` answers for a whole batch with a handful of queries.
+(``Thread-Index`` root, for Outlook replies that carry no References) → none. An incident marked
+"do not link by thread" (``Incident.no_thread_linking``) is never found: its mail is new.
+Lookups are batched: one :class:`ThreadIndex` answers for a whole batch with a handful of
+queries.
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ class ThreadIndex:
             )
             for root, incident_id in rows:
                 self.roots.setdefault(root, incident_id)
+        self.unlinked = set(
+            Incident.objects.filter(no_thread_linking=True).values_list("pk", flat=True)
+        )
         self.codes: dict[str, int] = {}
         for chunk in _chunks(codes):
             self.codes.update(
@@ -107,7 +112,14 @@ class ThreadIndex:
 
     def match(self, parsed: ParsedEmail) -> tuple[int | None, str]:
         """(incident, how it was found): ``headers``, ``code`` (the subject, which anyone can
-        write), ``conversation`` (Thread-Index) or ``""``."""
+        write), ``conversation`` (Thread-Index) or ``""`` — never an incident that must not be
+        linked to by thread."""
+        incident_id, how = self._match(parsed)
+        if incident_id in self.unlinked:
+            return None, ""
+        return incident_id, how
+
+    def _match(self, parsed: ParsedEmail) -> tuple[int | None, str]:
         ids = thread_ids(parsed)
         visited: set[str] = {parsed.message_id}
         for _round in range(MAX_ANCESTOR_ROUNDS):

@@ -170,6 +170,23 @@ class Incident(models.Model):
             "incidents, while nobody is assigned) has not opened yet; empty when read."
         ),
     )
+    auto_close_date = models.DateTimeField(
+        _("closes automatically at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "While the incident waits for the requester, when it closes by itself unless they "
+            "answer."
+        ),
+    )
+    no_thread_linking = models.BooleanField(
+        _("do not link mail by thread"),
+        default=False,
+        help_text=_(
+            "New mail is not linked to this incident automatically (by its headers, the code "
+            "in the subject or the conversation): it opens a new incident."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -188,6 +205,14 @@ class Incident(models.Model):
                 include=["assignee", "sla_state"],
                 condition=models.Q(is_finished=False),
                 name="inc_open_idx",
+            ),
+            models.Index(
+                fields=["auto_close_date"],
+                condition=models.Q(auto_close_date__isnull=False),
+                name="inc_auto_close_idx",
+            ),
+            models.Index(
+                fields=["id"], condition=models.Q(no_thread_linking=True), name="inc_no_thread_idx"
             ),
         ]
         constraints = [

@@ -376,3 +376,48 @@ def queue_reply(
         headers=threading_headers(incident),
     )
     return _enqueue(incident, draft, channel=channel, dedupe_key=f"reply:{uuid.uuid4().hex}")
+
+
+LIST_ADDRESS = re.compile(r"^(owner-[^@]*|[^@]*-(request|owner|bounces?))@", re.IGNORECASE)
+
+
+def build_closed_auto_reply(incident: Incident, email: EmailMessage) -> Draft:
+    """The automatic answer to ``email``, written by a person into the closed ``incident``
+    (RFC 3834: to its sender only, never to ourselves, automatic mailboxes or list robots;
+    ``Auto-Submitted: auto-replied``, ``Auto:`` subject, threaded on the message it answers).
+    NotificationError when nobody may get it."""
+    sender = email.from_address.strip().lower()
+    to = _clean([sender], set())
+    if not to or LIST_ADDRESS.match(sender):
+        raise NotificationError(
+            _("No automatic answer to %(address)s: an automatic or our own mailbox.")
+            % {"address": sender or "—"}
+        )
+    references = [
+        *email.references.order_by("position").values_list("message_id", flat=True),
+        email.message_id,
+    ]
+    headers = {"X-Dispatch-Incident": str(incident), **auto_headers()}
+    if not email.has_synthetic_id:
+        headers["In-Reply-To"] = email.message_id
+        headers["References"] = " ".join(references[-MAX_REFERENCES:])
+    return Draft(
+        kind=Kind.CLOSED_AUTO_REPLY,
+        to=to,
+        cc=[],
+        subject=f"Auto: {subject_for(incident)}"[:1024],
+        body=render_to_string(
+            "incidents/email/closed_auto_reply.txt",
+            {"incident": incident, "reopen_after": settings.MAX_EMAILS_ON_CLOSED_INCIDENTS},
+        ),
+        headers=headers,
+    )
+
+
+def queue_closed_auto_reply(
+    incident: Incident, email: EmailMessage, *, channel: str = "smtp"
+) -> OutboundEmail:
+    """Queue the automatic answer to ``email`` (once per e-mail; the caller keeps it to once
+    per incident per period)."""
+    draft = build_closed_auto_reply(incident, email)
+    return _enqueue(incident, draft, channel=channel, dedupe_key=f"closed_reply:{email.pk}")

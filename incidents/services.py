@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -116,6 +116,18 @@ def create_incident(
     return incident
 
 
+# Statuses that wait for the requester: without an answer the incident closes by itself.
+WAITING_FOR_REQUESTER = frozenset({StatusKey.NEED_ACCEPTANCE, StatusKey.NOTIFIED_CLOSED})
+
+
+def auto_close_date(key: str, entered_at: datetime) -> datetime | None:
+    """When an incident that entered status ``key`` at ``entered_at`` closes by itself (None:
+    not a waiting status, or ``AUTO_CLOSE_HOURS`` is 0)."""
+    if key not in WAITING_FOR_REQUESTER or not settings.AUTO_CLOSE_HOURS:
+        return None
+    return entered_at + timedelta(hours=settings.AUTO_CLOSE_HOURS)
+
+
 @transaction.atomic
 def record_status(
     incident: Incident,
@@ -141,11 +153,15 @@ def record_status(
         locked.is_finished, locked.finished_at = True, moment
     elif not status.is_final and locked.is_finished:
         locked.is_finished, locked.finished_at = False, None
-    locked.save(update_fields=["status", "is_finished", "finished_at", "updated_at"])
-    incident.status, incident.is_finished, incident.finished_at = (
+    locked.auto_close_date = auto_close_date(status.key, moment)
+    locked.save(
+        update_fields=["status", "is_finished", "finished_at", "auto_close_date", "updated_at"]
+    )
+    incident.status, incident.is_finished, incident.finished_at, incident.auto_close_date = (
         locked.status,
         locked.is_finished,
         locked.finished_at,
+        locked.auto_close_date,
     )
     history = IncidentStatusHistory.objects.create(
         incident=locked, status=status, actor=actor, user=user, comment=comment, created_at=moment
@@ -173,6 +189,7 @@ EDITABLE_FIELDS = (
     "assignee",
     "subject",
     "requester_email",
+    "no_thread_linking",
 )
 
 
@@ -202,6 +219,8 @@ def _shown(value: Any) -> str:
     """How a value is written in the change log (a related object's name, '' for nothing)."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
     if hasattr(value, "get_full_name"):
         return value.get_full_name() or value.get_username()
     return str(value)
@@ -317,14 +336,17 @@ def set_incident_code(incident: Incident, code: str) -> None:
 
 def mark_unread(incident_ids: Iterable[int], at: datetime | None = None) -> int:
     """New mail from outside on these incidents: unread for their dispatcher, ``updated_at`` moved
-    (the live queue pushes it). One UPDATE for a whole ingest batch; an incident already unread
+    (the live queue pushes it), and an incident waiting for the requester no longer closes by
+    itself (they answered). One UPDATE for a whole ingest batch; an incident already unread
     keeps the moment it became so. Returns how many incidents were touched."""
     ids = sorted(set(incident_ids))
     if not ids:
         return 0
     moment = at or timezone.now()
     return Incident.objects.filter(pk__in=ids).update(
-        unread_since=Coalesce(F("unread_since"), Value(moment)), updated_at=moment
+        unread_since=Coalesce(F("unread_since"), Value(moment)),
+        auto_close_date=None,
+        updated_at=moment,
     )
 
 

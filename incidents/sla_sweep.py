@@ -9,10 +9,13 @@
 4. States: one conditional UPDATE per state (open: expired / less than an hour / in progress;
    finished: expired / closed on time), each matching only rows whose state must change.
 Every write also moves ``updated_at`` so the live queue and the tracker push see the change.
+5. Incidents waiting for the requester whose ``auto_close_date`` has passed are closed through
+   the workflow, each with a history comment (one query finds them).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,15 +35,22 @@ from django.db.models import (
 )
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
+from incidents import workflow
 from incidents.models import (
+    Actor,
     Incident,
     IncidentStatusHistory,
     IncidentType,
     SlaClock,
     SlaState,
+    StatusKey,
 )
 from incidents.sla import compute_sla
+
+logger = logging.getLogger(__name__)
 
 BATCH = 500
 RECENT_FINISH = timedelta(days=2)
@@ -52,11 +62,13 @@ class SweepReport:
     calendar_deadlines: int = 0
     computed_deadlines: int = 0
     states: int = 0
+    auto_closed: int = 0
 
     def __str__(self) -> str:
         return (
             f"untyped={self.untyped} calendar_deadlines={self.calendar_deadlines} "
-            f"computed_deadlines={self.computed_deadlines} states={self.states}"
+            f"computed_deadlines={self.computed_deadlines} states={self.states} "
+            f"auto_closed={self.auto_closed}"
         )
 
 
@@ -156,6 +168,29 @@ def update_states(now: datetime) -> int:
     )
 
 
+def close_unanswered(now: datetime) -> int:
+    """Close the incidents that waited for the requester past their ``auto_close_date``."""
+    closed = 0
+    due = Incident.objects.filter(auto_close_date__lte=now, is_finished=False).select_related(
+        "status"
+    )
+    for incident in due.order_by("auto_close_date", "pk")[:BATCH]:
+        comment = gettext(
+            "Closed automatically: the requester did not answer in status «%(status)s» until "
+            "%(date)s."
+        ) % {
+            "status": incident.status.name,
+            "date": date_format(timezone.localtime(incident.auto_close_date), "d.m.Y H:i"),
+        }
+        try:
+            workflow.change_status(incident, StatusKey.CLOSED, actor=Actor.SYSTEM, comment=comment)
+        except workflow.TransitionError as exc:
+            logger.warning("incident=%s not closed automatically: %s", incident.pk, exc)
+            continue
+        closed += 1
+    return closed
+
+
 def sweep_sla(now: datetime | None = None, *, full: bool = False) -> SweepReport:
     """Bring every incident's stored SLA deadline and state up to date."""
     now = now or timezone.now()
@@ -165,4 +200,5 @@ def sweep_sla(now: datetime | None = None, *, full: bool = False) -> SweepReport
         report.calendar_deadlines = update_calendar_deadlines()
     report.computed_deadlines = update_computed_deadlines(now, full=full)
     report.states = update_states(now)
+    report.auto_closed = close_unanswered(now)
     return report

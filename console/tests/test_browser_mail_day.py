@@ -1,6 +1,7 @@
 """The dispatcher's mail day in a real browser, mail arriving through the real ingest worker
-(``ingest_mail``) from a real Dovecot: a reply turns its queue row bold within 2 s and raises the
-unread count; opening the incident reads it."""
+(``ingest_mail``) from a real Dovecot and leaving through ``send_outbox`` to an SMTP sink: a reply
+turns its queue row bold within 2 s and raises the unread count, opening the incident reads it;
+mail on a closed incident gets exactly one automatic answer and the second reopens it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from console.tests.browser import (  # noqa: F401
 )
 from console.tests.test_browser_demo_mailbox import log_in
 from console.tests.test_browser_workflow import screenshot
+from dispatch.testing.smtp import smtp_sink  # noqa: F401
 from emails.tests.conftest import (  # noqa: F401
     MAILBOX_PASSWORD,
     MAILBOX_USER,
@@ -23,7 +25,8 @@ from emails.tests.conftest import (  # noqa: F401
     dovecot,
 )
 from incidents.defaults import load_defaults
-from incidents.models import Incident
+from incidents.models import Incident, StatusKey
+from incidents.services import record_status
 from users.models import Role, User
 
 from .conftest import PASSWORD
@@ -84,3 +87,45 @@ def test_reply_turns_row_bold_and_opening_reads_it(live_console, browser, mail_d
     browser.refresh()
     wait(browser).until(lambda d: d.execute_script(ROW_STATE, incident.pk) == ["400", "0"])
     assert Incident.objects.get().unread_since is None
+
+
+def test_mail_on_a_closed_incident_answered_once_then_reopened(
+    live_console,  # noqa: F811
+    browser,  # noqa: F811
+    mail_desk,
+    smtp_sink,  # noqa: F811
+    tmp_path,
+):
+    mail_desk.append("INBOX", [build_message("Нет связи на опоре 02-00123", message_id="<q@op>")])
+    ingest()
+    incident = Incident.objects.get()
+    record_status(incident, StatusKey.CLOSED, actor="console", comment="Связь восстановлена")
+
+    def late(n: int) -> bytes:
+        return build_message(
+            "RE: Нет связи на опоре 02-00123", f"Связи снова нет ({n}).",
+            message_id=f"<late{n}@op>", in_reply_to="<q@op>", references=["<q@op>"],
+        )  # fmt: skip
+
+    mail_desk.append("INBOX", [late(1)])
+    ingest()
+    call_command("send_outbox", "--once")
+    [answer] = smtp_sink.wait_for(1)
+    assert answer["To"] == "engineer@operator.example"
+    assert answer["Auto-Submitted"] == "auto-replied"
+    assert answer["In-Reply-To"] == "<late1@op>"
+    assert "закрыта" in answer.get_content()
+
+    log_in(browser, live_console.url, "anna@dispatch.example")
+    browser.get(f"{live_console.url}/incidents/{incident.pk}/")
+    assert browser.find_element("id", "current-status").text == "Закрыт"
+
+    mail_desk.append("INBOX", [late(2)])
+    ingest()
+    call_command("send_outbox", "--once")
+    browser.get(f"{live_console.url}/incidents/{incident.pk}/")
+    assert browser.find_element("id", "current-status").text == "В работе"
+    history = browser.find_element("id", "history").text
+    assert "Открыт снова" in history and "engineer@operator.example" in history
+    screenshot(browser, tmp_path, "incident-reopened")
+    assert len(smtp_sink.messages) == 1  # the reopening mail got no second answer

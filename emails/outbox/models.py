@@ -15,6 +15,7 @@ class OutboundEmail(models.Model):
         CLOSED = "closed", _("Closed → requester")
         CONTRACTOR = "contractor", _("Incident card → contractor")
         REPLY = "reply", _("Reply from the console")
+        CLOSED_AUTO_REPLY = "closed_reply", _("Automatic answer: the incident is closed")
         ACCOUNT = "account", _("Account notice")
 
     class State(models.TextChoices):

@@ -122,6 +122,8 @@ def incident_row(incident: Incident, tz: tzinfo | None = None) -> dict:
         "sla_state": incident.sla_state,
         "report": report(incident, tz),
         "unread_since": iso(incident.unread_since, tz),
+        "auto_close_date": iso(incident.auto_close_date, tz),
+        "no_thread_linking": incident.no_thread_linking,
         "created_at": iso(incident.created_at, tz),
         "updated_at": iso(incident.updated_at, tz),
     }

@@ -92,6 +92,15 @@ class IncidentSerializer(serializers.ModelSerializer):
         "the incident's console page reads it.",
     )
 
+    auto_close_date = serializers.DateTimeField(
+        allow_null=True,
+        help_text="While the incident waits for the requester («Ждем подтверждения», «Уведомили "
+        "о закрытии»): when it closes by itself unless they answer (`AUTO_CLOSE_HOURS`).",
+    )
+    no_thread_linking = serializers.BooleanField(
+        help_text="New mail is not linked to this incident by thread; it opens a new incident."
+    )
+
     class Meta:
         model = Incident
         fields = [
@@ -112,6 +121,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "sla_state",
             "report",
             "unread_since",
+            "auto_close_date",
+            "no_thread_linking",
             "created_at",
             "updated_at",
         ]

@@ -151,6 +151,8 @@ def expected_row(incident: Incident) -> dict:
             "is_vendor_sla_expired": True,
         },
         "unread_since": None,
+        "auto_close_date": None,
+        "no_thread_linking": False,
         "created_at": "2026-03-01T12:00:00.123456+03:00",
         "updated_at": "2026-03-01T13:40:00.123456+03:00",
     }
