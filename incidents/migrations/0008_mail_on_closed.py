@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0005_incident_unread'),
+        ('incidents', '0007_incident_description'),
         ('ts', '0003_pole_macroregion'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
