@@ -4,6 +4,7 @@ mailbox (hostile file names included) stay inside MEDIA_ROOT and reach logged-in
 from __future__ import annotations
 
 import subprocess
+import tomllib
 from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 
@@ -115,8 +116,8 @@ def test_gateway_never_serves_media_directly():
 
 
 def test_ruff_security_rules_are_on_and_clean():
-    config = (ROOT / "pyproject.toml").read_text()
-    assert '"S"' in config.split("select", 1)[1].split("]", 1)[0]
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "S" in config["tool"]["ruff"]["lint"]["select"]
     result = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "ruff"), "check", "--select", "S", "--quiet", "."],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
