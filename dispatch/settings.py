@@ -268,6 +268,13 @@ SLA_WARNING_MINUTES = env_int("SLA_WARNING_MINUTES", 60)
 # Working hours of the "business" SLA clock (Mon-Fri, TIME_ZONE, Russian holidays off).
 SLA_BUSINESS_HOURS = env_str("SLA_BUSINESS_HOURS", "09:00-18:00")
 
+# --- Reports --------------------------------------------------------------------------------
+# Map tiles (Leaflet URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png). Empty: no
+# tiles, the markers on a plain background (an isolated network needs nothing else).
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+MAP_MAX_MARKERS = env_int("MAP_MAX_MARKERS", 5000)
+
 # --- TowerStore -----------------------------------------------------------------------------
 TS_POLES_TL_URL = env_str("TS_POLES_TL_URL")
 TS_AVR_REPORT_URL = env_str("TS_AVR_REPORT_URL")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import (
     FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
+    JsonResponse,
     StreamingHttpResponse,
 )
 from django.shortcuts import render
@@ -17,10 +19,12 @@ from django.views.decorators.http import require_GET
 
 from console.forms import QueueFilterForm
 from console.selectors import queue_incidents
+from incidents.models import SlaState
 from reports.charts import Series, bar_chart
 from reports.clocks import CLOCKS
 from reports.exports import Table, csv_chunks, xlsx_file
 from reports.forms import ReportForm
+from reports.map import map_points, map_policy
 from reports.periods import PeriodKind, period_for
 from reports.statistics import Statistics, statistics
 from reports.tables import queue_table, statistics_tables
@@ -141,3 +145,34 @@ def queue_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     form = QueueFilterForm(request.GET or None)
     incidents = queue_incidents(form.filters(), request.user)
     return export_response([queue_table(incidents)], fmt, "incidents")
+
+
+@require_GET
+@role_required()
+def map_page(request: HttpRequest) -> HttpResponse:
+    """Open incidents on a map of their poles, filtered like the queue, live-updated."""
+    form = QueueFilterForm(request.GET or None)
+    response = render(
+        request,
+        "reports/map.html",
+        {
+            "form": form,
+            "query": request.GET.urlencode(),
+            "tile_url": settings.MAP_TILE_URL,
+            "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+            "sla_states": SlaState.choices,
+        },
+    )
+    response["Content-Security-Policy"] = map_policy()
+    return response
+
+
+@require_GET
+@role_required()
+def map_data(request: HttpRequest) -> JsonResponse:
+    """The markers for the queue's filter (JSON for the map page's script)."""
+    form = QueueFilterForm(request.GET or None)
+    incidents = queue_incidents(form.filters(), request.user)
+    response = JsonResponse(map_points(incidents))
+    response["Cache-Control"] = "private, no-store"
+    return response
