@@ -198,6 +198,8 @@ class Incident(models.Model):
             models.Index(fields=["assignee", "is_finished", "created_at"], name="inc_load_idx"),
             models.Index(fields=["is_finished", "sla_state"], name="inc_sla_idx"),
             models.Index(fields=["status", "incident_date"], name="inc_status_date_idx"),
+            # Reports: incidents closed in a period (reports/statistics.py).
+            models.Index(fields=["finished_at"], name="inc_finished_idx"),
             # Open incidents only (the console queue's default scope and its counts): their
             # page and counts cost as much as there are open incidents, not all of them.
             models.Index(
