@@ -25,7 +25,7 @@ class Series:
 
 
 def nice_ceiling(value: float) -> int:
-    """The axis maximum: ``value`` rounded up to 1, 2 or 5 × 10ⁿ (at least 1)."""
+    """``value`` rounded up to 1, 2 or 5 × 10ⁿ (at least 1): the step between grid lines."""
     if value <= 1:
         return 1
     power = 10 ** math.floor(math.log10(value))
@@ -38,7 +38,9 @@ def nice_ceiling(value: float) -> int:
 def bar_chart(title: str, labels: list[str], series: list[Series]) -> SafeString:
     """Grouped bars, one group per label, one bar per series."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top = nice_ceiling(max((v for s in series for v in s.values), default=0))
+    step = nice_ceiling(max((v for s in series for v in s.values), default=0) / 4)
+    ticks = max(1, math.ceil(max((v for s in series for v in s.values), default=0) / step))
+    top = step * ticks
     band = plot_w / max(len(labels), 1)
     bar = band * 0.8 / max(len(series), 1)
     every = math.ceil(len(labels) / MAX_LABELS) or 1
@@ -48,9 +50,9 @@ def bar_chart(title: str, labels: list[str], series: list[Series]) -> SafeString
         f'font-size="12">',
         f"<title>{escape(title)}</title>",
     ]
-    for tick in range(5):
-        value = top * tick / 4
-        y = TOP + plot_h - plot_h * tick / 4
+    for tick in range(ticks + 1):
+        value = step * tick
+        y = TOP + plot_h - plot_h * tick / ticks
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="#d0d4da" stroke-width="1"/>'
@@ -89,5 +91,6 @@ def bar_chart(title: str, labels: list[str], series: list[Series]) -> SafeString
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if value == int(value) else f"{value:.1f}".replace(".", ",")
+def _number(value: int) -> str:
+    """``300 000``: digits grouped by a no-break space, as Russian text does."""
+    return f"{value:,}".replace(",", "\u00a0")
