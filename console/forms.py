@@ -13,14 +13,16 @@ from django.core.validators import validate_email
 from django.template.loader import get_template
 from django.utils.datastructures import MultiValueDict
 from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from console import selectors
 from console.services import IncidentEdits
 from incidents.comments import MAX_COMMENT_LENGTH
+from incidents.links import find_incident
 from incidents.manual import ManualIncident
-from incidents.models import IncidentType, SlaState, StatusKey
+from incidents.models import Incident, IncidentType, LinkKind, SlaState, StatusKey
 from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pole
 
 MAX_REPLY_LENGTH = 20_000
@@ -324,6 +326,25 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=MAX_COMMENT_LENGTH,
     )
+
+
+class LinkForm(forms.Form):
+    """Link the incident to another one, named by its code or number."""
+
+    kind = forms.ChoiceField(
+        label=_("Link"), choices=[(kind, capfirst(label)) for kind, label in LinkKind.choices]
+    )
+    other = forms.CharField(
+        label=_("Incident"), max_length=64, help_text=_("Its code or number, e.g. DISPATCH-42")
+    )
+
+    def clean_other(self) -> Incident:
+        found = find_incident(self.cleaned_data["other"])
+        if found is None:
+            raise forms.ValidationError(
+                _("No incident «%(ref)s».") % {"ref": self.cleaned_data["other"][:64]}
+            )
+        return found
 
 
 class StatusForm(forms.Form):

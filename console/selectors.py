@@ -21,6 +21,7 @@ from incidents.models import (
     Incident,
     IncidentChange,
     IncidentComment,
+    IncidentLink,
     IncidentStatus,
     IncidentStatusHistory,
     IncidentType,
@@ -348,6 +349,24 @@ def comments(incident: Incident, number: int = 1) -> LogPage:
     query)."""
     rows = IncidentComment.objects.filter(incident=incident).select_related("author")
     return _log_page(rows.order_by("-created_at", "-id"), number)
+
+
+def incident_links(incident: Incident) -> list[IncidentLink]:
+    """The incident's links with the other incidents' code, subject and status (one query)."""
+    return list(
+        IncidentLink.objects.filter(incident=incident)
+        .select_related("other__status")
+        .only(
+            "id",
+            "kind",
+            "other__id",
+            "other__code",
+            "other__subject",
+            "other__status__key",
+            "other__status__name",
+        )
+        .order_by("kind", "created_at", "id")
+    )
 
 
 def comment_for_edit(incident_pk: int, comment_pk: int) -> IncidentComment:

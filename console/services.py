@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from emails.outbox.models import OutboundEmail
-from incidents import comments, services, workflow
+from incidents import comments, links, services, workflow
 from incidents.manual import ManualIncident
 from incidents.manual import register_manual_incident as register
 from incidents.models import Incident, IncidentComment, IncidentStatusHistory, IncidentType
@@ -47,6 +47,16 @@ def register_manual_incident(
     """Open an incident the dispatcher took by phone (raises ``NotificationError`` when the
     first e-mail cannot go to the requester; nothing is created then)."""
     return register(data, actor=CONSOLE, user=user, channel=settings.NOTIFICATION_CHANNEL)
+
+
+def link_incidents(incident: Incident, other: Incident, kind: str, *, user: User) -> None:
+    """Link the two incidents (both sides); raises ``LinkError`` with the reason."""
+    links.link_incidents(incident, other, kind, actor=CONSOLE, user=user)
+
+
+def unlink_incidents(incident: Incident, other: Incident, *, user: User) -> bool:
+    """Remove the link between the two incidents (both sides)."""
+    return links.unlink_incidents(incident, other, actor=CONSOLE, user=user)
 
 
 def add_comment(incident: Incident, body: str, *, user: User) -> IncidentComment:

@@ -19,12 +19,14 @@ from console import rows, selectors, services
 from console.forms import (
     CommentForm,
     IncidentEditForm,
+    LinkForm,
     ManualIncidentForm,
     QueueFilterForm,
     ReplyForm,
     StatusForm,
 )
 from incidents.comments import CommentError
+from incidents.links import LinkError
 from incidents.models import Incident
 from incidents.notifications import NotificationError
 from incidents.services import IncidentEditError, mark_read
@@ -93,6 +95,8 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
             incident, selectors.page_number(request.GET.get("comments"))
         ),
         "comment_form": forms.get("comment_form") or (CommentForm() if can_work else None),
+        "links": selectors.incident_links(incident),
+        "link_form": forms.get("link_form") or (LinkForm() if can_work else None),
         "outgoing": selectors.outgoing_mail(incident),
         "status_buttons": selectors.status_buttons(incident),
         "can_work": can_work,
@@ -217,6 +221,40 @@ def new_incident(request: HttpRequest) -> HttpResponse:
             return redirect("console:incident", pk=incident.pk)
     status = 422 if request.method == "POST" else 200
     return render(request, "console/new_incident.html", {"form": form}, status=status)
+
+
+@require_POST
+@work_required
+def add_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link the incident to another one (mirrored on the other incident)."""
+    incident = selectors.incident_for_page(pk)
+    form = LinkForm(request.POST)
+    if form.is_valid():
+        try:
+            services.link_incidents(
+                incident, form.cleaned_data["other"], form.cleaned_data["kind"], user=request.user
+            )
+        except LinkError as exc:
+            form.add_error("other", str(exc))
+        else:
+            messages.success(request, _("The incidents are linked."))
+            return redirect(f"{reverse('console:incident', args=[pk])}#links")
+    messages.error(request, _("The link was not made."))
+    context = _incident_context(request, incident, link_form=form)
+    return render(request, "console/incident.html", context, status=422)
+
+
+@require_POST
+@work_required
+def remove_link(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
+    """Remove the link between the incident and another one (both sides)."""
+    incident = selectors.incident_for_page(pk)
+    other = selectors.incident_for_page(other_pk)
+    if services.unlink_incidents(incident, other, user=request.user):
+        messages.success(request, _("The link was removed."))
+    else:
+        messages.info(request, _("Nothing changed."))
+    return redirect(f"{reverse('console:incident', args=[pk])}#links")
 
 
 @require_POST

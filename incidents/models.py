@@ -360,3 +360,58 @@ class IncidentComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident}: {self.body[:50]}"
+
+
+class LinkKind(models.TextChoices):
+    """How an incident relates to another, read from the incident's side."""
+
+    RELATES = "relates", _("related to")
+    DUPLICATES = "duplicates", _("duplicate of")
+    DUPLICATED_BY = "duplicated_by", _("duplicated by")
+    SUBTASK_OF = "subtask_of", _("subtask of")
+    PARENT_OF = "parent_of", _("parent of")
+    BLOCKS = "blocks", _("blocks")
+    DEPENDS_ON = "depends_on", _("depends on")
+
+
+# The kind the other side sees (every link is stored on both sides).
+INVERSE_LINK = {
+    LinkKind.RELATES: LinkKind.RELATES,
+    LinkKind.DUPLICATES: LinkKind.DUPLICATED_BY,
+    LinkKind.DUPLICATED_BY: LinkKind.DUPLICATES,
+    LinkKind.SUBTASK_OF: LinkKind.PARENT_OF,
+    LinkKind.PARENT_OF: LinkKind.SUBTASK_OF,
+    LinkKind.BLOCKS: LinkKind.DEPENDS_ON,
+    LinkKind.DEPENDS_ON: LinkKind.BLOCKS,
+}
+
+
+class IncidentLink(models.Model):
+    """One side of a link between two incidents; the mirrored row holds the inverse kind."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="links")
+    other = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="+", verbose_name=_("linked incident")
+    )
+    kind = models.CharField(_("link"), max_length=16, choices=LinkKind.choices)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("link")
+        verbose_name_plural = _("links")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "other"], name="inc_link_pair_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(incident=models.F("other")), name="inc_link_not_self"
+            ),
+            # At most one parent per incident.
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=models.Q(kind="subtask_of"),
+                name="inc_link_one_parent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident} {self.get_kind_display()} {self.other}"

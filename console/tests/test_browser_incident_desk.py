@@ -116,3 +116,30 @@ def test_register_a_phone_call_as_an_incident(desk, browser):  # noqa: F811
     assert "Звонил дежурный МТС" in text_of(browser, "#description")
     assert incident.outbound_emails.get().to == ["duty@operator.example"]
     assert incident.base_station is None and station.pole == pole
+
+
+def test_link_two_incidents(desk, browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    parent = make_request(subject="Нет питания на всей опоре")
+    child = make_request(subject="БС МТС не работает", message_id="<req-2@operator.example>")
+    log_in(browser, f"{desk.url}/incidents/{child.pk}/")
+    wait(browser).until(ec.presence_of_element_located((By.ID, "link-form")))
+    Select(browser.find_element(By.ID, "id_kind")).select_by_visible_text("Подзадача")
+    browser.find_element(By.ID, "id_other").send_keys(str(parent.pk))
+    browser.find_element(By.CSS_SELECTOR, "#link-form button[type=submit]").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "links"), str(parent)))
+    assert "Подзадача" in text_of(browser, "#links")
+    assert f"Связь: — → подзадача {parent}" in text_of(browser, "#changes")
+
+    # The other side shows the mirror, and removing it there removes both.
+    browser.find_element(By.CSS_SELECTOR, f"#links a[href$='/incidents/{parent.pk}/']").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "links"), "Родитель для"))
+    assert str(child) in text_of(browser, "#links")
+    browser.find_element(By.CSS_SELECTOR, "#links .link-remove").click()
+    wait(browser).until(
+        ec.text_to_be_present_in_element((By.ID, "links"), "Связанных инцидентов нет.")
+    )
+    assert f"Связь: родитель для {child} → —" in text_of(browser, "#changes")

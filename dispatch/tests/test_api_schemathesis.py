@@ -14,8 +14,10 @@ from rest_framework.authtoken.models import Token
 from dispatch.api.testing import make_incident, make_site, make_user
 from dispatch.api.throttling import ApiUserThrottle
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
+from incidents.comments import add_comment
 from incidents.defaults import load_defaults
-from incidents.models import IncidentType, StatusKey
+from incidents.links import link_incidents
+from incidents.models import Incident, IncidentType, StatusKey
 from users.models import Role
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -48,6 +50,9 @@ def seed() -> str:
         EmailAttachment.objects.create(
             email=email, filename="фото.jpg", content_type="image/jpeg", size=1, sha256="0" * 64
         )
+    first, second = Incident.objects.order_by("id")[:2]
+    link_incidents(first, second, "relates", actor="console")
+    add_comment(first, body="Подрядчик выехал", user=dispatcher)
     return Token.objects.create(user=dispatcher).key
 
 

@@ -17,6 +17,7 @@ from incidents.models import (
     Incident,
     IncidentChange,
     IncidentComment,
+    IncidentLink,
     IncidentStatus,
     IncidentStatusHistory,
     IncidentType,
@@ -132,4 +133,13 @@ def incident_changes(incident: Incident) -> QuerySet[IncidentChange]:
         IncidentChange.objects.filter(incident=incident)
         .select_related("user")
         .order_by("-created_at", "-id")
+    )
+
+
+def incident_links(incident: Incident) -> QuerySet[IncidentLink]:
+    """The incident's links with the other incidents and their statuses."""
+    return (
+        IncidentLink.objects.filter(incident=incident)
+        .select_related("other__status")
+        .order_by("kind", "created_at", "id")
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dispatch.api.filters import MAX_ID
 from emails.api.serializers import EmailSummarySerializer
 from incidents.api import representation
 from incidents.comments import MAX_COMMENT_LENGTH
@@ -17,9 +18,11 @@ from incidents.models import (
     Incident,
     IncidentChange,
     IncidentComment,
+    IncidentLink,
     IncidentStatus,
     IncidentStatusHistory,
     IncidentType,
+    LinkKind,
     SlaState,
     StatusKey,
 )
@@ -202,6 +205,36 @@ class ChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = IncidentChange
         fields = ["field", "field_label", "old_value", "new_value", "actor", "user", "created_at"]
+
+
+class LinkedIncidentSerializer(serializers.ModelSerializer):
+    status = StatusBriefSerializer()
+
+    class Meta:
+        model = Incident
+        fields = ["id", "code", "subject", "status"]
+
+
+class LinkSerializer(serializers.ModelSerializer):
+    """A link to another incident, read from this incident's side (the other holds the
+    inverse: `duplicates` ↔ `duplicated_by`, `subtask_of` ↔ `parent_of`, `blocks` ↔
+    `depends_on`, `relates` ↔ `relates`)."""
+
+    kind = serializers.ChoiceField(choices=LinkKind.choices)
+    incident = LinkedIncidentSerializer(source="other")
+
+    class Meta:
+        model = IncidentLink
+        fields = ["kind", "incident", "created_at"]
+
+
+class LinkWriteSerializer(serializers.Serializer):
+    """Link this incident to another one."""
+
+    kind = serializers.ChoiceField(choices=LinkKind.choices, help_text="Read from this side.")
+    incident = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Id of the other incident."
+    )
 
 
 class StatusChangeSerializer(serializers.Serializer):

@@ -38,16 +38,23 @@ from incidents.api.serializers import (
     IncidentSerializer,
     IncidentStatusSerializer,
     IncidentTypeSerializer,
+    LinkSerializer,
+    LinkWriteSerializer,
     StatusChangeSerializer,
 )
 from incidents.comments import CommentError, NotCommentAuthor, add_comment, edit_comment
-from incidents.models import Actor
+from incidents.links import LinkError, link_incidents, unlink_incidents
+from incidents.models import Actor, Incident
 
 STATUS_KEY = re.compile(r"[a-z0-9_]{1,32}")
 
 
 class TransitionConflict(Conflict):
     default_code = "transition_not_allowed"
+
+
+class LinkConflict(Conflict):
+    default_code = "link_not_allowed"
 
 
 @extend_schema_view(
@@ -81,6 +88,8 @@ class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             return CommentSerializer
         if self.action == "changes":
             return ChangeSerializer
+        if self.action in ("links", "remove_link"):
+            return LinkSerializer
         return IncidentSerializer
 
     @extend_schema(
@@ -174,6 +183,73 @@ class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         incident = self.get_object()
         page = self.paginate_queryset(selectors.incident_changes(incident))
         return self.get_paginated_response(ChangeSerializer(page, many=True).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Links of an incident to other incidents",
+        tags=["incidents"],
+        responses=LinkSerializer(many=True),
+        filters=False,
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Link the incident to another one (mirrored on the other incident)",
+        description="409 when the two are already linked, for a self-link, a second parent "
+        "or a loop of subtasks. Recorded in both incidents' change logs.",
+        tags=["incidents"],
+        request=LinkWriteSerializer,
+        responses={201: LinkSerializer, **error_responses(409)},
+        examples=[
+            OpenApiExample(
+                "Duplicate", value={"kind": "duplicates", "incident": 42}, request_only=True
+            )
+        ],
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def links(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        if request.method == "POST":
+            body = LinkWriteSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            other = Incident.objects.filter(pk=body.validated_data["incident"]).first()
+            if other is None:
+                raise ValidationError({"incident": [_("No such incident.")]})
+            try:
+                link = link_incidents(
+                    incident,
+                    other,
+                    body.validated_data["kind"],
+                    actor=Actor.API,
+                    user=request.user,
+                )
+            except LinkError as exc:
+                raise LinkConflict(str(exc)) from exc
+            created = selectors.incident_links(incident).get(pk=link.pk)
+            return Response(LinkSerializer(created).data, status=201)
+        page = self.paginate_queryset(selectors.incident_links(incident))
+        return self.get_paginated_response(LinkSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Remove the link to another incident (both sides)",
+        tags=["incidents"],
+        request=None,
+        responses={204: None},
+        parameters=[OpenApiParameter("other_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"links/(?P<other_id>[^/]+)",
+        filter_backends=[],
+    )
+    def remove_link(self, request: Request, pk: str | None = None, other_id: str = "") -> Response:
+        incident = self.get_object()
+        other = Incident.objects.filter(pk=parse_id(other_id)).first()
+        if other is None or not unlink_incidents(
+            incident, other, actor=Actor.API, user=request.user
+        ):
+            raise NotFound()
+        return Response(status=204)
 
     @extend_schema(
         summary="Change the status of an incident (workflow rules apply)",
