@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Count,
@@ -35,7 +35,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from incidents.models import Incident
@@ -133,19 +133,30 @@ class Statistics:
 
 @dataclass(frozen=True)
 class Grouping:
-    """A per-… table: the key and the lookups its row name is made of."""
+    """A per-… table: the incident's key lookup, and the model and fields naming a key."""
 
     key: str
-    name_parts: tuple[str, ...]
+    model: str  # "app_label.Model"
+    name_fields: tuple[str, ...]
+
+    def names(self, keys: set) -> dict:
+        """{key: [name parts]} for ``keys`` (one query on the small reference table)."""
+        from django.apps import apps
+
+        wanted = [k for k in keys if k is not None]
+        model = apps.get_model(self.model)
+        rows = model.objects.filter(pk__in=wanted).values_list("pk", *self.name_fields)
+        return {pk: list(parts) for pk, *parts in rows}
 
 
 GROUPINGS: dict[str, Grouping] = {
-    "contractor": Grouping("pole__contractor_id", ("pole__contractor__name",)),
-    "dispatcher": Grouping(
-        "assignee_id", ("assignee__last_name", "assignee__first_name", "assignee__email")
-    ),
-    "type": Grouping("incident_type_id", ("incident_type__name",)),
+    "contractor": Grouping("pole__contractor_id", "ts.Contractor", ("name",)),
+    "dispatcher": Grouping("assignee_id", "users.User", ("last_name", "first_name", "email")),
+    "type": Grouping("incident_type_id", "incidents.IncidentType", ("name",)),
 }
+# PostgreSQL: memory for the report's sorts and hashes (the percentile sorts every duration of
+# the period), for the transaction only.
+REPORT_WORK_MEM = "64MB"
 
 
 def _duration():
@@ -274,7 +285,8 @@ def statistics(
     groups: tuple[str, ...] = tuple(GROUPINGS),
     now: datetime | None = None,
 ) -> Statistics:
-    """Every figure of the statistics page for ``period`` and ``filters`` (4–5 queries).
+    """Every figure of the statistics page for ``period`` and ``filters`` (4 queries, one more
+    per table for its names, and ``SET LOCAL work_mem`` on PostgreSQL).
 
     One pass over the period's incidents counts everything per (contractor, dispatcher, type):
     the counts add up, so the totals and each table are sums of those rows. The percentile reads
@@ -286,25 +298,23 @@ def statistics(
     cohorts = _Cohorts(period, as_of, now)
     base = filters.apply(Incident.objects.all())
     keys = {f"k_{name}": F(g.key) for name, g in GROUPINGS.items()}
-    names = {
-        f"n_{name}_{i}": F(part)
-        for name, g in GROUPINGS.items()
-        for i, part in enumerate(g.name_parts)
-    }
-    rows = list(
-        base.filter(cohorts.scope())
-        .values(**keys, **names)
-        .annotate(**cohorts.aggregates())
-        .order_by()
-    )
-    totals = _sum(rows)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+        rows = list(
+            base.filter(cohorts.scope()).values(**keys).annotate(**cohorts.aggregates()).order_by()
+        )
+        totals = _sum(rows)
+        p90 = _p90(base.filter(cohorts.closed), totals["closed"])
+        series = dynamics(base, cohorts)
     return Statistics(
         period=period,
         as_of=as_of,
         filters=filters,
-        totals=_figures(totals, _p90(base.filter(cohorts.closed), totals["closed"])),
+        totals=_figures(totals, p90),
         groups={name: _group_rows(rows, name) for name in groups},
-        **dynamics(base, cohorts),
+        **series,
     )
 
 
@@ -313,7 +323,7 @@ def _sum(rows: list[dict]) -> dict:
     total: dict = {}
     for row in rows:
         for name, value in row.items():
-            if name.startswith(("k_", "n_")) or value is None:
+            if name.startswith("k_") or value is None:
                 continue
             total[name] = total[name] + value if name in total else value
     total.setdefault("to_close_sum", None)
@@ -337,17 +347,16 @@ def _p90(closed: QuerySet[Incident], count: int) -> timedelta | None:
 
 
 def _group_rows(rows: list[dict], name: str) -> list[GroupRow]:
-    """The table of one grouping: the rows merged by its key, named by its name lookups."""
-    parts = len(GROUPINGS[name].name_parts)
+    """The table of one grouping: the rows merged by its key, named from its model."""
     merged: dict = {}
     for row in rows:
-        key = row[f"k_{name}"]
-        merged.setdefault(key, ([row[f"n_{name}_{i}"] for i in range(parts)], []))[1].append(row)
+        merged.setdefault(row[f"k_{name}"], []).append(row)
+    names = GROUPINGS[name].names(set(merged))
     result = []
-    for key, (label, members) in merged.items():
+    for key, members in merged.items():
         figures = _figures(_sum(members))
         if figures.opened or figures.closed or figures.open:
-            result.append(GroupRow(key, _name(label), figures))
+            result.append(GroupRow(key, _name(names.get(key, [])), figures))
     result.sort(key=lambda r: (r.key is None, r.name.casefold(), r.key or 0))
     return result
 
@@ -359,38 +368,35 @@ def _name(parts: list) -> str:
     return " ".join(words)
 
 
-def _count_by(incidents: QuerySet[Incident], day, hour, **counts) -> dict:
-    """{(day, hour): {name: count}} in one GROUP BY query (``n`` counts every row)."""
+def _count_by(incidents: QuerySet[Incident], moment: str, **counts) -> dict:
+    """{local hour (aware): {name: count}} in one GROUP BY query (``n`` counts every row)."""
     rows = (
-        incidents.annotate(day=day, hour=hour)
-        .values("day", "hour")
+        incidents.annotate(hour=TruncHour(moment))
+        .values("hour")
         .annotate(n=Count("pk"), **counts)
         .order_by()
     )
-    return {(row.pop("day"), row.pop("hour")): row for row in rows}
+    return {timezone.localtime(row.pop("hour")): row for row in rows}
 
 
 def dynamics(base: QuerySet[Incident], cohorts: _Cohorts) -> dict[str, list]:
     """Opened and closed (and closed after the deadline) per local day and per local hour of
-    the day (2 queries, each grouped by day and hour)."""
-    opened = _count_by(
-        base.filter(cohorts.opened), TruncDate("incident_date"), ExtractHour("incident_date")
-    )
+    the day (2 queries, each grouped by the local hour)."""
+    opened = _count_by(base.filter(cohorts.opened), "incident_date")
     closed = _count_by(
         base.filter(cohorts.closed),
-        TruncDate("finished_at"),
-        ExtractHour("finished_at"),
+        "finished_at",
         expired=Count("pk", filter=Q(finished_at__gt=F("sla_deadline"))),
     )
     days = {day: [0, 0, 0] for day in cohorts.period.days()}
     hours = [[0, 0] for _ in range(24)]
-    for (day, hour), row in opened.items():
-        days[day][0] += row["n"]
-        hours[hour][0] += row["n"]
-    for (day, hour), row in closed.items():
-        days[day][1] += row["n"]
-        days[day][2] += row["expired"]
-        hours[hour][1] += row["n"]
+    for moment, row in opened.items():
+        days[moment.date()][0] += row["n"]
+        hours[moment.hour][0] += row["n"]
+    for moment, row in closed.items():
+        days[moment.date()][1] += row["n"]
+        days[moment.date()][2] += row["expired"]
+        hours[moment.hour][1] += row["n"]
     return {
         "daily": [DayPoint(day, *counts) for day, counts in days.items()],
         "hourly": [HourPoint(hour, *counts) for hour, counts in enumerate(hours)],
