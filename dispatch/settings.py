@@ -274,6 +274,10 @@ SLA_BUSINESS_HOURS = env_str("SLA_BUSINESS_HOURS", "09:00-18:00")
 MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
 MAP_MAX_MARKERS = env_int("MAP_MAX_MARKERS", 5000)
+# The monthly statistics (XLSX attached) go to these addresses; none: not sent.
+REPORT_RECIPIENTS = env_list("REPORT_RECIPIENTS")
+# Quarterly archives (statistics and every incident of the quarter, XLSX) are kept here.
+REPORT_ARCHIVE_DIR = Path(env_str("REPORT_ARCHIVE_DIR", str(DATA_DIR / "reports")))
 
 # --- TowerStore -----------------------------------------------------------------------------
 TS_POLES_TL_URL = env_str("TS_POLES_TL_URL")
@@ -368,6 +372,16 @@ CRONJOBS = [
         env_str("CRON_PURGE_RATE_COUNTERS", "*/15 * * * *"),
         "django.core.management.call_command",
         ["purge_rate_counters"],
+    ),
+    (
+        env_str("CRON_MONTHLY_REPORT", "0 7 1 * *"),
+        "django.core.management.call_command",
+        ["send_monthly_report"],
+    ),
+    (
+        env_str("CRON_QUARTERLY_ARCHIVE", "30 3 1 1,4,7,10 *"),
+        "django.core.management.call_command",
+        ["archive_quarter"],
     ),
 ]
 

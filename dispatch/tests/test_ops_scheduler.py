@@ -101,6 +101,8 @@ def test_default_cronjobs_are_valid_and_name_the_housekeeping_commands(settings)
         "backup_db",
         "cleanup_attachments",
         "purge_rate_counters",
+        "send_monthly_report",
+        "archive_quarter",
     ]
 
 
