@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console import views
+from console import mail_views, views
 
 app_name = "console"
 
@@ -25,4 +25,19 @@ urlpatterns = [
     path("incidents/<int:pk>/links/<int:other_pk>/remove/", views.remove_link, name="unlink"),
     path("attachments/<int:pk>/", views.download_attachment, name="attachment"),
     path("load/", views.dispatcher_load, name="load"),
+    path("mail/", mail_views.mail_list, name="mail"),
+    path("mail/<int:pk>/eml/", mail_views.email_eml, name="email_eml"),
+    path("mail/quarantine/", mail_views.quarantine, name="quarantine"),
+    path("mail/quarantine/<int:pk>/eml/", mail_views.quarantined_eml, name="quarantined_eml"),
+    path("mail/quarantine/<int:pk>/retry/", mail_views.quarantine_retry, name="quarantine_retry"),
+    path(
+        "mail/quarantine/<int:pk>/release/",
+        mail_views.quarantine_release,
+        name="quarantine_release",
+    ),
+    path(
+        "incidents/<int:pk>/attachments.zip",
+        mail_views.incident_attachments_zip,
+        name="attachments_zip",
+    ),
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from console import rows, selectors, services
+from console.downloads import private
 from console.forms import (
     CommentForm,
     IncidentEditForm,
@@ -322,10 +323,7 @@ def download_attachment(request: HttpRequest, pk: int) -> FileResponse:
         filename=attachment.offered_name,
         content_type="application/octet-stream",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private(response)
 
 
 @require_GET

@@ -244,6 +244,8 @@ PARSING_EMAIL_TIMEOUT = env_int("PARSING_EMAIL_TIMEOUT", 60)
 PARSING_EMAIL_BATCH_SIZE = env_int("PARSING_EMAIL_BATCH_SIZE", 200)
 MAX_ATTACHMENT_SIZE = env_int("MAX_ATTACHMENT_SIZE", 48 * 1024 * 1024)
 MAX_ATTACHMENT_DAYS = env_int("MAX_ATTACHMENT_DAYS", 360)
+# The console's "all attachments as one zip" of an incident refuses more than this many bytes.
+ATTACHMENTS_ZIP_MAX_BYTES = env_int("ATTACHMENTS_ZIP_MAX_BYTES", 512 * 1024 * 1024)
 
 # --- The dispatch mailbox -------------------------------------------------------------------
 # The collecting mailbox: CC'd on every outgoing message and used as From. By default the

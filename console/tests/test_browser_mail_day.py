@@ -19,10 +19,9 @@ from console.tests.test_browser_demo_mailbox import log_in
 from console.tests.test_browser_workflow import screenshot
 from dispatch.testing.smtp import smtp_sink  # noqa: F401
 from emails.tests.conftest import (  # noqa: F401
-    MAILBOX_PASSWORD,
-    MAILBOX_USER,
     build_message,
     dovecot,
+    point_ingest_at,
 )
 from incidents.defaults import load_defaults
 from incidents.models import Incident, StatusKey
@@ -43,11 +42,7 @@ ROW_STATE = """const row = document.querySelector('tr[data-incident="' + argumen
 def mail_desk(transactional_db, dovecot, settings, tmp_path):  # noqa: F811
     """Defaults, a dispatcher, and the ingest worker pointed at the test Dovecot."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.PARSING_EMAIL_SERVER = "127.0.0.1"
-    settings.PARSING_EMAIL_PORT = dovecot.port
-    settings.PARSING_EMAIL_LOGIN = MAILBOX_USER
-    settings.PARSING_EMAIL_PSWD = MAILBOX_PASSWORD
-    settings.PARSING_EMAIL_SSL = False
+    point_ingest_at(settings, dovecot)
     load_defaults()
     User.objects.create_user(
         email="anna@dispatch.example", password=PASSWORD, role=Role.DISPATCH, first_name="Анна"

@@ -86,3 +86,12 @@ def ingest_worker_env(imap_port: int) -> dict[str, str]:
         "PARSING_EMAIL_PSWD": MAILBOX_PASSWORD,
         "PARSING_EMAIL_SSL": "false",
     }
+
+
+def point_ingest_at(settings, server: DovecotServer) -> None:
+    """Point the ``ingest_mail`` command (run in this process) at the test mailbox."""
+    settings.PARSING_EMAIL_SERVER = "127.0.0.1"
+    settings.PARSING_EMAIL_PORT = server.port
+    settings.PARSING_EMAIL_LOGIN = MAILBOX_USER
+    settings.PARSING_EMAIL_PSWD = MAILBOX_PASSWORD
+    settings.PARSING_EMAIL_SSL = False
