@@ -37,7 +37,7 @@ DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data")))
 LOG_DIR = Path(env_str("LOG_DIR", str(BASE_DIR / "logs")))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "dispatch.admin_site.DispatchAdminConfig",  # django.contrib.admin with the DISPATCH site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

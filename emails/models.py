@@ -29,7 +29,11 @@ class MailFolder(models.Model):
         verbose_name = _("mail folder")
         verbose_name_plural = _("mail folders")
         constraints = [
-            models.UniqueConstraint(fields=["mailbox", "name"], name="emails_folder_unique")
+            models.UniqueConstraint(
+                fields=["mailbox", "name"],
+                name="emails_folder_unique",
+                violation_error_message=_("This mailbox already has a folder with this name."),
+            )
         ]
 
     def __str__(self) -> str:
@@ -170,7 +174,11 @@ class EmailLocation(models.Model):
         verbose_name_plural = _("mailbox locations")
         constraints = [
             models.UniqueConstraint(
-                fields=["folder", "uidvalidity", "uid"], name="emails_location_unique"
+                fields=["folder", "uidvalidity", "uid"],
+                name="emails_location_unique",
+                violation_error_message=_(
+                    "This message is already stored at this place in the mailbox."
+                ),
             )
         ]
 
@@ -185,6 +193,10 @@ class EmailRaw(models.Model):
         EmailMessage, on_delete=models.CASCADE, related_name="raw", primary_key=True
     )
     data = models.BinaryField(_("raw message"))
+
+    class Meta:
+        verbose_name = _("raw message")
+        verbose_name_plural = _("raw messages")
 
     def __str__(self) -> str:
         return f"raw #{self.pk}"
@@ -202,7 +214,11 @@ class EmailReference(models.Model):
         verbose_name_plural = _("references")
         ordering = ["email", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["email", "message_id"], name="emails_reference_unique")
+            models.UniqueConstraint(
+                fields=["email", "message_id"],
+                name="emails_reference_unique",
+                violation_error_message=_("This e-mail already refers to this Message-ID."),
+            )
         ]
 
     def __str__(self) -> str:
@@ -225,7 +241,11 @@ class EmailRecipient(models.Model):
         verbose_name_plural = _("recipients")
         constraints = [
             models.UniqueConstraint(
-                fields=["email", "kind", "address"], name="emails_recipient_unique"
+                fields=["email", "kind", "address"],
+                name="emails_recipient_unique",
+                violation_error_message=_(
+                    "This address is already a recipient of this kind of the e-mail."
+                ),
             )
         ]
         indexes = [models.Index(fields=["address"], name="email_recipient_addr_idx")]
@@ -263,7 +283,9 @@ class EmailAttachment(models.Model):
         verbose_name_plural = _("attachments")
         constraints = [
             models.UniqueConstraint(
-                fields=["email", "sha256", "filename"], name="emails_attachment_unique"
+                fields=["email", "sha256", "filename"],
+                name="emails_attachment_unique",
+                violation_error_message=_("This e-mail already has this attachment."),
             )
         ]
 
@@ -283,7 +305,12 @@ class QuarantinedEmail(models.Model):
     """A message that could not be ingested: kept raw with the reason, retried, never dropped."""
 
     folder = models.ForeignKey(
-        MailFolder, on_delete=models.CASCADE, related_name="quarantine", null=True, blank=True
+        MailFolder,
+        on_delete=models.CASCADE,
+        related_name="quarantine",
+        null=True,
+        blank=True,
+        verbose_name=_("folder"),
     )
     uidvalidity = models.BigIntegerField(_("UIDVALIDITY"), null=True, blank=True)
     uid = models.BigIntegerField(_("UID"), null=True, blank=True)
@@ -304,6 +331,7 @@ class QuarantinedEmail(models.Model):
                 fields=["folder", "uidvalidity", "uid"],
                 condition=models.Q(uid__isnull=False),
                 name="emails_quarantine_unique",
+                violation_error_message=_("This message of the folder is already in quarantine."),
             )
         ]
 
@@ -341,7 +369,11 @@ class IgnoredSender(models.Model):
         verbose_name_plural = _("ignored senders")
         ordering = ["pattern"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "pattern"], name="emails_ignored_unique")
+            models.UniqueConstraint(
+                fields=["kind", "pattern"],
+                name="emails_ignored_unique",
+                violation_error_message=_("This sender is already ignored."),
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,8 @@
 """Admin for incidents: the back-office view with e-mails and status history inline."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import ngettext
 
 from emails.models import EmailMessage
 from incidents.models import (
@@ -14,7 +15,9 @@ from incidents.models import (
 )
 from incidents.services import (
     EDITABLE_FIELDS,
+    Actor,
     IncidentEditError,
+    apply_type_sla,
     check_incident_changes,
     create_incident,
     update_incident,
@@ -26,6 +29,21 @@ class IncidentTypeAdmin(admin.ModelAdmin):
     list_display = ("name", "sla_minutes", "sla_clock", "is_active")
     list_filter = ("sla_clock", "is_active")
     search_fields = ("name",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        """A changed SLA applies to the type's open incidents at once (see ``apply_type_sla``)."""
+        super().save_model(request, obj, form, change)
+        if change and {"sla_minutes", "sla_clock"} & set(form.changed_data):
+            count = apply_type_sla(obj, actor=Actor.ADMIN, user=request.user)
+            messages.info(
+                request,
+                ngettext(
+                    "The new SLA was applied to %(count)d open incident of this type.",
+                    "The new SLA was applied to %(count)d open incidents of this type.",
+                    count,
+                )
+                % {"count": count},
+            )
 
 
 @admin.register(IncidentStatus)

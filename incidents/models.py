@@ -51,9 +51,25 @@ class IncidentType(models.Model):
 
     name = models.CharField(_("name"), max_length=256, unique=True)
     description = models.CharField(_("description"), max_length=1024, blank=True)
-    sla_minutes = models.PositiveIntegerField(_("SLA, minutes"))
+    sla_minutes = models.PositiveIntegerField(
+        _("SLA, minutes"),
+        help_text=_(
+            "Time to resolve an incident of this type, in minutes (e.g. 240 = 4 hours), counted "
+            "from the incident date. A change applies to the open incidents of this type at "
+            "once: their deadlines are recomputed and the change is written to each incident's "
+            "history; finished incidents keep the deadline they were finished with."
+        ),
+    )
     sla_clock = models.CharField(
-        _("SLA clock"), max_length=16, choices=SlaClock.choices, default=SlaClock.CALENDAR
+        _("SLA clock"),
+        max_length=16,
+        choices=SlaClock.choices,
+        default=SlaClock.CALENDAR,
+        help_text=_(
+            "Calendar time counts every minute around the clock; business hours count only "
+            "working hours on working days (Monday to Friday without public holidays, hours "
+            "from SLA_BUSINESS_HOURS). Statuses that pause the SLA stop either clock."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -63,7 +79,9 @@ class IncidentType(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(sla_minutes__gt=0), name="incidents_type_sla_positive"
+                condition=models.Q(sla_minutes__gt=0),
+                name="incidents_type_sla_positive",
+                violation_error_message=_("The SLA must be at least one minute."),
             )
         ]
 
@@ -222,6 +240,9 @@ class Incident(models.Model):
                 condition=models.Q(is_finished=False, finished_at__isnull=True)
                 | models.Q(is_finished=True, finished_at__isnull=False),
                 name="incidents_finished_has_date",
+                violation_error_message=_(
+                    "A finished incident needs a finish date, an open one must not have it."
+                ),
             )
         ]
 

@@ -20,6 +20,7 @@ from django.db.models import F, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from incidents.assignment import choose_dispatcher, lock_assignment, logger, mark_assigned
@@ -28,6 +29,7 @@ from incidents.models import (
     IncidentChange,
     IncidentSource,
     IncidentStatusHistory,
+    IncidentType,
     StatusKey,
 )
 from incidents.selectors import get_status, get_status_id
@@ -193,6 +195,10 @@ EDITABLE_FIELDS = (
 )
 
 
+# Open incidents recomputed per transaction when a type's SLA changes.
+SLA_BATCH = 500
+
+
 class IncidentEditError(ValueError):
     """An edit that cannot be applied; the message says what to fix (shown to the person)."""
 
@@ -223,6 +229,8 @@ def _shown(value: Any) -> str:
         return _("yes") if value else _("no")
     if hasattr(value, "get_full_name"):
         return value.get_full_name() or value.get_username()
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "d.m.Y H:i")
     return str(value)
 
 
@@ -301,6 +309,41 @@ def update_incident(
     for name in (*changed, "sla_deadline", "sla_state", "updated_at"):
         setattr(incident, name, getattr(locked, name))
     return list(changed)
+
+
+def apply_type_sla(incident_type: IncidentType, *, actor: str, user=None) -> int:
+    """Apply a changed SLA of ``incident_type`` to its open incidents; return how many changed.
+
+    The rule, the same wherever a type's SLA changes: open incidents of the type get the new
+    deadline at once (and the state it gives), each change written to the incident's change log
+    with who made it; finished incidents keep the deadline they were finished with (the sweep
+    leaves them alone too).
+    """
+    ids = list(
+        Incident.objects.filter(incident_type=incident_type, is_finished=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    changed = 0
+    for offset in range(0, len(ids), SLA_BATCH):
+        with transaction.atomic():
+            batch = (
+                Incident.objects.select_for_update(of=("self",), no_key=True)
+                .filter(pk__in=ids[offset : offset + SLA_BATCH], is_finished=False)
+                .select_related("incident_type")
+                .prefetch_related("status_history__status")
+            )
+            for incident in batch:
+                sla = compute_sla(incident)
+                if (sla.deadline, sla.state) == (incident.sla_deadline, incident.sla_state):
+                    continue
+                entry = ("sla_deadline", _shown(incident.sla_deadline), _shown(sla.deadline))
+                incident.sla_deadline, incident.sla_state = sla.deadline, sla.state
+                incident.save(update_fields=["sla_deadline", "sla_state", "updated_at"])
+                if entry[1] != entry[2]:
+                    log_changes(incident, [entry], actor=actor, user=user)
+                changed += 1
+    return changed
 
 
 def log_changes(

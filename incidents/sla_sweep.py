@@ -4,8 +4,10 @@
 2. Calendar-clock incidents that never entered a pausing status: one UPDATE computing
    ``incident_date + sla_minutes`` in SQL, touching only rows whose stored deadline differs.
 3. The rest (business hours, pauses): recomputed in Python with ``compute_sla`` in batches
-   (2 queries per batch, ``bulk_update`` of changed rows only) — open incidents and those
-   finished within ``RECENT_FINISH``, or all of them with ``full=True``.
+   (2 queries per batch, ``bulk_update`` of changed rows only).
+Steps 2 and 3 touch open incidents (and finished ones that never got a deadline): a finished
+incident keeps the deadline it was finished with, also when its type's SLA changes later — the
+rule ``services.apply_type_sla`` states. ``full=True`` recomputes every incident (a repair).
 4. States: one conditional UPDATE per state (open: expired / less than an hour / in progress;
    finished: expired / closed on time), each matching only rows whose state must change.
 Every write also moves ``updated_at`` so the live queue and the tracker push see the change.
@@ -53,7 +55,6 @@ from incidents.sla import compute_sla
 logger = logging.getLogger(__name__)
 
 BATCH = 500
-RECENT_FINISH = timedelta(days=2)
 
 
 @dataclass
@@ -107,10 +108,15 @@ def update_untyped() -> int:
     )
 
 
-def update_calendar_deadlines() -> int:
+def _in_scope(full: bool) -> Q:
+    """Open incidents and finished ones without a deadline; everything with ``full``."""
+    return Q() if full else Q(is_finished=False) | Q(sla_deadline__isnull=True)
+
+
+def update_calendar_deadlines(*, full: bool = False) -> int:
     expected = _calendar_deadline()
     return (
-        Incident.objects.filter(incident_type__sla_clock=SlaClock.CALENDAR)
+        Incident.objects.filter(_in_scope(full), incident_type__sla_clock=SlaClock.CALENDAR)
         .exclude(_ever_paused())
         .alias(expected=expected)
         .exclude(sla_deadline=F("expected"))
@@ -118,18 +124,15 @@ def update_calendar_deadlines() -> int:
     )
 
 
-def _needs_python(now: datetime, full: bool) -> QuerySet[Incident]:
-    rows = Incident.objects.filter(incident_type__isnull=False).filter(
+def _needs_python(full: bool) -> QuerySet[Incident]:
+    return Incident.objects.filter(_in_scope(full), incident_type__isnull=False).filter(
         Q(incident_type__sla_clock=SlaClock.BUSINESS) | _ever_paused()
     )
-    if not full:
-        rows = rows.filter(Q(is_finished=False) | Q(finished_at__gte=now - RECENT_FINISH))
-    return rows
 
 
 def update_computed_deadlines(now: datetime, *, full: bool = False) -> int:
     changed = 0
-    ids = list(_needs_python(now, full).order_by("pk").values_list("pk", flat=True))
+    ids = list(_needs_python(full).order_by("pk").values_list("pk", flat=True))
     for offset in range(0, len(ids), BATCH):
         batch = (
             Incident.objects.filter(pk__in=ids[offset : offset + BATCH])
@@ -197,7 +200,7 @@ def sweep_sla(now: datetime | None = None, *, full: bool = False) -> SweepReport
     report = SweepReport()
     with transaction.atomic():
         report.untyped = update_untyped()
-        report.calendar_deadlines = update_calendar_deadlines()
+        report.calendar_deadlines = update_calendar_deadlines(full=full)
     report.computed_deadlines = update_computed_deadlines(now, full=full)
     report.states = update_states(now)
     report.auto_closed = close_unanswered(now)

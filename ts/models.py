@@ -40,6 +40,7 @@ class Contractor(models.Model):
                 fields=["is_default"],
                 condition=models.Q(is_default=True),
                 name="ts_contractor_single_default",
+                violation_error_message=_("Only one contractor can be the default one."),
             )
         ]
 
@@ -56,7 +57,9 @@ class ContractorEmail(models.Model):
         verbose_name_plural = _("contractor e-mails")
         constraints = [
             models.UniqueConstraint(
-                fields=["contractor", "email"], name="ts_contractor_email_unique"
+                fields=["contractor", "email"],
+                name="ts_contractor_email_unique",
+                violation_error_message=_("This contractor already has this e-mail."),
             )
         ]
 
@@ -73,7 +76,9 @@ class ContractorPhone(models.Model):
         verbose_name_plural = _("contractor phones")
         constraints = [
             models.UniqueConstraint(
-                fields=["contractor", "phone"], name="ts_contractor_phone_unique"
+                fields=["contractor", "phone"],
+                name="ts_contractor_phone_unique",
+                violation_error_message=_("This contractor already has this phone number."),
             )
         ]
 
@@ -91,7 +96,15 @@ class Operator(models.Model):
         verbose_name = _("operator")
         verbose_name_plural = _("operators")
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["name", "group"], name="ts_operator_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "group"],
+                name="ts_operator_unique",
+                violation_error_message=_(
+                    "An operator with this name already exists in this group."
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.group})" if self.group else self.name
@@ -159,7 +172,11 @@ class BaseStation(models.Model):
         verbose_name_plural = _("base stations")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["pole", "name"], name="ts_base_station_unique")
+            models.UniqueConstraint(
+                fields=["pole", "name"],
+                name="ts_base_station_unique",
+                violation_error_message=_("This pole already has a base station with this name."),
+            )
         ]
 
     def __str__(self) -> str:

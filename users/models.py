@@ -91,8 +91,20 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="users_user_email_ci_unique"),
-            models.UniqueConstraint(Lower("username"), name="users_user_username_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="users_user_email_ci_unique",
+                violation_error_message=_(
+                    "A user with this e-mail already exists (letter case does not matter)."
+                ),
+            ),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="users_user_username_ci_unique",
+                violation_error_message=_(
+                    "A user with this username already exists (letter case does not matter)."
+                ),
+            ),
         ]
         indexes = [models.Index(fields=["role", "is_active"], name="users_role_active_idx")]
         permissions = [
@@ -132,7 +144,9 @@ class WorkShift(models.Model):
         SATURDAY = 5, _("Saturday")
         SUNDAY = 6, _("Sunday")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="shifts")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="shifts", verbose_name=_("user")
+    )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     start_time = models.TimeField(_("start"))
     end_time = models.TimeField(
@@ -145,11 +159,16 @@ class WorkShift(models.Model):
         ordering = ["user", "weekday", "start_time"]
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "weekday", "start_time"], name="users_shift_unique"
+                fields=["user", "weekday", "start_time"],
+                name="users_shift_unique",
+                violation_error_message=_(
+                    "This dispatcher already has a shift starting at this time on this day."
+                ),
             ),
             models.CheckConstraint(
                 condition=~models.Q(start_time=models.F("end_time")),
                 name="users_shift_not_empty",
+                violation_error_message=_("A shift cannot start and end at the same time."),
             ),
         ]
 
@@ -181,7 +200,9 @@ class PendingRegistration(models.Model):
 class EmailChangeRequest(models.Model):
     """A requested new e-mail address waiting for confirmation from that address."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="email_changes", verbose_name=_("user")
+    )
     new_email = models.EmailField(_("new e-mail"))
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)

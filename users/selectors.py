@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils import timezone
 
-from users.models import EmailChangeRequest, PendingRegistration, User
+from users.models import EmailChangeRequest, PendingRegistration, Role, User
 from users.tokens import link_lifetime, token_hash
 
 
@@ -58,3 +58,9 @@ def email_change_for_token(token: str) -> EmailChangeRequest | None:
 def approvers():
     """Active administrators to tell about new accounts waiting for approval."""
     return User.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(role="admin"))
+
+
+def awaiting_approval():
+    """Active accounts that confirmed their e-mail and wait for an administrator to give them a
+    role (guests); the superuser is never one."""
+    return User.objects.filter(is_active=True, is_superuser=False, role=Role.GUEST)

@@ -76,7 +76,10 @@ class TrackerIssue(PushClaim):
     """
 
     incident = models.OneToOneField(
-        "incidents.Incident", on_delete=models.CASCADE, related_name="tracker_issue"
+        "incidents.Incident",
+        on_delete=models.CASCADE,
+        related_name="tracker_issue",
+        verbose_name=_("incident"),
     )
     key = models.CharField(_("issue key"), max_length=64, unique=True, null=True, blank=True)
     issue_id = models.CharField(_("issue id"), max_length=64, blank=True)
@@ -114,9 +117,14 @@ class TrackerComment(PushClaim):
     """An e-mail posted (or being posted) as a comment on the incident's issue; one per e-mail."""
 
     email = models.OneToOneField(
-        "emails.EmailMessage", on_delete=models.CASCADE, related_name="tracker_comment"
+        "emails.EmailMessage",
+        on_delete=models.CASCADE,
+        related_name="tracker_comment",
+        verbose_name=_("e-mail"),
     )
-    issue = models.ForeignKey(TrackerIssue, on_delete=models.CASCADE, related_name="comments")
+    issue = models.ForeignKey(
+        TrackerIssue, on_delete=models.CASCADE, related_name="comments", verbose_name=_("issue")
+    )
     comment_id = models.CharField(_("comment id"), max_length=64, blank=True)
     posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
 

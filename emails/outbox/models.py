@@ -31,6 +31,7 @@ class OutboundEmail(models.Model):
         null=True,
         blank=True,
         related_name="outbound_emails",
+        verbose_name=_("incident"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     channel = models.CharField(

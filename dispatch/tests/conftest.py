@@ -1,0 +1,3 @@
+"""Fixtures shared by the project-level tests."""
+
+from dispatch.tests.test_admin_walk import admin_client  # noqa: F401  (the signed-in admin)
