@@ -422,15 +422,22 @@ class IncidentLink(models.Model):
         verbose_name_plural = _("links")
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["incident", "other"], name="inc_link_pair_unique"),
+            models.UniqueConstraint(
+                fields=["incident", "other"],
+                name="inc_link_pair_unique",
+                violation_error_message=_("These incidents are already linked."),
+            ),
             models.CheckConstraint(
-                condition=~models.Q(incident=models.F("other")), name="inc_link_not_self"
+                condition=~models.Q(incident=models.F("other")),
+                name="inc_link_not_self",
+                violation_error_message=_("An incident cannot be linked to itself."),
             ),
             # At most one parent per incident.
             models.UniqueConstraint(
                 fields=["incident"],
                 condition=models.Q(kind="subtask_of"),
                 name="inc_link_one_parent",
+                violation_error_message=_("An incident can have only one parent incident."),
             ),
         ]
 
