@@ -149,20 +149,25 @@ def bench_statistics(ids: dict, runs: int) -> None:
         cases += [(quarters[0], ReportFilters(**{name: v})) for v in values]
     cases += [(q, ReportFilters()) for q in quarters[1:]]
     cases = (cases * (runs // len(cases) + 1))[:runs]
-    timings, queries = [], []
+    timings, queries, slowest = [], [], []
     for period, filters in cases:
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             result = statistics(period, filters)
             timings.append(time.perf_counter() - started)
         queries.append(len(captured))
+        slowest.append(sorted((float(q["time"]) for q in captured), reverse=True)[:4])
+    load = os.getloadavg()[0]
+    worst = slowest[timings.index(max(timings))]
     timings.sort()
     p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
     print(
         f"statistics, a quarter, {len(timings)} runs with different filters: "
         f"p50 {1000 * stats_lib.median(timings):.0f} ms, p95 {1000 * p95:.0f} ms, "
         f"max {1000 * timings[-1]:.0f} ms; {max(queries)} queries a run; "
-        f"last: {result.totals.opened:,} opened, {result.totals.closed:,} closed"
+        f"last: {result.totals.opened:,} opened, {result.totals.closed:,} closed; "
+        f"slowest run's heaviest queries {', '.join(f'{t * 1000:.0f}' for t in worst)} ms; "
+        f"load average {load:.1f} on {os.cpu_count()} cores"
     )
 
 
