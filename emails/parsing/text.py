@@ -23,6 +23,10 @@ _QUOTE_MARKERS = re.compile(
 # Web forms send their fields as one JSON object in the body (reference §2.5).
 FORM_REQUESTER_KEY = "E-mail для обратной связи"
 FORM_WATCHER_PREFIX = "E-mail наблюдателя по заявке"
+FORM_WINDOW = 64 * 1024  # a form's JSON is far smaller; a longer object stays plain text
+MAX_FORMS = 10
+MAX_FORM_ATTEMPTS = 200
+_OBJECT_START = re.compile(r'\{\s*["}]')
 
 
 def normalise_text(text: str) -> str:
@@ -50,21 +54,27 @@ def strip_quoted(text: str) -> str:
     return head or text.strip()
 
 
-def _json_objects(text: str) -> list[dict]:
-    """Top-level ``{...}`` blocks of ``text`` that parse as JSON objects."""
-    found: list[dict] = []
+def _json_spans(text: str) -> list[tuple[int, int, dict]]:
+    """(start, end, object) of the first top-level JSON objects in ``text``, with bounded work:
+    at most ``MAX_FORM_ATTEMPTS`` candidate ``{"`` positions, each decoded within
+    ``FORM_WINDOW`` characters (a failed decode costs as much as the text before the error, so
+    a body of two million braces would otherwise take hours)."""
+    spans: list[tuple[int, int, dict]] = []
     decoder = json.JSONDecoder()
-    index = text.find("{")
-    while index != -1 and len(found) < 10:
+    position = attempts = 0
+    while len(spans) < MAX_FORMS and attempts < MAX_FORM_ATTEMPTS:
+        match = _OBJECT_START.search(text, position)
+        if match is None:
+            break
+        start, attempts = match.start(), attempts + 1
         try:
-            value, end = decoder.raw_decode(text, index)
-        except ValueError:
-            index = text.find("{", index + 1)
+            value, length = decoder.raw_decode(text[start : start + FORM_WINDOW])
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
+            position = start + 1
             continue
-        if isinstance(value, dict):
-            found.append(value)
-        index = text.find("{", end)
-    return found
+        spans.append((start, start + length, value))
+        position = start + length
+    return spans
 
 
 def _render(value: object, indent: int = 0) -> str:
@@ -84,22 +94,16 @@ def _render(value: object, indent: int = 0) -> str:
 
 def extract_form(text: str) -> tuple[dict | None, str]:
     """The first web-form JSON object in the body and the body with JSON rendered readably."""
-    objects = _json_objects(text)
-    if not objects:
+    spans = _json_spans(text)
+    if not spans:
         return None, text
-    rendered = text
-    decoder = json.JSONDecoder()
-    index = rendered.find("{")
-    while index != -1:
-        try:
-            value, end = decoder.raw_decode(rendered, index)
-        except ValueError:
-            index = rendered.find("{", index + 1)
-            continue
-        block = _render(value) if isinstance(value, dict) else rendered[index:end]
-        rendered = rendered[:index] + block + rendered[end:]
-        index = rendered.find("{", index + len(block))
-    return objects[0], rendered
+    parts: list[str] = []
+    last = 0
+    for start, end, value in spans:
+        parts += [text[last:start], _render(value)]
+        last = end
+    parts.append(text[last:])
+    return spans[0][2], "".join(parts)
 
 
 def form_addresses(form: dict) -> tuple[str, list[str]]:

@@ -153,3 +153,32 @@ def test_the_worker_process_stays_small_while_hostile_mail_arrives(dovecot, stat
     size = sum(len(raw) for raw in hostile)  # 12.4 MB; before the fix the process grew by GBs
     peak = usage.ru_maxrss * 1024
     assert peak < 160 * MiB + 24 * size, f"peak RSS {peak / MiB:.0f} MiB for {size / MiB:.0f} MiB"
+
+
+def body_of(content_type: str, text: str, message_id: str) -> bytes:
+    return (
+        f"From: a@evil.example\r\nTo: {MAILBOX_USER}\r\nMessage-ID: {message_id}\r\n"
+        f"Subject: text\r\nContent-Type: {content_type}; charset=utf-8\r\n\r\n{text}\r\n"
+    ).encode()
+
+
+def test_pathological_text_and_html_are_read_in_linear_time(dovecot, imap_source, statuses):
+    """Bodies that made the web-form JSON scan (a failed JSON decode costs the text before it)
+    or the HTML parser (unterminated tags) quadratic: minutes for a few hundred kilobytes."""
+    bodies = [
+        body_of("text/plain", "{" * 2_000_000, "<braces@evil.example>"),
+        body_of("text/plain", '{"a": ' * 300_000, "<json@evil.example>"),
+        body_of("text/html", "<a " * 300_000, "<tags@evil.example>"),
+        body_of("text/html", "<!--" * 300_000, "<comments@evil.example>"),
+        body_of(
+            "text/html", "<p>Опора 77-0001</p>" + "<div>" * 100_000 + "x", "<deep@evil.example>"
+        ),
+    ]
+    dovecot.append("INBOX", bodies)
+    started = time.process_time()
+    report = ingest_folder(imap_source, "INBOX")
+    cpu = time.process_time() - started
+    assert report.result.stored == 5 and report.quarantined == 0
+    assert cpu < 15, f"{cpu:.1f} s of CPU for {sum(map(len, bodies))} bytes"
+    deep = EmailMessage.objects.get(message_id="<deep@evil.example>")
+    assert deep.body_text.startswith("Опора 77-0001")
