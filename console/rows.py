@@ -3,10 +3,11 @@
 Each row of the queue table is rendered from ``console/_queue_row.html`` and memoised in a bounded
 per-process LRU. The memo key holds EVERY value the row displays (the whole ``QueueRow``: pk,
 code, subject, requester, status key and name, SLA state and deadline, pole code, base station
-name, type name, dispatcher's names and e-mail, incident date, unread state) plus the active
-language, time zone and URL prefix. It is pure memoisation: any change to a displayed value is a
-different key, so a row can never be shown stale. It pays off because a change to one incident
-makes every connected console refetch ``/rows/``, where 49 of the 50 rows are unchanged.
+name, type name, dispatcher's names and login, incident date, unread state, finished or not)
+plus the active language, time zone and URL prefix. It is pure memoisation: any change to a
+displayed value is a different key, so a row can never be shown stale. It pays off because a
+change to one incident makes every connected console refetch ``/rows/``, where 49 of the 50
+rows are unchanged.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext
 
 from console.selectors import QueueRow
-from incidents.models import SlaState
+from incidents.models import SLA_BADGE_LABELS, sla_badge
+from users.names import display_name
 
 ROW_MEMO_SIZE = 10_000  # rows kept per process (≈ 1 KB of HTML each)
 ROW_TEMPLATE = "console/_queue_row.html"
-_SLA_LABELS = dict(SlaState.choices)  # lazy labels, translated when rendered
 
 
 class RowKey(NamedTuple):
@@ -53,16 +54,19 @@ def _row_html(key: RowKey) -> SafeString:
     and URL prefix are the ones in the key)."""
     row = key.row
     assignee = None
-    if row.assignee_email is not None:
-        full_name = f"{row.assignee_first_name} {row.assignee_last_name}".strip()
-        assignee = full_name or row.assignee_email
+    if row.assignee_username is not None:
+        assignee = display_name(
+            row.assignee_first_name, row.assignee_last_name, row.assignee_username
+        )
+    sla_key = sla_badge(row.sla_state, row.is_finished)
     context = {
         "row": row,
         "labels": _labels(key.language),
         "url": reverse("console:incident", args=[row.pk]),
         "number": row.code or f"№{row.pk}",
         "subject": Truncator(row.subject or "—").chars(90),
-        "sla_label": _SLA_LABELS.get(row.sla_state, row.sla_state),
+        "sla_key": sla_key,
+        "sla_label": SLA_BADGE_LABELS.get(sla_key, row.sla_state),  # lazy, translated here
         "deadline": _local(row.sla_deadline) if row.sla_deadline else None,
         "received": _local(row.incident_date),
         "assignee": assignee,

@@ -81,9 +81,10 @@ class QueueRow(NamedTuple):
     type_name: str | None
     assignee_first_name: str | None
     assignee_last_name: str | None
-    assignee_email: str | None
+    assignee_username: str | None
     incident_date: datetime
     unread_since: datetime | None
+    is_finished: bool
 
 
 # QueueRow field → the lookup it is read from (same order).
@@ -101,9 +102,10 @@ QUEUE_COLUMNS = (
     "incident_type__name",
     "assignee__first_name",
     "assignee__last_name",
-    "assignee__email",
+    "assignee__username",
     "incident_date",
     "unread_since",
+    "is_finished",
 )
 
 

@@ -36,6 +36,17 @@ class SlaState(models.TextChoices):
     CLOSED_ON_TIME = "closed_on_time", _("Closed on time")
 
 
+# How an SLA state is shown: a finished incident past its deadline is «closed late», set apart
+# from an open overdue one (both are stored as ``expired``).
+CLOSED_LATE = "closed_late"
+SLA_BADGE_LABELS = {**dict(SlaState.choices), CLOSED_LATE: _("Closed late")}
+
+
+def sla_badge(state: str, is_finished: bool) -> str:
+    """The key an SLA state is shown with (CSS class ``sla-<key>``, label in SLA_BADGE_LABELS)."""
+    return CLOSED_LATE if is_finished and state == SlaState.EXPIRED else state
+
+
 class SlaClock(models.TextChoices):
     CALENDAR = "calendar", _("Calendar time")
     BUSINESS = "business", _("Business hours")
@@ -248,6 +259,14 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return self.code or f"№{self.pk}"
+
+    @property
+    def sla_badge(self) -> str:
+        return sla_badge(self.sla_state, self.is_finished)
+
+    @property
+    def sla_badge_label(self) -> str:
+        return SLA_BADGE_LABELS.get(self.sla_badge, self.sla_state)
 
     @property
     def contractor(self):

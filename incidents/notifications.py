@@ -363,7 +363,7 @@ def queue_reply(
     if not incident.requester_email.strip():
         raise NotificationError(_("Nobody to reply to: the incident has no e-mail from a person."))
     to = [requester_address(incident)]
-    signature = (user.get_full_name() or user.email) if user else ""
+    signature = user.display_name if user else ""
     draft = Draft(
         kind=Kind.REPLY,
         to=to,

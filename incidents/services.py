@@ -227,8 +227,8 @@ def _shown(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    if hasattr(value, "get_full_name"):
-        return value.get_full_name() or value.get_username()
+    if hasattr(value, "display_name"):
+        return value.display_name
     if isinstance(value, datetime):
         return date_format(timezone.localtime(value), "d.m.Y H:i")
     return str(value)

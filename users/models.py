@@ -9,6 +9,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from users.names import display_name
+
 USERNAME_VALIDATORS = [
     RegexValidator(
         r"^[a-zA-Z0-9._-]+$",
@@ -113,7 +115,12 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """How this person is named everywhere: their name, else their login."""
+        return display_name(self.first_name, self.last_name, self.username)
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -47,7 +47,12 @@ def status_brief(status: IncidentStatus) -> dict:
 def user_brief(user: User | None) -> dict | None:
     if user is None:
         return None
-    return {"id": user.pk, "username": user.username, "full_name": user.get_full_name()}
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "full_name": user.get_full_name(),
+        "display_name": user.display_name,
+    }
 
 
 def pole_brief(pole: Pole | None) -> dict | None:

@@ -121,6 +121,7 @@ def expected_row(incident: Incident) -> dict:
             "id": dispatcher.pk,
             "username": dispatcher.username,
             "full_name": "Иван Петров",
+            "display_name": "Иван Петров",
         },
         "pole": {
             "id": pole.pk,
@@ -171,6 +172,7 @@ def test_detail_of_a_fully_populated_incident(incident):
         "id": incident.assignee_id,
         "username": incident.assignee.username,
         "full_name": "Иван Петров",
+        "display_name": "Иван Петров",
     }
     history = body.pop("status_history")
     emails = body.pop("emails")
