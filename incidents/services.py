@@ -406,6 +406,12 @@ def mark_read(incident: Incident, user) -> bool:
     :func:`reads_for`). A conditional UPDATE, nothing when already read; True when cleared."""
     if incident.unread_since is None or not reads_for(incident, user):
         return False
+    return clear_unread(incident)
+
+
+def clear_unread(incident: Incident) -> bool:
+    """The incident's new mail has been seen (its page opened by its dispatcher, or the issue
+    taken in the tracker): a conditional UPDATE moving ``updated_at``; True when it was unread."""
     now = timezone.now()
     cleared = Incident.objects.filter(pk=incident.pk, unread_since__isnull=False).update(
         unread_since=None, updated_at=now

@@ -33,6 +33,7 @@ from incidents.models import (
 )
 from incidents.services import (
     IncidentEditError,
+    clear_unread,
     create_incident,
     record_status,
     set_incident_code,
@@ -284,6 +285,8 @@ def _enter_status(
         comment = _("The dispatcher accepted the work in Yandex Tracker.")
         outcome.taken = True
     record_status(incident, ours, actor=TRACKER, comment=comment, at=change.at)
+    if outcome.taken:
+        clear_unread(incident)  # the dispatcher has seen the new mail, as «Новое сообщение» says
 
 
 def _typed_values(issue: dict, incident: Incident, directory: TrackerDirectory) -> str:

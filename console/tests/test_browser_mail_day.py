@@ -32,6 +32,9 @@ from .conftest import PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 
+# Connected; or already redrawn by an event (opening the incident moved it: that is news too).
+LIVE = """const s = document.getElementById('live-status');
+  return [s.dataset.textConnected, s.dataset.textUpdated].includes(s.textContent);"""
 ROW_STATE = """const row = document.querySelector('tr[data-incident="' + arguments[0] + '"]');
   const count = document.querySelector('[data-count=unread]');
   return [row ? getComputedStyle(row.querySelector('td')).fontWeight : null,
@@ -62,7 +65,7 @@ def test_reply_turns_row_bold_and_opening_reads_it(live_console, browser, mail_d
     browser.get(f"{live_console.url}/incidents/{incident.pk}/")  # reads the new incident
     browser.get(live_console.url + "/")
     wait(browser).until(lambda d: d.execute_script(ROW_STATE, incident.pk) == ["400", "0"])
-    wait(browser).until(lambda d: "вкл" in d.find_element("id", "live-status").text.lower())
+    wait(browser).until(lambda d: d.execute_script(LIVE))  # the page listens to the stream
 
     reply = build_message(
         "RE: Нет связи на опоре 02-00123", "Питание так и не появилось.",
@@ -124,3 +127,32 @@ def test_mail_on_a_closed_incident_answered_once_then_reopened(
     assert "Открыт снова" in history and "engineer@operator.example" in history
     screenshot(browser, tmp_path, "incident-reopened")
     assert len(smtp_sink.messages) == 1  # the reopening mail got no second answer
+
+
+def test_mail_search_and_quarantine_release(live_console, browser, mail_desk, tmp_path):  # noqa: F811
+    from pathlib import Path
+
+    nested = (Path(__file__).resolve().parents[2] / "data" / "demo" / "later").glob("*M103*")
+    mail_desk.append(
+        "INBOX",
+        [
+            build_message("Нет связи на опоре 02-00123", "Щит обесточен.", message_id="<s1@op>"),
+            build_message("Авария БС-77-12345", "Упала антенна.", message_id="<s2@op>"),
+            next(nested).read_bytes(),  # nested 40 levels deep: quarantined
+        ],
+    )
+    ingest()
+    log_in(browser, live_console.url, "anna@dispatch.example")
+    browser.get(f"{live_console.url}/mail/?q=антенна")
+    rows = browser.find_elements("css selector", "tr[data-email]")
+    assert len(rows) == 1 and "Авария БС-77-12345" in rows[0].text
+    screenshot(browser, tmp_path, "mail")
+
+    browser.find_element("link text", "Карантин").click()
+    wait(browser).until(lambda d: d.find_elements("css selector", "tr[data-quarantined]"))
+    assert "nested more than 32 levels" in browser.find_element("css selector", "table").text
+    screenshot(browser, tmp_path, "quarantine")
+    browser.find_element("css selector", "button[name=release]").click()
+    wait(browser).until(lambda d: d.find_elements("id", "thread"))
+    assert "Скан документа" in browser.find_element("tag name", "h1").text
+    assert Incident.objects.count() == 3

@@ -194,3 +194,24 @@ def test_new_message_flag_follows_incoming_mail_and_the_dispatcher_taking_the_is
     assert push_cycle(client, directory).comments_posted == 1
     assert fake_tracker.state.issues[key][flag] == "✔️ Да"  # new mail on a taken issue
     assert pull_cycle(client, directory).patched == 0  # our own write, not read back
+
+
+def test_taking_the_issue_in_the_tracker_reads_the_incident(
+    dovecot, imap_source, defaults, client, directory, fake_tracker, dispatcher
+):
+    dovecot.append("INBOX", [build_message("Нет питания", "Авария", message_id="<u1@op.example>")])
+    ingest_folder(imap_source, "INBOX")
+    push_cycle(client, directory)
+    incident = Incident.objects.get()
+    assert incident.unread_since is not None  # «Новое сообщение» is «Да», the queue row bold
+    pull_cycle(client, directory)
+    dispatcher.transition_to(incident.code, "inProgress")
+    pull_cycle(client, directory)
+    assert Incident.objects.get().unread_since is None  # both lowered together
+    dovecot.append(
+        "INBOX",
+        [build_message(f"RE: {incident.code}: Нет питания", "Всё ещё нет",
+                       message_id="<u2@op.example>", in_reply_to="<u1@op.example>")],
+    )  # fmt: skip
+    ingest_folder(imap_source, "INBOX")
+    assert Incident.objects.get().unread_since is not None  # and raised together again
