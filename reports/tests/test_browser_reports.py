@@ -9,11 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from console.tests.browser import browser, live_console, wait  # noqa: F401
 from console.tests.conftest import PASSWORD
 from console.tests.test_browser_workflow import screenshot
+from incidents.services import create_incident, update_incident
+from ts.models import Pole
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 
@@ -108,6 +111,14 @@ def test_map_without_and_with_tiles(live_console, browser, seed, tmp_path, setti
     expired = browser.find_element(By.CSS_SELECTOR, "path.incident-marker.sla-expired")
     assert expired.get_attribute("fill") == "#c62828"
     screenshot(browser, tmp_path, "map")
+
+    # Live: an incident opened elsewhere appears without a reload.
+    pole = Pole.objects.create(site_id=3, code="78-0003", latitude=59.94, longitude=30.31)
+    incident = create_incident(incident_date=timezone.now(), subject="Авария СПб")
+    update_incident(incident, changes={"pole": pole}, actor="console")
+    wait(browser).until(lambda d: d.execute_script(MARKERS) == 3)
+    assert "Инцидентов на карте: 3." in browser.find_element(By.ID, "map-status").text
+    expired = browser.find_element(By.CSS_SELECTOR, "path.incident-marker.sla-expired")
     browser.execute_script(
         "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", expired
     )
