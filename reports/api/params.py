@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from dispatch.api.filters import EARLIEST_DAY, LATEST_DAY, MAX_ID, MAX_TEXT
+from dispatch.api.filters import LATEST_DAY, MAX_ID, MAX_TEXT
 from reports.filters import ReportFilters
 from reports.periods import MAX_CUSTOM_DAYS, Period, PeriodKind, period_for
 
@@ -38,7 +38,7 @@ class StrictParams(serializers.Serializer):
 
 class ReportParams(StrictParams):
     """Period and filters; a custom period ending before it starts is turned round and one
-    longer than two years is cut; days are clamped to 1900–9000."""
+    longer than two years is cut; days are clamped to 1970–9000."""
 
     period = serializers.ChoiceField(choices=PeriodKind.choices, default=PeriodKind.MONTH)
     date = serializers.DateField(required=False)
@@ -71,8 +71,13 @@ class ReportParams(StrictParams):
         )
 
 
+# Before 1970 some zones had offsets with seconds (Moscow: +02:30:17 in 1900), which RFC 3339
+# date-times cannot carry; no incident is that old.
+EARLIEST_REPORT_DAY = date(1970, 1, 1)
+
+
 def _clamp(day: date) -> date:
-    return min(max(day, EARLIEST_DAY), LATEST_DAY)
+    return min(max(day, EARLIEST_REPORT_DAY), LATEST_DAY)
 
 
 def _param(name: str, kind, description: str, **extra) -> OpenApiParameter:

@@ -60,6 +60,9 @@ def test_filters_and_lenient_custom_periods(api, seed):
     assert turned.json()["totals"]["opened"] == 8
     far = api.get(STATS, {"period": "quarter", "date": "9999-12-31"})
     assert far.status_code == 200 and far.json()["totals"]["opened"] == 0
+    # Moscow's offset in 1900 had seconds (+02:30:17), which RFC 3339 cannot carry.
+    old = api.get(STATS, {"date": "1900-01-15"}).json()["period"]
+    assert (old["first_day"], old["start"]) == ("1970-01-01", "1970-01-01T00:00:00+03:00")
 
 
 @pytest.mark.parametrize(
