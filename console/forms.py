@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import validate_email
 from django.template.loader import get_template
+from django.urls import reverse_lazy
 from django.utils.datastructures import MultiValueDict
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
@@ -122,6 +123,16 @@ def _filter_fields_html(key: _FilterFieldsKey) -> SafeString:
     return _render(FILTER_FIELDS_TEMPLATE, form)
 
 
+def suggest_attrs(url_name: str, *, pole_field: str = "") -> dict[str, object]:
+    """Widget attributes that make ``console/suggest.js`` offer candidates from ``url_name``
+    while the field is typed in (``pole_field``: the pole input a base station narrows by and
+    fills)."""
+    attrs: dict[str, object] = {"data-suggest": reverse_lazy(url_name), "autocomplete": "off"}
+    if pole_field:
+        attrs["data-suggest-pole"] = pole_field
+    return attrs
+
+
 class IncidentEditForm(forms.Form):
     """Type, pole, base station, dispatcher. The pole and the base station are typed (a full
     code or an unambiguous beginning) and resolved like the tracker sync does."""
@@ -137,12 +148,16 @@ class IncidentEditForm(forms.Form):
         required=False,
         max_length=64,
         help_text=_("Pole code or its beginning, e.g. 77-00"),
+        widget=forms.TextInput(attrs=suggest_attrs("console:suggest_poles")),
     )
     base_station = forms.CharField(
         label=_("Base station"),
         required=False,
         max_length=256,
         help_text=_("Base station name or its beginning"),
+        widget=forms.TextInput(
+            attrs=suggest_attrs("console:suggest_base_stations", pole_field="id_pole")
+        ),
     )
     assignee = forms.ModelChoiceField(
         label=_("Dispatcher"),

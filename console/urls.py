@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console import mail_views, views
+from console import mail_views, suggest_views, views
 
 app_name = "console"
 
@@ -25,6 +25,8 @@ urlpatterns = [
     path("incidents/<int:pk>/links/<int:other_pk>/remove/", views.remove_link, name="unlink"),
     path("attachments/<int:pk>/", views.download_attachment, name="attachment"),
     path("load/", views.dispatcher_load, name="load"),
+    path("suggest/poles/", suggest_views.poles, name="suggest_poles"),
+    path("suggest/base-stations/", suggest_views.base_stations, name="suggest_base_stations"),
     path("mail/", mail_views.mail_list, name="mail"),
     path("mail/<int:pk>/eml/", mail_views.email_eml, name="email_eml"),
     path("mail/quarantine/", mail_views.quarantine, name="quarantine"),

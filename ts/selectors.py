@@ -40,6 +40,27 @@ def _clean(text: str) -> str:
     return " ".join((text or "").split())
 
 
+def _matches(queryset: QuerySet, text: str, attr: str) -> tuple[list, bool]:
+    """Up to ``MAX_CANDIDATES + 1`` records whose ``attr`` equals ``text`` (and True), else those
+    starting with it (and False) — the rule both resolving and suggesting follow."""
+    exact = list(queryset.filter(**{f"{attr}__iexact": text})[: MAX_CANDIDATES + 1])
+    if exact:
+        return exact, True
+    return list(queryset.filter(**{f"{attr}__istartswith": text})[: MAX_CANDIDATES + 1]), False
+
+
+def _suggest(queryset: QuerySet, text: str, attr: str) -> tuple[list, bool]:
+    """Records to offer for ``text``: the exact matches first, then those starting with it;
+    at most ``MAX_CANDIDATES``, and whether there are more."""
+    matches, exact = _matches(queryset, text, attr)
+    if exact and len(matches) <= MAX_CANDIDATES:
+        others = queryset.filter(**{f"{attr}__istartswith": text}).exclude(
+            pk__in=[m.pk for m in matches]
+        )
+        matches += list(others[: MAX_CANDIDATES + 1 - len(matches)])
+    return matches[:MAX_CANDIDATES], len(matches) > MAX_CANDIDATES
+
+
 def _pick(
     queryset: QuerySet,
     text: str,
@@ -49,10 +70,9 @@ def _pick(
     exact_first: bool = False,
 ):
     """The record whose ``attr`` equals ``text``, else the only one starting with it."""
-    exact = list(queryset.filter(**{f"{attr}__iexact": text})[: MAX_CANDIDATES + 1])
-    if len(exact) == 1 or (exact and exact_first):
-        return exact[0]
-    matches = exact or list(queryset.filter(**{f"{attr}__istartswith": text})[: MAX_CANDIDATES + 1])
+    matches, exact = _matches(queryset, text, attr)
+    if exact and (len(matches) == 1 or exact_first):
+        return matches[0]
     if len(matches) == 1:
         return matches[0]
     if not matches:
@@ -69,14 +89,52 @@ def _station_label(station: BaseStation) -> str:
     return _("%(name)s (pole %(code)s)") % {"name": station.name, "code": station.pole.code}
 
 
+def _active_poles() -> QuerySet[Pole]:
+    return (
+        Pole.objects.filter(is_active=True).select_related("contractor").order_by("code", "site_id")
+    )
+
+
+def _active_stations(pole: Pole | None) -> QuerySet[BaseStation]:
+    stations = BaseStation.objects.filter(is_active=True, pole__is_active=True)
+    if pole is not None:
+        stations = stations.filter(pole=pole)
+    return stations.select_related("pole", "pole__contractor").order_by("name", "pole__code")
+
+
+def _station_spellings(text: str) -> list[str]:
+    """``text`` and, for ``БС 77-12345`` / ``BS-77-12345``, the canonical ``БС-77-12345``."""
+    canonical = _BS_PREFIX.sub("БС-", text)
+    return [text, canonical] if canonical != text else [text]
+
+
+def suggest_poles(text: str) -> tuple[list[Pole], bool]:
+    """Active poles to offer while ``text`` is typed (as ``resolve_pole`` would read it) and
+    whether there are more than those."""
+    text = _clean(text)
+    return _suggest(_active_poles(), text, "code") if text else ([], False)
+
+
+def suggest_base_stations(text: str, pole: Pole | None = None) -> tuple[list[BaseStation], bool]:
+    """Active base stations (on ``pole`` if given) to offer while ``text`` is typed, read as
+    ``resolve_base_station`` reads it, and whether there are more."""
+    text = _clean(text)
+    if not text:
+        return [], False
+    stations = _active_stations(pole)
+    for spelling in _station_spellings(text):
+        found, more = _suggest(stations, spelling, "name")
+        if found:
+            return found, more
+    return [], False
+
+
 def resolve_pole(text: str) -> Pole:
     """The active pole whose code is ``text`` or, failing that, the only one starting with it."""
     text = _clean(text)
     if not text:
         raise NotFoundError(_("Pole code is empty"))
-    poles = (
-        Pole.objects.filter(is_active=True).select_related("contractor").order_by("code", "site_id")
-    )
+    poles = _active_poles()
     # Several active poles may share a code: the lowest SiteId, as in recognition and import.
     messages = (
         _("Pole «%(text)s» not found"),
@@ -93,14 +151,8 @@ def resolve_base_station(text: str, pole: Pole | None = None) -> BaseStation:
     text = _clean(text)
     if not text:
         raise NotFoundError(_("Base station name is empty"))
-    spellings = [text]
-    canonical = _BS_PREFIX.sub("БС-", text)
-    if canonical != text:
-        spellings.append(canonical)
-    stations = BaseStation.objects.filter(is_active=True, pole__is_active=True)
-    if pole is not None:
-        stations = stations.filter(pole=pole)
-    stations = stations.select_related("pole", "pole__contractor").order_by("name", "pole__code")
+    spellings = _station_spellings(text)
+    stations = _active_stations(pole)
     messages = (
         _("Base station «%(text)s» not found"),
         _("Base station name «%(text)s» is ambiguous, candidates: %(candidates)s"),
