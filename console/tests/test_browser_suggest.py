@@ -9,6 +9,7 @@ import pytest
 from console.tests.browser import browser, live_console, wait  # noqa: F401
 from console.tests.test_browser_csp import RECORD_VIOLATIONS
 from console.tests.test_browser_incident_desk import desk, log_in  # noqa: F401
+from console.tests.test_browser_workflow import screenshot
 from incidents.tests.factories import make_request, make_site
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
@@ -22,7 +23,7 @@ def _suggestions(driver, field_id: str) -> list[str]:
     ]
 
 
-def test_pole_and_base_station_are_chosen_from_suggestions(desk, browser):  # noqa: F811
+def test_pole_and_base_station_are_chosen_from_suggestions(desk, browser, tmp_path):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -36,6 +37,7 @@ def test_pole_and_base_station_are_chosen_from_suggestions(desk, browser):  # no
     pole.send_keys("77-0123")
     wait(browser).until(lambda d: len(_suggestions(d, "id_pole")) == 2)
     assert _suggestions(browser, "id_pole")[0].startswith("77-012345 — ")
+    screenshot(browser, tmp_path, "suggest-pole")
     browser.find_elements(By.CSS_SELECTOR, "#id_pole_suggestions button")[1].click()
     assert pole.get_attribute("value") == "77-012399"
     assert not _suggestions(browser, "id_pole")  # the list closed
