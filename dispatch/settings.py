@@ -424,6 +424,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets share the field name "kind": give each enum its own component name.
+    "ENUM_NAME_OVERRIDES": {
+        "RecipientKindEnum": "emails.models.EmailRecipient.Kind",
+        "IncidentLinkKindEnum": "incidents.models.LinkKind",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------
