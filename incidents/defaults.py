@@ -13,7 +13,7 @@ from incidents.models import IncidentStatus, IncidentType, StatusKey
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-# Statuses the workflow needs beyond the CSV, with their descriptions (upstream facts §1.3).
+# Statuses the workflow needs beyond the CSV, with their descriptions (docs/workflow.md).
 BUILTIN_STATUS_DESCRIPTIONS: dict[StatusKey, str] = {
     StatusKey.NEW: "Инцидент только что создан и ещё не был принят в работу диспетчером",
     StatusKey.IN_PROGRESS: "Заявка принята в работу.",

@@ -1,6 +1,6 @@
 """The incident workflow: statuses of the original, allowed transitions, notification requests.
 
-``TRANSITIONS`` is the table (upstream facts §5.3): from each status, where a dispatcher may go.
+``TRANSITIONS`` is the table (docs/workflow.md): from each status, where a dispatcher may go.
 Any status may also go to «Ошибка» and «Ждем подтверждения» (``ALWAYS_ALLOWED``).
 
 Three statuses are *requests to the robot* (``NOTIFICATION_REQUESTS``): «Уведомляем оператора»,

@@ -1,6 +1,6 @@
 """Recognition of poles and base stations mentioned in e-mail text.
 
-Rules (reference §3, improved): a candidate token contains at least four digits; brackets,
+Rules (docs/towerstore.md): a candidate token contains at least four digits; brackets,
 ``:|,.;``, quotes, slashes, backtick, ``№#<>«»`` and whitespace split tokens. Dates, times and
 phone numbers are removed first; a token after a phone/INN/account marker (``тел.``, ``ИНН``,
 ``доб.`` …) is never a code. Comparison is case-insensitive with Latin look-alike letters
@@ -268,7 +268,7 @@ def recognize(subject: str, body: str) -> Recognition:
 def recognize_thread(messages: Iterable[tuple[str, str]]) -> Recognition:
     """The first message (subject, body) of a thread, in thread order, that names a pole.
 
-    For an incident whose opening message named nothing: a later reply may (reference §3).
+    For an incident whose opening message named nothing: a later reply may (docs/towerstore.md).
     """
     for subject, body in messages:
         found = recognize(subject, body)

@@ -20,7 +20,7 @@ _QUOTE_MARKERS = re.compile(
     r"|(?:От|From)\s*:.+\n(?:(?:Отправлено|Sent|Дата|Date|Кому|To)\s*:))",
     re.IGNORECASE | re.MULTILINE,
 )
-# Web forms send their fields as one JSON object in the body (reference §2.5).
+# Web forms send their fields as one JSON object in the body (docs/mail.md, «parse»).
 FORM_REQUESTER_KEY = "E-mail для обратной связи"
 FORM_WATCHER_PREFIX = "E-mail наблюдателя по заявке"
 FORM_WINDOW = 64 * 1024  # a form's JSON is far smaller; a longer object stays plain text

@@ -48,7 +48,8 @@ def parse_dt(value: Any) -> datetime:
     return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
 
 
-# Default workflow of the dispatch queue (upstream facts §5.3): from status → allowed targets.
+# Default workflow of the dispatch queue (docs/workflow.md, incidents/workflow.py): from status
+# → allowed targets.
 CUSTOM = {
     "on_generation": "naGeneraciiNb",
     "notify_operator": "uvedomlaemOperatora",

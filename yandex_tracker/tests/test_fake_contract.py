@@ -1,4 +1,4 @@
-"""The fake tracker answers like the real API (reference §10): codes, headers, pagination, ids."""
+"""The fake tracker answers like the real API (docs/tracker.md): codes, headers, pagination, ids."""
 
 from __future__ import annotations
 
