@@ -23,7 +23,16 @@ from console.services import IncidentEdits
 from incidents.comments import MAX_COMMENT_LENGTH
 from incidents.links import find_incident
 from incidents.manual import ManualIncident
-from incidents.models import Incident, IncidentType, LinkKind, SlaState, StatusKey
+from incidents.models import (
+    Incident,
+    IncidentSubtype,
+    IncidentType,
+    LinkKind,
+    RvrPriority,
+    SlaState,
+    StatusKey,
+    WorkCategory,
+)
 from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pole
 
 MAX_REPLY_LENGTH = 20_000
@@ -133,6 +142,10 @@ def suggest_attrs(url_name: str, *, pole_field: str = "") -> dict[str, object]:
     return attrs
 
 
+# Select fields of the edit form → their key in ``selectors.edit_choices()``.
+EDIT_CHOICES = {"incident_type": "types", "subtype": "subtypes", "assignee": "dispatchers"}
+
+
 class IncidentEditForm(forms.Form):
     """Type, pole, base station, dispatcher. The pole and the base station are typed (a full
     code or an unambiguous beginning) and resolved like the tracker sync does."""
@@ -142,6 +155,13 @@ class IncidentEditForm(forms.Form):
         queryset=IncidentType.objects.filter(is_active=True),
         required=False,
         empty_label=_("— not set —"),
+    )
+    subtype = forms.ModelChoiceField(
+        label=_("Subtype"),
+        queryset=IncidentSubtype.objects.filter(is_active=True).select_related("incident_type"),
+        required=False,
+        empty_label=_("— not set —"),
+        help_text=_("One of the chosen type's subtypes"),
     )
     pole = forms.CharField(
         label=_("Pole"),
@@ -171,7 +191,7 @@ class IncidentEditForm(forms.Form):
         self.incident = incident
         self.choices = choices
         if choices is not None:  # (pk, label) lists instead of iterating model instances
-            for name, key in (("incident_type", "types"), ("assignee", "dispatchers")):
+            for name, key in EDIT_CHOICES.items():
                 field = self.fields[name]
                 field.choices = [("", field.empty_label), *choices[key]]
 
@@ -181,6 +201,7 @@ class IncidentEditForm(forms.Form):
             incident=incident,
             initial={
                 "incident_type": incident.incident_type_id,
+                "subtype": incident.subtype_id,
                 "pole": incident.pole.code if incident.pole_id else "",
                 "base_station": incident.base_station.name if incident.base_station_id else "",
                 "assignee": incident.assignee_id,
@@ -195,7 +216,7 @@ class IncidentEditForm(forms.Form):
         if self.is_bound or self.choices is None:
             return _render(EDIT_FIELDS_TEMPLATE, self)
         language = get_language()
-        choices = {"incident_type": self.choices["types"], "assignee": self.choices["dispatchers"]}
+        choices = {name: self.choices[key] for name, key in EDIT_CHOICES.items()}
         return SafeString(
             "\n".join(
                 _edit_field_html(
@@ -224,6 +245,7 @@ class IncidentEditForm(forms.Form):
         data = self.cleaned_data
         return IncidentEdits(
             incident_type=data.get("incident_type"),
+            subtype=data.get("subtype"),
             pole=data["resolved_pole"],
             base_station=data["resolved_base_station"],
             assignee=data.get("assignee"),
@@ -323,8 +345,9 @@ class _EditFieldKey(NamedTuple):
 @lru_cache(maxsize=EDIT_MEMO_SIZE)
 def _edit_field_html(key: _EditFieldKey) -> SafeString:
     """A function of ``key`` alone: the field is rebuilt from it (pure memoisation)."""
-    choices = {"types": [], "dispatchers": []}
-    choices["types" if key.name == "incident_type" else "dispatchers"] = list(key.choices)
+    choices = {name: [] for name in EDIT_CHOICES.values()}
+    if key.name in EDIT_CHOICES:
+        choices[EDIT_CHOICES[key.name]] = list(key.choices)
     form = IncidentEditForm(initial={key.name: key.initial}, choices=choices)
     return get_template(EDIT_FIELD_TEMPLATE).render({"field": form[key.name]})
 
@@ -340,6 +363,23 @@ class CommentForm(forms.Form):
         label=_("Comment"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=MAX_COMMENT_LENGTH,
+    )
+
+
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class WorkForm(forms.Form):
+    """Start, end and (РВР) priority of one work category of the incident."""
+
+    category = forms.ChoiceField(label=_("Work category"), choices=WorkCategory.choices)
+    started_at = forms.DateTimeField(label=_("Start"), widget=DATETIME_INPUT)
+    ended_at = forms.DateTimeField(label=_("End"), required=False, widget=DATETIME_INPUT)
+    priority = forms.ModelChoiceField(
+        label=_("РВР priority"),
+        queryset=RvrPriority.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("— not set —"),
     )
 
 

@@ -24,7 +24,9 @@ from incidents.models import (
     IncidentLink,
     IncidentStatus,
     IncidentStatusHistory,
+    IncidentSubtype,
     IncidentType,
+    IncidentWork,
     SlaState,
     StatusKey,
 )
@@ -211,6 +213,12 @@ def edit_choices() -> dict[str, list[tuple[int, str]]]:
     dispatchers = assignable_dispatchers().values_list("id", "first_name", "last_name", "username")
     return {
         "types": list(IncidentType.objects.filter(is_active=True).values_list("id", "name")),
+        "subtypes": [
+            (pk, f"{kind} — {name}")
+            for pk, kind, name in IncidentSubtype.objects.filter(is_active=True)
+            .order_by("incident_type__name", "name")
+            .values_list("id", "incident_type__name", "name")
+        ],
         "dispatchers": [
             (pk, f"{first} {last}".strip() or username) for pk, first, last, username in dispatchers
         ],
@@ -228,6 +236,7 @@ def incident_for_page(pk: int) -> Incident:
         Incident.objects.select_related(
             "status",
             "incident_type",
+            "subtype",
             "assignee",
             "pole__contractor",
             "base_station",
@@ -368,6 +377,15 @@ def incident_links(incident: Incident) -> list[IncidentLink]:
             "other__status__name",
         )
         .order_by("kind", "created_at", "id")
+    )
+
+
+def incident_works(incident: Incident) -> list[IncidentWork]:
+    """The incident's work categories with their priorities, by start (one query)."""
+    return list(
+        IncidentWork.objects.filter(incident=incident)
+        .select_related("priority")
+        .order_by("started_at", "id")
     )
 
 

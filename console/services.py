@@ -12,10 +12,17 @@ from django.conf import settings
 from django.db import transaction
 
 from emails.outbox.models import OutboundEmail
-from incidents import comments, links, services, workflow
+from incidents import comments, links, services, work, workflow
 from incidents.manual import ManualIncident
 from incidents.manual import register_manual_incident as register
-from incidents.models import Incident, IncidentComment, IncidentStatusHistory, IncidentType
+from incidents.models import (
+    Incident,
+    IncidentComment,
+    IncidentStatusHistory,
+    IncidentSubtype,
+    IncidentType,
+    IncidentWork,
+)
 from incidents.notifications import queue_reply
 from ts.models import BaseStation, Pole
 from users.models import User
@@ -28,6 +35,7 @@ class IncidentEdits:
     """Validated values for the editable fields of an incident (see ``console.forms``)."""
 
     incident_type: IncidentType | None
+    subtype: IncidentSubtype | None
     pole: Pole | None
     base_station: BaseStation | None
     assignee: User | None
@@ -47,6 +55,23 @@ def register_manual_incident(
     """Open an incident the dispatcher took by phone (raises ``NotificationError`` when the
     first e-mail cannot go to the requester; nothing is created then)."""
     return register(data, actor=CONSOLE, user=user, channel=settings.NOTIFICATION_CHANNEL)
+
+
+def set_work(incident: Incident, data: dict, *, user: User) -> IncidentWork | None:
+    """Set one work category from the work form's cleaned ``data`` (raises ``WorkError``)."""
+    return work.set_work(
+        incident,
+        data["category"],
+        started_at=data["started_at"],
+        ended_at=data.get("ended_at"),
+        priority=data.get("priority"),
+        actor=CONSOLE,
+        user=user,
+    )
+
+
+def remove_work(incident: Incident, category: str, *, user: User) -> bool:
+    return work.remove_work(incident, category, actor=CONSOLE, user=user)
 
 
 def link_incidents(incident: Incident, other: Incident, kind: str, *, user: User) -> None:

@@ -21,6 +21,8 @@ urlpatterns = [
         name="comment_edit",
     ),
     path("incidents/<int:pk>/thread-linking/", views.thread_linking, name="thread_linking"),
+    path("incidents/<int:pk>/work/", views.set_work, name="work"),
+    path("incidents/<int:pk>/work/<str:category>/remove/", views.remove_work, name="work_remove"),
     path("incidents/<int:pk>/links/", views.add_link, name="link"),
     path("incidents/<int:pk>/links/<int:other_pk>/remove/", views.remove_link, name="unlink"),
     path("attachments/<int:pk>/", views.download_attachment, name="attachment"),

@@ -25,12 +25,15 @@ from console.forms import (
     QueueFilterForm,
     ReplyForm,
     StatusForm,
+    WorkForm,
 )
 from incidents.comments import CommentError
+from incidents.dispatcher_sla import dispatcher_sla
 from incidents.links import LinkError
 from incidents.models import Incident
 from incidents.notifications import NotificationError
 from incidents.services import IncidentEditError, mark_read
+from incidents.work import WorkError
 from incidents.workflow import TransitionError
 from users.permissions import INCIDENT_ROLES, can_work_incidents, role_required
 
@@ -97,6 +100,10 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
         ),
         "comment_form": forms.get("comment_form") or (CommentForm() if can_work else None),
         "links": selectors.incident_links(incident),
+        "works": selectors.incident_works(incident),
+        "dispatcher_sla": dispatcher_sla(incident),
+        "work_form": forms.get("work_form") or (WorkForm() if can_work else None),
+        "work_limit_days": settings.WORK_DURATION_LIMIT_DAYS,
         "link_form": forms.get("link_form") or (LinkForm() if can_work else None),
         "outgoing": selectors.outgoing_mail(incident),
         "status_buttons": selectors.status_buttons(incident),
@@ -222,6 +229,40 @@ def new_incident(request: HttpRequest) -> HttpResponse:
             return redirect("console:incident", pk=incident.pk)
     status = 422 if request.method == "POST" else 200
     return render(request, "console/new_incident.html", {"form": form}, status=status)
+
+
+@require_POST
+@work_required
+def set_work(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set the start, end and priority of one work category of the incident."""
+    incident = selectors.incident_for_page(pk)
+    form = WorkForm(request.POST)
+    if form.is_valid():
+        try:
+            changed = services.set_work(incident, form.cleaned_data, user=request.user)
+        except WorkError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if changed is None:
+                messages.info(request, _("Nothing changed."))
+            else:
+                messages.success(request, _("The work category was saved."))
+            return redirect(f"{reverse('console:incident', args=[pk])}#works")
+    messages.error(request, _("The work category was not saved."))
+    context = _incident_context(request, incident, work_form=form)
+    return render(request, "console/incident.html", context, status=422)
+
+
+@require_POST
+@work_required
+def remove_work(request: HttpRequest, pk: int, category: str) -> HttpResponse:
+    """Remove one work category of the incident (recorded in the change log)."""
+    incident = selectors.incident_for_page(pk)
+    if services.remove_work(incident, category, user=request.user):
+        messages.success(request, _("The work category was removed."))
+    else:
+        messages.info(request, _("Nothing changed."))
+    return redirect(f"{reverse('console:incident', args=[pk])}#works")
 
 
 @require_POST

@@ -269,6 +269,11 @@ ASSIGNMENT_WINDOW_HOURS = env_int("ASSIGNMENT_WINDOW_HOURS", 12)
 SLA_WARNING_MINUTES = env_int("SLA_WARNING_MINUTES", 60)
 # Working hours of the "business" SLA clock (Mon-Fri, TIME_ZONE, Russian holidays off).
 SLA_BUSINESS_HOURS = env_str("SLA_BUSINESS_HOURS", "09:00-18:00")
+# ДГУ/ЭКС works: the duration limit, and the "short work" threshold of their states.
+WORK_DURATION_LIMIT_DAYS = env_int("WORK_DURATION_LIMIT_DAYS", 15)
+WORK_SHORT_HOURS = env_int("WORK_SHORT_HOURS", 24)
+# Minutes from an incident's arrival to the first action of a dispatcher on it.
+DISPATCHER_SLA_MINUTES = env_int("DISPATCHER_SLA_MINUTES", 10)
 
 # --- Reports --------------------------------------------------------------------------------
 # Map tiles (Leaflet URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png). Empty: no

@@ -11,7 +11,9 @@ from incidents.models import (
     IncidentSource,
     IncidentStatus,
     IncidentStatusHistory,
+    IncidentSubtype,
     IncidentType,
+    RvrPriority,
 )
 from incidents.services import (
     EDITABLE_FIELDS,
@@ -24,8 +26,21 @@ from incidents.services import (
 )
 
 
+class SubtypeInline(admin.TabularInline):
+    model = IncidentSubtype
+    extra = 0
+
+
 @admin.register(IncidentType)
 class IncidentTypeAdmin(admin.ModelAdmin):
+    inlines = [SubtypeInline]
+    list_display = ("name", "sla_minutes", "sla_clock", "is_active")
+    list_filter = ("sla_clock", "is_active")
+    search_fields = ("name",)
+
+
+@admin.register(RvrPriority)
+class RvrPriorityAdmin(admin.ModelAdmin):
     list_display = ("name", "sla_minutes", "sla_clock", "is_active")
     list_filter = ("sla_clock", "is_active")
     search_fields = ("name",)

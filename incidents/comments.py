@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.models import Incident, IncidentComment
-from incidents.services import lock_incident, log_changes
+from incidents.services import lock_incident, log_changes, mark_first_action
 
 MAX_COMMENT_LENGTH = 10_000
 
@@ -36,7 +36,10 @@ def add_comment(incident: Incident, *, body: str, user) -> IncidentComment:
     """Add ``user``'s comment to ``incident``; raises :class:`CommentError` for an empty or
     overlong text."""
     text = _clean_body(body)
-    return IncidentComment.objects.create(incident=incident, author=user, body=text)
+    comment = IncidentComment.objects.create(incident=incident, author=user, body=text)
+    if user is not None:
+        mark_first_action(incident, comment.created_at)
+    return comment
 
 
 def edit_comment(comment: IncidentComment, *, body: str, user, actor: str) -> bool:

@@ -7,10 +7,11 @@ together with both incidents' rows locked, and recorded in both incidents' chang
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.models import INVERSE_LINK, Incident, IncidentLink, LinkKind
-from incidents.services import lock_incident, log_changes
+from incidents.services import lock_incident, log_changes, mark_first_action
 
 MAX_PARENT_DEPTH = 50  # a parent chain longer than this is refused rather than walked further
 
@@ -81,6 +82,8 @@ def link_incidents(
                 IncidentLink(incident=theirs, other=mine, kind=inverse),
             ]
         )
+        if user is not None:
+            mark_first_action(mine, timezone.now())
         log_changes(mine, [("link", "", _described(kind, theirs))], actor=actor, user=user)
         log_changes(theirs, [("link", "", _described(inverse, mine))], actor=actor, user=user)
     return link

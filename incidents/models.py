@@ -100,6 +100,27 @@ class IncidentType(models.Model):
         return self.name
 
 
+class IncidentSubtype(models.Model):
+    """A finer kind within an incident type — reference data, edited in the admin."""
+
+    incident_type = models.ForeignKey(
+        IncidentType, on_delete=models.CASCADE, related_name="subtypes", verbose_name=_("type")
+    )
+    name = models.CharField(_("name"), max_length=256)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("incident subtype")
+        verbose_name_plural = _("incident subtypes")
+        ordering = ["incident_type__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident_type", "name"], name="inc_subtype_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_type.name} — {self.name}"
+
+
 class IncidentStatus(models.Model):
     """A workflow status. ``key`` is what code refers to; ``name`` is what people read."""
 
@@ -154,6 +175,14 @@ class Incident(models.Model):
         related_name="incidents",
         verbose_name=_("type"),
     )
+    subtype = models.ForeignKey(
+        IncidentSubtype,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("subtype"),
+    )
     status = models.ForeignKey(
         IncidentStatus,
         on_delete=models.PROTECT,
@@ -183,6 +212,12 @@ class Incident(models.Model):
         blank=True,
         related_name="incidents",
         verbose_name=_("base station"),
+    )
+    first_action_at = models.DateTimeField(
+        _("first dispatcher action"),
+        null=True,
+        blank=True,
+        help_text=_("When a person first acted on the incident (the dispatcher SLA)."),
     )
     is_finished = models.BooleanField(_("finished"), default=False)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -369,6 +404,10 @@ class IncidentChange(ActorRecord):
 LOGGED_ATTRIBUTES = {
     "comment": _("comment"),
     "link": _("link"),
+    "work_avr": "АВР",
+    "work_rvr": "РВР",
+    "work_dgu": "ДГУ",
+    "work_eks": "ЭКС",
 }
 
 
@@ -462,3 +501,91 @@ class IncidentLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident} {self.get_kind_display()} {self.other}"
+
+
+class WorkCategory(models.TextChoices):
+    """Kinds of work tracked on an incident, each with its own clock."""
+
+    AVR = "avr", "АВР"  # emergency recovery: the incident type's SLA
+    RVR = "rvr", "РВР"  # repair works: the SLA of the chosen РВР priority
+    DGU = "dgu", "ДГУ"  # diesel generator power: a duration limit
+    EKS = "eks", "ЭКС"  # operation: a duration limit
+
+
+class WorkState(models.TextChoices):
+    """The state of a work category's clock: SLA states (АВР, РВР) or duration states (ДГУ,
+    ЭКС: against ``WORK_DURATION_LIMIT_DAYS``)."""
+
+    UNKNOWN = "unknown", _("Unknown")
+    IN_PROGRESS = "in_progress", _("In progress")
+    LESS_THAN_HOUR = "less_than_hour", _("Less than an hour left")
+    EXPIRED = "expired", _("Expired")
+    CLOSED_ON_TIME = "closed_on_time", _("Closed on time")
+    SHORT = "short", _("Shorter than the short-work threshold")
+    WITHIN_LIMIT = "within_limit", _("Within the duration limit")
+    OVER_LIMIT_OPEN = "over_limit_open", _("Over the duration limit, open")
+    OVER_LIMIT_CLOSED = "over_limit_closed", _("Over the duration limit, closed")
+    CLOSED_WITHIN_LIMIT = "closed_within_limit", _("Closed within the duration limit")
+
+
+class RvrPriority(models.Model):
+    """A priority of repair works (РВР) with its SLA — reference data, edited in the admin."""
+
+    name = models.CharField(_("name"), max_length=128, unique=True)
+    sla_minutes = models.PositiveIntegerField(_("SLA, minutes"))
+    sla_clock = models.CharField(
+        _("SLA clock"), max_length=16, choices=SlaClock.choices, default=SlaClock.CALENDAR
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("repair works priority")
+        verbose_name_plural = _("repair works priorities")
+        ordering = ["sla_minutes", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sla_minutes__gt=0), name="incidents_rvr_sla_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IncidentWork(models.Model):
+    """One category of work on an incident with its start, end and clock (stored deadline and
+    state, kept current by ``sla_sweep``)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="works")
+    category = models.CharField(_("work category"), max_length=8, choices=WorkCategory.choices)
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    priority = models.ForeignKey(
+        RvrPriority,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("priority"),
+    )
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=24, choices=WorkState.choices, default=WorkState.UNKNOWN
+    )
+
+    class Meta:
+        verbose_name = _("work category")
+        verbose_name_plural = _("work categories")
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "category"], name="inc_work_unique"),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True)
+                | models.Q(ended_at__gte=models.F("started_at")),
+                name="inc_work_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["ended_at", "state"], name="inc_work_sweep_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.incident}: {self.get_category_display()}"

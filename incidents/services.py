@@ -168,8 +168,15 @@ def record_status(
     history = IncidentStatusHistory.objects.create(
         incident=locked, status=status, actor=actor, user=user, comment=comment, created_at=moment
     )
+    if user is not None:
+        mark_first_action(locked, moment)
     refresh_sla(locked)
     incident.sla_deadline, incident.sla_state = locked.sla_deadline, locked.sla_state
+    from incidents import work  # the work clocks build on this module
+
+    if status.key == StatusKey.ON_GENERATION:
+        work.start_generation(locked, moment, actor=actor, user=user)
+    work.refresh_works(locked)  # a pausing status stops their clocks too
     return history
 
 
@@ -186,6 +193,7 @@ def refresh_sla(incident: Incident, now: datetime | None = None) -> SlaResult:
 # Fields a person (or the tracker, or the mail) may change after creation; status has its own path.
 EDITABLE_FIELDS = (
     "incident_type",
+    "subtype",
     "pole",
     "base_station",
     "assignee",
@@ -211,7 +219,9 @@ def lock_incident(pk: int) -> Incident:
     """
     return (
         Incident.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("incident_type", "status", "pole", "base_station", "assignee")
+        .select_related(
+            "incident_type", "subtype__incident_type", "status", "pole", "base_station", "assignee"
+        )
         .get(pk=pk)
     )
 
@@ -258,6 +268,16 @@ def check_incident_changes(incident: Incident, changes: Mapping[str, Any]) -> di
             raise IncidentEditError(
                 _("Base station %(station)s does not belong to pole %(pole)s.")
                 % {"station": station, "pole": pole or "—"}
+            )
+    kind = wanted.get("incident_type", incident.incident_type)
+    subtype = wanted.get("subtype", incident.subtype)
+    if subtype is not None and (kind is None or subtype.incident_type_id != kind.pk):
+        if "incident_type" in wanted and "subtype" not in wanted:
+            wanted["subtype"] = None  # a new type drops the old type's subtype
+        else:
+            raise IncidentEditError(
+                _("Subtype %(subtype)s is not a subtype of %(type)s.")
+                % {"subtype": subtype.name, "type": kind or "—"}
             )
     assignee = wanted.get("assignee")
     changes_assignee = assignee is not None and _raw(assignee) != incident.assignee_id
@@ -306,6 +326,12 @@ def update_incident(
         locked.sla_deadline, locked.sla_state = sla.deadline, sla.state
         locked.save(update_fields=[*changed, "sla_deadline", "sla_state", "updated_at"])
         log_changes(locked, log, actor=actor, user=user)
+        if user is not None:
+            mark_first_action(locked, timezone.now())
+        if "incident_type" in changed:  # the АВР clock runs on the type's SLA
+            from incidents.work import refresh_works
+
+            refresh_works(locked)
     for name in (*changed, "sla_deadline", "sla_state", "updated_at"):
         setattr(incident, name, getattr(locked, name))
     return list(changed)
@@ -344,6 +370,15 @@ def apply_type_sla(incident_type: IncidentType, *, actor: str, user=None) -> int
                     log_changes(incident, [entry], actor=actor, user=user)
                 changed += 1
     return changed
+
+
+def mark_first_action(incident: Incident, at: datetime) -> None:
+    """Record the first time a person acted on the incident (the dispatcher SLA's end)."""
+    if incident.first_action_at is None:
+        Incident.objects.filter(pk=incident.pk, first_action_at__isnull=True).update(
+            first_action_at=at
+        )
+        incident.first_action_at = at
 
 
 def log_changes(

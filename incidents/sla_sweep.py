@@ -10,9 +10,12 @@ incident keeps the deadline it was finished with, also when its type's SLA chang
 rule ``services.apply_type_sla`` states. ``full=True`` recomputes every incident (a repair).
 4. States: one conditional UPDATE per state (open: expired / less than an hour / in progress;
    finished: expired / closed on time), each matching only rows whose state must change.
-Every write also moves ``updated_at`` so the live queue and the tracker push see the change.
 5. Incidents waiting for the requester whose ``auto_close_date`` has passed are closed through
    the workflow, each with a history comment (one query finds them).
+6. Work categories (АВР, РВР, ДГУ, ЭКС, ``incidents.work_sla``): the works not ended yet (all
+   with ``full=True``; an ended work's clock was settled when it ended) recomputed in batches
+   (3 queries per batch, ``bulk_update`` of changed rows only).
+Every write also moves ``updated_at`` so the live queue and the tracker push see the change.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from django.db.models import (
     F,
     Func,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -46,11 +50,13 @@ from incidents.models import (
     Incident,
     IncidentStatusHistory,
     IncidentType,
+    IncidentWork,
     SlaClock,
     SlaState,
     StatusKey,
 )
 from incidents.sla import compute_sla
+from incidents.work_sla import work_clock
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +70,13 @@ class SweepReport:
     computed_deadlines: int = 0
     states: int = 0
     auto_closed: int = 0
+    works: int = 0
 
     def __str__(self) -> str:
         return (
             f"untyped={self.untyped} calendar_deadlines={self.calendar_deadlines} "
             f"computed_deadlines={self.computed_deadlines} states={self.states} "
-            f"auto_closed={self.auto_closed}"
+            f"auto_closed={self.auto_closed} works={self.works}"
         )
 
 
@@ -194,6 +201,37 @@ def close_unanswered(now: datetime) -> int:
     return closed
 
 
+def update_work_clocks(now: datetime, *, full: bool = False) -> int:
+    """Recompute the stored deadline and state of the works that can still change."""
+    works = IncidentWork.objects.all()
+    if not full:
+        works = works.filter(ended_at__isnull=True)
+    ids = list(works.order_by("pk").values_list("pk", flat=True))
+    changed = 0
+    for offset in range(0, len(ids), BATCH):
+        batch = (
+            IncidentWork.objects.filter(pk__in=ids[offset : offset + BATCH])
+            .select_related("incident__incident_type", "priority")
+            .prefetch_related(
+                Prefetch(
+                    "incident__status_history",
+                    IncidentStatusHistory.objects.select_related("status").order_by(
+                        "created_at", "id"
+                    ),
+                )
+            )
+        )
+        dirty = []
+        for work in batch:
+            clock = work_clock(work, work.incident.status_history.all(), now)
+            if (work.deadline, work.state) != (clock.deadline, clock.state):
+                work.deadline, work.state = clock.deadline, clock.state
+                dirty.append(work)
+        IncidentWork.objects.bulk_update(dirty, ["deadline", "state"])
+        changed += len(dirty)
+    return changed
+
+
 def sweep_sla(now: datetime | None = None, *, full: bool = False) -> SweepReport:
     """Bring every incident's stored SLA deadline and state up to date."""
     now = now or timezone.now()
@@ -204,4 +242,5 @@ def sweep_sla(now: datetime | None = None, *, full: bool = False) -> SweepReport
     report.computed_deadlines = update_computed_deadlines(now, full=full)
     report.states = update_states(now)
     report.auto_closed = close_unanswered(now)
+    report.works = update_work_clocks(now, full=full)
     return report

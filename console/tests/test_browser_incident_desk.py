@@ -143,3 +143,27 @@ def test_link_two_incidents(desk, browser):  # noqa: F811
         ec.text_to_be_present_in_element((By.ID, "links"), "Связанных инцидентов нет.")
     )
     assert f"Связь: родитель для {child} → —" in text_of(browser, "#changes")
+
+
+def test_add_rvr_with_a_priority_and_see_its_deadline(desk, browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    from incidents.models import RvrPriority
+
+    RvrPriority.objects.create(name="Срочный (2 ч)", sla_minutes=120)
+    incident = make_request()
+    log_in(browser, f"{desk.url}/incidents/{incident.pk}/")
+    wait(browser).until(ec.presence_of_element_located((By.ID, "work-form")))
+    Select(browser.find_element(By.ID, "id_category")).select_by_visible_text("РВР")
+    # (a datetime-local input is typed differently per locale; its value is what is sent)
+    browser.execute_script("document.getElementById('id_started_at').value = '2026-11-02T10:00'")
+    Select(browser.find_element(By.ID, "id_priority")).select_by_visible_text("Срочный (2 ч)")
+    browser.find_element(By.CSS_SELECTOR, "#work-form button[type=submit]").click()
+    wait(browser).until(ec.presence_of_element_located((By.ID, "work-rvr")))
+    row = text_of(browser, "#work-rvr")
+    assert "Срочный (2 ч)" in row and "02.11.2026 10:00" in row
+    assert "02.11.2026 12:00" in text_of(browser, "#work-rvr .work-deadline")
+    assert "Просрочен" in row  # that deadline is long past
+    assert "РВР: — → 02.11.2026 10:00 – …, Срочный (2 ч)" in text_of(browser, "#changes")

@@ -17,7 +17,8 @@ from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from incidents.comments import add_comment
 from incidents.defaults import load_defaults
 from incidents.links import link_incidents
-from incidents.models import Incident, IncidentType, StatusKey
+from incidents.models import Incident, IncidentType, RvrPriority, StatusKey
+from incidents.work import set_work
 from users.models import Role
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -53,6 +54,8 @@ def seed() -> str:
     first, second = Incident.objects.order_by("id")[:2]
     link_incidents(first, second, "relates", actor="console")
     add_comment(first, body="Подрядчик выехал", user=dispatcher)
+    priority = RvrPriority.objects.create(name="Срочный", sla_minutes=120)
+    set_work(first, "rvr", started_at=timezone.now(), priority=priority, actor="console")
     return Token.objects.create(user=dispatcher).key
 
 

@@ -15,6 +15,7 @@ from rest_framework.fields import DateTimeField
 
 from emails.models import EmailAttachment, EmailMessage
 from incidents.api.report import vendor_sla
+from incidents.dispatcher_sla import dispatcher_sla
 from incidents.models import Incident, IncidentSource, IncidentStatus, IncidentStatusHistory
 from ts.models import BaseStation, Contractor, Pole
 from users.models import User
@@ -103,6 +104,16 @@ def report(incident: Incident, tz: tzinfo | None = None) -> dict:
     }
 
 
+def dispatcher_sla_of(incident: Incident, tz: tzinfo | None = None) -> dict:
+    """The dispatcher SLA (``DispatcherSlaSerializer``)."""
+    sla = dispatcher_sla(incident)
+    return {
+        "deadline": iso(sla.deadline, tz),
+        "first_action_at": iso(sla.first_action_at, tz),
+        "is_breached": sla.is_breached,
+    }
+
+
 def incident_row(incident: Incident, tz: tzinfo | None = None) -> dict:
     """An incident as listed (``IncidentSerializer``)."""
     tz = tz or timezone.get_current_timezone()
@@ -117,6 +128,9 @@ def incident_row(incident: Incident, tz: tzinfo | None = None) -> dict:
         "incident_type": None
         if kind is None
         else {"id": kind.pk, "name": kind.name, "sla_minutes": kind.sla_minutes},
+        "subtype": None
+        if incident.subtype_id is None
+        else {"id": incident.subtype.pk, "name": incident.subtype.name},
         "dispatcher": user_brief(incident.assignee),
         "pole": pole_brief(incident.pole),
         "base_station": base_station_brief(incident.base_station),
@@ -129,6 +143,8 @@ def incident_row(incident: Incident, tz: tzinfo | None = None) -> dict:
         "unread_since": iso(incident.unread_since, tz),
         "auto_close_date": iso(incident.auto_close_date, tz),
         "no_thread_linking": incident.no_thread_linking,
+        "description": incident.description,
+        "dispatcher_sla": dispatcher_sla_of(incident, tz),
         "created_at": iso(incident.created_at, tz),
         "updated_at": iso(incident.updated_at, tz),
     }

@@ -20,7 +20,10 @@ from incidents.models import (
     IncidentLink,
     IncidentStatus,
     IncidentStatusHistory,
+    IncidentSubtype,
     IncidentType,
+    IncidentWork,
+    RvrPriority,
 )
 from ts.models import BaseStation, Pole
 from users.models import User
@@ -40,6 +43,7 @@ def incidents_for_list() -> QuerySet[Incident]:
     return Incident.objects.prefetch_related(
         Prefetch("status", IncidentStatus.objects.only("id", "key", "name")),
         Prefetch("incident_type", IncidentType.objects.only("id", "name", "sla_minutes")),
+        Prefetch("subtype", IncidentSubtype.objects.only("id", "name")),
         Prefetch("assignee", User.objects.only(*USER_BRIEF)),
         Prefetch(
             "pole",
@@ -69,7 +73,7 @@ def incidents_for_list() -> QuerySet[Incident]:
 def incidents_for_detail() -> QuerySet[Incident]:
     """Incidents with their whole status history and their e-mails (without bodies)."""
     return Incident.objects.select_related(
-        "status", "incident_type", "assignee", "pole__contractor"
+        "status", "incident_type", "subtype", "assignee", "pole__contractor"
     ).prefetch_related(
         "pole__contractor__emails",
         *_base_station(),
@@ -143,3 +147,16 @@ def incident_links(incident: Incident) -> QuerySet[IncidentLink]:
         .select_related("other__status")
         .order_by("kind", "created_at", "id")
     )
+
+
+def incident_works(incident: Incident) -> QuerySet[IncidentWork]:
+    """The incident's work categories with their priorities, by start."""
+    return (
+        IncidentWork.objects.filter(incident=incident)
+        .select_related("priority")
+        .order_by("started_at", "id")
+    )
+
+
+def rvr_priorities() -> QuerySet[RvrPriority]:
+    return RvrPriority.objects.order_by("sla_minutes", "name", "id")

@@ -21,10 +21,15 @@ from incidents.models import (
     IncidentLink,
     IncidentStatus,
     IncidentStatusHistory,
+    IncidentSubtype,
     IncidentType,
+    IncidentWork,
     LinkKind,
+    RvrPriority,
     SlaState,
     StatusKey,
+    WorkCategory,
+    WorkState,
 )
 from ts.api.serializers import (
     BaseStationBriefSerializer,
@@ -76,11 +81,28 @@ class ReportSerializer(serializers.Serializer):
     )
 
 
+class DispatcherSlaSerializer(serializers.Serializer):
+    """Arrival → first action of a person on the incident, `DISPATCHER_SLA_MINUTES`."""
+
+    deadline = serializers.DateTimeField()
+    first_action_at = serializers.DateTimeField(allow_null=True)
+    is_breached = serializers.BooleanField(
+        help_text="Acted after the deadline, or not yet acted and the deadline has passed."
+    )
+
+
+class SubtypeBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentSubtype
+        fields = ["id", "name"]
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     """One incident as listed (and as sent by the live queue)."""
 
     status = StatusBriefSerializer()
     incident_type = TypeBriefSerializer(allow_null=True)
+    subtype = SubtypeBriefSerializer(allow_null=True, help_text="A subtype of the type.")
     dispatcher = UserBriefSerializer(source="assignee", allow_null=True)
     pole = PoleBriefSerializer(allow_null=True)
     base_station = BaseStationBriefSerializer(allow_null=True)
@@ -103,6 +125,10 @@ class IncidentSerializer(serializers.ModelSerializer):
     no_thread_linking = serializers.BooleanField(
         help_text="New mail is not linked to this incident by thread; it opens a new incident."
     )
+    description = serializers.CharField(
+        help_text="What was reported, for an incident registered by hand; usually empty."
+    )
+    dispatcher_sla = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -114,6 +140,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "incident_date",
             "status",
             "incident_type",
+            "subtype",
             "dispatcher",
             "pole",
             "base_station",
@@ -126,6 +153,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "unread_since",
             "auto_close_date",
             "no_thread_linking",
+            "description",
+            "dispatcher_sla",
             "created_at",
             "updated_at",
         ]
@@ -133,6 +162,10 @@ class IncidentSerializer(serializers.ModelSerializer):
     @extend_schema_field(ReportSerializer)
     def get_report(self, incident: Incident) -> dict:
         return representation.report(incident)
+
+    @extend_schema_field(DispatcherSlaSerializer)
+    def get_dispatcher_sla(self, incident: Incident) -> dict:
+        return representation.dispatcher_sla_of(incident)
 
     def to_representation(self, instance: Incident) -> dict:
         return representation.incident_row(instance)
@@ -205,6 +238,42 @@ class ChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = IncidentChange
         fields = ["field", "field_label", "old_value", "new_value", "actor", "user", "created_at"]
+
+
+class RvrPrioritySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RvrPriority
+        fields = ["id", "name", "sla_minutes", "sla_clock", "is_active"]
+
+
+class WorkSerializer(serializers.ModelSerializer):
+    """One work category of an incident with its clock (АВР: the type's SLA; РВР: the
+    priority's SLA; ДГУ/ЭКС: the duration limit)."""
+
+    category = serializers.ChoiceField(choices=WorkCategory.choices)
+    priority = RvrPrioritySerializer(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    deadline = serializers.DateTimeField(allow_null=True)
+    state = serializers.ChoiceField(choices=WorkState.choices)
+
+    class Meta:
+        model = IncidentWork
+        fields = ["category", "started_at", "ended_at", "priority", "deadline", "state"]
+
+
+class WorkWriteSerializer(serializers.Serializer):
+    """Start, end and (РВР only) priority of a work category."""
+
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    priority = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Id of a РВР priority (`/api/v1/rvr-priorities/`); РВР only.",
+    )
 
 
 class LinkedIncidentSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ from incidents.api import views
 router = SimpleRouter()
 router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("incident-types", views.IncidentTypeViewSet, basename="incident-type")
+router.register("rvr-priorities", views.RvrPriorityViewSet, basename="rvr-priority")
 router.register("incident-statuses", views.IncidentStatusViewSet, basename="incident-status")
 urlpatterns = [
     path("incidents/live/", views.LiveQueueView.as_view(), name="incident-live"),

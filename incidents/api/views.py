@@ -40,11 +40,15 @@ from incidents.api.serializers import (
     IncidentTypeSerializer,
     LinkSerializer,
     LinkWriteSerializer,
+    RvrPrioritySerializer,
     StatusChangeSerializer,
+    WorkSerializer,
+    WorkWriteSerializer,
 )
 from incidents.comments import CommentError, NotCommentAuthor, add_comment, edit_comment
 from incidents.links import LinkError, link_incidents, unlink_incidents
-from incidents.models import Actor, Incident
+from incidents.models import Actor, Incident, WorkCategory
+from incidents.work import WorkError, remove_work, set_work
 
 STATUS_KEY = re.compile(r"[a-z0-9_]{1,32}")
 
@@ -55,6 +59,10 @@ class TransitionConflict(Conflict):
 
 class LinkConflict(Conflict):
     default_code = "link_not_allowed"
+
+
+class WorkConflict(Conflict):
+    default_code = "work_not_allowed"
 
 
 @extend_schema_view(
@@ -90,6 +98,8 @@ class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             return ChangeSerializer
         if self.action in ("links", "remove_link"):
             return LinkSerializer
+        if self.action in ("works", "work"):
+            return WorkSerializer
         return IncidentSerializer
 
     @extend_schema(
@@ -194,8 +204,9 @@ class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         methods=["POST"],
         summary="Link the incident to another one (mirrored on the other incident)",
-        description="409 when the two are already linked, for a self-link, a second parent "
-        "or a loop of subtasks. Recorded in both incidents' change logs.",
+        description="409 when the other incident does not exist, the two are already linked, "
+        "for a self-link, a second parent or a loop of subtasks. Recorded in both incidents' "
+        "change logs.",
         tags=["incidents"],
         request=LinkWriteSerializer,
         responses={201: LinkSerializer, **error_responses(409)},
@@ -213,7 +224,7 @@ class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             body.is_valid(raise_exception=True)
             other = Incident.objects.filter(pk=body.validated_data["incident"]).first()
             if other is None:
-                raise ValidationError({"incident": [_("No such incident.")]})
+                raise LinkConflict(_("No such incident."))
             try:
                 link = link_incidents(
                     incident,
@@ -250,6 +261,83 @@ class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         ):
             raise NotFound()
         return Response(status=204)
+
+    @extend_schema(
+        summary="Work categories of an incident (АВР, РВР, ДГУ, ЭКС) with their clocks",
+        tags=["incidents"],
+        responses=WorkSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def works(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        page = self.paginate_queryset(selectors.incident_works(incident))
+        return self.get_paginated_response(WorkSerializer(page, many=True).data)
+
+    @extend_schema(
+        methods=["PUT"],
+        summary="Set the start, end and (РВР) priority of a work category",
+        description="Times the rules refuse (an end before the start, outside 2000–2100), a "
+        "priority on anything but РВР, an unknown or retired priority → 409. Recorded in the "
+        "change log.",
+        tags=["incidents"],
+        request=WorkWriteSerializer,
+        responses={200: WorkSerializer, **error_responses(409)},
+        parameters=[
+            OpenApiParameter(
+                "category", OpenApiTypes.STR, OpenApiParameter.PATH, enum=WorkCategory.values
+            )
+        ],
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Remove a work category (recorded in the change log)",
+        tags=["incidents"],
+        request=None,
+        responses={204: None},
+        parameters=[
+            OpenApiParameter(
+                "category", OpenApiTypes.STR, OpenApiParameter.PATH, enum=WorkCategory.values
+            )
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["put", "delete"],
+        url_path=r"works/(?P<category>[^/]+)",
+        filter_backends=[],
+    )
+    def work(self, request: Request, pk: str | None = None, category: str = "") -> Response:
+        incident = self.get_object()
+        if category not in WorkCategory.values:
+            raise NotFound()
+        if request.method == "DELETE":
+            if not remove_work(incident, category, actor=Actor.API, user=request.user):
+                raise NotFound()
+            return Response(status=204)
+        body = WorkWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        priority = None
+        if data["priority"] is not None:
+            priority = selectors.rvr_priorities().filter(pk=data["priority"]).first()
+            if priority is None:
+                raise WorkConflict(_("No such priority."))
+        try:
+            set_work(
+                incident,
+                category,
+                started_at=data["started_at"],
+                ended_at=data["ended_at"],
+                priority=priority,
+                actor=Actor.API,
+                user=request.user,
+            )
+        except WorkError as exc:
+            raise WorkConflict(str(exc)) from exc
+        return Response(
+            WorkSerializer(selectors.incident_works(incident).get(category=category)).data
+        )
 
     @extend_schema(
         summary="Change the status of an incident (workflow rules apply)",
@@ -292,6 +380,15 @@ class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 class IncidentTypeViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = IncidentTypeSerializer
     queryset = selectors.incident_types()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="РВР priorities with their SLA", tags=["reference"]),
+    retrieve=extend_schema(summary="A РВР priority", tags=["reference"]),
+)
+class RvrPriorityViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = RvrPrioritySerializer
+    queryset = selectors.rvr_priorities()
 
 
 @extend_schema_view(

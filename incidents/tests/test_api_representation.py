@@ -117,6 +117,7 @@ def expected_row(incident: Incident) -> dict:
         "incident_date": "2026-03-01T12:00:00.123456+03:00",
         "status": {"key": "closed", "name": "Закрыт"},
         "incident_type": {"id": incident.incident_type_id, "name": "Авария БС", "sla_minutes": 60},
+        "subtype": None,
         "dispatcher": {
             "id": dispatcher.pk,
             "username": dispatcher.username,
@@ -154,6 +155,12 @@ def expected_row(incident: Incident) -> dict:
         "unread_since": None,
         "auto_close_date": None,
         "no_thread_linking": False,
+        "description": "",
+        "dispatcher_sla": {  # arrival 12:00, first status change by a person at 12:05
+            "deadline": "2026-03-01T12:10:00.123456+03:00",
+            "first_action_at": "2026-03-01T12:05:00.123456+03:00",
+            "is_breached": False,
+        },
         "created_at": "2026-03-01T12:00:00.123456+03:00",
         "updated_at": "2026-03-01T13:40:00.123456+03:00",
     }

@@ -230,3 +230,36 @@ def test_status_changes_of_two_incidents_in_one_status_do_not_wait_on_each_other
         Incident.objects.filter(pk__in=[first.pk, second.pk]).values_list("status__key", flat=True)
     )
     assert keys == {StatusKey.IN_PROGRESS}
+
+
+def test_subtype_must_belong_to_the_type_and_a_new_type_drops_it(incident, kind):
+    from incidents.models import IncidentSubtype
+
+    other_kind = IncidentType.objects.exclude(pk=kind.pk).first()
+    cable = IncidentSubtype.objects.create(incident_type=kind, name="Обрыв кабеля")
+    with pytest.raises(IncidentEditError, match="не подтип"):
+        update_incident(incident, changes={"subtype": cable}, actor="api")
+    update_incident(incident, changes={"incident_type": kind, "subtype": cable}, actor="api")
+    incident.refresh_from_db()
+    assert incident.subtype == cable
+    assert ("subtype", "", f"{kind.name} — Обрыв кабеля", "api") in _log(incident)
+    update_incident(incident, changes={"incident_type": other_kind}, actor="console")
+    incident.refresh_from_db()
+    assert incident.subtype is None  # the old type's subtype went with it
+    assert ("subtype", f"{kind.name} — Обрыв кабеля", "", "console") in _log(incident)
+
+
+def test_console_sets_the_subtype(client, incident, kind, dispatcher_user):
+    from incidents.models import IncidentSubtype
+
+    cable = IncidentSubtype.objects.create(incident_type=kind, name="Обрыв кабеля")
+    client.force_login(dispatcher_user)
+    url = reverse("console:incident", args=[incident.pk])
+    assert f"{kind.name} — Обрыв кабеля" in client.get(url).content.decode()  # offered
+    response = client.post(
+        reverse("console:edit", args=[incident.pk]),
+        {"incident_type": kind.pk, "subtype": cable.pk, "pole": "", "base_station": ""},
+    )
+    assert response.status_code == 302
+    page = client.get(url).content.decode()
+    assert '<dd id="subtype">Обрыв кабеля</dd>' in page
