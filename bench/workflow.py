@@ -4,8 +4,9 @@ Migrates a throw-away database (SQLite, or PostgreSQL with ``TEST_DB=postgres``)
 
 * ``create_incident`` (with least-loaded assignment among 20 dispatchers, half with shifts):
   ms and queries per incident;
-* ``sweep_sla`` over all incidents (calendar, business-hours and paused mixes): seconds and
-  queries for the first sweep and for a second one with nothing to do;
+* ``sweep_sla`` over all incidents (calendar, business-hours and paused mixes; every fifth with
+  an open АВР and every tenth with an open ДГУ work category): seconds and queries for the first
+  sweep and for a second one with nothing to do;
 * ``send_due`` against a real aiosmtpd sink on 127.0.0.1: messages/s and queries per message.
 
     .venv/bin/python bench/workflow.py --incidents 2000 --emails 300
@@ -66,7 +67,14 @@ def main() -> None:
         from emails.outbox.models import OutboundEmail
         from emails.outbox.services import send_due
         from incidents.defaults import load_defaults
-        from incidents.models import Incident, IncidentStatus, IncidentType, SlaClock, StatusKey
+        from incidents.models import (
+            Incident,
+            IncidentStatus,
+            IncidentType,
+            IncidentWork,
+            SlaClock,
+            StatusKey,
+        )
         from incidents.services import create_incident, record_status
         from incidents.sla_sweep import sweep_sla
         from users.models import Role, User, WorkShift
@@ -100,6 +108,10 @@ def main() -> None:
             Incident.objects.filter(pk=pk).update(incident_type=types[n % len(types)])
         for incident in Incident.objects.filter(pk__in=ids[::10]):
             record_status(incident, StatusKey.NEED_ACCEPTANCE, actor="tracker")
+        IncidentWork.objects.bulk_create(
+            [IncidentWork(incident_id=pk, category="avr", started_at=now) for pk in ids[::5]]
+            + [IncidentWork(incident_id=pk, category="dgu", started_at=now) for pk in ids[::10]]
+        )
 
         timed("sweep_sla (first)", len(ids), lambda: sweep_sla(now))
         timed("sweep_sla (nothing to do)", len(ids), lambda: sweep_sla(now))
