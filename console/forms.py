@@ -365,6 +365,11 @@ class CommentForm(forms.Form):
         max_length=MAX_COMMENT_LENGTH,
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        # The reply form on the same page has a "body" too: ids must stay unique on the page.
+        kwargs.setdefault("auto_id", "comment_%s")
+        super().__init__(*args, **kwargs)
+
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

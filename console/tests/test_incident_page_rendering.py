@@ -67,6 +67,15 @@ def _grow(incident, n: int) -> None:
         record_status(incident, StatusKey.NEW, actor="console")
 
 
+def test_every_id_on_the_incident_page_is_unique(client, dispatcher, full_incident):
+    """Labels, the skip links and the browser tests find fields by id: two forms on the page
+    (reply, comment) each have a "body", and only one may be ``id_body``."""
+    client.force_login(dispatcher)
+    page = client.get(reverse("console:incident", args=[full_incident.pk])).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert ids and len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
 def test_incident_page_queries_do_not_grow(
     client, dispatcher, full_incident, django_assert_max_num_queries
 ):
