@@ -38,13 +38,6 @@ class IncidentTypeAdmin(admin.ModelAdmin):
     list_filter = ("sla_clock", "is_active")
     search_fields = ("name",)
 
-
-@admin.register(RvrPriority)
-class RvrPriorityAdmin(admin.ModelAdmin):
-    list_display = ("name", "sla_minutes", "sla_clock", "is_active")
-    list_filter = ("sla_clock", "is_active")
-    search_fields = ("name",)
-
     def save_model(self, request, obj, form, change) -> None:
         """A changed SLA applies to the type's open incidents at once (see ``apply_type_sla``)."""
         super().save_model(request, obj, form, change)
@@ -59,6 +52,13 @@ class RvrPriorityAdmin(admin.ModelAdmin):
                 )
                 % {"count": count},
             )
+
+
+@admin.register(RvrPriority)
+class RvrPriorityAdmin(admin.ModelAdmin):
+    list_display = ("name", "sla_minutes", "sla_clock", "is_active")
+    list_filter = ("sla_clock", "is_active")
+    search_fields = ("name",)
 
 
 @admin.register(IncidentStatus)

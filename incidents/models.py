@@ -114,7 +114,11 @@ class IncidentSubtype(models.Model):
         verbose_name_plural = _("incident subtypes")
         ordering = ["incident_type__name", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["incident_type", "name"], name="inc_subtype_unique")
+            models.UniqueConstraint(
+                fields=["incident_type", "name"],
+                name="inc_subtype_unique",
+                violation_error_message=_("This type already has a subtype with this name."),
+            )
         ]
 
     def __str__(self) -> str:
@@ -544,7 +548,9 @@ class RvrPriority(models.Model):
         ordering = ["sla_minutes", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(sla_minutes__gt=0), name="incidents_rvr_sla_positive"
+                condition=models.Q(sla_minutes__gt=0),
+                name="incidents_rvr_sla_positive",
+                violation_error_message=_("The SLA must be at least one minute."),
             )
         ]
 
@@ -578,11 +584,16 @@ class IncidentWork(models.Model):
         verbose_name_plural = _("work categories")
         ordering = ["started_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["incident", "category"], name="inc_work_unique"),
+            models.UniqueConstraint(
+                fields=["incident", "category"],
+                name="inc_work_unique",
+                violation_error_message=_("The incident already has this work category."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(ended_at__isnull=True)
                 | models.Q(ended_at__gte=models.F("started_at")),
                 name="inc_work_ends_after_start",
+                violation_error_message=_("The work cannot end before it starts."),
             ),
         ]
         indexes = [models.Index(fields=["ended_at", "state"], name="inc_work_sweep_idx")]

@@ -117,6 +117,7 @@ def test_changed_sla_moves_open_deadlines_at_once_with_a_record_and_keeps_finish
 
     url = reverse("admin:incidents_incidenttype_change", args=[kind.pk])
     data = {"name": kind.name, "sla_minutes": "30", "sla_clock": "calendar", "is_active": "on"}
+    data.update({"subtypes-TOTAL_FORMS": "0", "subtypes-INITIAL_FORMS": "0"})  # subtype inline
     answer = admin_client.post(url, data, follow=True)
     shown = [str(m) for m in answer.context["messages"]]
     assert "Новый SLA применён к 1 открытому инциденту этого типа." in shown, shown
