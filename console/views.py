@@ -114,6 +114,11 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
     }
 
 
+def _back_to_section(pk: int, section: str) -> HttpResponse:
+    """Redirect (post/redirect/get) to one section of the incident page."""
+    return redirect(f"{reverse('console:incident', args=[pk])}#{section}")
+
+
 def _reply_form(incident: Incident, emails: list, data=None) -> ReplyForm:
     return ReplyForm(
         data,
@@ -247,7 +252,7 @@ def set_work(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.info(request, _("Nothing changed."))
             else:
                 messages.success(request, _("The work category was saved."))
-            return redirect(f"{reverse('console:incident', args=[pk])}#works")
+            return _back_to_section(pk, "works")
     messages.error(request, _("The work category was not saved."))
     context = _incident_context(request, incident, work_form=form)
     return render(request, "console/incident.html", context, status=422)
@@ -262,7 +267,7 @@ def remove_work(request: HttpRequest, pk: int, category: str) -> HttpResponse:
         messages.success(request, _("The work category was removed."))
     else:
         messages.info(request, _("Nothing changed."))
-    return redirect(f"{reverse('console:incident', args=[pk])}#works")
+    return _back_to_section(pk, "works")
 
 
 @require_POST
@@ -280,7 +285,7 @@ def add_link(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("other", str(exc))
         else:
             messages.success(request, _("The incidents are linked."))
-            return redirect(f"{reverse('console:incident', args=[pk])}#links")
+            return _back_to_section(pk, "links")
     messages.error(request, _("The link was not made."))
     context = _incident_context(request, incident, link_form=form)
     return render(request, "console/incident.html", context, status=422)
@@ -296,7 +301,7 @@ def remove_link(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
         messages.success(request, _("The link was removed."))
     else:
         messages.info(request, _("Nothing changed."))
-    return redirect(f"{reverse('console:incident', args=[pk])}#links")
+    return _back_to_section(pk, "links")
 
 
 @require_POST
@@ -312,7 +317,7 @@ def add_comment(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("body", str(exc))
         else:
             messages.success(request, _("The comment was added."))
-            return redirect(f"{reverse('console:incident', args=[pk])}#comments")
+            return _back_to_section(pk, "comments")
     messages.error(request, _("The comment was not added."))
     context = _incident_context(request, incident, comment_form=form)
     return render(request, "console/incident.html", context, status=422)
@@ -336,7 +341,7 @@ def edit_comment(request: HttpRequest, pk: int, comment_pk: int) -> HttpResponse
                 messages.success(request, _("The comment was changed."))
             else:
                 messages.info(request, _("Nothing changed."))
-    return redirect(f"{reverse('console:incident', args=[pk])}#comment-{comment_pk}")
+    return _back_to_section(pk, f"comment-{comment_pk}")
 
 
 @require_POST

@@ -9,6 +9,7 @@ the account forms (``users.ratelimit``) and the API throttles (``dispatch.api.th
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 
@@ -18,7 +19,9 @@ from django.utils import timezone
 from dispatch.models import RateCounter
 
 
-def _upsert_sql() -> str:
+@functools.cache
+def _upsert_sql(vendor: str) -> str:
+    """The counting statement, built once per database vendor (it is on every request's path)."""
     quote = connection.ops.quote_name
     table = quote(RateCounter._meta.db_table)
     key, count, expires = (quote(RateCounter._meta.get_field(f).column) for f in
@@ -39,7 +42,9 @@ def hit(scope: str, ident: str, limit: int, period: int) -> int:
     key = f"{scope}:{ident}:{period}:{window}"[:255]
     ends = datetime.fromtimestamp((window + 1) * period, tz=UTC)
     with connection.cursor() as cursor:
-        cursor.execute(_upsert_sql(), [key, connection.ops.adapt_datetimefield_value(ends)])
+        cursor.execute(
+            _upsert_sql(connection.vendor), [key, connection.ops.adapt_datetimefield_value(ends)]
+        )
         count = cursor.fetchone()[0]
     if count <= limit:
         return 0
