@@ -12,6 +12,7 @@ from yandex_tracker.models import (
     TrackerComment,
     TrackerIssue,
     TrackerToken,
+    TrackerUser,
 )
 
 
@@ -87,3 +88,20 @@ class TrackerTokenAdmin(admin.ModelAdmin):
 @admin.register(SyncCursor)
 class SyncCursorAdmin(admin.ModelAdmin):
     list_display = ("name", "value", "updated_at")
+
+
+@admin.register(TrackerUser)
+class TrackerUserAdmin(admin.ModelAdmin):
+    """The tracker's users as the pull last listed them: who can be an issue's assignee.
+
+    Read-only: the pull keeps the list; a dispatcher's tracker login is set on the user."""
+
+    list_display = ("login", "display", "uid", "seen_at")
+    search_fields = ("login", "display")
+    readonly_fields = ("login", "uid", "display", "seen_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

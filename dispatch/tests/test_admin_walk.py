@@ -29,7 +29,13 @@ from emails.services import quarantine
 from incidents.notifications import queue_reply
 from users.models import User
 from users.services import register, request_email_change
-from yandex_tracker.models import SyncCursor, TrackerComment, TrackerIssue, TrackerToken
+from yandex_tracker.models import (
+    SyncCursor,
+    TrackerComment,
+    TrackerIssue,
+    TrackerToken,
+    TrackerUser,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -215,6 +221,7 @@ def seed_admin_walk() -> None:
     TrackerComment.objects.create(email=email, issue=issue, comment_id="1")
     TrackerToken.objects.create(access_token="walk-token")
     SyncCursor.objects.create(name="walk", value="1")
+    TrackerUser.objects.create(login="walk.dispatcher", uid="1130000000001", display="Walk")
 
 
 def test_every_admin_page_of_every_model_works_for_the_default_admin(admin_client):
