@@ -342,9 +342,12 @@ def apply_type_sla(incident_type: IncidentType, *, actor: str, user=None) -> int
 
     The rule, the same wherever a type's SLA changes: open incidents of the type get the new
     deadline at once (and the state it gives), each change written to the incident's change log
-    with who made it; finished incidents keep the deadline they were finished with (the sweep
-    leaves them alone too).
+    with who made it, and so do their АВР works (whose clock is the type's SLA, ended ones too);
+    finished incidents keep the deadline they were finished with (the sweep leaves them alone
+    too).
     """
+    from incidents.work import refresh_avr_works  # the work clocks build on this module
+
     ids = list(
         Incident.objects.filter(incident_type=incident_type, is_finished=False)
         .order_by("pk")
@@ -353,12 +356,13 @@ def apply_type_sla(incident_type: IncidentType, *, actor: str, user=None) -> int
     changed = 0
     for offset in range(0, len(ids), SLA_BATCH):
         with transaction.atomic():
-            batch = (
+            batch = list(
                 Incident.objects.select_for_update(of=("self",), no_key=True)
                 .filter(pk__in=ids[offset : offset + SLA_BATCH], is_finished=False)
                 .select_related("incident_type")
                 .prefetch_related("status_history__status")
             )
+            refresh_avr_works(batch)
             for incident in batch:
                 sla = compute_sla(incident)
                 if (sla.deadline, sla.state) == (incident.sla_deadline, incident.sla_state):

@@ -227,3 +227,27 @@ def test_sweep_queries_do_not_grow_with_the_number_of_works():
     assert set(IncidentWork.objects.filter(category="avr").values_list("state", flat=True)) == {
         WorkState.LESS_THAN_HOUR
     }
+
+
+def test_type_sla_changed_in_the_admin_moves_the_avr_clocks_of_open_incidents(admin_client):
+    kind = IncidentType.objects.create(name="Четыре часа", sla_minutes=240)
+    start = msk(2026, 11, 2, 10, 0)
+    running, ended = incident_at(start, kind), incident_at(start, kind)
+    with time_machine.travel(start, tick=False):
+        set_work(running, "avr", started_at=start, actor="console")
+        set_work(ended, "avr", started_at=start, ended_at=msk(2026, 11, 2, 11, 0), actor="console")
+    assert work(running, "avr").deadline == msk(2026, 11, 2, 14, 0)
+    assert work(ended, "avr").state == WorkState.CLOSED_ON_TIME
+
+    url = f"/admin/incidents/incidenttype/{kind.pk}/change/"
+    data = {"name": kind.name, "sla_minutes": "30", "sla_clock": "calendar", "is_active": "on"}
+    data.update({"subtypes-TOTAL_FORMS": "0", "subtypes-INITIAL_FORMS": "0"})
+    with time_machine.travel(msk(2026, 11, 2, 10, 45), tick=False):
+        answer = admin_client.post(url, data, follow=True)
+    assert answer.redirect_chain, answer.content.decode()[:2000]
+
+    running_avr, ended_avr = work(running, "avr"), work(ended, "avr")
+    assert running_avr.deadline == msk(2026, 11, 2, 10, 30)
+    assert running_avr.state == WorkState.EXPIRED
+    assert ended_avr.deadline == msk(2026, 11, 2, 10, 30)  # ended at 11:00, after the new limit
+    assert ended_avr.state == WorkState.EXPIRED
