@@ -301,7 +301,18 @@ def outgoing_mail(incident: Incident) -> list[OutboundEmail]:
     return list(
         OutboundEmail.objects.filter(incident=incident)
         .only(
-            "kind", "to", "cc", "dropped", "subject", "state", "attempts", "sent_at", "last_error"
+            "kind",
+            "message_id",
+            "to",
+            "cc",
+            "dropped",
+            "subject",
+            "body_text",
+            "state",
+            "attempts",
+            "sent_at",
+            "last_error",
+            "created_at",
         )
         .order_by("created_at", "id")
     )

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from console import rows, selectors, services
+from console import rows, selectors, services, timeline
 from console.downloads import private
 from console.forms import (
     CommentForm,
@@ -105,7 +105,7 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
         "work_form": forms.get("work_form") or (WorkForm() if can_work else None),
         "work_limit_days": settings.WORK_DURATION_LIMIT_DAYS,
         "link_form": forms.get("link_form") or (LinkForm() if can_work else None),
-        "outgoing": selectors.outgoing_mail(incident),
+        "timeline": timeline.merge(emails, selectors.outgoing_mail(incident)),
         "status_buttons": selectors.status_buttons(incident),
         "can_work": can_work,
         "edit_form": edit_form,
