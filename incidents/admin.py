@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import ngettext
 
 from emails.models import EmailMessage
+from incidents.admin_inlines import CommentInline, LinkInline, WorkInline, save_inline
 from incidents.models import (
     Incident,
     IncidentChange,
@@ -167,7 +168,14 @@ class IncidentAdmin(admin.ModelAdmin):
         "updated_at",
         "finished_at",
     )
-    inlines = [StatusHistoryInline, ChangeLogInline, EmailInline]
+    inlines = [
+        StatusHistoryInline,
+        WorkInline,
+        CommentInline,
+        LinkInline,
+        ChangeLogInline,
+        EmailInline,
+    ]
     form = IncidentAdminForm
 
     def get_readonly_fields(self, request, obj=None):
@@ -193,6 +201,11 @@ class IncidentAdmin(admin.ModelAdmin):
             update_incident(obj, changes=changes, actor=actor, user=request.user)
             return
         self._create(request, obj, form.cleaned_data)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        """Works, comments and links go through their services (see ``admin_inlines``)."""
+        if not save_inline(formset, form.instance, request.user):
+            super().save_formset(request, form, formset, change)
 
     @staticmethod
     def _create(request, obj: Incident, data: dict) -> None:

@@ -21,7 +21,8 @@ class NotCommentAuthor(CommentError):
     """Someone other than the author tried to edit a comment."""
 
 
-def _clean_body(body: str) -> str:
+def clean_body(body: str) -> str:
+    """The text to store; :class:`CommentError` for an empty or overlong one."""
     text = (body or "").replace("\x00", "").strip()
     if not text:
         raise CommentError(_("The comment is empty."))
@@ -35,11 +36,17 @@ def _clean_body(body: str) -> str:
 def add_comment(incident: Incident, *, body: str, user) -> IncidentComment:
     """Add ``user``'s comment to ``incident``; raises :class:`CommentError` for an empty or
     overlong text."""
-    text = _clean_body(body)
+    text = clean_body(body)
     comment = IncidentComment.objects.create(incident=incident, author=user, body=text)
     if user is not None:
         mark_first_action(incident, comment.created_at)
     return comment
+
+
+def check_author(comment: IncidentComment, user) -> None:
+    """Only its author edits a comment (:class:`NotCommentAuthor` for anyone else)."""
+    if user is None or comment.author_id != user.pk:
+        raise NotCommentAuthor(_("Only the author of a comment may edit it."))
 
 
 def edit_comment(comment: IncidentComment, *, body: str, user, actor: str) -> bool:
@@ -48,9 +55,8 @@ def edit_comment(comment: IncidentComment, *, body: str, user, actor: str) -> bo
     Returns False when the text is unchanged; raises :class:`NotCommentAuthor` for anyone but
     the author and :class:`CommentError` for an empty or overlong text.
     """
-    if user is None or comment.author_id != user.pk:
-        raise NotCommentAuthor(_("Only the author of a comment may edit it."))
-    text = _clean_body(body)
+    check_author(comment, user)
+    text = clean_body(body)
     with transaction.atomic():
         lock_incident(comment.incident_id)  # edits of one incident's comments queue up
         current = IncidentComment.objects.select_for_update().get(pk=comment.pk)

@@ -53,29 +53,41 @@ def _check_parent(child: Incident, parent: Incident) -> None:
         ancestor, depth = _parent_of(ancestor), depth + 1
 
 
+def check_kind(incident: Incident, other: Incident, kind: str) -> str:
+    """A known kind between two different incidents (:class:`LinkError` otherwise)."""
+    if kind not in LinkKind.values:
+        raise LinkError(_("Unknown kind of link."))
+    if incident.pk == other.pk:
+        raise LinkError(_("An incident cannot be linked to itself."))
+    return kind
+
+
+def check_link(incident: Incident, other: Incident, kind: str) -> None:
+    """Refuse (:class:`LinkError`) a link that cannot be made: a self-link, an existing link
+    between the two, a second parent or a loop of subtasks. Run again under the locks."""
+    check_kind(incident, other, kind)
+    existing = IncidentLink.objects.filter(incident=incident, other=other).first()
+    if existing is not None:
+        raise LinkError(
+            _("%(incident)s is already linked to %(other)s (%(kind)s).")
+            % {"incident": incident, "other": other, "kind": existing.get_kind_display()}
+        )
+    if kind == LinkKind.SUBTASK_OF:
+        _check_parent(incident, other)
+    elif kind == LinkKind.PARENT_OF:
+        _check_parent(other, incident)
+
+
 def link_incidents(
     incident: Incident, other: Incident, kind: str, *, actor: str, user=None
 ) -> IncidentLink:
     """Link ``incident`` to ``other`` as ``kind`` (read from ``incident``'s side), mirrored on
     ``other``; raises :class:`LinkError` for a self-link, an existing link between the two, a
     second parent or a loop of subtasks."""
-    if kind not in LinkKind.values:
-        raise LinkError(_("Unknown kind of link."))
-    if incident.pk == other.pk:
-        raise LinkError(_("An incident cannot be linked to itself."))
-    inverse = INVERSE_LINK[LinkKind(kind)]
+    inverse = INVERSE_LINK[LinkKind(check_kind(incident, other, kind))]
     with transaction.atomic():
         mine, theirs = _lock_pair(incident, other)
-        existing = IncidentLink.objects.filter(incident=mine, other=theirs).first()
-        if existing is not None:
-            raise LinkError(
-                _("%(incident)s is already linked to %(other)s (%(kind)s).")
-                % {"incident": mine, "other": theirs, "kind": existing.get_kind_display()}
-            )
-        if kind == LinkKind.SUBTASK_OF:
-            _check_parent(mine, theirs)
-        elif kind == LinkKind.PARENT_OF:
-            _check_parent(theirs, mine)
+        check_link(mine, theirs, kind)
         link, _mirror = IncidentLink.objects.bulk_create(
             [
                 IncidentLink(incident=mine, other=theirs, kind=kind),

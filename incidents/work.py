@@ -71,7 +71,8 @@ def refresh_avr_works(incidents: list[Incident], now: datetime | None = None) ->
     return len(dirty)
 
 
-def _check(category: str, started_at, ended_at, priority: RvrPriority | None, current) -> None:
+def check_work(category: str, started_at, ended_at, priority: RvrPriority | None, current) -> None:
+    """Refuse (:class:`WorkError`) a work that cannot be saved; ``current``: the stored one."""
     if category not in WorkCategory.values:
         raise WorkError(_("Unknown work category."))
     if started_at is None:
@@ -106,7 +107,7 @@ def set_work(
     with transaction.atomic():
         locked = lock_incident(incident.pk)
         work = IncidentWork.objects.filter(incident=locked, category=category).first()
-        _check(category, started_at, ended_at, priority, work)
+        check_work(category, started_at, ended_at, priority, work)
         before = describe(work)
         if work is None:
             work = IncidentWork(incident=locked, category=category)
