@@ -274,6 +274,14 @@ WORK_DURATION_LIMIT_DAYS = env_int("WORK_DURATION_LIMIT_DAYS", 15)
 WORK_SHORT_HOURS = env_int("WORK_SHORT_HOURS", 24)
 # Minutes from an incident's arrival to the first action of a dispatcher on it.
 DISPATCHER_SLA_MINUTES = env_int("DISPATCHER_SLA_MINUTES", 10)
+# Mass outages: open incidents on the same pole or base station are related; so are those on
+# poles of the same address (or region, or neither: "off") that arrived within the window.
+MASS_OUTAGE_AREA = env_str("MASS_OUTAGE_AREA", "address").lower()
+if MASS_OUTAGE_AREA not in ("address", "region", "off"):
+    raise ImproperlyConfigured(
+        f"MASS_OUTAGE_AREA must be address, region or off, got {MASS_OUTAGE_AREA!r}"
+    )
+MASS_OUTAGE_WINDOW_MINUTES = env_int("MASS_OUTAGE_WINDOW_MINUTES", 120)
 
 # --- Reports --------------------------------------------------------------------------------
 # Map tiles (Leaflet URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png). Empty: no

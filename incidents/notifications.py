@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from emails.models import EmailMessage
 from emails.outbox.models import OutboundEmail
+from incidents.mass_outage import group_context
 from incidents.models import Incident, IncidentSource
 from incidents.selectors import (
     conversation_emails,
@@ -254,6 +255,7 @@ def contractor_context(incident: Incident, pole: Pole) -> dict[str, object]:
         "deadline": _local(compute_sla(incident).deadline),
         "incident_type": incident.incident_type,
         "messages": messages,
+        "group": group_context(incident),  # a mass outage: the incidents of the group
     }
 
 

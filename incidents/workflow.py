@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from emails.outbox.models import OutboundEmail
+from incidents import mass_outage
 from incidents.models import Incident, IncidentStatusHistory, StatusKey
 from incidents.notifications import (
     Draft,
@@ -146,6 +147,7 @@ def change_status(
             raise TransitionError(
                 _("The incident is already in status «%(status)s».") % {"status": _label(target)}
             )
+        _check_group_card(locked, target)
         draft: Draft | None = None
         problem: NotificationError | None = None
         if target in NOTIFICATION_REQUESTS:
@@ -175,7 +177,24 @@ def change_status(
             text = comment or str(REQUEST_COMMENTS.get(target, ""))
             history = record_status(locked, target, actor=actor, user=user, comment=text, at=at)
         _sync(incident, locked)
-        return history  # type: ignore[return-value]
+    if problem is None and history is not None:
+        mass_outage.follow_parent(locked, target, actor=actor, user=user)
+    return history  # type: ignore[return-value]
+
+
+def _check_group_card(incident: Incident, target: StatusKey) -> None:
+    """A subtask's contractor card is its parent's: one card for a mass outage's group."""
+    if target != S.NOTIFY_CONTRACTOR:
+        return
+    parent = mass_outage.parent_id(incident)
+    if parent is not None:
+        raise TransitionError(
+            _(
+                "The incident is in the group of %(parent)s: the contractor gets one card for "
+                "the group, asked for on the parent incident."
+            )
+            % {"parent": Incident.objects.get(pk=parent)}
+        )
 
 
 def _sync(incident: Incident, locked: Incident) -> None:
@@ -201,9 +220,11 @@ def record_delivery(outbound: OutboundEmail) -> IncidentStatusHistory | None:
                 incident.status.key,
             )
             return None
-        return record_status(
+        history = record_status(
             incident, done, actor=Actor.SYSTEM, comment=str(DELIVERED_COMMENTS[outbound.kind])
         )
+    mass_outage.follow_parent(incident, done, actor=Actor.SYSTEM)  # the group's card went out
+    return history
 
 
 def record_delivery_failure(outbound: OutboundEmail, error: str) -> IncidentStatusHistory | None:

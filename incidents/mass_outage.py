@@ -1,0 +1,200 @@
+"""Mass outages: several requesters report one object; the desk groups their incidents.
+
+* **Related** (:func:`related_open`): the open incidents on the same pole or base station as an
+  incident, and — ``MASS_OUTAGE_AREA`` — those on poles of the same address (or region) that
+  arrived within ``MASS_OUTAGE_WINDOW_MINUTES`` of it.
+* **Grouping** (:func:`group_incidents`, :func:`ungroup`, :func:`leave_group`): the children are
+  linked to the parent as subtasks (``links.link_incidents``; every step in both incidents'
+  change logs), and unlinked to undo it. A parent is not itself a subtask, a child has no
+  subtasks of its own.
+* **One contractor card**: a subtask's contractor card is its parent's (the workflow refuses
+  «Передать подрядчику» on a subtask); the parent's card lists the whole group.
+* **The parent leads** (:func:`follow_parent`, the rule in ``FOLLOWED``): when the parent enters
+  one of these statuses, each open subtask follows if the workflow allows the step from where it
+  is — so each requester gets their own «accepted» / «closed» notice; once the group's card is
+  delivered, the open subtasks are «Передано подрядчику» too. Other statuses («Ошибка», «Ждем
+  подтверждения», the contractor request itself) stay with the incident they were set on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils.translation import gettext as _
+
+from incidents.links import LinkError, link_incidents, unlink_incidents
+from incidents.models import Incident, IncidentLink, LinkKind, StatusKey
+
+logger = logging.getLogger(__name__)
+
+MAX_RELATED = 50
+FOLLOWED = frozenset(
+    {
+        StatusKey.IN_PROGRESS,
+        StatusKey.NOTIFY_OPERATOR,
+        StatusKey.ON_GENERATION,
+        StatusKey.NOTIFY_CLOSED,
+        StatusKey.CLOSED,
+    }
+)
+
+
+class GroupError(LinkError):
+    """A grouping that cannot be made; the message says why."""
+
+
+@dataclass
+class Related:
+    incident: Incident
+    reason: str  # "pole", "base_station", "address", "region"
+    parent_id: int | None
+
+
+def parent_id(incident: Incident) -> int | None:
+    return (
+        IncidentLink.objects.filter(incident=incident, kind=LinkKind.SUBTASK_OF)
+        .values_list("other_id", flat=True)
+        .first()
+    )
+
+
+def children(incident: Incident) -> list[Incident]:
+    """The subtasks of ``incident``, oldest first, with their status (one query)."""
+    ids = IncidentLink.objects.filter(incident=incident, kind=LinkKind.PARENT_OF).values("other")
+    return list(
+        Incident.objects.filter(pk__in=ids)
+        .select_related("status", "pole", "base_station")
+        .order_by("incident_date", "pk")
+    )
+
+
+def _site(incident: Incident):
+    if incident.pole_id:
+        return incident.pole
+    return incident.base_station.pole if incident.base_station_id else None
+
+
+def related_open(incident: Incident) -> list[Related]:
+    """Open incidents on the same object as ``incident`` (not itself), oldest first, with why
+    and the parent each already has (one query)."""
+    pole = _site(incident)
+    same = Q(pk__in=[])
+    if pole is not None:
+        same |= Q(pole=pole)
+    if incident.base_station_id:
+        same |= Q(base_station_id=incident.base_station_id)
+    area = settings.MASS_OUTAGE_AREA
+    value = getattr(pole, "address" if area == "address" else "region_ru", "") if pole else ""
+    if area != "off" and value:
+        window = timedelta(minutes=settings.MASS_OUTAGE_WINDOW_MINUTES)
+        moment = incident.incident_date
+        same |= Q(
+            **{f"pole__{'address' if area == 'address' else 'region_ru'}": value},
+            incident_date__range=(moment - window, moment + window),
+        )
+    if same == Q(pk__in=[]):
+        return []
+    parent = IncidentLink.objects.filter(incident=OuterRef("pk"), kind=LinkKind.SUBTASK_OF)
+    found = (
+        Incident.objects.filter(same, is_finished=False)
+        .exclude(pk=incident.pk)
+        .select_related("status", "pole", "base_station")
+        .annotate(group_parent=Subquery(parent.values("other_id")[:1]))
+        .order_by("incident_date", "pk")[:MAX_RELATED]
+    )
+    return [Related(row, _reason(incident, row, pole, area), row.group_parent) for row in found]
+
+
+def _reason(incident: Incident, row: Incident, pole, area: str) -> str:
+    if incident.base_station_id and row.base_station_id == incident.base_station_id:
+        return "base_station"
+    if pole is not None and row.pole_id == pole.pk:
+        return "pole"
+    return area
+
+
+def group_incidents(
+    parent: Incident, members: list[Incident], *, actor: str, user=None
+) -> list[Incident]:
+    """Make ``members`` subtasks of ``parent`` (all or none); returns those newly grouped.
+    Raises :class:`GroupError` (or the link's ``LinkError``) with the reason."""
+    if parent_id(parent) is not None:
+        raise GroupError(
+            _("%(incident)s is itself in a group; choose its parent as the group's parent.")
+            % {"incident": parent}
+        )
+    added = []
+    with transaction.atomic():
+        for member in members:
+            if member.pk == parent.pk or parent_id(member) == parent.pk:
+                continue
+            if IncidentLink.objects.filter(incident=member, kind=LinkKind.PARENT_OF).exists():
+                raise GroupError(
+                    _("%(incident)s has subtasks of its own and cannot join a group.")
+                    % {"incident": member}
+                )
+            link_incidents(member, parent, LinkKind.SUBTASK_OF, actor=actor, user=user)
+            added.append(member)
+    return added
+
+
+def leave_group(member: Incident, *, actor: str, user=None) -> bool:
+    """Take ``member`` out of its group; False when it is in none."""
+    parent = parent_id(member)
+    if parent is None:
+        return False
+    return unlink_incidents(member, Incident(pk=parent), actor=actor, user=user)
+
+
+def ungroup(parent: Incident, *, actor: str, user=None) -> int:
+    """Dissolve the group of ``parent``; returns how many subtasks left it."""
+    with transaction.atomic():
+        members = children(parent)
+        for member in members:
+            unlink_incidents(member, parent, actor=actor, user=user)
+    return len(members)
+
+
+def follow_parent(parent: Incident, key: str, *, actor: str, user=None) -> int:
+    """The open subtasks of ``parent`` follow its new status ``key`` (see the module's rule);
+    each step in its own transaction, through the workflow. Returns how many followed."""
+    from incidents import workflow  # the workflow calls this module
+
+    if key not in FOLLOWED and key != StatusKey.NOTIFIED_CONTRACTOR:
+        return 0
+    comment = _("Follows the parent incident %(parent)s.") % {"parent": parent}
+    followed = 0
+    for member in children(parent):
+        if member.is_finished or member.status.key == key:
+            continue
+        if key == StatusKey.NOTIFIED_CONTRACTOR:
+            card = _("The contractor was sent the card of the group %(parent)s.")
+            workflow.record_status(
+                member, key, actor=actor, user=user, comment=card % {"parent": parent}
+            )
+        elif workflow.is_allowed(member.status.key, key):
+            workflow.change_status(member, key, actor=actor, user=user, comment=comment)
+        else:
+            logger.info("incident=%s stays in %s (parent %s)", member.pk, member.status.key, key)
+            continue
+        followed += 1
+    return followed
+
+
+def group_context(incident: Incident) -> list[dict]:
+    """The members of the group ``incident`` leads, for the contractor card."""
+    return [
+        {
+            "code": str(member),
+            "pole": member.pole.code if member.pole_id else "",
+            "base_station": member.base_station.name if member.base_station_id else "",
+            "requester": member.requester_email,
+            "registered": member.incident_date,
+        }
+        for member in children(incident)
+    ]
