@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console import mail_views, suggest_views, views
+from console import mail_views, mass_outage_views, suggest_views, views
 
 app_name = "console"
 
@@ -25,6 +25,9 @@ urlpatterns = [
     path("incidents/<int:pk>/work/<str:category>/remove/", views.remove_work, name="work_remove"),
     path("incidents/<int:pk>/links/", views.add_link, name="link"),
     path("incidents/<int:pk>/links/<int:other_pk>/remove/", views.remove_link, name="unlink"),
+    path("incidents/<int:pk>/group/", mass_outage_views.group, name="group"),
+    path("incidents/<int:pk>/ungroup/", mass_outage_views.ungroup, name="ungroup"),
+    path("incidents/<int:pk>/leave-group/", mass_outage_views.leave_group, name="leave_group"),
     path("attachments/<int:pk>/", views.download_attachment, name="attachment"),
     path("load/", views.dispatcher_load, name="load"),
     path("suggest/poles/", suggest_views.poles, name="suggest_poles"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from console import rows, selectors, services, timeline
+from console.mass_outage_views import mass_outage_context
 from console.downloads import private
 from console.forms import (
     CommentForm,
@@ -100,6 +101,7 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
         ),
         "comment_form": forms.get("comment_form") or (CommentForm() if can_work else None),
         "links": selectors.incident_links(incident),
+        "mass_outage": mass_outage_context(incident),
         "works": selectors.incident_works(incident),
         "dispatcher_sla": dispatcher_sla(incident),
         "work_form": forms.get("work_form") or (WorkForm() if can_work else None),
