@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from console import rows, selectors, services, timeline
-from console.mass_outage_views import mass_outage_context
 from console.downloads import private
 from console.forms import (
     CommentForm,
@@ -28,6 +27,7 @@ from console.forms import (
     StatusForm,
     WorkForm,
 )
+from console.mass_outage_views import mass_outage_context
 from incidents.comments import CommentError
 from incidents.dispatcher_sla import dispatcher_sla
 from incidents.links import LinkError
