@@ -30,6 +30,7 @@ from emails.api.serializers import EmailSerializer
 from incidents.api import selectors
 from incidents.api.filters import IncidentFilter
 from incidents.api.live import IncidentFeed, parse_cursor, stream_async, stream_sync
+from incidents.api.mass_outage import MassOutageActions
 from incidents.api.serializers import (
     ChangeSerializer,
     CommentSerializer,
@@ -72,7 +73,7 @@ class WorkConflict(Conflict):
         tags=["incidents"],
     ),
 )
-class IncidentViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+class IncidentViewSet(ApiViewMixin, MassOutageActions, viewsets.ReadOnlyModelViewSet):
     filterset_class = IncidentFilter
 
     def get_queryset(self):
