@@ -4,7 +4,9 @@ Order: In-Reply-To → References (newest first, following stored ancestors, cyc
 own outgoing Message-IDs (the outbox, which records the incident) → the incident code in the
 subject (``INCIDENT_CODE_PATTERN``, e.g. ``AVRSERVICE-123``) → the Exchange conversation
 (``Thread-Index`` root, for Outlook replies that carry no References) → none. An incident marked
-"do not link by thread" (``Incident.no_thread_linking``) is never found: its mail is new.
+"do not link by thread" (``Incident.no_thread_linking``) is never found: its mail is new. The
+code or our own Message-ID of an incident merged into another leads to that other one; replies
+to a moved e-mail follow it (its stored row names its current incident).
 Lookups are batched: one :class:`ThreadIndex` answers for a whole batch with a handful of
 queries.
 """
@@ -15,11 +17,14 @@ import re
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db.models import BigIntegerField, OuterRef
+from django.db.models.functions import Coalesce
 
 from emails.models import EmailMessage, EmailReference
 from emails.outbox.models import OutboundEmail
 from emails.parsing import ParsedEmail
 from incidents.models import Incident
+from incidents.moves import merged_into
 
 MAX_ANCESTOR_ROUNDS = 5
 HEADERS, CODE, CONVERSATION = "headers", "code", "conversation"
@@ -72,10 +77,16 @@ class ThreadIndex:
         )
         self.codes: dict[str, int] = {}
         for chunk in _chunks(codes):
-            self.codes.update(
-                (code.upper(), pk)
-                for code, pk in Incident.objects.filter(code__in=chunk).values_list("code", "pk")
+            rows = (
+                Incident.objects.filter(code__in=chunk)
+                .annotate(
+                    goes_to=Coalesce(
+                        merged_into(OuterRef("pk")), "pk", output_field=BigIntegerField()
+                    )
+                )
+                .values_list("code", "goes_to")
             )
+            self.codes.update((code.upper(), pk) for code, pk in rows)
 
     def _load(self, ids: list[str]) -> None:
         missing = [mid for mid in ids if mid not in self._looked_up and mid not in self.stored]
@@ -86,9 +97,15 @@ class ThreadIndex:
             )
             self.stored.update(rows)
             self.outbox.update(
-                OutboundEmail.objects.filter(
-                    message_id__in=chunk, incident__isnull=False
-                ).values_list("message_id", "incident_id")
+                OutboundEmail.objects.filter(message_id__in=chunk, incident__isnull=False)
+                .annotate(
+                    goes_to=Coalesce(
+                        merged_into(OuterRef("incident_id")),
+                        "incident_id",
+                        output_field=BigIntegerField(),
+                    )
+                )
+                .values_list("message_id", "goes_to")
             )
 
     def remember(self, parsed: ParsedEmail, incident_id: int | None) -> None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.models import INVERSE_LINK, Incident, IncidentLink, LinkKind
-from incidents.services import lock_incident, log_changes, mark_first_action
+from incidents.services import lock_incidents, log_changes, mark_first_action
 
 MAX_PARENT_DEPTH = 50  # a parent chain longer than this is refused rather than walked further
 
@@ -27,7 +27,7 @@ def _described(kind: str, other: Incident) -> str:
 
 def _lock_pair(first: Incident, second: Incident) -> tuple[Incident, Incident]:
     """Both incidents' rows, locked in id order (two linkers never wait on each other)."""
-    locked = {pk: lock_incident(pk) for pk in sorted((first.pk, second.pk))}
+    locked = lock_incidents(first.pk, second.pk)
     return locked[first.pk], locked[second.pk]
 
 

@@ -373,6 +373,63 @@ class IncidentStatusHistory(ActorRecord):
         return f"{self.incident} → {self.status}"
 
 
+class IncidentMove(ActorRecord):
+    """E-mails moved from one incident to another, or one incident merged into another: what
+    went where, so that it can be undone (``undone_at``)."""
+
+    class Kind(models.TextChoices):
+        MOVE = "move", _("e-mails moved")
+        MERGE = "merge", _("incidents merged")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    source = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="moves_out", verbose_name=_("from")
+    )
+    target = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="moves_in", verbose_name=_("to")
+    )
+    email_ids = models.JSONField(_("e-mails"), default=list, blank=True)
+    moved = models.JSONField(
+        _("what else moved"),
+        default=dict,
+        blank=True,
+        help_text=_("A merge: comments, works and links taken over, and the status before."),
+    )
+    new_target = models.BooleanField(_("into a new incident"), default=False)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("undone by"),
+    )
+
+    class Meta:
+        verbose_name = _("move of e-mails")
+        verbose_name_plural = _("moves and merges")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")),
+                name="inc_move_not_self",
+                violation_error_message=_("E-mails cannot be moved to the same incident."),
+            ),
+            # An incident is merged into at most one other at a time.
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=models.Q(kind="merge", undone_at__isnull=True),
+                name="inc_move_one_merge",
+                violation_error_message=_("This incident is already merged into another one."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.source_id} → {self.target_id}"
+
+
 class IncidentChange(ActorRecord):
     """One changed attribute of an incident: who, when, the old and the new value (as shown)."""
 
@@ -381,6 +438,15 @@ class IncidentChange(ActorRecord):
     old_value = models.TextField(_("old value"), blank=True)
     new_value = models.TextField(_("new value"), blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
+    move = models.ForeignKey(
+        IncidentMove,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("move or merge"),
+        help_text=_("The move or merge this entry records (it can be undone from here)."),
+    )
 
     class Meta:
         verbose_name = _("incident change")
@@ -412,6 +478,8 @@ LOGGED_ATTRIBUTES = {
     "work_rvr": "РВР",
     "work_dgu": "ДГУ",
     "work_eks": "ЭКС",
+    "emails_moved": _("e-mails moved"),
+    "merge": _("merge"),
 }
 
 

@@ -215,15 +215,20 @@ def lock_incident(pk: int) -> Incident:
     """Lock the incident's row only — never the shared status/type rows it points to.
 
     ``no_key``: edits never touch the row's keys, so rows referencing the incident (new e-mails,
-    history) can still be inserted while it is locked.
+    history) can still be inserted while it is locked. The lock is taken without joins, then the
+    row is read with its relations: PostgreSQL re-checks a join of a row another transaction has
+    just changed against the old joined rows, so a locking join would miss an incident whose
+    status changed while it waited.
     """
-    return (
-        Incident.objects.select_for_update(of=("self",), no_key=True)
-        .select_related(
-            "incident_type", "subtype__incident_type", "status", "pole", "base_station", "assignee"
-        )
-        .get(pk=pk)
-    )
+    Incident.objects.select_for_update(no_key=True).filter(pk=pk).values_list("pk").get()
+    return Incident.objects.select_related(
+        "incident_type", "subtype__incident_type", "status", "pole", "base_station", "assignee"
+    ).get(pk=pk)
+
+
+def lock_incidents(*pks: int) -> dict[int, Incident]:
+    """Several incidents' rows locked in id order (two writers never wait on each other)."""
+    return {pk: lock_incident(pk) for pk in sorted(set(pks))}
 
 
 def _raw(value: Any) -> Any:
@@ -392,9 +397,12 @@ def log_changes(
     actor: str,
     user=None,
     at: datetime | None = None,
+    move=None,
 ) -> list[IncidentChange]:
     """Record (attribute, old value, new value) changes of ``incident`` in its change log —
-    the one place the log is written (fields, comments, links alike); one INSERT."""
+    the one place the log is written (fields, comments, links, moves alike); one INSERT.
+    ``move``: the :class:`~incidents.models.IncidentMove` the entries record (undone from there).
+    """
     moment = at or timezone.now()
     return IncidentChange.objects.bulk_create(
         IncidentChange(
@@ -405,6 +413,7 @@ def log_changes(
             actor=actor,
             user=user,
             created_at=moment,
+            move=move,
         )
         for field, old, new in entries
     )
