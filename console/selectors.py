@@ -362,7 +362,7 @@ def _log_page(rows: QuerySet, number: int) -> LogPage:
 
 def change_log(incident: Incident, number: int = 1) -> LogPage:
     """A page of the incident's change log, newest first (one query, however long the log)."""
-    rows = IncidentChange.objects.filter(incident=incident).select_related("user")
+    rows = IncidentChange.objects.filter(incident=incident).select_related("user", "move")
     return _log_page(rows.order_by("-created_at", "-id"), number)
 
 

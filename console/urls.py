@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console import mail_views, mass_outage_views, suggest_views, views
+from console import mail_views, mass_outage_views, move_views, suggest_views, views
 
 app_name = "console"
 
@@ -28,6 +28,11 @@ urlpatterns = [
     path("incidents/<int:pk>/group/", mass_outage_views.group, name="group"),
     path("incidents/<int:pk>/ungroup/", mass_outage_views.ungroup, name="ungroup"),
     path("incidents/<int:pk>/leave-group/", mass_outage_views.leave_group, name="leave_group"),
+    path(
+        "incidents/<int:pk>/emails/<int:email_pk>/move/", move_views.move_email, name="move_email"
+    ),
+    path("incidents/<int:pk>/merge/", move_views.merge, name="merge"),
+    path("incidents/<int:pk>/moves/<int:move_pk>/undo/", move_views.undo, name="undo_move"),
     path("attachments/<int:pk>/", views.download_attachment, name="attachment"),
     path("load/", views.dispatcher_load, name="load"),
     path("suggest/poles/", suggest_views.poles, name="suggest_poles"),
