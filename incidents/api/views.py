@@ -31,6 +31,7 @@ from incidents.api import selectors
 from incidents.api.filters import IncidentFilter
 from incidents.api.live import IncidentFeed, parse_cursor, stream_async, stream_sync
 from incidents.api.mass_outage import MassOutageActions
+from incidents.api.moves import MOVE_ACTIONS, MoveActions, MoveSerializer
 from incidents.api.serializers import (
     ChangeSerializer,
     CommentSerializer,
@@ -73,7 +74,7 @@ class WorkConflict(Conflict):
         tags=["incidents"],
     ),
 )
-class IncidentViewSet(ApiViewMixin, MassOutageActions, viewsets.ReadOnlyModelViewSet):
+class IncidentViewSet(ApiViewMixin, MassOutageActions, MoveActions, viewsets.ReadOnlyModelViewSet):
     filterset_class = IncidentFilter
 
     def get_queryset(self):
@@ -101,6 +102,8 @@ class IncidentViewSet(ApiViewMixin, MassOutageActions, viewsets.ReadOnlyModelVie
             return LinkSerializer
         if self.action in ("works", "work"):
             return WorkSerializer
+        if self.action in MOVE_ACTIONS:
+            return MoveSerializer
         return IncidentSerializer
 
     @extend_schema(
