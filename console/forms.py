@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from console import selectors
 from console.services import IncidentEdits
+from incidents import workflow
 from incidents.comments import MAX_COMMENT_LENGTH
 from incidents.links import find_incident
 from incidents.manual import ManualIncident
@@ -408,8 +409,31 @@ class LinkForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    to = forms.ChoiceField(choices=StatusKey.choices)
+    """A status button (``to``) or «Взять себе» (``take``), with an optional comment. A result
+    the outbox records («Уведомили…», «Передано…») set by hand sends no e-mail, so it needs
+    ``confirm_manual``."""
+
+    to = forms.ChoiceField(choices=StatusKey.choices, required=False)
+    take = forms.BooleanField(required=False)
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+    confirm_manual = forms.BooleanField(required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.step and (data.get("comment") or "").strip():
+            self.add_error("comment", _("Choose the status this comment goes with."))
+        if data.get("to") in workflow.RECORDED_RESULTS and not data.get("confirm_manual"):
+            self.add_error(
+                "confirm_manual",
+                _("Confirm that you record «%(status)s» yourself: no e-mail is sent then.")
+                % {"status": StatusKey(data["to"]).label},
+            )
+        return data
+
+    @property
+    def step(self) -> bool:
+        """A status button or «Взять себе» was pressed (else the form only saves the edits)."""
+        return bool(self.data.get("to") or self.data.get("take"))
 
 
 class ReplyForm(forms.Form):

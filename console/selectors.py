@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from emails.outbox.models import OutboundEmail
-from incidents import workflow
 from incidents.assignment import not_assignable_reason, tracker_logins
 from incidents.models import (
     Incident,
@@ -28,7 +27,6 @@ from incidents.models import (
     IncidentType,
     IncidentWork,
     SlaState,
-    StatusKey,
 )
 from incidents.notifications import is_automated_address, our_addresses
 from users.models import User, WorkShift
@@ -403,15 +401,6 @@ def incident_works(incident: Incident) -> list[IncidentWork]:
 def comment_for_edit(incident_pk: int, comment_pk: int) -> IncidentComment:
     """A comment of the given incident (404 otherwise)."""
     return get_object_or_404(IncidentComment, pk=comment_pk, incident_id=incident_pk)
-
-
-def status_buttons(incident: Incident) -> list[tuple[str, str]]:
-    """(key, label) of the statuses the workflow allows next: the way forward in workflow
-    order, then «Ошибка» and «Ждем подтверждения» (always allowed)."""
-    allowed = workflow.allowed_targets(incident.status.key)
-    forward = [key for key in StatusKey if key in allowed - workflow.ALWAYS_ALLOWED]
-    always = [key for key in StatusKey if key in allowed & workflow.ALWAYS_ALLOWED]
-    return [(key.value, key.label) for key in (*forward, *always)]
 
 
 def attachment_for_download(pk: int) -> EmailAttachment:

@@ -22,6 +22,7 @@ from incidents.models import (
     IncidentSubtype,
     IncidentType,
     IncidentWork,
+    StatusKey,
 )
 from incidents.notifications import queue_reply
 from ts.models import BaseStation, Pole
@@ -101,6 +102,16 @@ def change_status(
     return workflow.change_status(
         incident, to_key, actor=CONSOLE, user=user, comment=comment.strip()
     )
+
+
+def take(incident: Incident, *, user: User, comment: str = "") -> IncidentStatusHistory | None:
+    """«Взять себе»: ``user`` becomes the incident's dispatcher and a «Новый» incident goes «В
+    работе» (that history row is returned; None when the status stays). Raises
+    ``IncidentEditError`` when ``user`` cannot be assigned, ``workflow.TransitionError``."""
+    services.update_incident(incident, changes={"assignee": user}, actor=CONSOLE, user=user)
+    if incident.status.key != StatusKey.NEW:
+        return None
+    return change_status(incident, StatusKey.IN_PROGRESS, user=user, comment=comment)
 
 
 def reply_to_requester(

@@ -12,7 +12,7 @@ urlpatterns = [
     path("incidents/new/", views.new_incident, name="new_incident"),
     path("incidents/<int:pk>/", views.incident_page, name="incident"),
     path("incidents/<int:pk>/edit/", views.edit_incident, name="edit"),
-    path("incidents/<int:pk>/status/", views.change_status, name="status"),
+    path("incidents/<int:pk>/status/", views.save_incident, name="status"),
     path("incidents/<int:pk>/reply/", views.reply, name="reply"),
     path("incidents/<int:pk>/comments/", views.add_comment, name="comment"),
     path(

@@ -6,16 +6,19 @@ anonymous visitors see nothing (login page / waiting-for-approval page).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
-from console import rows, selectors, services, timeline
+from console import next_step, rows, selectors, services, timeline
 from console.downloads import private
 from console.forms import (
     CommentForm,
@@ -108,7 +111,8 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
         "work_limit_days": settings.WORK_DURATION_LIMIT_DAYS,
         "link_form": forms.get("link_form") or (LinkForm() if can_work else None),
         "timeline": timeline.merge(emails, selectors.outgoing_mail(incident)),
-        "status_buttons": selectors.status_buttons(incident),
+        "status_actions": next_step.status_actions(incident),
+        "status_form": forms.get("status_form"),
         "can_work": can_work,
         "edit_form": edit_form,
         "reply_form": reply_form,
@@ -119,6 +123,32 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
 def _back_to_section(pk: int, section: str) -> HttpResponse:
     """Redirect (post/redirect/get) to one section of the incident page."""
     return redirect(f"{reverse('console:incident', args=[pk])}#{section}")
+
+
+def post_or_back(section: str) -> Callable:
+    """For the incident page's forms: POST acts; a GET of the form's address (a reload or a
+    bookmark of a page shown after a rejected form) goes back to the incident page's
+    ``section`` instead of answering 405."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method in ("GET", "HEAD"):
+                return _back_to_section(kwargs["pk"], section)
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _rejected(request: HttpRequest, incident: Incident, message: str, **forms) -> HttpResponse:
+    """The incident page again with the refused form(s) and their errors (422)."""
+    messages.error(request, message)
+    context = _incident_context(request, incident, **forms)
+    return render(request, "console/incident.html", context, status=422)
 
 
 def _reply_form(incident: Incident, emails: list, data=None) -> ReplyForm:
@@ -139,57 +169,83 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "console/incident.html", _incident_context(request, incident))
 
 
-@require_POST
+@post_or_back("edit")
+@work_required
+def save_incident(request: HttpRequest, pk: int) -> HttpResponse:
+    """The incident form: the edit card's fields (marked by ``edits``) and a status step (a
+    status button or «Взять себе») go together. The edits are validated with the step; when
+    either is refused nothing is saved and the page shows why, with everything typed kept
+    (422)."""
+    return _save(request, pk, with_edits="edits" in request.POST)
+
+
+@post_or_back("edit")
 @work_required
 def edit_incident(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save type, pole, base station and dispatcher; invalid input is shown, nothing saved."""
-    incident = selectors.incident_for_page(pk)
-    form = IncidentEditForm(request.POST, incident=incident)
-    if not form.is_valid():
-        messages.error(request, _("The incident was not changed: check the fields below."))
-        context = _incident_context(request, incident, edit_form=form)
-        return render(request, "console/incident.html", context, status=422)
-    try:
-        changed = services.update_incident(incident, form.edits(), user=request.user)
-    except IncidentEditError as exc:
-        messages.error(request, str(exc))
-        return redirect("console:incident", pk=pk)
-    if changed:
-        messages.success(request, _("The incident was updated."))
-    else:
-        messages.info(request, _("Nothing changed."))
-    return redirect("console:incident", pk=pk)
+    """The edit card's fields alone (type, pole, base station, dispatcher)."""
+    return _save(request, pk, with_edits=True)
 
 
-@require_POST
-@work_required
-def change_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """Move the incident along the workflow (notifications are queued by the workflow)."""
+def _save(request: HttpRequest, pk: int, *, with_edits: bool) -> HttpResponse:
     incident = selectors.incident_for_page(pk)
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Unknown status."))
-        return redirect("console:incident", pk=pk)
-    try:
-        history = services.change_status(
+    step = StatusForm(request.POST)
+    edit_form = IncidentEditForm(request.POST, incident=incident) if with_edits else None
+    edits_valid = edit_form is None or edit_form.is_valid()
+    if not (step.is_valid() and edits_valid):
+        return _rejected(
+            request,
             incident,
-            form.cleaned_data["to"],
-            user=request.user,
-            comment=form.cleaned_data["comment"],
+            _("The incident was not changed: check the fields below."),
+            edit_form=edit_form,
+            status_form=step,
         )
+    data = step.cleaned_data
+    try:
+        changed = (
+            services.update_incident(incident, edit_form.edits(), user=request.user)
+            if edit_form is not None
+            else []
+        )
+        if changed:
+            messages.success(request, _("The incident was updated."))
+        if data["take"]:
+            history = services.take(incident, user=request.user, comment=data["comment"])
+            _report_take(request, history)
+        elif data["to"]:
+            history = services.change_status(
+                incident, data["to"], user=request.user, comment=data["comment"]
+            )
+            _report_status(request, history, data["to"])
+        elif not changed:
+            messages.info(request, _("Nothing changed."))
+    except IncidentEditError as exc:
+        return _rejected(request, incident, str(exc), edit_form=edit_form, status_form=step)
     except TransitionError as exc:
         messages.error(request, str(exc))
-    else:
-        if history.status.key == form.cleaned_data["to"]:
-            messages.success(
-                request, _("Status changed to «%(status)s».") % {"status": history.status.name}
-            )
-        else:  # the workflow refused the request and moved the incident to «Ошибка»
-            messages.error(request, history.comment)
     return redirect("console:incident", pk=pk)
 
 
-@require_POST
+def _report_take(request: HttpRequest, history) -> None:
+    if history is None:
+        messages.success(request, _("You are the incident's dispatcher now."))
+    else:
+        messages.success(
+            request,
+            _("You took the incident: you are its dispatcher, the status is «%(status)s».")
+            % {"status": history.status.name},
+        )
+
+
+def _report_status(request: HttpRequest, history, wanted: str) -> None:
+    if history.status.key == wanted:
+        messages.success(
+            request, _("Status changed to «%(status)s».") % {"status": history.status.name}
+        )
+    else:  # the workflow refused the request and moved the incident to «Ошибка»
+        messages.error(request, history.comment)
+
+
+@post_or_back("reply")
 @work_required
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a reply to the requester in the outbox (threaded into the conversation)."""
@@ -209,9 +265,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"to": ", ".join([*outbound.to, *outbound.cc])},
             )
             return redirect("console:incident", pk=pk)
-    messages.error(request, _("The reply was not sent."))
-    context = _incident_context(request, incident, reply_form=form)
-    return render(request, "console/incident.html", context, status=422)
+    return _rejected(request, incident, _("The reply was not sent."), reply_form=form)
 
 
 @work_required
@@ -238,7 +292,7 @@ def new_incident(request: HttpRequest) -> HttpResponse:
     return render(request, "console/new_incident.html", {"form": form}, status=status)
 
 
-@require_POST
+@post_or_back("works")
 @work_required
 def set_work(request: HttpRequest, pk: int) -> HttpResponse:
     """Set the start, end and priority of one work category of the incident."""
@@ -255,12 +309,10 @@ def set_work(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("The work category was saved."))
             return _back_to_section(pk, "works")
-    messages.error(request, _("The work category was not saved."))
-    context = _incident_context(request, incident, work_form=form)
-    return render(request, "console/incident.html", context, status=422)
+    return _rejected(request, incident, _("The work category was not saved."), work_form=form)
 
 
-@require_POST
+@post_or_back("works")
 @work_required
 def remove_work(request: HttpRequest, pk: int, category: str) -> HttpResponse:
     """Remove one work category of the incident (recorded in the change log)."""
@@ -272,7 +324,7 @@ def remove_work(request: HttpRequest, pk: int, category: str) -> HttpResponse:
     return _back_to_section(pk, "works")
 
 
-@require_POST
+@post_or_back("links")
 @work_required
 def add_link(request: HttpRequest, pk: int) -> HttpResponse:
     """Link the incident to another one (mirrored on the other incident)."""
@@ -288,12 +340,10 @@ def add_link(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The incidents are linked."))
             return _back_to_section(pk, "links")
-    messages.error(request, _("The link was not made."))
-    context = _incident_context(request, incident, link_form=form)
-    return render(request, "console/incident.html", context, status=422)
+    return _rejected(request, incident, _("The link was not made."), link_form=form)
 
 
-@require_POST
+@post_or_back("links")
 @work_required
 def remove_link(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
     """Remove the link between the incident and another one (both sides)."""
@@ -306,7 +356,7 @@ def remove_link(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
     return _back_to_section(pk, "links")
 
 
-@require_POST
+@post_or_back("comments")
 @work_required
 def add_comment(request: HttpRequest, pk: int) -> HttpResponse:
     """Add the dispatcher's internal comment to the incident."""
@@ -320,12 +370,10 @@ def add_comment(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The comment was added."))
             return _back_to_section(pk, "comments")
-    messages.error(request, _("The comment was not added."))
-    context = _incident_context(request, incident, comment_form=form)
-    return render(request, "console/incident.html", context, status=422)
+    return _rejected(request, incident, _("The comment was not added."), comment_form=form)
 
 
-@require_POST
+@post_or_back("comments")
 @work_required
 def edit_comment(request: HttpRequest, pk: int, comment_pk: int) -> HttpResponse:
     """Change the text of one's own comment (the edit is kept in the change log)."""
@@ -346,7 +394,7 @@ def edit_comment(request: HttpRequest, pk: int, comment_pk: int) -> HttpResponse
     return _back_to_section(pk, f"comment-{comment_pk}")
 
 
-@require_POST
+@post_or_back("summary")
 @work_required
 def thread_linking(request: HttpRequest, pk: int) -> HttpResponse:
     """Stop (or resume) linking new mail to the incident by its thread headers and code."""

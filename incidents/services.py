@@ -425,6 +425,12 @@ def set_incident_code(incident: Incident, code: str) -> None:
     incident.code = code
 
 
+def touch(incident_id: int) -> None:
+    """Something shown on the incident's page changed outside its row (an e-mail of its
+    outbox delivered or given up): move ``updated_at`` so the live stream tells open pages."""
+    Incident.objects.filter(pk=incident_id).update(updated_at=timezone.now())
+
+
 def mark_unread(incident_ids: Iterable[int], at: datetime | None = None) -> int:
     """New mail from outside on these incidents: unread for their dispatcher, ``updated_at`` moved
     (the live queue pushes it), and an incident waiting for the requester no longer closes by

@@ -69,6 +69,23 @@ NOTIFICATION_REQUESTS: dict[StatusKey, tuple[str, StatusKey]] = {
 REQUEST_BY_KIND: dict[str, StatusKey] = {
     kind: request for request, (kind, _done) in NOTIFICATION_REQUESTS.items()
 }
+# What the outbox records once a request's e-mail is delivered. Set by hand, no e-mail is sent.
+RECORDED_RESULTS: frozenset[StatusKey] = frozenset(
+    done for _kind, done in NOTIFICATION_REQUESTS.values()
+)
+
+# The desk's usual next step from each status (none while a request's e-mail is on its way, and
+# none once closed): accept, notify the operator, pass to the contractor, notify, close.
+USUAL_NEXT: dict[StatusKey, StatusKey] = {
+    S.NEW: S.IN_PROGRESS,
+    S.IN_PROGRESS: S.NOTIFY_OPERATOR,
+    S.ERROR: S.IN_PROGRESS,
+    S.NEED_ACCEPTANCE: S.NOTIFY_CLOSED,
+    S.NOTIFIED_OPERATOR: S.NOTIFY_CONTRACTOR,
+    S.NOTIFIED_CONTRACTOR: S.NOTIFY_CLOSED,
+    S.ON_GENERATION: S.NOTIFY_CLOSED,
+    S.NOTIFIED_CLOSED: S.CLOSED,
+}
 
 REQUEST_COMMENTS = {
     S.NOTIFY_OPERATOR: gettext_lazy(

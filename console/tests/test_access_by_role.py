@@ -86,4 +86,7 @@ def test_login_form_leads_back_to_the_queue(client, dispatcher):
 def test_reads_only_accept_get(client, dispatcher, incident):
     client.force_login(dispatcher)
     assert client.post(reverse("console:queue")).status_code == 405
-    assert client.get(reverse("console:status", args=[incident.pk])).status_code == 405
+    assert client.put(reverse("console:status", args=[incident.pk])).status_code == 405
+    # a GET of a form's address (a reload after a refused form) goes back to the page
+    response = client.get(reverse("console:status", args=[incident.pk]))
+    assert (response.status_code, response["Location"]) == (302, f"/incidents/{incident.pk}/#edit")

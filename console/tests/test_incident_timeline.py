@@ -57,8 +57,12 @@ def test_sent_mail_shows_in_the_thread_with_text_and_delivery(
     assert page.count('<span class="tag tag-ours">наше</span>') == 2
     assert 'id="outbox"' not in page  # no separate table any more
 
+    incident.refresh_from_db()
+    before = incident.updated_at
     call_command("send_outbox", "--once")
     sent = smtp_sink.wait_for(2)
+    incident.refresh_from_db()
+    assert incident.updated_at > before  # the live stream tells open pages of the delivery
     page = _page(client, incident)
     assert page.count('<span class="delivery delivery-sent">отправлено</span>') == 2
 

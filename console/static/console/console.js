@@ -1,11 +1,11 @@
 /* Live updates for the console, from the API's server-sent events (/api/v1/incidents/live/).
  * Queue page: any incident event re-fetches the table with the current filters and swaps it in.
- * Incident page: an event for this incident announces the change and offers a reload.
+ * The incident page has its own script (incident.js).
  * The browser's EventSource reconnects by itself (with Last-Event-ID). No external code. */
 (function () {
   "use strict";
   var status = document.getElementById("live-status");
-  if (!status || !window.EventSource) { return; }
+  if (!status || !status.dataset.rowsUrl || !window.EventSource) { return; }
   var source = new EventSource(status.dataset.liveUrl);
 
   function say(text) { if (text && status.textContent !== text) { status.textContent = text; } }
@@ -30,18 +30,6 @@
     source.addEventListener("incident", function () {
       clearTimeout(timer);
       timer = setTimeout(refresh, 300);  // one fetch for a burst of events
-    });
-  } else if (status.dataset.incident) {
-    source.addEventListener("incident", function (event) {
-      var data;
-      try { data = JSON.parse(event.data); } catch (e) { return; }
-      if (String(data.id) !== status.dataset.incident) { return; }
-      if (data.updated_at && new Date(data.updated_at) <= new Date(status.dataset.version)) { return; }
-      status.textContent = status.dataset.textChanged + " ";
-      var link = document.createElement("a");
-      link.href = window.location.pathname;
-      link.textContent = status.dataset.textReload;
-      status.appendChild(link);
     });
   }
   source.addEventListener("error", function () {
