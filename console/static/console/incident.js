@@ -19,8 +19,13 @@
 
   var status = document.getElementById("live-status");
   if (!status || !window.EventSource || !window.fetch) { return; }
-  var SECTIONS = ["summary", "status-actions", "edit", "thread", "works", "comments", "history",
-    "site", "links", "changes"];
+  // Every card of the page by its id; of the status card only its buttons (its comment field
+  // belongs to the edit card's form, which is kept while the dispatcher is filling it in).
+  function sections() {
+    var ids = Array.prototype.map.call(
+      document.querySelectorAll(".incident-layout section.card[id]"), function (s) { return s.id; });
+    return ids.filter(function (id) { return id !== "workflow"; }).concat(["status-actions"]);
+  }
   var dirty = new WeakSet();  // forms the dispatcher typed into since the page was drawn
   document.addEventListener("input", function (event) { markDirty(event.target); });
   document.addEventListener("change", function (event) { markDirty(event.target); });
@@ -45,7 +50,7 @@
   function swap(html) {
     var fresh = new DOMParser().parseFromString(html, "text/html");
     var kept = 0;
-    SECTIONS.forEach(function (id) {
+    sections().forEach(function (id) {
       var old = document.getElementById(id), next = fresh.getElementById(id);
       if (!old || !next) { return; }
       if (holdsDirtyForm(old)) { kept += 1; return; }
