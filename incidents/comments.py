@@ -38,6 +38,7 @@ def add_comment(incident: Incident, *, body: str, user) -> IncidentComment:
     overlong text."""
     text = clean_body(body)
     comment = IncidentComment.objects.create(incident=incident, author=user, body=text)
+    Incident.objects.filter(pk=incident.pk).update(updated_at=comment.created_at)
     if user is not None:
         mark_first_action(incident, comment.created_at)
     return comment
@@ -64,6 +65,7 @@ def edit_comment(comment: IncidentComment, *, body: str, user, actor: str) -> bo
             return False
         now = timezone.now()
         IncidentComment.objects.filter(pk=comment.pk).update(body=text, edited_at=now)
+        Incident.objects.filter(pk=comment.incident_id).update(updated_at=now)
         log_changes(
             Incident(pk=comment.incident_id),
             [("comment", current.body, text)],

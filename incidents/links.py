@@ -98,6 +98,7 @@ def link_incidents(
             mark_first_action(mine, timezone.now())
         log_changes(mine, [("link", "", _described(kind, theirs))], actor=actor, user=user)
         log_changes(theirs, [("link", "", _described(inverse, mine))], actor=actor, user=user)
+        _touch(mine, theirs)
     return link
 
 
@@ -119,7 +120,13 @@ def unlink_incidents(incident: Incident, other: Incident, *, actor: str, user=No
             if row is not None:
                 entry = ("link", _described(row.kind, opposite), "")
                 log_changes(side, [entry], actor=actor, user=user)
+        _touch(mine, theirs)
     return True
+
+
+def _touch(*incidents: Incident) -> None:
+    """Both incidents changed (the live queue and the tracker push look at ``updated_at``)."""
+    Incident.objects.filter(pk__in=[i.pk for i in incidents]).update(updated_at=timezone.now())
 
 
 def find_incident(reference: str) -> Incident | None:

@@ -503,6 +503,21 @@ class TrackerClient:
         }
         return self.call("POST", f"/v2/issues/{key}/comments", json=payload)
 
+    def edit_comment(self, key: str, comment_id: str, text: str) -> JSON:
+        return self.call("PATCH", f"/v2/issues/{key}/comments/{comment_id}", json={"text": text})
+
+    def links(self, key: str) -> list[JSON]:
+        """The issue's links to other issues (both directions)."""
+        return self.call("GET", f"/v2/issues/{key}/links", shape=LIST)
+
+    def add_link(self, key: str, relationship: str, other: str) -> JSON:
+        """Link ``key`` to ``other`` as ``relationship`` (read from ``key``'s side)."""
+        body = {"relationship": relationship, "issue": other}
+        return self.call("POST", f"/v2/issues/{key}/links", json=body)
+
+    def delete_link(self, key: str, link_id: str) -> None:
+        self.call("DELETE", f"/v2/issues/{key}/links/{link_id}", shape=NOTHING)
+
     def upload_attachment(self, filename: str, content: bytes, content_type: str) -> JSON:
         return self.call(
             "POST",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from incidents.defaults import tracker_status_keys
-from incidents.models import SlaState, StatusKey
+from incidents.models import SlaState, StatusKey, WorkCategory
 from yandex_tracker.client import TrackerClient
 from yandex_tracker.services import remember_users
 
@@ -22,6 +22,29 @@ ISSUE_TYPE = "incident"
 NEW_MESSAGE_YES = "✔️ Да"  # «Новое сообщение»: mail came in that no dispatcher has taken yet
 NEW_MESSAGE_NO = "✖️ Нет"
 TYPE_FIELD_NAME = "Тип проблемы"  # the queue's local incident-type field, as setup_tracker names it
+SUBTYPE_FIELD_KEY = "subtypeOfProblem"  # the queue's local incident-subtype field
+SUBTYPE_FIELD_NAME = "Подтип проблемы"
+# Work categories in the issue: global datetime fields of each category's start and end, and the
+# РВР priority's name (DISPATCH is their master: set in the console, API or admin).
+WORK_FIELDS: dict[str, tuple[str, str]] = {
+    "avr": ("avrStartedAt", "avrEndedAt"),
+    "rvr": ("rvrStartedAt", "rvrEndedAt"),
+    "dgu": ("dguStartedAt", "dguEndedAt"),
+    "eks": ("eksStartedAt", "eksEndedAt"),
+}
+RVR_PRIORITY_FIELD = "rvrPriority"
+
+
+def work_field_names() -> dict[str, tuple[str, str]]:
+    """Work field id → (Russian name, kind), as ``setup_tracker`` creates them."""
+    names: dict[str, tuple[str, str]] = {}
+    for category, (start, end) in WORK_FIELDS.items():
+        label = WorkCategory(category).label
+        names[start] = (f"{label}: начало", "datetime")
+        names[end] = (f"{label}: окончание", "datetime")
+    names[RVR_PRIORITY_FIELD] = ("Приоритет РВР", "string")
+    return names
+
 
 SLA_LABELS: dict[str, str] = {
     SlaState.UNKNOWN: "⬜️ Неизвестно",
@@ -77,6 +100,7 @@ class FieldIds:
             self.sla_state: ("Статус SLA", "string"),
             self.operator: ("Оператор", "string"),
             self.contractor: ("Подрядчик по АВР", "string"),
+            **work_field_names(),
         }
 
 
@@ -92,26 +116,30 @@ class TrackerDirectory:
         self.client = client
         self.queue = queue or settings.YT_QUEUE
         self.ids = FieldIds.from_settings()
-        self._type_field: tuple[float, str | None] | None = None
+        self._local_fields: tuple[float, list[str]] | None = None
         self._users: tuple[float, dict[str, str], dict[str, str]] | None = None
         self._robot_uid: str | None = None
         self._miss_reload_at = float("-inf")
 
     def forget(self) -> None:
         """Drop the cached field ids and users (read again on next use)."""
-        self._type_field = None
+        self._local_fields = None
         self._users = None
+
+    def _local_ids(self) -> list[str]:
+        """The full ids (``<hex>--<key>``) of the queue's local fields (cached)."""
+        if self._local_fields is None or time.monotonic() - self._local_fields[0] > CACHE_SECONDS:
+            found = [local["id"] for local in self.client.local_fields(self.queue)]
+            self._local_fields = (time.monotonic(), found)
+        return self._local_fields[1]
 
     def type_field_id(self) -> str | None:
         """The full id (``<hex>--typeOfProblem``) of the local incident-type field, if it exists."""
-        if self._type_field is None or time.monotonic() - self._type_field[0] > CACHE_SECONDS:
-            found = None
-            for local in self.client.local_fields(self.queue):
-                if local["id"].endswith(self.ids.type_key):
-                    found = local["id"]
-                    break
-            self._type_field = (time.monotonic(), found)
-        return self._type_field[1]
+        return next((i for i in self._local_ids() if i.endswith(self.ids.type_key)), None)
+
+    def subtype_field_id(self) -> str | None:
+        """The full id of the local incident-subtype field, if it exists."""
+        return next((i for i in self._local_ids() if i.endswith(SUBTYPE_FIELD_KEY)), None)
 
     def _load_users(self) -> tuple[dict[str, str], dict[str, str]]:
         """The tracker's active users (re-read every few minutes and stored for assignment)."""

@@ -105,6 +105,14 @@ class TrackerIssue(PushClaim):
         help_text=_("The incident's SLA state when the issue's SLA fields were last written."),
     )
 
+    extras_digest = models.CharField(
+        _("synced extras"),
+        max_length=64,
+        blank=True,
+        help_text=_("Digest of the work fields, links and comments last written to the issue."),
+    )
+    extras_checked_at = models.DateTimeField(_("extras checked"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("tracker issue")
         verbose_name_plural = _("tracker issues")
@@ -134,6 +142,50 @@ class TrackerComment(PushClaim):
 
     def __str__(self) -> str:
         return f"{self.issue} #{self.comment_id or '?'}"
+
+
+class TrackerNote(models.Model):
+    """An internal comment of a dispatcher posted as a comment on the incident's issue."""
+
+    comment = models.OneToOneField(
+        "incidents.IncidentComment",
+        on_delete=models.CASCADE,
+        related_name="tracker_note",
+        verbose_name=_("comment"),
+    )
+    issue = models.ForeignKey(
+        TrackerIssue, on_delete=models.CASCADE, related_name="notes", verbose_name=_("issue")
+    )
+    tracker_id = models.CharField(_("comment id"), max_length=64)
+    text_digest = models.CharField(_("posted text"), max_length=64)
+
+    class Meta:
+        verbose_name = _("tracker note")
+        verbose_name_plural = _("tracker notes")
+
+    def __str__(self) -> str:
+        return f"{self.issue} #{self.tracker_id}"
+
+
+class TrackerLink(models.Model):
+    """A link between two incidents' issues, made in the tracker from ``issue``'s side."""
+
+    issue = models.ForeignKey(
+        TrackerIssue, on_delete=models.CASCADE, related_name="links", verbose_name=_("issue")
+    )
+    other_key = models.CharField(_("linked issue"), max_length=64)
+    relationship = models.CharField(_("relationship"), max_length=32)
+    link_id = models.CharField(_("link id"), max_length=64)
+
+    class Meta:
+        verbose_name = _("tracker link")
+        verbose_name_plural = _("tracker links")
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "other_key"], name="yt_link_pair_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue} {self.relationship} {self.other_key}"
 
 
 class TrackerUser(models.Model):

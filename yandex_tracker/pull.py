@@ -28,6 +28,7 @@ from incidents.models import (
     Incident,
     IncidentSource,
     IncidentStatusHistory,
+    IncidentSubtype,
     IncidentType,
     StatusKey,
 )
@@ -47,6 +48,7 @@ from yandex_tracker.errors import TrackerError, TrackerUnavailable
 from yandex_tracker.fields import (
     NEW_MESSAGE_NO,
     NEW_MESSAGE_YES,
+    SUBTYPE_FIELD_NAME,
     TYPE_FIELD_NAME,
     TrackerDirectory,
     status_by_tracker_key,
@@ -128,11 +130,13 @@ class Edits:
     """Resolved values of what the dispatcher may edit, or the reasons they are invalid."""
 
     incident_type: IncidentType | None = None
+    subtype: IncidentSubtype | None = None
     pole: Pole | None = None
     base_station: BaseStation | None = None
     assignee: User | None = None
     assignee_known: bool = False
     type_known: bool = False  # the queue has the type field
+    subtype_known: bool = False  # the queue has the subtype field
     reasons: list[str] = field(default_factory=list)
     invalid_fields: set[str] = field(default_factory=set)
 
@@ -154,6 +158,7 @@ def read_edits(issue: dict, incident: Incident, directory: TrackerDirectory) -> 
                 % {"value": type_name, "names": names}
             )
             edits.invalid_fields.add(type_field)
+    _read_subtype(issue, incident, directory, edits)
     pole_text = _value(issue, ids.pole)
     if pole_text:
         try:
@@ -191,6 +196,26 @@ def read_edits(issue: dict, incident: Incident, directory: TrackerDirectory) -> 
     return edits
 
 
+def _read_subtype(
+    issue: dict, incident: Incident, directory: TrackerDirectory, edits: Edits
+) -> None:
+    """The subtype the dispatcher chose: one of the (new) type's active subtypes, by name."""
+    field_id = directory.subtype_field_id()
+    edits.subtype_known = field_id is not None
+    name = _value(issue, field_id)
+    if not name:
+        return
+    kind = edits.incident_type if edits.type_known else incident.incident_type
+    choices = IncidentSubtype.objects.filter(incident_type=kind, is_active=True)
+    edits.subtype = choices.filter(name=name).first()
+    if edits.subtype is None:
+        edits.reasons.append(
+            _("Invalid subtype (%(value)s). Allowed values: %(names)s.")
+            % {"value": name, "names": ", ".join(choices.values_list("name", flat=True)) or "—"}
+        )
+        edits.invalid_fields.add(field_id)
+
+
 # -- reconciling one issue ------------------------------------------------------------------
 
 
@@ -200,6 +225,8 @@ def _apply_edits(incident: Incident, edits: Edits) -> None:
     if not edits.reasons:
         if edits.type_known:
             changes["incident_type"] = edits.incident_type
+        if edits.subtype_known:
+            changes["subtype"] = edits.subtype
         changes["pole"], changes["base_station"] = edits.pole, edits.base_station
     if edits.assignee_known:
         changes["assignee"] = edits.assignee
@@ -292,13 +319,14 @@ def _enter_status(
 def _typed_values(issue: dict, incident: Incident, directory: TrackerDirectory) -> str:
     """The dispatcher's values the reconcile replaces with DISPATCH's (none is taken while any is
     invalid), quoted so they can be corrected and saved again; "" when there are none."""
-    type_field = directory.type_field_id()
+    type_field, subtype_field = directory.type_field_id(), directory.subtype_field_id()
     names = {
         directory.ids.pole: directory.ids.global_fields()[directory.ids.pole][0],
         directory.ids.base_station: directory.ids.global_fields()[directory.ids.base_station][0],
         type_field: TYPE_FIELD_NAME,
+        subtype_field: SUBTYPE_FIELD_NAME,
     }
-    ours = reference_fields(incident, directory.ids, type_field)
+    ours = reference_fields(incident, directory.ids, type_field, subtype_field)
     typed = [
         f"{names[field]} «{_value(issue, field)}»"
         for field, value in ours.items()
@@ -314,7 +342,7 @@ def _expected(incident: Incident, directory: TrackerDirectory) -> dict[str, Any]
     return {
         ids.local_id: incident.pk,
         **db_owned_fields(incident, ids),
-        **reference_fields(incident, ids, directory.type_field_id()),
+        **reference_fields(incident, ids, directory.type_field_id(), directory.subtype_field_id()),
     }
 
 
@@ -345,7 +373,9 @@ def reconcile_in_db(
     outcome = Outcome()
     incident = (
         Incident.objects.select_for_update(of=("self",))
-        .select_related("status", "incident_type", "pole__contractor", "base_station", "assignee")
+        .select_related(
+            "status", "incident_type", "subtype", "pole__contractor", "base_station", "assignee"
+        )
         .get(pk=link.incident_id)
     )
     if incident.code != issue["key"] and not (

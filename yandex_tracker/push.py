@@ -23,7 +23,7 @@ from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from emails.outbox.services import retry_delay
 from incidents.models import Incident
 from incidents.services import set_incident_code
-from yandex_tracker import cards
+from yandex_tracker import cards, extras
 from yandex_tracker.client import TrackerClient, parse_dt
 from yandex_tracker.errors import (
     TrackerAuthError,
@@ -62,6 +62,7 @@ class PushReport:
     comments_posted: int = 0
     statuses_moved: int = 0
     sla_updated: int = 0
+    extras_updated: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -195,9 +196,10 @@ def _incidents_for_push(ids: list[int]) -> dict[int, Incident]:
     )
     incidents = (
         Incident.objects.filter(pk__in=ids)
-        .select_related("pole__contractor", "base_station", "incident_type", "assignee")
+        .select_related("pole__contractor", "base_station", "incident_type", "subtype", "assignee")
         .prefetch_related(
             "base_station__operators",
+            "works__priority",
             "status_history__status",
             Prefetch("emails", queryset=emails),
         )
@@ -232,7 +234,7 @@ def issue_payload(
         "description": cards.issue_description(first),
         ids.local_id: incident.pk,
         ids.new_message: NEW_MESSAGE_YES,
-        **reference_fields(incident, ids, directory.type_field_id()),
+        **reference_fields(incident, ids, directory.type_field_id(), directory.subtype_field_id()),
         **db_owned_fields(incident, ids),
     }
     if first is not None:
@@ -259,13 +261,17 @@ def push_incident(
         if attachment_ids:
             payload["attachmentIds"] = attachment_ids
     issue, created = client.create_issue(payload, unique=issue_unique(incident))
-    record_issue(claim, incident, issue, first)
+    record_issue(claim, incident, issue, first, directory.subtype_field_id())
     return created
 
 
 @transaction.atomic
 def record_issue(
-    claim: TrackerIssue, incident: Incident, issue: dict, first: EmailMessage | None
+    claim: TrackerIssue,
+    incident: Incident,
+    issue: dict,
+    first: EmailMessage | None,
+    subtype_field: str | None = None,
 ) -> None:
     """Store the issue key (it becomes the incident code) and mark the first e-mail pushed."""
     now = timezone.now()
@@ -280,6 +286,8 @@ def record_issue(
         last_error="",
         synced_status=(issue.get("status") or {}).get("key", ""),
         sla_state=incident.sla_state,  # the live state was written with the issue
+        extras_digest=extras.fields_only(incident, subtype_field),
+        extras_checked_at=None,  # links and comments follow in the extras step
     )
     if incident.code != issue["key"]:
         if Incident.objects.filter(code=issue["key"]).exclude(pk=incident.pk).exists():
@@ -375,7 +383,7 @@ def push_cycle(
     the SLA fields and statuses changed here. An unavailable tracker ends the cycle."""
     report = PushReport()
     with client.budget(CYCLE_BUDGET.total_seconds()):
-        for step in (_push_incidents, _push_emails, _push_sla, _push_statuses):
+        for step in (_push_incidents, _push_emails, _push_sla, _push_statuses, _push_extras):
             if not step(client, directory, report, limit):
                 break
     return report
@@ -456,6 +464,19 @@ def _push_statuses(
         except TrackerError as exc:
             defer_sync(issue, exc)
             if _failed(report, f"status of {issue.key}", exc):
+                return False
+    return True
+
+
+def _push_extras(
+    client: TrackerClient, directory: TrackerDirectory, report: PushReport, limit: int
+) -> bool:
+    for issue in extras.due(limit):
+        try:
+            report.extras_updated += extras.sync_extras(client, issue, directory)
+        except TrackerError as exc:
+            defer_sync(issue, exc)
+            if _failed(report, f"works, links and comments of {issue.key}", exc):
                 return False
     return True
 

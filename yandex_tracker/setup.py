@@ -16,7 +16,13 @@ from incidents.defaults import tracker_status_keys
 from users.models import User
 from yandex_tracker.client import TrackerClient
 from yandex_tracker.errors import TrackerError, TrackerNotFound
-from yandex_tracker.fields import ISSUE_TYPE, TYPE_FIELD_NAME, FieldIds
+from yandex_tracker.fields import (
+    ISSUE_TYPE,
+    SUBTYPE_FIELD_KEY,
+    SUBTYPE_FIELD_NAME,
+    TYPE_FIELD_NAME,
+    FieldIds,
+)
 
 FIELD_TYPE_CLASSES = {
     "integer": "ru.yandex.startrek.core.fields.IntegerFieldType",
@@ -60,7 +66,11 @@ def setup_tracker(client: TrackerClient, *, create: bool = True) -> SetupReport:
         _ensure_global_field(client, report, field_id, name, kind, create=create)
     for attr, (name, description) in TECHNICAL_FIELDS.items():
         _describe_technical_field(client, report, getattr(ids, attr), name, description, create)
-    _ensure_type_field(client, report, queue, ids.type_key, create=create)
+    for key, names in (
+        (ids.type_key, ("Type of problem", TYPE_FIELD_NAME)),
+        (SUBTYPE_FIELD_KEY, ("Subtype of problem", SUBTYPE_FIELD_NAME)),
+    ):
+        _ensure_local_field(client, report, queue, key, names, create=create)
     known = {status["key"] for status in client.statuses()}
     for ours, key in tracker_status_keys().items():
         if key in known:
@@ -177,9 +187,16 @@ def _describe_technical_field(
         report.manual.append(f"field {field_id}: could not set its description ({exc})")
 
 
-def _ensure_type_field(
-    client: TrackerClient, report: SetupReport, queue: str, key: str, *, create: bool
+def _ensure_local_field(
+    client: TrackerClient,
+    report: SetupReport,
+    queue: str,
+    key: str,
+    names: tuple[str, str],
+    *,
+    create: bool,
 ) -> None:
+    """A string field of the queue (incident type, subtype), created when missing."""
     for local in client.local_fields(queue):
         if local["id"].endswith(key):
             report.ok.append(f"local field {local['id']}")
@@ -187,13 +204,14 @@ def _ensure_type_field(
     if not create:
         report.manual.append(f"local field {key} is missing in queue {queue}")
         return
+    english, russian = names
     client.create_local_field(
         queue,
         {
             "id": key,
-            "name": {"en": "Type of problem", "ru": TYPE_FIELD_NAME},
+            "name": {"en": english, "ru": russian},
             "category": AGILE_CATEGORY,
             "type": FIELD_TYPE_CLASSES["string"],
         },
     )
-    report.created.append(f"local field {key} «{TYPE_FIELD_NAME}» in queue {queue}")
+    report.created.append(f"local field {key} «{russian}» in queue {queue}")

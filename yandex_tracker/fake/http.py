@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from yandex_tracker.fake.state import ApiError, FakeTracker, Fault, fmt
+from yandex_tracker.fake.state import LINK_TYPE_NAMES, ApiError, FakeTracker, Fault, fmt
 
 JSON = Any
 Route = tuple[str, re.Pattern[str], Callable[..., Any]]
@@ -114,6 +114,9 @@ class Api:
             ("POST", r(r"/issues/(?P<key>[^/]+)/comments"), self.add_comment),
             ("PATCH", r(r"/issues/(?P<key>[^/]+)/comments/(?P<cid>[^/]+)"), self.edit_comment),
             ("DELETE", r(r"/issues/(?P<key>[^/]+)/comments/(?P<cid>[^/]+)"), self.delete_comment),
+            ("GET", r(r"/issues/(?P<key>[^/]+)/links"), self.links),
+            ("POST", r(r"/issues/(?P<key>[^/]+)/links"), self.add_link),
+            ("DELETE", r(r"/issues/(?P<key>[^/]+)/links/(?P<lid>[^/]+)"), self.delete_link),
             ("GET", r(r"/issues/(?P<key>[^/]+)/changelog"), self.changelog),
             ("GET", r(r"/issues/(?P<key>[^/]+)/attachments"), self.issue_attachments),
             ("POST", r(r"/system/search/scroll/_clear"), self.clear_scroll),
@@ -516,6 +519,42 @@ class Api:
 
     def delete_comment(self, req: Request, key: str, cid: str) -> Response:
         self.s.delete_comment(key, cid)
+        return Response(204)
+
+    def render_link(self, req: Request, key: str, link: JSON) -> JSON:
+        outward, inward = LINK_TYPE_NAMES[link["type"]]
+        other = self.s.issues[link["object"]]
+        return {
+            "self": self.url(req, f"issues/{key}/links/{link['id']}"),
+            "id": link["id"],
+            "type": {
+                "self": self.url(req, f"linktypes/{link['type']}"),
+                "id": link["type"],
+                "inward": inward,
+                "outward": outward,
+            },
+            "direction": link["direction"],
+            "object": {
+                "self": self.url(req, f"issues/{other['key']}"),
+                "id": other["id"],
+                "key": other["key"],
+                "display": other["summary"],
+            },
+            "createdBy": self.s.user_ref(link["createdBy"], req.v),
+            "createdAt": fmt(link["createdAt"]),
+        }
+
+    def links(self, req: Request, key: str) -> Response:
+        issue = self.s.get_issue(key)
+        links = self.s.links[issue["key"]]
+        return Response(200, [self.render_link(req, issue["key"], x) for x in links])
+
+    def add_link(self, req: Request, key: str) -> Response:
+        link = self.s.add_link(key, req.json(), req.uid)
+        return Response(201, self.render_link(req, self.s.get_issue(key)["key"], link))
+
+    def delete_link(self, req: Request, key: str, lid: str) -> Response:
+        self.s.delete_link(key, lid)
         return Response(204)
 
     def changelog(self, req: Request, key: str) -> Response:

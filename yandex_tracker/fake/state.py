@@ -130,7 +130,30 @@ DEFAULT_GLOBAL_FIELDS: list[tuple[str, str, str]] = [
     ("slaStatus", "Статус SLA", "string"),
     ("operator", "Оператор", "string"),
     ("avrContractor", "Подрядчик по АВР", "string"),
+    *(
+        (category + edge, f"{label}: {word}", "datetime")
+        for category, label in (("avr", "АВР"), ("rvr", "РВР"), ("dgu", "ДГУ"), ("eks", "ЭКС"))
+        for edge, word in (("StartedAt", "начало"), ("EndedAt", "окончание"))
+    ),
+    ("rvrPriority", "Приоритет РВР", "string"),
 ]
+# ``relationship`` of ``POST /v2/issues/{key}/links`` → (link type id, direction from ``key``).
+LINK_RELATIONSHIPS: dict[str, tuple[str, str]] = {
+    "relates": ("relates", "outward"),
+    "depends on": ("depends", "outward"),
+    "is dependent by": ("depends", "inward"),
+    "is subtask for": ("subtask", "inward"),
+    "is parent task for": ("subtask", "outward"),
+    "duplicates": ("duplicates", "outward"),
+    "is duplicated by": ("duplicates", "inward"),
+}
+OPPOSITE = {"outward": "inward", "inward": "outward"}
+LINK_TYPE_NAMES = {  # id -> (outward, inward), as the tracker names the link's two ends
+    "relates": ("Связана", "Связана"),
+    "depends": ("Зависит от", "Блокирует"),
+    "subtask": ("Родительская задача", "Подзадача"),
+    "duplicates": ("Дублирует", "Дублируется"),
+}
 SYSTEM_STRING_FIELDS = {"summary", "description", "emailFrom", "emailTo", "emailCc"}
 # System fields as ``GET /v2/fields`` lists them: id → (Russian name, schema type, items type).
 SYSTEM_FIELDS: dict[str, tuple[str, str, str]] = {
@@ -226,11 +249,13 @@ class FakeTracker:
             for key, name, kind in DEFAULT_GLOBAL_FIELDS:
                 self.add_field(key, name, kind)
             self.add_local_field(queue, "typeOfProblem", "Тип проблемы", "string")
+            self.add_local_field(queue, "subtypeOfProblem", "Подтип проблемы", "string")
         self.issues: dict[str, JSON] = {}  # key -> stored issue (datetimes as datetime)
         self.issue_ids: dict[str, str] = {}  # 24-hex id -> key
         self.uniques: dict[str, str] = {}  # unique -> key
         self.seq: dict[str, int] = {}
         self.comments: dict[str, list[JSON]] = {}
+        self.links: dict[str, list[JSON]] = {}  # key -> the issue's links (both directions)
         self.changelog: dict[str, list[JSON]] = {}
         self.attachments: dict[str, JSON] = {}
         self.outbox: list[JSON] = []
@@ -530,6 +555,7 @@ class FakeTracker:
             if unique is not None:
                 self.uniques[str(unique)] = key
             self.comments[key] = []
+            self.links[key] = []
             self.changelog[key] = []
             self._log(key, "IssueCreated", uid, [])
             return issue
@@ -871,6 +897,44 @@ class FakeTracker:
         with self.lock:
             comment = self.comment(key, comment_id)
             self.comments[self.get_issue(key)["key"]].remove(comment)
+
+    # -- links -------------------------------------------------------------------------------
+
+    def add_link(self, key: str, body: JSON, uid: int) -> JSON:
+        """``POST /v2/issues/{key}/links``: one link, seen from both issues (the other side
+        with the opposite direction); 422 for an unknown relationship or an existing link."""
+        if not isinstance(body, dict) or not body.get("relationship") or not body.get("issue"):
+            raise ApiError(400, "relationship and issue are required")
+        kind = LINK_RELATIONSHIPS.get(body["relationship"])
+        if kind is None:
+            raise ApiError(422, f"unknown relationship {body['relationship']!r}")
+        with self.lock:
+            issue, other = self.get_issue(key), self.get_issue(str(body["issue"]))
+            if issue["key"] == other["key"]:
+                raise ApiError(422, "an issue cannot be linked to itself")
+            if any(link["object"] == other["key"] for link in self.links[issue["key"]]):
+                raise ApiError(422, "the issues are already linked")
+            type_id, direction = kind
+            now, link_id = self.now(), next(self._comment_ids)
+            mine = {"id": link_id, "type": type_id, "direction": direction,
+                    "object": other["key"], "createdBy": uid, "createdAt": now}  # fmt: skip
+            theirs = {**mine, "object": issue["key"], "direction": OPPOSITE[direction]}
+            self.links[issue["key"]].append(mine)
+            self.links[other["key"]].append(theirs)
+            for side in (issue, other):
+                self._log(side["key"], "IssueLinked", uid, [])
+                side["updatedAt"], side["version"] = now, side["version"] + 1
+            return mine
+
+    def delete_link(self, key: str, link_id: str) -> None:
+        with self.lock:
+            issue = self.get_issue(key)
+            link = next((x for x in self.links[issue["key"]] if str(x["id"]) == link_id), None)
+            if link is None:
+                raise ApiError(404, f"link {link_id} not found")
+            for side in (issue["key"], link["object"]):
+                self.links[side] = [x for x in self.links[side] if str(x["id"]) != link_id]
+                self._log(side, "IssueUnlinked", issue["createdBy"], [])
 
     def add_attachment(self, filename: str, content: bytes, mimetype: str, uid: int) -> JSON:
         if not content:

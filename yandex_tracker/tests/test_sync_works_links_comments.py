@@ -1,0 +1,120 @@
+"""The tracker carries what it has fields for, against the fake: work categories with their
+times and the РВР priority as issue fields, the subtype as a local field (edited in the tracker
+too), incident links as issue links (made once, from one side, removed with the link), internal
+comments as issue comments (posted once, edited with the text); ``setup_tracker`` creates the
+new fields; an unchanged incident costs no request."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from incidents.comments import add_comment, edit_comment
+from incidents.links import link_incidents, unlink_incidents
+from incidents.models import IncidentChange, IncidentSubtype, IncidentType, RvrPriority
+from incidents.work import set_work
+from users.models import Role, User
+from yandex_tracker.client import format_dt
+from yandex_tracker.fake import FakeTrackerServer
+from yandex_tracker.pull import pull_cycle
+from yandex_tracker.push import push_cycle
+
+pytestmark = pytest.mark.django_db
+
+
+def test_setup_tracker_creates_the_work_fields_and_the_subtype_field(tracker_settings):
+    server = FakeTrackerServer(queue="DISP", provision_fields=False).start()
+    tracker_settings.YT_API_BASE_URL = server.url
+    tracker_settings.YT_OAUTH_URL = server.oauth_url
+    try:
+        out = StringIO()
+        call_command("setup_tracker", stdout=out)
+        fields = server.state.fields
+        for name in ("avrStartedAt", "avrEndedAt", "eksStartedAt", "dguEndedAt"):
+            assert fields[name]["kind"] == "datetime", name
+        assert fields["rvrPriority"]["kind"] == "string"
+        assert "subtypeOfProblem" in server.state.local_fields["DISP"]
+        assert "created  field avrStartedAt «АВР: начало» (datetime)" in out.getvalue()
+        assert "local field subtypeOfProblem «Подтип проблемы»" in out.getvalue()
+    finally:
+        server.stop()
+
+
+def test_works_subtype_links_and_comments_reach_the_issue(
+    client, directory, fake_tracker, make_incident
+):
+    author = User.objects.create_user(
+        email="anna@dispatch.ru", username="anna", role=Role.DISPATCH, first_name="Анна"
+    )
+    kind = IncidentType.objects.first()
+    subtype = IncidentSubtype.objects.create(incident_type=kind, name="Обрыв ВОЛС")
+    first, second = make_incident(), make_incident()
+    first.incident_type, first.subtype = kind, subtype
+    first.save()
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=2)
+    set_work(first, "avr", started_at=start, ended_at=start + timedelta(hours=1), actor="console")
+    urgent = RvrPriority.objects.create(name="Срочный", sla_minutes=120)
+    set_work(first, "rvr", started_at=start, priority=urgent, actor="console")
+    push_cycle(client, directory)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    issue = fake_tracker.state.issues[first.code]
+    assert format_dt(issue["avrStartedAt"]) == format_dt(start)
+    assert format_dt(issue["avrEndedAt"]) == format_dt(start + timedelta(hours=1))
+    assert issue["rvrPriority"] == "Срочный" and "rvrEndedAt" not in issue
+    assert issue[directory.subtype_field_id()] == "Обрыв ВОЛС"
+
+    comment = add_comment(first, body="Подрядчик выехал", user=author)
+    link_incidents(second, first, "subtask_of", actor="console")
+    report = push_cycle(client, directory)
+    assert report.extras_updated == 1 and report.failed == 0
+    [note] = fake_tracker.state.comments[first.code]
+    assert note["text"].startswith("💬 **Анна**") and "Подрядчик выехал" in note["text"]
+    [mine] = fake_tracker.state.links[first.code]
+    [theirs] = fake_tracker.state.links[second.code]
+    assert (mine["type"], mine["direction"], mine["object"]) == ("subtask", "outward", second.code)
+    assert (theirs["direction"], theirs["object"]) == ("inward", first.code)
+
+    pull_cycle(client, directory)  # the cursor (the other issue saw the link: a change)
+    before = len(fake_tracker.state.requests)
+    assert push_cycle(client, directory).extras_updated == 0
+    assert len(fake_tracker.state.requests) == before  # nothing changed: no request
+
+    edit_comment(comment, body="Подрядчик на месте", user=author, actor="console")
+    unlink_incidents(first, second, actor="console")
+    push_cycle(client, directory)
+    [note] = fake_tracker.state.comments[first.code]
+    assert "Подрядчик на месте" in note["text"] and note["version"] == 2
+    assert fake_tracker.state.links[first.code] == fake_tracker.state.links[second.code] == []
+    assert pull_cycle(client, directory).processed == 0  # our own writes are not pulled back
+
+
+def test_subtype_chosen_in_the_tracker_is_taken_or_refused(
+    client, directory, fake_tracker, make_incident, dispatcher
+):
+    kind = IncidentType.objects.first()
+    IncidentSubtype.objects.create(incident_type=kind, name="Обрыв ВОЛС")
+    incident = make_incident()
+    incident.incident_type = kind
+    incident.save()
+    push_cycle(client, directory)
+    pull_cycle(client, directory)
+    incident.refresh_from_db()
+    field_id = directory.subtype_field_id()
+    dispatcher.update_issue(incident.code, {field_id: "Обрыв ВОЛС"})
+    pull_cycle(client, directory)
+    incident.refresh_from_db()
+    assert incident.subtype.name == "Обрыв ВОЛС"
+    change = IncidentChange.objects.get(incident=incident, field="subtype")
+    assert change.actor == "tracker" and change.new_value.endswith("Обрыв ВОЛС")
+
+    dispatcher.update_issue(incident.code, {field_id: "Падение опоры"})
+    assert pull_cycle(client, directory).invalid == 1
+    incident.refresh_from_db()
+    assert incident.status.key == "error" and incident.subtype.name == "Обрыв ВОЛС"
+    reason = incident.status_history.latest("created_at").comment
+    assert reason.startswith("Неверно указан подтип (Падение опоры).") and "Обрыв ВОЛС" in reason
