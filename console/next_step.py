@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from emails.outbox.models import OutboundEmail
 from incidents import workflow
 from incidents.models import Incident, StatusKey
 
@@ -24,7 +25,7 @@ FORWARD_ORDER: tuple[StatusKey, ...] = (
 class StatusButton:
     key: str
     label: str
-    sends_mail: bool  # a request: entering it queues the templated e-mail
+    mail: str = ""  # a request: the templated e-mail entering it queues (its kind's label)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ class StatusActions:
 
 
 def _button(key: StatusKey) -> StatusButton:
-    return StatusButton(key.value, key.label, key in workflow.NOTIFICATION_REQUESTS)
+    request = workflow.NOTIFICATION_REQUESTS.get(key)
+    mail = str(OutboundEmail.Kind(request[0]).label) if request else ""
+    return StatusButton(key.value, key.label, mail)
 
 
 def status_actions(incident: Incident) -> StatusActions:

@@ -37,7 +37,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 CONTRACTOR = "avr@contractor.example"
 
 
-def write_maildir_message(root: Path, subject: str, body: str) -> str:
+def write_maildir_message(
+    root: Path, subject: str, body: str, *, name: str = "1795500000.M1P1.test", **headers: str
+) -> str:
     """Drop one requester message into a Maildir's ``new/``; returns its Message-ID."""
     for sub in ("cur", "new", "tmp"):
         (root / sub).mkdir(parents=True, exist_ok=True)
@@ -48,9 +50,11 @@ def write_maildir_message(root: Path, subject: str, body: str) -> str:
     msg["Subject"] = subject
     msg["Date"] = format_datetime(timezone.now() - timedelta(minutes=3))
     msg["Message-ID"] = message_id = make_msgid(domain="operator.example")
+    for header, value in headers.items():
+        msg[header.replace("_", "-")] = value
     msg.set_content(body)
     msg.add_attachment(b"photo bytes", maintype="image", subtype="jpeg", filename="Фото щита.jpg")
-    (root / "new" / "1795500000.M1P1.test").write_bytes(msg.as_bytes())
+    (root / "new" / name).write_bytes(msg.as_bytes())
     return message_id
 
 
@@ -201,6 +205,23 @@ def test_new_to_closed_with_contractor_card_and_reply_in_few_clicks(
             )
         )
         assert browser.execute_script(NOT_RELOADED)
+
+        # The requester answers: the mail worker reads it and the page shows it by itself,
+        # keeping a comment the dispatcher started to type (that card is not redrawn).
+        draft = browser.find_element(By.CSS_SELECTOR, "#comment-form textarea")
+        draft.send_keys("Черновик комментария")
+        write_maildir_message(
+            maildir,
+            f"RE: {incident}: Авария",
+            "Спасибо, бригаду встретим.",
+            name="1795500100.M2P1.test",
+            In_Reply_To=reply["Message-ID"],
+        )
+        call_command("ingest_mail", "--once", "--source", f"maildir:{maildir}", "--folder", "INBOX")
+        wait(browser).until(ec.text_to_be_present_in_element((By.ID, "thread"), "бригаду встретим"))
+        assert browser.execute_script(NOT_RELOADED)
+        assert draft.get_attribute("value") == "Черновик комментария"
+        assert "начатые вами формы оставлены" in text_of(browser, "#live-status")
 
         clicks.on("button[name=to][value=closed]")  # 8: «Закрыт»
         wait(browser).until(status_is("Закрыт"))

@@ -86,6 +86,7 @@ def test_requests_look_like_actions_and_results_are_set_apart(logged_in, inciden
     request = re.search(r'<button[^>]*value="notify_operator"[^>]*>(.*?)</button>', page)
     assert "sends-mail" in request.group(0) and "✉" in request.group(1)
     assert "отправляет письмо" in request.group(1)
+    assert "Принято → заявителю" in request.group(1)  # which e-mail
     manual = _section(page, 'id="manual-results"', "</details>")
     assert _buttons(manual) == [S.NOTIFIED_OPERATOR]  # only there, behind the confirmation
     assert _buttons(page).count(S.NOTIFIED_OPERATOR) == 1
