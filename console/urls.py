@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from console import mail_views, mass_outage_views, move_views, suggest_views, views
+from console import (
+    compose_views,
+    mail_views,
+    mass_outage_views,
+    move_views,
+    suggest_views,
+    views,
+)
 
 app_name = "console"
 
@@ -14,6 +21,7 @@ urlpatterns = [
     path("incidents/<int:pk>/edit/", views.edit_incident, name="edit"),
     path("incidents/<int:pk>/status/", views.save_incident, name="status"),
     path("incidents/<int:pk>/reply/", views.reply, name="reply"),
+    path("incidents/<int:pk>/compose/", compose_views.compose_email, name="compose"),
     path("incidents/<int:pk>/comments/", views.add_comment, name="comment"),
     path(
         "incidents/<int:pk>/comments/<int:comment_pk>/edit/",

@@ -175,9 +175,7 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 
@@ -246,6 +244,8 @@ MAX_ATTACHMENT_SIZE = env_int("MAX_ATTACHMENT_SIZE", 48 * 1024 * 1024)
 MAX_ATTACHMENT_DAYS = env_int("MAX_ATTACHMENT_DAYS", 360)
 # The console's "all attachments as one zip" of an incident refuses more than this many bytes.
 ATTACHMENTS_ZIP_MAX_BYTES = env_int("ATTACHMENTS_ZIP_MAX_BYTES", 512 * 1024 * 1024)
+# A console e-mail forwards at most this many bytes of the thread's attachments.
+MAIL_FORWARD_MAX_BYTES = env_int("MAIL_FORWARD_MAX_BYTES", 20 * 1024 * 1024)
 
 # --- The dispatch mailbox -------------------------------------------------------------------
 # The collecting mailbox: CC'd on every outgoing message and used as From. By default the
@@ -302,6 +302,8 @@ TS_AUTH_HEADER = env_str("TS_AUTH_HEADER")
 TS_TIMEOUT = env_int("TS_TIMEOUT", 60)
 TS_MAX_DELETE_SHARE = env_float("TS_MAX_DELETE_SHARE", 0.2)
 DEFAULT_CONTRACTOR_EMAILS = env_list("DEFAULT_CONTRACTOR_EMAILS")
+# The repair contractor (РВР): the addressees of the «РВР» mail templates.
+RVR_CONTRACTOR_EMAILS = env_list("RVR_CONTRACTOR_EMAILS")
 
 # --- Yandex Tracker -------------------------------------------------------------------------
 YT_API_BASE_URL = env_str("YT_API_BASE_URL", "https://api.tracker.yandex.net")

@@ -52,9 +52,9 @@ def not_assignable_reason(user: User, logins: set[str] | None) -> str:
     if not logins:
         return _("Yandex Tracker's users have not been read yet (pull_tracker).")
     if not user.tracker_login:
-        return _(
-            "No tracker login, and the username «%(login)s» is not a Yandex Tracker user."
-        ) % {"login": user.username}
+        return _("No tracker login, and the username «%(login)s» is not a Yandex Tracker user.") % {
+            "login": user.username
+        }
     return _("The tracker login «%(login)s» is not a Yandex Tracker user.") % {
         "login": user.tracker_login
     }

@@ -9,8 +9,10 @@ counted): the rest are left out and recorded on the outbox row (``dropped``). Ev
 the incident code in the subject, our collecting mailbox in CC, our own Message-ID
 ``<dispatch.<incident id>.<kind>.<random>@MESSAGE_ID_DOMAIN>``, In-Reply-To the requester's own
 newest message (by arrival; never an automatic answer) and References to the conversation, and
-``Auto-Submitted: auto-replied``. Bodies are the Django templates
-``incidents/email/<kind>.txt``. The same notification to the same people is queued once
+``Auto-Submitted: auto-replied``. Subjects and bodies of ``accepted``, ``closed`` and
+``contractor`` are the admin-editable mail templates of that key (``incidents.mail_templates``;
+the shipped text of ``incidents.mail_defaults`` when the row is missing or inactive).
+The same notification to the same people is queued once
 (``dedupe_key``); asking again raises ``NotificationAlreadySent``.
 """
 
@@ -30,21 +32,18 @@ from django.utils.translation import gettext as _
 
 from emails.models import EmailMessage
 from emails.outbox.models import OutboundEmail
-from incidents.mass_outage import group_context
+from incidents.mail_templates import incident_pole, one_line, render_kind
 from incidents.models import Incident, IncidentSource
 from incidents.selectors import (
-    conversation_emails,
     conversation_message_ids,
     request_email,
     requester_message,
 )
-from incidents.sla import compute_sla
 from ts.models import Contractor, Pole
 
 Kind = OutboundEmail.Kind
 NOTIFICATION_KINDS = (Kind.ACCEPTED, Kind.CLOSED, Kind.CONTRACTOR)
 MAX_REFERENCES = 20
-HISTORY_BODY_LIMIT = 1024
 AUTOMATED_ADDRESS = re.compile(
     r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|auto-?reply)([+.-][^@]*)?@",
     re.IGNORECASE,
@@ -98,7 +97,7 @@ def is_automated_address(address: str) -> bool:
     return bool(AUTOMATED_ADDRESS.match(address.strip()))
 
 
-def _clean(addresses: list[str], exclude: set[str]) -> list[str]:
+def clean_addresses(addresses: list[str], exclude: set[str]) -> list[str]:
     """Unique, lower-cased, without ``exclude``, ourselves and automated mailboxes."""
     ours = our_addresses()
     seen: list[str] = []
@@ -115,7 +114,7 @@ def _clean(addresses: list[str], exclude: set[str]) -> list[str]:
     return seen
 
 
-def _with_our_mailbox(cc: list[str]) -> list[str]:
+def with_our_mailbox(cc: list[str]) -> list[str]:
     mailbox = settings.DISPATCH_MAILBOX.lower()
     return [*cc, mailbox] if mailbox not in cc else cc
 
@@ -140,7 +139,7 @@ def requester_address(incident: Incident) -> str:
         raise NotificationError(
             _("The requester is our own mailbox; a notification would loop back to us.")
         )
-    if not _clean([requester], set()):
+    if not clean_addresses([requester], set()):
         raise NotificationError(
             _("The requester's address %(address)s is an automatic mailbox.")
             % {"address": requester}
@@ -168,10 +167,10 @@ def _requester_recipients(email: EmailMessage | None, incident: Incident) -> tup
         )
     to = [requester_address(incident)]
     others = [r.address for r in email.recipients.all() if r.kind != "bcc"] if email else []
-    return to, _with_our_mailbox(_clean(others, set(to)))
+    return to, with_our_mailbox(clean_addresses(others, set(to)))
 
 
-def _contractor_recipients(pole: Pole | None) -> list[str]:
+def contractor_recipients(pole: Pole | None) -> list[str]:
     if pole is None:
         raise NotificationError(
             _(
@@ -183,7 +182,7 @@ def _contractor_recipients(pole: Pole | None) -> list[str]:
     addresses = list(contractor.emails.values_list("email", flat=True))
     if not addresses and contractor.is_default:
         addresses = list(settings.DEFAULT_CONTRACTOR_EMAILS)
-    to = _clean(addresses, set())
+    to = clean_addresses(addresses, set())
     if not to:
         raise NotificationError(
             _("No e-mail address of the contractor %(name)s for the notification.")
@@ -196,7 +195,15 @@ def _contractor_recipients(pole: Pole | None) -> list[str]:
 def subject_for(incident: Incident) -> str:
     """``Re: <code>: <subject>`` — the code lets any reply find the incident."""
     base = f"{incident}: {incident.subject}" if incident.subject else str(incident)
-    return " ".join(f"Re: {base}".split())[:1024]  # one line: a summary may hold line breaks
+    return one_line(f"Re: {base}")  # one line: a summary may hold line breaks
+
+
+def with_code(incident: Incident, subject: str) -> str:
+    """``subject`` on one line, with the incident code in it (prefixed when missing), so any
+    reply finds the incident."""
+    line = one_line(subject)
+    code = str(incident)
+    return line if code in line else one_line(f"{code}: {line}" if line else code)
 
 
 def threading_headers(incident: Incident) -> dict[str, str]:
@@ -218,65 +225,29 @@ def auto_headers() -> dict[str, str]:
     return {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
 
 
-def _incident_pole(incident: Incident) -> Pole | None:
-    if incident.pole_id:
-        return incident.pole
-    if incident.base_station_id:
-        return incident.base_station.pole
-    return None
-
-
 def _local(moment) -> str:
     return date_format(timezone.localtime(moment), "d.m.Y H:i") if moment else ""
 
 
-def contractor_context(incident: Incident, pole: Pole) -> dict[str, object]:
-    station = incident.base_station
-    messages = [
-        {
-            "number": number,
-            "date": _local(email.sent_at),
-            "body": email.body_text[:HISTORY_BODY_LIMIT]
-            + (" ..." if len(email.body_text) > HISTORY_BODY_LIMIT else ""),
-        }
-        for number, email in enumerate(conversation_emails(incident), start=1)
-    ]
-    return {
-        "incident": incident,
-        "pole": pole,
-        "coordinates": (
-            f"{pole.latitude}, {pole.longitude}"
-            if pole.latitude is not None and pole.longitude is not None
-            else ""
-        ),
-        "base_station": station,
-        "operators": ", ".join(str(o) for o in station.operators.all()) if station else "",
-        "registered": _local(incident.incident_date),
-        "deadline": _local(compute_sla(incident).deadline),
-        "incident_type": incident.incident_type,
-        "messages": messages,
-        "group": group_context(incident),  # a mass outage: the incidents of the group
-    }
-
-
 def build_notification(incident: Incident, kind: str) -> Draft:
-    """The message for ``kind`` (not queued); NotificationError with the reason otherwise."""
+    """The message for ``kind`` (not queued); NotificationError with the reason otherwise.
+    Subject and body come from the ``kind`` mail template (``incidents.mail_templates``)."""
     if kind not in NOTIFICATION_KINDS:
         raise NotificationError(_("Unknown notification kind: %(kind)s.") % {"kind": kind})
     if kind == Kind.CONTRACTOR:
-        pole = _incident_pole(incident)
-        to, cc = _contractor_recipients(pole), [settings.DISPATCH_MAILBOX.lower()]
-        context = contractor_context(incident, pole)  # type: ignore[arg-type]
+        to, cc = (
+            contractor_recipients(incident_pole(incident)),
+            [settings.DISPATCH_MAILBOX.lower()],
+        )
     else:
         to, cc = _requester_recipients(request_email(incident), incident)
-        context = {"incident": incident}
-    body = render_to_string(f"incidents/email/{kind}.txt", context)
+    rendered = render_kind(kind, incident)
     return Draft(
         kind=kind,
         to=to,
         cc=cc,
-        subject=subject_for(incident),
-        body=body,
+        subject=with_code(incident, rendered.subject),
+        body=rendered.body,
         headers={**threading_headers(incident), **auto_headers()},
     )
 
@@ -369,7 +340,7 @@ def queue_reply(
     draft = Draft(
         kind=Kind.REPLY,
         to=to,
-        cc=_with_our_mailbox(_clean(list(cc), set(to))),
+        cc=with_our_mailbox(clean_addresses(list(cc), set(to))),
         subject=subject_for(incident),
         body=render_to_string(
             "incidents/email/reply.txt",
@@ -389,7 +360,7 @@ def build_closed_auto_reply(incident: Incident, email: EmailMessage) -> Draft:
     ``Auto-Submitted: auto-replied``, ``Auto:`` subject, threaded on the message it answers).
     NotificationError when nobody may get it."""
     sender = email.from_address.strip().lower()
-    to = _clean([sender], set())
+    to = clean_addresses([sender], set())
     if not to or LIST_ADDRESS.match(sender):
         raise NotificationError(
             _("No automatic answer to %(address)s: an automatic or our own mailbox.")

@@ -92,6 +92,6 @@ class BaseStationAdmin(admin.ModelAdmin):
 
 @admin.register(Operator)
 class OperatorAdmin(admin.ModelAdmin):
-    list_display = ("name", "group")
+    list_display = ("name", "group", "email")
     list_filter = ("group",)
     search_fields = ("name", "group")

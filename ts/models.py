@@ -91,6 +91,11 @@ class Operator(models.Model):
 
     name = models.CharField(_("name"), max_length=256)
     group = models.CharField(_("group"), max_length=256, blank=True, default="", db_index=True)
+    email = models.EmailField(
+        _("e-mail"),
+        blank=True,
+        help_text=_("The operator's duty desk; pre-filled by the «operator» mail templates."),
+    )
 
     class Meta:
         verbose_name = _("operator")

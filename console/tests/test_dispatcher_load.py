@@ -40,5 +40,5 @@ def test_load_counts_per_dispatcher(client, dispatcher, django_assert_max_num_qu
     client.force_login(dispatcher)
     page = client.get(reverse("console:load")).content.decode()
     assert "Анна Петрова" in page
-    assert f"{boris.pk}\">boris</a>" in page  # no name: the login
+    assert f'{boris.pk}">boris</a>' in page  # no name: the login
     assert f"?assignee={dispatcher.pk}" in page

@@ -16,7 +16,9 @@ raising:
 
 What the backend may read from the row: ``to``, ``cc`` (lists of addresses), ``subject``,
 ``body_text``, ``message_id`` (``<…@MESSAGE_ID_DOMAIN>``), ``headers`` (``In-Reply-To``,
-``References``, ``Auto-Submitted``, …), ``incident`` and ``kind``.
+``References``, ``Auto-Submitted``, …), ``incident``, ``kind`` and ``attachments`` (stored
+e-mail attachments forwarded by reference; a backend that cannot carry files gets none: such
+rows are queued on ``smtp``).
 
 A backend may also have ``close()``: it is called after every cycle (e.g. to end an SMTP
 connection kept open for the batch).
@@ -34,6 +36,7 @@ channel has no backend registered stays queued and is retried, never dropped.
 from __future__ import annotations
 
 import contextlib
+import re
 import smtplib
 import threading
 from email import policy
@@ -48,6 +51,8 @@ from django.core.mail.message import sanitize_address
 
 if TYPE_CHECKING:
     from emails.outbox.models import OutboundEmail
+
+CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
 
 class DeliveryError(Exception):
@@ -110,11 +115,36 @@ class OutboundMime(EmailMessage):
         for name, value in self.extra_headers.items():
             mime[name] = value
         mime.set_content(self.body, charset="utf-8")
+        for filename, content, mimetype in self.attachments:
+            maintype, _slash, subtype = mimetype.partition("/")
+            mime.add_attachment(content, maintype, subtype, filename=filename)
         return mime
 
 
+def _content_type(value: str) -> str:
+    """The stored (sender-given) content type when it is well-formed, else a neutral one."""
+    value = (value or "").strip().lower()
+    return value if CONTENT_TYPE.fullmatch(value) else "application/octet-stream"
+
+
+def _forwarded(message: OutboundEmail) -> list[tuple[str, bytes, str]]:
+    """The stored attachments the row forwards; a file gone from storage fails it for good."""
+    files = []
+    for attachment in message.attachments.all() if message.pk else []:
+        try:
+            with attachment.file.open("rb") as handle:
+                content = handle.read()
+        except (OSError, ValueError) as exc:
+            raise PermanentDeliveryError(
+                f"forwarded attachment {attachment.pk} is not readable: {exc}"
+            ) from exc
+        files.append((attachment.offered_name, content, _content_type(attachment.content_type)))
+    return files
+
+
 def build_email(message: OutboundEmail) -> EmailMessage:
-    """The MIME message for a row: our From and Message-ID, threading and loop headers."""
+    """The MIME message for a row: our From and Message-ID, threading and loop headers, the
+    forwarded attachments."""
     headers = {"Message-ID": message.message_id, **(message.headers or {})}
     return OutboundMime(
         subject=message.subject,
@@ -123,6 +153,7 @@ def build_email(message: OutboundEmail) -> EmailMessage:
         to=list(message.to),
         cc=list(message.cc),
         headers=headers,
+        attachments=_forwarded(message),
     )
 
 

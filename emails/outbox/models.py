@@ -17,6 +17,7 @@ class OutboundEmail(models.Model):
         REPLY = "reply", _("Reply from the console")
         CLOSED_AUTO_REPLY = "closed_reply", _("Automatic answer: the incident is closed")
         ACCOUNT = "account", _("Account notice")
+        COMPOSE = "compose", _("E-mail from the console")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -65,6 +66,13 @@ class OutboundEmail(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    attachments = models.ManyToManyField(
+        "emails.EmailAttachment",
+        blank=True,
+        related_name="forwarded_in",
+        verbose_name=_("forwarded attachments"),
+        help_text=_("Stored attachments of the thread sent along (by reference)."),
+    )
 
     class Meta:
         verbose_name = _("outgoing e-mail")
@@ -76,3 +84,47 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class MailTemplate(models.Model):
+    """An admin-editable e-mail template: subject and body in the Django template language over
+    the documented context only (``incidents.mail_templates``)."""
+
+    class Audience(models.TextChoices):
+        REQUESTER = "requester", _("Requester")
+        CONTRACTOR = "contractor", _("Contractor (АВР)")
+        RVR_CONTRACTOR = "rvr_contractor", _("Repair contractor (РВР)")
+        OPERATOR = "operator", _("Operator")
+
+    key = models.SlugField(
+        _("key"),
+        max_length=64,
+        unique=True,
+        help_text=_(
+            "accepted, closed and contractor are the workflow notifications; other keys are "
+            "offered in the console's «New e-mail»."
+        ),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    audience = models.CharField(
+        _("addressees"),
+        max_length=16,
+        choices=Audience.choices,
+        help_text=_("Whom the e-mail pre-fills in To and Cc."),
+    )
+    subject = models.CharField(_("subject template"), max_length=1024)
+    body = models.TextField(_("body template"))
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("An inactive template is not offered; notifications use the shipped text."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("mail template")
+        verbose_name_plural = _("mail templates")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
