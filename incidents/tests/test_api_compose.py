@@ -34,6 +34,10 @@ def test_templates_prefill_dry_run_and_send(incident):
     assert draft.status_code == 200, draft.content
     assert draft.json()["to"] == ["avr@contractor.example"]
     assert "Шифр опоры: 77-0001" in draft.json()["body"]
+    to_requester = client.get(compose_url(incident), {"template": "requester"}).json()
+    assert to_requester["to"] == ["noc@operator.example"]
+    assert to_requester["cc"] == ["duty@operator.example"]  # ours and automatic ones left out
+    assert to_requester["body"].rstrip().endswith(f"Диспетчерская служба, заявка {incident}")
     blank = client.get(compose_url(incident)).json()
     assert blank["subject"] == str(incident) and blank["to"] == [] and blank["body"] == ""
 
