@@ -476,6 +476,10 @@ class TrackerClient:
             body["attachmentIds"] = attachment_ids
         return self.call("POST", f"/v2/issues/{key}/comments", json=body)
 
+    def delete_comment(self, key: str, comment_id: str) -> None:
+        """Remove a comment (204); an already removed one is 404 (``TrackerNotFound``)."""
+        self.call("DELETE", f"/v2/issues/{key}/comments/{comment_id}", shape=NOTHING)
+
     def add_email_comment(
         self,
         key: str,

@@ -112,6 +112,14 @@ class TrackerIssue(PushClaim):
         help_text=_("Digest of the work fields, links and comments last written to the issue."),
     )
     extras_checked_at = models.DateTimeField(_("extras checked"), null=True, blank=True)
+    synced_unread = models.BooleanField(
+        _("«Новое сообщение» in the tracker"),
+        default=True,
+        help_text=_(
+            "What the issue's «Новое сообщение» was last set to (issues are created with it "
+            "raised); the push sets it again when the incident's unread state differs."
+        ),
+    )
 
     class Meta:
         verbose_name = _("tracker issue")

@@ -23,7 +23,7 @@ from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from emails.outbox.services import retry_delay
 from incidents.models import Incident
 from incidents.services import set_incident_code
-from yandex_tracker import cards, extras
+from yandex_tracker import cards, extras, moves
 from yandex_tracker.client import TrackerClient, parse_dt
 from yandex_tracker.errors import (
     TrackerAuthError,
@@ -34,7 +34,13 @@ from yandex_tracker.errors import (
     TrackerUnavailable,
     TrackerValidationError,
 )
-from yandex_tracker.fields import ISSUE_TYPE, NEW_MESSAGE_YES, FieldIds, TrackerDirectory
+from yandex_tracker.fields import (
+    ISSUE_TYPE,
+    NEW_MESSAGE_NO,
+    NEW_MESSAGE_YES,
+    FieldIds,
+    TrackerDirectory,
+)
 from yandex_tracker.models import PushClaim, TrackerComment, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields, without_empty
 from yandex_tracker.status_sync import (
@@ -63,6 +69,8 @@ class PushReport:
     statuses_moved: int = 0
     sla_updated: int = 0
     extras_updated: int = 0
+    comments_moved: int = 0
+    unread_synced: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -70,7 +78,8 @@ class PushReport:
         return (
             f"issues={self.issues_created} recovered={self.issues_recovered} "
             f"comments={self.comments_posted} statuses={self.statuses_moved} "
-            f"sla={self.sla_updated} failed={self.failed}"
+            f"sla={self.sla_updated} moved={self.comments_moved} unread={self.unread_synced} "
+            f"failed={self.failed}"
         )
 
 
@@ -233,7 +242,7 @@ def issue_payload(
         "summary": cards.issue_summary(incident),
         "description": cards.issue_description(first),
         ids.local_id: incident.pk,
-        ids.new_message: NEW_MESSAGE_YES,
+        ids.new_message: NEW_MESSAGE_YES if incident.unread_since else NEW_MESSAGE_NO,
         **reference_fields(incident, ids, directory.type_field_id(), directory.subtype_field_id()),
         **db_owned_fields(incident, ids),
     }
@@ -288,6 +297,7 @@ def record_issue(
         sla_state=incident.sla_state,  # the live state was written with the issue
         extras_digest=extras.fields_only(incident, subtype_field),
         extras_checked_at=None,  # links and comments follow in the extras step
+        synced_unread=incident.unread_since is not None,
     )
     if incident.code != issue["key"]:
         if Incident.objects.filter(code=issue["key"]).exclude(pk=incident.pk).exists():
@@ -338,6 +348,8 @@ def update_email_ids(
         logger.warning("tracker: %s: e-mail ids not updated: %s", key, exc)
         return
     record_own_write(claim.issue_id, version, updated, writes=2)
+    if ids.new_message in payload:
+        TrackerIssue.objects.filter(pk=claim.issue_id).update(synced_unread=True)
 
 
 def is_new_message(email: EmailMessage) -> bool:
@@ -379,11 +391,14 @@ def push_email(client: TrackerClient, claim: TrackerComment) -> EmailMessage:
 def push_cycle(
     client: TrackerClient, directory: TrackerDirectory, *, limit: int = 100
 ) -> PushReport:
-    """One push cycle: new incidents first (so their e-mails can follow), then e-mails, then
-    the SLA fields and statuses changed here. An unavailable tracker ends the cycle."""
+    """One push cycle: comments of moved e-mails withdrawn from their old issues first, then new
+    incidents (so their e-mails can follow), e-mails, the SLA fields, statuses, works, links and
+    comments, and «Новое сообщение» changed here. An unavailable tracker ends the cycle."""
     report = PushReport()
+    steps = (_push_moved, _push_incidents, _push_emails, _push_sla, _push_statuses, _push_extras,
+             _push_unread)  # fmt: skip
     with client.budget(CYCLE_BUDGET.total_seconds()):
-        for step in (_push_incidents, _push_emails, _push_sla, _push_statuses, _push_extras):
+        for step in steps:
             if not step(client, directory, report, limit):
                 break
     return report
@@ -478,6 +493,36 @@ def _push_extras(
             defer_sync(issue, exc)
             if _failed(report, f"works, links and comments of {issue.key}", exc):
                 return False
+    return True
+
+
+def _push_moved(
+    client: TrackerClient, directory: TrackerDirectory, report: PushReport, limit: int
+) -> bool:
+    for row in moves.moved_comments(limit):
+        try:
+            moves.withdraw_comment(client, row)
+        except TrackerError as exc:
+            record_failure(row, exc)
+            if _failed(report, f"moved comment {row.comment_id}", exc):
+                return False
+            continue
+        report.comments_moved += 1
+    return True
+
+
+def _push_unread(
+    client: TrackerClient, directory: TrackerDirectory, report: PushReport, limit: int
+) -> bool:
+    for issue in moves.unread_out_of_sync(limit):
+        try:
+            moves.sync_unread(client, issue, directory.ids)
+        except TrackerError as exc:
+            defer_sync(issue, exc)
+            if _failed(report, f"«Новое сообщение» of {issue.key}", exc):
+                return False
+            continue
+        report.unread_synced += 1
     return True
 
 

@@ -55,7 +55,7 @@ def sync_status(client: TrackerClient, issue: TrackerIssue, incident: Incident) 
     return moved
 
 
-def _due() -> QuerySet[TrackerIssue]:
+def due_issues() -> QuerySet[TrackerIssue]:
     """Issues in the tracker whose last failed write's back-off (if any) is over."""
     waiting = Q(next_attempt_at__gt=timezone.now())
     return TrackerIssue.objects.filter(key__isnull=False).exclude(waiting)
@@ -64,7 +64,7 @@ def _due() -> QuerySet[TrackerIssue]:
 def out_of_sync(limit: int) -> list[TrackerIssue]:
     """Issues whose incident's status changed in DISPATCH since the last sync."""
     return list(
-        _due()
+        due_issues()
         .exclude(incident__status__tracker_key="")
         .exclude(synced_status=F("incident__status__tracker_key"))
         .select_related("incident__status")
@@ -75,7 +75,7 @@ def out_of_sync(limit: int) -> list[TrackerIssue]:
 def sla_out_of_sync(limit: int) -> list[TrackerIssue]:
     """Issues whose incident's stored SLA state changed (the SLA sweep) since it was written."""
     return list(
-        _due()
+        due_issues()
         .exclude(sla_state=F("incident__sla_state"))
         .select_related("incident__incident_type")
         .prefetch_related("incident__status_history__status")

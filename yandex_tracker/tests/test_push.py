@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from emails.models import EmailMessage
 from incidents.models import Incident, IncidentType
+from incidents.services import mark_unread
 from yandex_tracker.models import TrackerComment, TrackerIssue
 from yandex_tracker.push import claim_incidents, issue_unique, push_cycle
 
@@ -21,8 +22,9 @@ def test_new_incident_becomes_an_issue_whose_key_is_the_incident_code(
     incident = make_incident()
     incident.incident_type = IncidentType.objects.first()
     incident.save()
+    mark_unread([incident.pk])  # as ingestion does: «Новое сообщение» follows it
     report = push_cycle(client, directory)
-    assert report.issues_created == 1 and report.failed == 0
+    assert report.issues_created == 1 and report.failed == 0 and report.unread_synced == 0
     incident.refresh_from_db()
     issue = fake_tracker.state.issues[incident.code]
     assert incident.code == "DISP-1" and incident.tracker_issue.key == "DISP-1"
@@ -52,7 +54,9 @@ def test_push_is_idempotent_and_costs_about_one_request_per_incident(
     assert creates == 10
     assert client.request_count <= 12  # + local fields once (+ users when assigning)
     again = push_cycle(client, directory)
-    assert str(again) == "issues=0 recovered=0 comments=0 statuses=0 sla=0 failed=0"
+    assert str(again) == (
+        "issues=0 recovered=0 comments=0 statuses=0 sla=0 moved=0 unread=0 failed=0"
+    )
     assert len(fake_tracker.state.issues) == 10
 
 
