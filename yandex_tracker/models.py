@@ -189,7 +189,11 @@ class TrackerLink(models.Model):
         verbose_name = _("tracker link")
         verbose_name_plural = _("tracker links")
         constraints = [
-            models.UniqueConstraint(fields=["issue", "other_key"], name="yt_link_pair_unique")
+            models.UniqueConstraint(
+                fields=["issue", "other_key"],
+                name="yt_link_pair_unique",
+                violation_error_message=_("The issues are already linked in the tracker."),
+            )
         ]
 
     def __str__(self) -> str:

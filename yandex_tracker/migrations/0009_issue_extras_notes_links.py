@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'tracker link',
                 'verbose_name_plural': 'tracker links',
-                'constraints': [models.UniqueConstraint(fields=('issue', 'other_key'), name='yt_link_pair_unique')],
+                'constraints': [models.UniqueConstraint(fields=('issue', 'other_key'), name='yt_link_pair_unique', violation_error_message='The issues are already linked in the tracker.')],
             },
         ),
     ]
