@@ -9,8 +9,13 @@ Migrates a throw-away database (SQLite, or PostgreSQL with ``TEST_DB=postgres``)
   sweep and for a second one with nothing to do;
 * ``send_due`` against a real aiosmtpd sink on 127.0.0.1: messages/s and queries per message.
 
+With ``--scale N`` only the sweep is measured, on incidents written in bulk (the same mix): at
+N/10 and at N incidents, a first sweep and a steady one (what ``sla_sweep --loop`` runs every
+cycle) each; the query counts must not grow with N.
+
     .venv/bin/python bench/workflow.py --incidents 2000 --emails 300
     TEST_DB=postgres .venv/bin/python bench/workflow.py
+    TEST_DB=postgres .venv/bin/python bench/workflow.py --scale 100000
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from django.utils import timezone  # noqa: E402
 from throwaway_db import throwaway_database  # noqa: E402
 
 
-def timed(label: str, n: int, work) -> None:
+def timed(label: str, n: int, work) -> int:
     count = 0
 
     def counter(execute, sql, params, many, context):
@@ -53,12 +58,83 @@ def timed(label: str, n: int, work) -> None:
         f"{label:<34} n={n:<6} {elapsed:8.2f} s  {1000 * elapsed / per:8.2f} ms/item  "
         f"{count / per:6.2f} queries/item  ({count} queries)"
     )
+    return count
+
+
+def seed_bulk(start: int, n: int, now) -> None:
+    """``n`` incidents written in bulk (numbers from ``start``): every type in turn, every tenth
+    waiting in a pausing status, every fifth with an open АВР work, every tenth an open ДГУ."""
+    from incidents.models import (
+        Incident,
+        IncidentStatus,
+        IncidentStatusHistory,
+        IncidentType,
+        IncidentWork,
+        StatusKey,
+    )
+
+    types = list(IncidentType.objects.order_by("pk"))
+    working = IncidentStatus.objects.get(key=StatusKey.IN_PROGRESS)
+    waiting = IncidentStatus.objects.get(key=StatusKey.NEED_ACCEPTANCE)
+    chunk = 5000
+    for offset in range(start, start + n, chunk):
+        numbers = range(offset, min(offset + chunk, start + n))
+        rows = Incident.objects.bulk_create(
+            Incident(
+                code=f"BENCH-{i}",
+                subject=f"№{i}",
+                incident_date=now - timedelta(minutes=i % 3000),
+                incident_type=types[i % len(types)],
+                status=waiting if i % 10 == 0 else working,
+            )
+            for i in numbers
+        )
+        history = []
+        for i, incident in zip(numbers, rows, strict=True):
+            opened = incident.incident_date
+            history.append(
+                IncidentStatusHistory(incident=incident, status=working, created_at=opened)
+            )
+            if i % 10 == 0:
+                paused = opened + timedelta(minutes=5)
+                history.append(
+                    IncidentStatusHistory(incident=incident, status=waiting, created_at=paused)
+                )
+        IncidentStatusHistory.objects.bulk_create(history)
+        IncidentWork.objects.bulk_create(
+            [
+                IncidentWork(incident=x, category="avr", started_at=x.incident_date)
+                for x in rows[::5]
+            ]
+            + [
+                IncidentWork(incident=x, category="dgu", started_at=x.incident_date)
+                for x in rows[::10]
+            ]
+        )
+
+
+def scale(n: int) -> None:
+    """The sweep at n/10 and at n incidents: seconds and queries of a first and a steady sweep."""
+    from incidents.sla_sweep import sweep_sla
+
+    now = timezone.now()
+    counts = []
+    for size, start in ((n // 10, 0), (n, n // 10)):
+        seed_bulk(start, size - start, now)
+        # written in bulk, nothing is stored yet: the first sweep is the repair (``--full``)
+        timed(f"sweep_sla --full, {size} incidents", size, lambda: sweep_sla(now, full=True))
+        later = now + timedelta(minutes=1)
+        counts.append(
+            timed(f"sweep_sla steady, {size} incidents", size, lambda t=later: sweep_sla(t))
+        )
+    print(f"steady sweep queries at n/10 and n: {counts[0]} and {counts[1]}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=2000)
     parser.add_argument("--emails", type=int, default=300)
+    parser.add_argument("--scale", type=int, default=0, help="measure only the sweep at N")
     args = parser.parse_args()
 
     settings.DEBUG = False
@@ -95,6 +171,9 @@ def main() -> None:
                     for d in range(7)
                 )
         print(f"database: {connection.vendor}")
+        if args.scale:
+            scale(args.scale)
+            return
 
         now = timezone.now()
 

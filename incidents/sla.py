@@ -149,16 +149,20 @@ def sla_state(
     return SlaState.IN_PROGRESS
 
 
-def compute_sla(incident: Incident, now: datetime | None = None) -> SlaResult:
-    """Deadline and state of ``incident`` (reads its history unless it was prefetched)."""
+def compute_sla(
+    incident: Incident, now: datetime | None = None, history: list | None = None
+) -> SlaResult:
+    """Deadline and state of ``incident`` (reads its history unless it was prefetched or
+    given: its rows with statuses, oldest first)."""
     now = now or timezone.now()
     incident_type = incident.incident_type
     if incident_type is None:
         return SlaResult(None, SlaState.UNKNOWN)
     check = incident.finished_at if incident.is_finished and incident.finished_at else now
-    history = incident.status_history.all()
-    if not _is_prefetched(incident):
-        history = history.select_related("status")
+    if history is None:
+        history = incident.status_history.all()
+        if not _is_prefetched(incident):
+            history = history.select_related("status")
     pauses = pause_intervals(history, until=check)
     deadline = add_sla_minutes(
         incident.incident_date, incident_type.sla_minutes, incident_type.sla_clock, pauses

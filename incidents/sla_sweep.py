@@ -1,21 +1,33 @@
-"""Keep the stored ``sla_deadline``/``sla_state`` of incidents current, set-based.
+"""Keep the stored ``sla_deadline``/``sla_state`` of incidents current, set-based, in a number
+of queries that does not depend on the number of incidents.
 
 1. Incidents without a type: one UPDATE to (no deadline, Неизвестно).
 2. Calendar-clock incidents that never entered a pausing status: one UPDATE computing
    ``incident_date + sla_minutes`` in SQL, touching only rows whose stored deadline differs.
-3. The rest (business hours, pauses): recomputed in Python with ``compute_sla`` in batches
-   (2 queries per batch, ``bulk_update`` of changed rows only).
+3. The deadlines SQL cannot compute (business hours, pauses) in Python, in one pass (one query
+   for the incidents, one for their history, one UPDATE of the changed rows), for the
+   incidents whose deadline can move without a write: those waiting in a pausing status now
+   (an ongoing pause is taken to end now) and those with no deadline stored yet. Any other
+   change of such a deadline comes with a write that stores it at once (a status —
+   ``services.record_status``, a type — ``update_incident``, the type's SLA —
+   ``apply_type_sla``); ``full=True`` recomputes every incident (a repair, e.g. after a
+   status's «pauses SLA» was changed).
 Steps 2 and 3 touch open incidents (and finished ones that never got a deadline): a finished
 incident keeps the deadline it was finished with, also when its type's SLA changes later — the
-rule ``services.apply_type_sla`` states. ``full=True`` recomputes every incident (a repair).
+rule ``services.apply_type_sla`` states.
 4. States: one conditional UPDATE per state (open: expired / less than an hour / in progress;
    finished: expired / closed on time), each matching only rows whose state must change.
 5. Incidents waiting for the requester whose ``auto_close_date`` has passed are closed through
-   the workflow, each with a history comment (one query finds them).
-6. Work categories (АВР, РВР, ДГУ, ЭКС, ``incidents.work_sla``): the works not ended yet (all
-   with ``full=True``; an ended work's clock was settled when it ended) recomputed in batches
-   (3 queries per batch, ``bulk_update`` of changed rows only).
-Every write also moves ``updated_at`` so the live queue and the tracker push see the change.
+   the workflow, each with a history comment (one query finds them, at most ``BATCH`` a sweep).
+6. Work categories (АВР, РВР, ДГУ, ЭКС, ``incidents.work_sla``) not ended yet: the works of
+   incidents waiting in a pausing status now (their deadlines move) and the «short» ДГУ/ЭКС
+   works of incidents that were ever paused are recomputed in Python in one pass (3 queries);
+   the other open works' states follow their stored deadlines in one conditional UPDATE per
+   state (the deadline itself is stored with every write that moves it: ``work.set_work``,
+   ``refresh_works`` on a status or type change, ``apply_type_sla``). ``full=True`` recomputes
+   every work.
+Every write of an incident also moves ``updated_at`` so the live queue and the tracker push see
+the change.
 """
 
 from __future__ import annotations
@@ -25,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     DateTimeField,
     DurationField,
@@ -34,7 +46,6 @@ from django.db.models import (
     F,
     Func,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -54,6 +65,8 @@ from incidents.models import (
     SlaClock,
     SlaState,
     StatusKey,
+    WorkCategory,
+    WorkState,
 )
 from incidents.sla import compute_sla
 from incidents.work_sla import work_clock
@@ -61,6 +74,8 @@ from incidents.work_sla import work_clock
 logger = logging.getLogger(__name__)
 
 BATCH = 500
+SLA_CATEGORIES = (WorkCategory.AVR, WorkCategory.RVR)
+DURATION_CATEGORIES = (WorkCategory.DGU, WorkCategory.EKS)
 
 
 @dataclass
@@ -131,31 +146,70 @@ def update_calendar_deadlines(*, full: bool = False) -> int:
     )
 
 
+def write_rows(model, rows: list, fields: list[str]) -> None:
+    """Store ``fields`` of ``rows`` in one UPDATE. On PostgreSQL the values travel as arrays
+    (``UPDATE … FROM unnest(…)``: linear, three parameters); elsewhere ``bulk_update``."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(rows, fields)
+        return
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    types = ["bigint", *(column.db_type(connection) for column in columns)]
+    names = ["id", *(column.column for column in columns)]
+    arrays = [[row.pk for row in rows]] + [
+        [column.get_db_prep_value(getattr(row, column.attname), connection) for row in rows]
+        for column in columns
+    ]
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in names[1:])
+    unnest = ", ".join(f"%s::{kind}[]" for kind in types)
+    alias = ", ".join(quote(n) for n in names)
+    # every name comes from the model's metadata, every value is a parameter
+    sql = f"UPDATE {quote(meta.db_table)} AS t SET {sets} FROM unnest({unnest}) AS v({alias}) WHERE t.id = v.id"  # noqa: E501, S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+
+
 def _needs_python(full: bool) -> QuerySet[Incident]:
-    return Incident.objects.filter(_in_scope(full), incident_type__isnull=False).filter(
+    kinds = Incident.objects.filter(_in_scope(full), incident_type__isnull=False).filter(
         Q(incident_type__sla_clock=SlaClock.BUSINESS) | _ever_paused()
     )
+    if full:
+        return kinds
+    return kinds.filter(Q(sla_deadline__isnull=True) | Q(status__pauses_sla=True))
+
+
+def _histories(incidents: QuerySet) -> dict[int, list[IncidentStatusHistory]]:
+    """The status history of every incident of ``incidents`` (one query), oldest first."""
+    rows = (
+        IncidentStatusHistory.objects.filter(incident__in=incidents.values("pk"))
+        .select_related("status")
+        .order_by("incident_id", "created_at", "id")
+    )
+    history: dict[int, list[IncidentStatusHistory]] = {}
+    for row in rows.iterator(chunk_size=2000):
+        history.setdefault(row.incident_id, []).append(row)
+    return history
 
 
 def update_computed_deadlines(now: datetime, *, full: bool = False) -> int:
-    changed = 0
-    ids = list(_needs_python(full).order_by("pk").values_list("pk", flat=True))
-    for offset in range(0, len(ids), BATCH):
-        batch = (
-            Incident.objects.filter(pk__in=ids[offset : offset + BATCH])
-            .select_related("incident_type")
-            .prefetch_related("status_history__status")
-        )
-        dirty = []
-        for incident in batch:
-            deadline = compute_sla(incident, now).deadline
-            if deadline != incident.sla_deadline:
-                incident.sla_deadline = deadline
-                incident.updated_at = now
-                dirty.append(incident)
-        Incident.objects.bulk_update(dirty, ["sla_deadline", "updated_at"])
-        changed += len(dirty)
-    return changed
+    candidates = _needs_python(full)
+    history = _histories(candidates)
+    dirty = []
+    incidents = candidates.select_related("incident_type").only(
+        "pk", "incident_date", "is_finished", "finished_at", "sla_deadline",
+        "incident_type__sla_minutes", "incident_type__sla_clock",
+    )  # fmt: skip
+    for incident in incidents.iterator(chunk_size=2000):
+        deadline = compute_sla(incident, now, history.get(incident.pk, [])).deadline
+        if deadline != incident.sla_deadline:
+            incident.sla_deadline = deadline
+            incident.updated_at = now
+            dirty.append(incident)
+    write_rows(Incident, dirty, ["sla_deadline", "updated_at"])
+    return len(dirty)
 
 
 def update_states(now: datetime) -> int:
@@ -201,35 +255,72 @@ def close_unanswered(now: datetime) -> int:
     return closed
 
 
-def update_work_clocks(now: datetime, *, full: bool = False) -> int:
-    """Recompute the stored deadline and state of the works that can still change."""
+def _works_for_python(now: datetime, full: bool) -> QuerySet[IncidentWork]:
+    """Works whose clock only Python can keep (see the module's step 6)."""
     works = IncidentWork.objects.all()
-    if not full:
-        works = works.filter(ended_at__isnull=True)
-    ids = list(works.order_by("pk").values_list("pk", flat=True))
-    changed = 0
-    for offset in range(0, len(ids), BATCH):
-        batch = (
-            IncidentWork.objects.filter(pk__in=ids[offset : offset + BATCH])
-            .select_related("incident__incident_type", "priority")
-            .prefetch_related(
-                Prefetch(
-                    "incident__status_history",
-                    IncidentStatusHistory.objects.select_related("status").order_by(
-                        "created_at", "id"
-                    ),
-                )
-            )
-        )
-        dirty = []
-        for work in batch:
-            clock = work_clock(work, work.incident.status_history.all(), now)
-            if (work.deadline, work.state) != (clock.deadline, clock.state):
-                work.deadline, work.state = clock.deadline, clock.state
-                dirty.append(work)
-        IncidentWork.objects.bulk_update(dirty, ["deadline", "state"])
-        changed += len(dirty)
-    return changed
+    if full:
+        return works
+    paused_now = Q(incident__status__pauses_sla=True)
+    settled = Q(state=WorkState.WITHIN_LIMIT, deadline__gte=now) | Q(
+        state=WorkState.OVER_LIMIT_OPEN, deadline__lt=now
+    )
+    # ДГУ/ЭКС after a pause: their «short» threshold moved, SQL only confirms the settled ones
+    after_pause = Q(category__in=DURATION_CATEGORIES, incident__in=_paused_once()) & ~settled
+    return works.filter(paused_now | after_pause, ended_at__isnull=True)
+
+
+def _paused_once() -> QuerySet[Incident]:
+    return Incident.objects.filter(_ever_paused())
+
+
+def recompute_works(now: datetime, *, full: bool = False) -> int:
+    """Deadline and state of the works only Python can keep, in one pass."""
+    works = _works_for_python(now, full)
+    history = _histories(Incident.objects.filter(pk__in=works.values("incident_id")))
+    dirty = []
+    rows = works.select_related("incident__incident_type", "priority")
+    for work in rows.iterator(chunk_size=2000):
+        clock = work_clock(work, history.get(work.incident_id, []), now)
+        if (work.deadline, work.state) != (clock.deadline, clock.state):
+            work.deadline, work.state = clock.deadline, clock.state
+            dirty.append(work)
+    write_rows(IncidentWork, dirty, ["deadline", "state"])
+    return len(dirty)
+
+
+def update_work_states(now: datetime) -> int:
+    """The states of the other open works from their stored deadlines (one UPDATE a state)."""
+    warn = now + timedelta(minutes=settings.SLA_WARNING_MINUTES)
+    short_since = now - timedelta(hours=settings.WORK_SHORT_HOURS)
+    open_works = IncidentWork.objects.filter(ended_at__isnull=True, deadline__isnull=False).exclude(
+        incident__status__pauses_sla=True  # recomputed in Python
+    )
+    sla = Q(category__in=SLA_CATEGORIES)
+    duration = Q(category__in=DURATION_CATEGORIES)
+    never_paused = ~Q(incident__in=_paused_once())
+    rules: list[tuple[Q, WorkState]] = [
+        (sla & Q(deadline__lt=now), WorkState.EXPIRED),
+        (sla & Q(deadline__gte=now, deadline__lte=warn), WorkState.LESS_THAN_HOUR),
+        (sla & Q(deadline__gt=warn), WorkState.IN_PROGRESS),
+        (duration & Q(deadline__lt=now), WorkState.OVER_LIMIT_OPEN),
+        (
+            duration & never_paused & Q(deadline__gte=now, started_at__gt=short_since),
+            WorkState.SHORT,
+        ),
+        (
+            duration & never_paused & Q(deadline__gte=now, started_at__lte=short_since),
+            WorkState.WITHIN_LIMIT,
+        ),
+    ]
+    return sum(
+        open_works.filter(condition).exclude(state=state).update(state=state)
+        for condition, state in rules
+    )
+
+
+def update_work_clocks(now: datetime, *, full: bool = False) -> int:
+    """Keep the stored deadline and state of the works current (step 6)."""
+    return recompute_works(now, full=full) + update_work_states(now)
 
 
 def sweep_sla(now: datetime | None = None, *, full: bool = False) -> SweepReport:

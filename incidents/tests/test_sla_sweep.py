@@ -12,10 +12,20 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.defaults import load_defaults
-from incidents.models import Incident, IncidentStatus, IncidentType, SlaClock, SlaState, StatusKey
+from incidents.models import (
+    Incident,
+    IncidentStatus,
+    IncidentStatusHistory,
+    IncidentType,
+    IncidentWork,
+    SlaClock,
+    SlaState,
+    StatusKey,
+)
 from incidents.services import create_incident, record_status
 from incidents.sla import compute_sla
 from incidents.sla_sweep import sweep_sla
+from incidents.work_sla import work_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +142,52 @@ def test_a_state_change_moves_updated_at_so_the_live_queue_sees_it():
     swept = Incident.objects.get(pk=incident.pk)
     assert swept.sla_state == SlaState.EXPIRED
     assert swept.updated_at > before
+
+
+def _waiting_with_works(n: int, now) -> None:
+    """``n`` incidents of a business-hours type waiting in a pausing status, each with an open
+    АВР and ДГУ work: everything the sweep must compute in Python (written in bulk)."""
+    kind = IncidentType.objects.get_or_create(
+        name="Рабочие часы", defaults={"sla_minutes": 600, "sla_clock": SlaClock.BUSINESS}
+    )[0]
+    working, waiting = (
+        IncidentStatus.objects.get(key=k) for k in (S.IN_PROGRESS, S.NEED_ACCEPTANCE)
+    )
+    start = now - timedelta(hours=3)
+    rows = Incident.objects.bulk_create(
+        Incident(code=f"BULK-{n}-{i}", incident_date=start, incident_type=kind, status=waiting)
+        for i in range(n)
+    )
+    IncidentStatusHistory.objects.bulk_create(
+        IncidentStatusHistory(incident=row, status=status, created_at=start + timedelta(minutes=m))
+        for row in rows
+        for status, m in ((working, 0), (waiting, 30))
+    )
+    IncidentWork.objects.bulk_create(
+        IncidentWork(incident=row, category=category, started_at=start)
+        for row in rows
+        for category in ("avr", "dgu")
+    )
+
+
+def test_sweep_reads_in_a_fixed_number_of_queries_beyond_a_batch():
+    """More waiting incidents and works than one batch of the old sweep (500) take the same
+    queries as three; a sweep with nothing to change writes nothing."""
+    now = timezone.now()
+    _waiting_with_works(3, now)
+    sweep_sla(now, full=True)
+    with CaptureQueriesContext(connection) as few:
+        sweep_sla(now)
+    _waiting_with_works(600, now)
+    sweep_sla(now, full=True)
+    with CaptureQueriesContext(connection) as many:
+        report = sweep_sla(now)
+    assert len(many) == len(few), [q["sql"][:80] for q in many.captured_queries]
+    assert report.computed_deadlines == report.works == 0
+    later = now + timedelta(minutes=10)
+    moved = sweep_sla(later)  # the pause goes on: every deadline moves with it
+    assert moved.computed_deadlines == 603 and moved.works == 2 * 603
+    assert_stored_equals_computed(later)
+    for work in IncidentWork.objects.select_related("incident__incident_type")[:5]:
+        history = list(work.incident.status_history.select_related("status"))
+        assert (work.deadline, work.state) == work_clock(work, history, later)
