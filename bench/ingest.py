@@ -1,209 +1,368 @@
-"""Benchmark: ingest a generated mailbox from a real Dovecot into PostgreSQL (or SQLite).
+"""Benchmark: mail intake against raw fetch+parse of the same mailbox, in the same run.
 
-Starts a throw-away Dovecot on 127.0.0.1 and (with ``TEST_DB=postgres``) a throw-away
-PostgreSQL cluster, generates MESSAGES messages of about SIZE KB (30 % replies to earlier ones),
-runs the real pipeline (``emails.ingest.ingest_folder``) and prints messages/s, queries per
-message, peak memory and the time of a second poll of the unchanged mailbox.
+Starts a throw-away Dovecot and PostgreSQL, generates MESSAGES messages shaped like the desk's
+mail (``bench/desk_mail.py``: 2–200 KB, base64 / quoted-printable, UTF-8 / KOI8-R / windows-1251,
+HTML alternatives, attachments, 30 % replies) into the Dovecot and measures, in ROUNDS
+interleaved rounds (median reported), each in a process of its own:
 
-    TEST_DB=postgres .venv/bin/python bench/ingest.py                 # 10,000 × 10 KB
-    TEST_DB=postgres .venv/bin/python bench/ingest.py --messages 2000
+- ``raw``: imap-tools bulk UID FETCH + ``email.message_from_bytes`` of every message;
+- ``postgres``: ``ingest_mail --once`` into a fresh PostgreSQL database (cloned from a migrated
+  template with the default types, six dispatchers on shift and 20,000 poles);
+- ``sqlite``: the same into a fresh SQLite file.
+
+It prints messages/s and CPU ms per message (the process's, PostgreSQL's, Dovecot's), the
+ratio of each ingest to raw fetch+parse, the ingest process's peak RSS and a poll cycle of the
+unchanged mailbox inside the running worker; then one ingest under cProfile (CPU time)
+attributes CPU ms per message to the stages fetch, parse, text extraction, recognition and
+database. The machine is shared: the load average is printed at the start and the end.
+
+    .venv/bin/python bench/ingest.py                              # 2,000 messages, 3 rounds
+    .venv/bin/python bench/ingest.py --messages 5000              # the acceptance mailbox
+    .venv/bin/python bench/ingest.py --messages 10000 --rounds 1 --only postgres --no-profile
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
+import io
+import json
 import os
-import random
 import resource
+import shutil
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
-import tracemalloc
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.testing.settings")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-import django
+from bench.desk_mail import MAILBOX, generate, pole_code  # noqa: E402
+from bench.stages import cpu_seconds, stage_table  # noqa: E402
 
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-
-from dispatch.testing.dovecot import start_dovecot  # noqa: E402
-from emails import services  # noqa: E402
-from emails.ingest import ingest_folder  # noqa: E402
-from emails.models import EmailMessage as StoredEmail  # noqa: E402
-from emails.sources.imap import ImapSource  # noqa: E402
-from incidents.defaults import load_defaults  # noqa: E402
-from incidents.models import Incident  # noqa: E402
-
-WORDS = [
-    "авария",
-    "опора",
-    "связь",
-    "питание",
-    "бригада",
-    "подрядчик",
-    "антенна",
-    "кабель",
-    "площадка",
-    "отключение",
-    "восстановление",
-    "заявка",
-    "просим",
-    "проверить",
-    "срочно",
-    "оборудование",
-    "диспетчер",
-    "инженер",
-    "дежурный",
-    "объект",
-    "доступ",
-    "ключ",
-    "замок",
-    "генератор",
-    "РРЛ",
-    "БС",
-    "выезд",
-]
-REGIONS = ["77", "50", "02", "78"]
+PASSWORD = "secret"  # the throw-away Dovecot account's
+KINDS = ("raw", "postgres", "sqlite")
+POLES = 20_000
+DISPATCHERS = 6
 
 
-def generate(count: int, size_kb: int, seed: int = 7) -> Iterator[bytes]:
-    rng = random.Random(seed)
-    start = datetime(2026, 11, 1, tzinfo=UTC)
-    roots: list[tuple[str, str]] = []
-    for n in range(count):
-        msg = EmailMessage()
-        code = f"{rng.choice(REGIONS)}-{rng.randrange(100000):05d}"
-        sender = f"engineer{rng.randrange(500)}@operator{rng.randrange(5)}.example"
-        msg["From"] = sender
-        msg["To"] = "dispatch@example.test"
-        msg["Date"] = format_datetime(start + timedelta(minutes=n))
-        msg["Message-ID"] = f"<bench-{n}@operator.example>"
-        if roots and rng.random() < 0.3:
-            parent_id, subject = rng.choice(roots)
-            msg["Subject"] = f"RE: {subject}"
-            msg["In-Reply-To"] = parent_id
-            msg["References"] = parent_id
-        else:
-            subject = f"Авария на опоре {code}"
-            msg["Subject"] = subject
-            roots.append((msg["Message-ID"], subject))
-        words = []
-        while sum(len(w) + 1 for w in words) * 2 < size_kb * 1024:
-            words.append(rng.choice(WORDS))
-        lines = [" ".join(words[i : i + 12]) for i in range(0, len(words), 12)]
-        msg.set_content(f"Добрый день! Опора {code}.\n" + "\n".join(lines), cte="8bit")
-        yield msg.as_bytes()
+# --- child processes: one measurement each ------------------------------------------------------
 
 
-class QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.testing.settings")
+    import django
 
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
+    django.setup()
 
 
-def wrap_incident_creation(counter: QueryCounter) -> list[float]:
-    """Measure time and queries spent opening incidents (other apps' services) apart."""
-    spent = [0.0, 0.0]
-    original = services.open_incident
+def child_raw(args: argparse.Namespace) -> dict:
+    """imap-tools bulk UID FETCH + ``email.message_from_bytes`` (inside ``MailMessage``)."""
+    from imap_tools import MailBoxUnencrypted
 
-    def timed(*args, **kwargs):
-        started, queries = time.perf_counter(), counter.count
-        try:
-            return original(*args, **kwargs)
-        finally:
-            spent[0] += time.perf_counter() - started
-            spent[1] += counter.count - queries
+    started, cpu = time.perf_counter(), time.process_time()
+    count = 0
+    with MailBoxUnencrypted("127.0.0.1", args.port).login(MAILBOX, PASSWORD, "INBOX") as box:
+        for message in box.fetch(mark_seen=False, bulk=True):
+            count += message.obj is not None
+    return {
+        "messages": count,
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
-    services.open_incident = timed
-    return spent
+
+def child_prepare(_args: argparse.Namespace) -> dict:
+    """Migrate the template database; default types, dispatchers on shift, poles."""
+    _setup_django()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from incidents.defaults import load_defaults
+    from ts.models import Pole
+    from users.models import Role, User
+
+    call_command("migrate", verbosity=0)
+    load_defaults()
+    for n in range(DISPATCHERS):  # no shifts: always on shift
+        User.objects.create_user(
+            email=f"dispatcher{n}@example.test", username=f"dispatcher{n}", role=Role.DISPATCH
+        )
+    Pole.objects.bulk_create(
+        (
+            Pole(site_id=n, code=pole_code(n), bs_name=f"БС-{pole_code(n)}")
+            for n in range(1, POLES + 1)
+        ),
+        batch_size=2000,
+    )
+    connection.close()
+    return {}
+
+
+def child_ingest(args: argparse.Namespace) -> dict:
+    """``ingest_mail --once``, then polls of the unchanged mailbox in the same worker."""
+    _setup_django()
+    import cProfile
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from dispatch.workers import StopFlag
+    from emails.management.commands.ingest_mail import Command
+    from emails.models import EmailMessage, QuarantinedEmail
+    from incidents.models import Incident
+
+    options = ["--once"] + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
+    started, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
+    call_command("ingest_mail", *options, stdout=io.StringIO())
+    if profiler:
+        profiler.disable()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker = Command(stdout=io.StringIO())
+    worker.stop = StopFlag()
+    worker.setup(source=None, folder=None, role=None, batch_size=None, loop=True)
+    polls = []
+    for _ in range(3):
+        poll_started = time.perf_counter()
+        worker.run_cycle()
+        polls.append(time.perf_counter() - poll_started)
+    result = {
+        "messages": EmailMessage.objects.count(),
+        "incidents": Incident.objects.count(),
+        "quarantined": QuarantinedEmail.objects.count(),
+        "seconds": seconds,
+        "cpu": cpu,
+        "rss_mb": rss_mb,
+        "poll": statistics.median(polls),
+    }
+    if profiler:
+        result["stages"] = stage_table(profiler)
+        if args.profile_out:
+            profiler.dump_stats(args.profile_out)
+    shutil.rmtree(settings.DATA_DIR, ignore_errors=True)  # attachments of this round
+    return result
+
+
+# --- the parent: servers, mailbox, rounds -------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        from dispatch.testing.dovecot import start_dovecot
+        from dispatch.testing.postgres import start_cluster
+
+        self.args, self.work = args, work
+        self.dovecot = start_dovecot({MAILBOX: PASSWORD}, folders=("Sent",))
+        self.cluster = start_cluster() if "postgres" in args.only else None
+        self.databases = 0
+
+    def stop(self) -> None:
+        if self.cluster:
+            self.cluster.stop()
+        self.dovecot.stop()
+
+    def _env(self, db: str) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("DB_", "POSTGRES_", "SQLITE_", "TEST_DB"))
+        }
+        env.update(
+            DJANGO_SETTINGS_MODULE="dispatch.testing.settings",
+            MAIL_SOURCE="imap",
+            PARSING_EMAIL_SERVER="127.0.0.1",
+            PARSING_EMAIL_PORT=str(self.dovecot.port),
+            PARSING_EMAIL_LOGIN=MAILBOX,
+            PARSING_EMAIL_PSWD=PASSWORD,
+            PARSING_EMAIL_SSL="false",
+            DISPATCH_MAILBOX=MAILBOX,
+            LOG_LEVEL="WARNING",
+        )
+        if db == "sqlite":
+            env["SQLITE_PATH"] = str(self.work / "round.sqlite3")
+        elif db:
+            env.update(self.cluster.env(), POSTGRES_DB=db)
+        return env
+
+    def _child(self, mode: str, db: str = "", *extra: str) -> dict:
+        command = [sys.executable, __file__, "--child", mode, "--port", str(self.dovecot.port)]
+        if self.args.batch_size:
+            command += ["--batch-size", str(self.args.batch_size)]
+        done = subprocess.run(
+            [*command, *extra], env=self._env(db), capture_output=True, text=True, check=False
+        )
+        if done.returncode:
+            raise RuntimeError(f"{mode} {db} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def _sql(self, statement: str) -> None:
+        import psycopg
+
+        env = self.cluster.env()
+        with psycopg.connect(
+            host=env["DB_HOST"], port=env["DB_PORT"], user=env["POSTGRES_USER"],
+            dbname="postgres", autocommit=True,
+        ) as conn:  # fmt: skip
+            conn.execute(statement)
+
+    def load_mailbox(self) -> None:
+        sizes: list[int] = []
+        self.dovecot.deliver("INBOX", (sizes.append(len(raw)) or raw for raw in generate(
+            self.args.messages, self.args.seed
+        )))  # fmt: skip
+        client = self.dovecot.connect()
+        client.select("INBOX", readonly=True)  # Dovecot indexes the new files now
+        client.logout()
+        total = sum(sizes)
+        print(
+            f"mailbox: {len(sizes):,} messages, {total / 1e6:.1f} MB, "
+            f"{total / len(sizes) / 1024:.1f} KB mean, "
+            f"{statistics.median(sizes) / 1024:.1f} KB median"
+        )
+
+    def prepare(self) -> None:
+        if "postgres" in self.args.only:
+            self._sql("CREATE DATABASE bench_template")
+            self._child("prepare", "bench_template")
+        if "sqlite" in self.args.only:
+            self._child("prepare", "sqlite")
+            shutil.move(self.work / "round.sqlite3", self.work / "template.sqlite3")
+
+    def _servers_cpu(self) -> tuple[float, float]:
+        postmaster = 0.0
+        if self.cluster:
+            pid = int((self.cluster.data_dir / "postmaster.pid").read_text().split()[0])
+            postmaster = cpu_seconds(pid)
+        return postmaster, cpu_seconds(self.dovecot.process.pid)
+
+    def measure(self, kind: str, *extra: str) -> dict:
+        db = ""
+        if kind == "postgres":
+            self.databases += 1
+            db = f"bench_{self.databases}"
+            self._sql(f"CREATE DATABASE {db} TEMPLATE bench_template")
+        elif kind == "sqlite":
+            db = "sqlite"
+            shutil.copy(self.work / "template.sqlite3", self.work / "round.sqlite3")
+        pg_before, dovecot_before = self._servers_cpu()
+        result = self._child("raw" if kind == "raw" else "ingest", db, *extra)
+        time.sleep(0.5)  # the server processes of the child's sessions exit and are reaped
+        pg_after, dovecot_after = self._servers_cpu()
+        result["pg_cpu"] = pg_after - pg_before if kind == "postgres" else 0.0
+        result["dovecot_cpu"] = dovecot_after - dovecot_before
+        if kind == "postgres":
+            self._sql(f"DROP DATABASE {db}")
+        elif kind == "sqlite":
+            for path in self.work.glob("round.sqlite3*"):
+                path.unlink()
+        return result
+
+
+def _report(results: dict[str, list[dict]], messages: int) -> None:
+    raw_rate = None
+    print(
+        "\n| mode | msg/s (median) | rounds | ratio to raw | CPU ms/msg: process, PostgreSQL, "
+        "Dovecot | peak RSS | poll |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for kind, runs in results.items():
+        rates = [run["messages"] / run["seconds"] for run in runs]
+        rate = statistics.median(rates)
+        raw_rate = rate if kind == "raw" else raw_rate
+        ratio = f"{rate / raw_rate:.2f}" if raw_rate and kind != "raw" else "—"
+
+        def ms(key: str, runs: list[dict] = runs) -> float:
+            return statistics.median(run[key] for run in runs) * 1000 / messages
+
+        cpu = f"{ms('cpu'):.2f}, {ms('pg_cpu'):.2f}, {ms('dovecot_cpu'):.2f}"
+        rss = max(run["rss_mb"] for run in runs)
+        poll = (
+            f"{statistics.median(run['poll'] for run in runs) * 1000:.0f} ms"
+            if kind != "raw"
+            else "—"
+        )
+        print(
+            f"| {kind} | **{rate:.0f}** | {', '.join(f'{r:.0f}' for r in rates)} | {ratio} "
+            f"| {cpu} | {rss:.0f} MB | {poll} |"
+        )
+    for kind, runs in results.items():
+        if kind != "raw":
+            last = runs[-1]
+            print(
+                f"{kind}: stored {last['messages']:,} e-mails, {last['incidents']:,} incidents, "
+                f"{last['quarantined']} quarantined"
+            )
+
+
+def _print_stages(kind: str, stages: dict[str, float], runs: list[dict], messages: int) -> None:
+    """Each stage's share of the profiled CPU time, and that share of the CPU time measured
+    without the profiler (cProfile slows Python-heavy code, the ORM and the stdlib MIME parser,
+    more than C-heavy code, so the shares lean towards those)."""
+    total = stages["total"]
+    cpu = statistics.median(run["cpu"] for run in runs) * 1000 / messages if runs else 0.0
+    print(f"\nCPU by stage ({kind}; cProfile with a CPU-time clock):")
+    print("| stage | profiled ms/msg | share | ≈ ms/msg without the profiler |")
+    print("|---|---|---|---|")
+    for name, seconds in stages.items():
+        share = seconds / total
+        print(f"| {name} | {seconds * 1000 / messages:.2f} | {share:.0%} | {share * cpu:.2f} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--size", type=int, default=10, help="approximate KB per message")
-    parser.add_argument("--batch-size", type=int, default=200)
-    parser.add_argument("--tracemalloc", action="store_true", help="also trace Python heap peak")
-    parser.add_argument("--profile", help="write a cProfile of the first poll to this file")
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--only", nargs="+", choices=KINDS, default=list(KINDS))
+    parser.add_argument("--no-profile", action="store_true", help="skip the profiled ingest")
+    parser.add_argument("--profile-out", help="also write the profile (pstats) to this file")
+    parser.add_argument("--child", choices=("raw", "prepare", "ingest"), help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child = {"raw": child_raw, "prepare": child_prepare, "ingest": child_ingest}[args.child]
+        print(json.dumps(child(args)))
+        return
 
-    call_command("migrate", verbosity=0)
-    load_defaults()
-    print(f"database: {connection.vendor}")
-    server = start_dovecot({"dispatch@example.test": "secret"}, folders=("Sent",))
+    print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    work = Path(tempfile.mkdtemp(prefix="dispatch-bench-ingest-"))
+    bench = Bench(args, work)
     try:
-        sizes: list[int] = []
-        messages = generate(args.messages, args.size)
-        server.deliver("INBOX", (sizes.append(len(raw)) or raw for raw in messages))
-        total_mb = sum(sizes) / 1e6
-        average_kb = total_mb * 1e3 / len(sizes)
-        print(f"generated {len(sizes)} messages, {total_mb:.1f} MB ({average_kb:.1f} KB avg)")
-        source = ImapSource("127.0.0.1", server.port, "dispatch@example.test", "secret", ssl=False)
-        with source.open_folder("INBOX") as reader:  # let Dovecot index the new files first
-            reader.uids_after(0)
-        counter = QueryCounter()
-        incident_time = wrap_incident_creation(counter)
-        if args.tracemalloc:
-            tracemalloc.start()
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        with connection.execute_wrapper(counter):
-            profiler = cProfile.Profile() if args.profile else None
-            started = time.perf_counter()
-            if profiler:
-                profiler.enable()
-            report = ingest_folder(source, "INBOX", batch_size=args.batch_size)
-            elapsed = time.perf_counter() - started
-            if profiler:
-                profiler.disable()
-                profiler.dump_stats(args.profile)
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        stored = report.result.stored
-        print(report.summary())
-        print(f"first poll: {elapsed:.2f} s, {stored / elapsed:.0f} messages/s")
-        mail_only = elapsed - incident_time[0]
-        print(
-            f"  of which creating incidents (create_incident + assignment + recognition): "
-            f"{incident_time[0]:.2f} s; the mail pipeline alone: {mail_only:.2f} s, "
-            f"{stored / mail_only:.0f} messages/s"
-        )
-        print(f"queries: {counter.count} total, {counter.count / max(stored, 1):.2f} per message")
-        mail_queries = counter.count - incident_time[1]
-        print(
-            f"  of which opening incidents: {incident_time[1]:.0f} "
-            f"({incident_time[1] / max(report.result.incidents, 1):.1f} per incident); "
-            f"the mail pipeline alone: {mail_queries / max(stored, 1):.2f} per message"
-        )
-        print(f"peak RSS: {rss_after / 1024:.0f} MB (before ingest {rss_before / 1024:.0f} MB)")
-        if args.tracemalloc:
-            _current, peak = tracemalloc.get_traced_memory()
-            print(f"peak Python heap during ingest: {peak / 1e6:.1f} MB")
-            tracemalloc.stop()
-        counter.count = 0
-        with connection.execute_wrapper(counter):
-            started = time.perf_counter()
-            again = ingest_folder(source, "INBOX", batch_size=args.batch_size)
-            second = time.perf_counter() - started
-        print(
-            f"second poll (unchanged mailbox): {second * 1000:.0f} ms, "
-            f"{again.fetched} fetched, {counter.count} queries"
-        )
-        print(
-            f"stored e-mails: {StoredEmail.objects.count()}, incidents: {Incident.objects.count()}"
-        )
+        bench.load_mailbox()
+        bench.prepare()
+        results: dict[str, list[dict]] = {kind: [] for kind in args.only}
+        for round_number in range(args.rounds):
+            shift = round_number % len(args.only)
+            for kind in [*args.only[shift:], *args.only[:shift]]:
+                result = bench.measure(kind)
+                results[kind].append(result)
+                print(
+                    f"round {round_number + 1} {kind}: "
+                    f"{result['messages'] / result['seconds']:.0f} msg/s "
+                    f"({result['seconds']:.1f} s, load {os.getloadavg()[0]:.2f})",
+                    flush=True,
+                )
+        _report({kind: runs for kind, runs in results.items() if runs}, args.messages)
+        if not args.no_profile:
+            for kind in [kind for kind in args.only if kind != "raw"][:1]:
+                extra = ["--profile"]
+                if args.profile_out:
+                    extra += ["--profile-out", args.profile_out]
+                stages = bench.measure(kind, *extra)["stages"]
+                _print_stages(kind, stages, results[kind], args.messages)
     finally:
-        server.stop()
+        bench.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\nload average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":
