@@ -37,7 +37,7 @@ from emails.reused_ids import separate_reused_ids
 from emails.threading import CODE, ThreadIndex, thread_ids
 from incidents.closed_mail import answer_mail_on_closed
 from incidents.models import Actor, Incident, IncidentSource
-from incidents.services import create_incident, mark_unread, update_incident
+from incidents.services import NewIncident, create_incidents, mark_unread, update_incident
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Direction = EmailMessage.Direction
@@ -78,25 +78,55 @@ def get_folder(mailbox: str, name: str) -> MailFolder:
     return folder
 
 
-def open_incident(parsed: ParsedEmail, sent_at: datetime) -> Incident:
-    """A new incident for the first message of a conversation, with its pole/base station."""
-    from ts.recognition import recognize
+@dataclass(eq=False)
+class Opening:
+    """An incident a batch opens for a new conversation. Openings are created together once the
+    whole batch is threaded (:func:`open_incidents`); until then later messages of the batch
+    that answer this one are linked to the opening itself."""
 
-    requester = parsed.from_address
+    parsed: ParsedEmail
+    sent_at: datetime
+    pk: int | None = None
+
+
+IncidentRef = int | Opening | None
+
+
+def _requester(parsed: ParsedEmail) -> str:
+    """The sender, or the requester a web form names."""
     if parsed.form:
         named = form_addresses(parsed.form)[0].lower()
         if _ADDRESS.match(named) and len(named) <= 320:
-            requester = named
-    found = recognize(parsed.subject, parsed.body_text)
-    return create_incident(
-        incident_date=sent_at,
-        subject=clean_subject(parsed.subject) or parsed.subject,
-        requester_email=requester[:320],
-        source=IncidentSource.EMAIL,
-        actor=Actor.EMAIL,
-        pole=found.pole,
-        base_station=found.base_station,
+            return named
+    return parsed.from_address
+
+
+def open_incidents(openings: list[Opening]) -> None:
+    """Create the incidents of a batch's new conversations (pole/base station recognised in
+    each first message), setting each opening's ``pk``; a fixed number of queries."""
+    from ts.recognition import recognize_many
+
+    found = recognize_many([(o.parsed.subject, o.parsed.body_text) for o in openings])
+    created = create_incidents(
+        [
+            NewIncident(
+                incident_date=opening.sent_at,
+                subject=clean_subject(opening.parsed.subject) or opening.parsed.subject,
+                requester_email=_requester(opening.parsed)[:320],
+                source=IncidentSource.EMAIL,
+                actor=Actor.EMAIL,
+                pole=recognition.pole,
+                base_station=recognition.base_station,
+            )
+            for opening, recognition in zip(openings, found, strict=True)
+        ]
     )
+    for opening, incident in zip(openings, created, strict=True):
+        opening.pk = incident.pk
+
+
+def _incident_id(ref: IncidentRef) -> int | None:
+    return ref.pk if isinstance(ref, Opening) else ref
 
 
 def _recipients(email_id: int, parsed: ParsedEmail, is_first: bool) -> list[EmailRecipient]:
@@ -167,12 +197,13 @@ class _Batch:
     ours: dict[str, int | None]
     index: ThreadIndex
     reused: dict[str, str]  # derived Message-ID → the Message-ID it reused
-    originals: dict[str, int | None]  # reused Message-ID → its incident
+    originals: dict[str, IncidentRef]  # reused Message-ID → its incident
     ignore: IgnoreList
     participants: Participants = field(default_factory=Participants)
+    openings: list[Opening] = field(default_factory=list)
 
 
-def _link(batch: _Batch, parsed: ParsedEmail, trusted: bool) -> tuple[int | None, str]:
+def _link(batch: _Batch, parsed: ParsedEmail, trusted: bool) -> tuple[IncidentRef, str]:
     """(incident, review flag) for a new message; ``trusted``: our own or the tracker's mail,
     which is never flagged (and never makes its addresses participants)."""
     if parsed.message_id in batch.reused:
@@ -191,8 +222,11 @@ def _link(batch: _Batch, parsed: ParsedEmail, trusted: bool) -> tuple[int | None
     return incident_id, Review.NONE
 
 
-def _new_email(batch: _Batch, item: Incoming, result: StoreResult, now: datetime) -> EmailMessage:
-    """Classify and thread one new message, opening an incident for a new conversation."""
+def _new_email(
+    batch: _Batch, item: Incoming, result: StoreResult, now: datetime
+) -> tuple[EmailMessage, IncidentRef]:
+    """Classify and thread one new message (an incident for a new conversation is an
+    :class:`Opening` of the batch); the message's incident is set by the caller."""
     parsed = item.parsed
     folder = batch.folder
     is_ours = parsed.message_id in batch.ours
@@ -213,7 +247,8 @@ def _new_email(batch: _Batch, item: Incoming, result: StoreResult, now: datetime
         and not review
     )
     if opens_conversation:
-        incident_id = open_incident(parsed, sent_at).pk
+        incident_id = Opening(parsed, sent_at)
+        batch.openings.append(incident_id)
         result.incidents += 1
     elif incident_id is not None:
         result.linked += 1
@@ -221,7 +256,7 @@ def _new_email(batch: _Batch, item: Incoming, result: StoreResult, now: datetime
     if parsed.message_id not in batch.reused:
         batch.index.remember(parsed, incident_id)
     skipped = verdict.from_tracker or is_ours
-    return EmailMessage(
+    email = EmailMessage(
         message_id=parsed.message_id,
         has_synthetic_id=parsed.has_synthetic_id,
         in_reply_to=parsed.in_reply_to,
@@ -235,10 +270,10 @@ def _new_email(batch: _Batch, item: Incoming, result: StoreResult, now: datetime
         direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
         auto_kind=verdict.auto_kind,
         is_first=opens_conversation,
-        incident_id=incident_id,
         tracker_state=TrackerState.SKIPPED if skipped else TrackerState.PENDING,
         review=review,
     )
+    return email, incident_id
 
 
 def _insert(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> list[EmailMessage]:
@@ -292,7 +327,7 @@ def _adopt_parents(threads: list[tuple[list[str], int | None]]) -> int:
 
 def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None:
     """A human reply naming a pole fills the pole/base station of an incident that has none."""
-    from ts.recognition import recognize
+    from ts.recognition import recognize_many
 
     replies: dict[int, ParsedEmail] = {}
     for item, email in fresh.values():
@@ -300,13 +335,18 @@ def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None
             replies.setdefault(email.incident_id, item.parsed)
     if not replies:
         return
-    for incident in Incident.objects.filter(pk__in=list(replies), pole__isnull=True):
-        parsed = replies[incident.pk]
-        found = recognize(parsed.subject, strip_quoted(parsed.body_text))
-        if found.pole is not None:
+    incidents = list(Incident.objects.filter(pk__in=list(replies), pole__isnull=True))
+    found = recognize_many(
+        [
+            (replies[incident.pk].subject, strip_quoted(replies[incident.pk].body_text))
+            for incident in incidents
+        ]
+    )
+    for incident, recognition in zip(incidents, found, strict=True):
+        if recognition.pole is not None:
             update_incident(
                 incident,
-                changes={"pole": found.pole, "base_station": found.base_station},
+                changes={"pole": recognition.pole, "base_station": recognition.base_station},
                 actor=Actor.EMAIL,
                 fill_only=True,
             )
@@ -351,6 +391,7 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
     ignore = IgnoreList.load() if len(existing) < len(set(ids)) else IgnoreList()  # one query
     batch = _Batch(folder, ours, index, reused, originals, ignore)
     fresh: dict[str, tuple[Incoming, EmailMessage]] = {}
+    links: list[tuple[EmailMessage, IncidentRef]] = []
     sightings: list[tuple[str, int]] = []
     now = timezone.now()
     for item in items:
@@ -360,7 +401,12 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
         if mid in existing or mid in fresh:
             result.duplicates += 1
             continue
-        fresh[mid] = (item, _new_email(batch, item, result, now))
+        email, ref = _new_email(batch, item, result, now)
+        fresh[mid] = (item, email)
+        links.append((email, ref))
+    open_incidents(batch.openings)
+    for email, ref in links:
+        email.incident_id = _incident_id(ref)
     emails = _insert(fresh)
     existing.update((email.message_id, email.pk) for email in emails)
     _link_reused(reused)

@@ -108,8 +108,10 @@ class ThreadIndex:
                 .values_list("message_id", "goes_to")
             )
 
-    def remember(self, parsed: ParsedEmail, incident_id: int | None) -> None:
-        """A message of this batch is stored (so later ones in the batch can thread on it)."""
+    def remember(self, parsed: ParsedEmail, incident_id: object) -> None:
+        """A message of this batch is stored (so later ones in the batch can thread on it).
+        ``incident_id`` may also be an incident the batch opens but has not created yet
+        (``emails.services.Opening``): it is returned as found for the messages answering."""
         self.stored[parsed.message_id] = incident_id
         if incident_id is not None and parsed.thread_root:
             self.roots.setdefault(parsed.thread_root, incident_id)

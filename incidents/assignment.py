@@ -12,10 +12,11 @@ stale counts; the lock is released when the caller's transaction commits.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, Prefetch, Subquery
+from django.db.models import Case, Count, F, OuterRef, Prefetch, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -88,12 +89,33 @@ def candidates(now: datetime | None = None) -> list[User]:
     ]
 
 
-def choose_dispatcher(now: datetime) -> User | None:
-    """The dispatcher the next incident goes to; call under :func:`lock_assignment`."""
-    return next(iter(candidates(now)), None)
+def choose_dispatchers(count: int, now: datetime) -> list[User | None]:
+    """The dispatchers ``count`` new incidents go to, in order, exactly as if each were chosen
+    alone after the previous one was created and marked: every pick adds
+    one to the dispatcher's load and makes them the most recently assigned (at ``now`` plus
+    the pick's number in microseconds). Call under :func:`lock_assignment`; one read of the
+    candidates for the whole batch."""
+    users = candidates(now)
+    if not users:
+        return [None] * count
+    rank = {
+        user.pk: (user.load, user.last_assigned_at is not None, user.last_assigned_at, user.pk)
+        for user in users
+    }
+    picks: list[User | None] = []
+    for number in range(count):
+        best = min(users, key=lambda user: rank[user.pk])
+        best.last_assigned_at = now + timedelta(microseconds=number)
+        rank[best.pk] = (rank[best.pk][0] + 1, True, best.last_assigned_at, best.pk)
+        picks.append(best)
+    return picks
 
 
-def mark_assigned(dispatcher: User, now: datetime) -> None:
-    """Remember when ``dispatcher`` last got an incident (the tie-breaker)."""
-    User.objects.filter(pk=dispatcher.pk).update(last_assigned_at=now)
-    dispatcher.last_assigned_at = now
+def mark_assigned(dispatchers: Iterable[User]) -> None:
+    """Store when each of ``dispatchers`` last got an incident (their ``last_assigned_at``, the
+    tie-breaker), in one UPDATE."""
+    moments = {user.pk: user.last_assigned_at for user in dispatchers if user is not None}
+    if moments:
+        User.objects.filter(pk__in=list(moments)).update(
+            last_assigned_at=Case(*(When(pk=pk, then=Value(at)) for pk, at in moments.items()))
+        )

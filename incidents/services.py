@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import CharField, F, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from incidents.assignment import choose_dispatcher, lock_assignment, logger, mark_assigned
+from incidents.assignment import choose_dispatchers, lock_assignment, logger, mark_assigned
 from incidents.models import (
     Incident,
     IncidentChange,
@@ -49,73 +50,108 @@ def one_line(text: str) -> str:
     return " ".join(kept.split())
 
 
-def _builtin_code():
-    """The code ``PREFIX-<id>`` computed by the INSERT itself on PostgreSQL (no second UPDATE).
+@dataclass
+class NewIncident:
+    """What opening one incident needs (see :func:`create_incidents`)."""
 
-    ``currval`` is the id just drawn by the same row's ``DEFAULT`` (session-local, so safe with
-    concurrent workers); elsewhere None and the code is set by an UPDATE after the insert.
-    """
-    if connection.vendor != "postgresql":
-        return None
-    return RawSQL(
-        "%s || currval(pg_get_serial_sequence(%s, 'id'))",
-        [f"{settings.INCIDENT_CODE_PREFIX}-", Incident._meta.db_table],
-        output_field=Incident._meta.get_field("code"),
-    )
+    incident_date: datetime
+    subject: str = ""
+    requester_email: str = ""
+    source: str = IncidentSource.EMAIL
+    actor: str = Actor.EMAIL
+    user: Any = None
+    pole: Any = None
+    base_station: Any = None
+    code: str | None = None
+    description: str = ""
 
 
-def create_incident(
-    *,
-    incident_date: datetime,
-    subject: str = "",
-    requester_email: str = "",
-    source: str = IncidentSource.EMAIL,
-    actor: str = Actor.EMAIL,
-    user=None,
-    pole=None,
-    base_station=None,
-    code: str | None = None,
-    description: str = "",
-) -> Incident:
-    """Create an incident in status «Новый» with exactly one history row, assigned to the
-    least-loaded dispatcher on shift (``incidents.assignment``).
+def create_incident(**fields: Any) -> Incident:
+    """Create one incident (the fields of :class:`NewIncident`); see :func:`create_incidents`."""
+    return create_incidents([NewIncident(**fields)])[0]
 
-    With the built-in tracker the incident code is ``<INCIDENT_CODE_PREFIX>-<id>``; with Yandex
+
+def create_incidents(new: list[NewIncident]) -> list[Incident]:
+    """Create incidents in status «Новый», each with exactly one history row, assigned in order
+    to the least-loaded dispatchers on shift (``incidents.assignment``) — a fixed number of
+    queries however many there are (mail ingestion opens a batch's incidents together).
+
+    With the built-in tracker an incident's code is ``<INCIDENT_CODE_PREFIX>-<id>``; with Yandex
     Tracker the code is the issue key, set when the issue is created.
 
     Inside a caller's transaction no savepoint is taken (a failure fails that transaction); the
-    dispatcher is chosen before the insert, so the row is written once with its assignee.
+    dispatchers are chosen before the insert, so each row is written once with its assignee.
     """
-    builtin = code is None and not settings.YT_ENABLED
+    if not new:
+        return []
     with transaction.atomic(savepoint=False):
-        new = get_status_id(StatusKey.NEW)
+        status = get_status_id(StatusKey.NEW)
         lock_assignment()
-        now = timezone.now()
-        dispatcher = choose_dispatcher(now)
-        incident = Incident.objects.create(
-            incident_date=incident_date,
-            subject=one_line(subject)[:1024],
-            description=description.replace("\x00", "").strip(),
-            requester_email=one_line(requester_email)[:320],
-            source=source,
-            status_id=new,
-            assignee=dispatcher,
-            pole=pole,
-            base_station=base_station,
-            code=(_builtin_code() if builtin else None) or code,
+        dispatchers = choose_dispatchers(len(new), timezone.now())
+        incidents = [
+            Incident(
+                incident_date=item.incident_date,
+                subject=one_line(item.subject)[:1024],
+                description=item.description.replace("\x00", "").strip(),
+                requester_email=one_line(item.requester_email)[:320],
+                source=item.source,
+                status_id=status,
+                assignee=dispatcher,
+                pole=item.pole,
+                base_station=item.base_station,
+                code=item.code,
+            )
+            for item, dispatcher in zip(new, dispatchers, strict=True)
+        ]
+        _insert_incidents(incidents, builtin_codes=not settings.YT_ENABLED)
+        IncidentStatusHistory.objects.bulk_create(
+            IncidentStatusHistory(
+                incident=incident,
+                status_id=status,
+                actor=item.actor,
+                user=item.user,
+                created_at=incident.created_at,
+            )
+            for item, incident in zip(new, incidents, strict=True)
         )
-        if builtin:
-            incident.code = f"{settings.INCIDENT_CODE_PREFIX}-{incident.pk}"
-            if connection.vendor != "postgresql":
-                Incident.objects.filter(pk=incident.pk).update(code=incident.code)
-        IncidentStatusHistory.objects.create(
-            incident=incident, status_id=new, actor=actor, user=user, created_at=incident.created_at
+        mark_assigned(dispatcher for dispatcher in dispatchers if dispatcher is not None)
+        for incident in incidents:
+            if incident.assignee_id is None:
+                logger.info("incident=%s: no dispatcher on shift, left unassigned", incident.pk)
+    return incidents
+
+
+def _insert_incidents(incidents: list[Incident], *, builtin_codes: bool) -> None:
+    """Insert the rows; those without a code get ``PREFIX-<id>`` when ``builtin_codes``.
+
+    On PostgreSQL the code is written by the INSERT itself: one incident computes it from the
+    id its row just drew (``currval``, session-local, so safe with concurrent workers), several
+    draw their ids first (``nextval`` once per row, one query). Elsewhere one UPDATE follows.
+    """
+    prefix = f"{settings.INCIDENT_CODE_PREFIX}-"
+    coded = [incident for incident in incidents if builtin_codes and incident.code is None]
+    postgres = connection.vendor == "postgresql"
+    if postgres and len(coded) == 1:
+        coded[0].code = RawSQL(
+            "%s || currval(pg_get_serial_sequence(%s, 'id'))",
+            [prefix, Incident._meta.db_table],
+            output_field=Incident._meta.get_field("code"),
         )
-        if dispatcher is None:
-            logger.info("incident=%s: no dispatcher on shift, left unassigned", incident.pk)
-        else:
-            mark_assigned(dispatcher, now)
-    return incident
+    elif postgres and coded:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [Incident._meta.db_table, len(coded)],
+            )
+            for incident, (pk,) in zip(coded, cursor.fetchall(), strict=True):
+                incident.pk, incident.code = pk, f"{prefix}{pk}"
+    Incident.objects.bulk_create(incidents)
+    for incident in coded:
+        incident.code = f"{prefix}{incident.pk}"
+    if coded and not postgres:
+        Incident.objects.filter(pk__in=[incident.pk for incident in coded]).update(
+            code=Concat(Value(prefix), Cast("id", output_field=CharField()))
+        )
 
 
 # Statuses that wait for the requester: without an answer the incident closes by itself.

@@ -12,7 +12,8 @@ as ``БС-77-12345``). The longest match wins; a base station implies its pole; 
 searched first and the body only when the subject names nothing.
 
 Matching runs against an in-memory index (codes and names only), so a message costs at most one
-query: fetching the winning record. The index is rebuilt after imports and admin edits in this
+query, fetching the winning record, and :func:`recognize_many` fetches those of a whole ingest
+batch in two. The index is rebuilt after imports and admin edits in this
 process and re-validated against the database at most every ``REFRESH_SECONDS`` otherwise.
 """
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from ts.loading import load_base_station, load_pole
+from ts.loading import load_base_stations, load_poles
 from ts.models import BaseStation, Pole
 
 REFRESH_SECONDS = 30.0
@@ -240,29 +241,46 @@ def _match(index: _Index, text: str) -> tuple[int | None, int | None]:
     return pole_id, None
 
 
-def _fetch(pole_id: int | None, station_id: int | None) -> Recognition | None:
-    """Load the winning records with one query; None when they vanished meanwhile."""
-    if station_id is not None:
-        station = load_base_station(station_id)
-        return Recognition(station.pole, station) if station else None
-    pole = load_pole(pole_id)
-    return Recognition(pole, None) if pole else None
+def _fetch(matches: list[tuple[int | None, int | None]]) -> list[Recognition | None]:
+    """Load the winning records of every match (two queries at most); None where a record
+    vanished since the index was built."""
+    stations = load_base_stations(sorted({s for _p, s in matches if s is not None}))
+    poles = load_poles(sorted({p for p, s in matches if p is not None and s is None}))
+    found: list[Recognition | None] = []
+    for pole_id, station_id in matches:
+        if pole_id is None:
+            found.append(Recognition(None, None))
+        elif station_id is not None:
+            station = stations.get(station_id)
+            found.append(Recognition(station.pole, station) if station else None)
+        else:
+            pole = poles.get(pole_id)
+            found.append(Recognition(pole, None) if pole else None)
+    return found
 
 
 def recognize(subject: str, body: str) -> Recognition:
     """Find the pole and base station a message is about (subject first, then body)."""
+    return recognize_many([(subject, body)])[0]
+
+
+def recognize_many(messages: list[tuple[str, str]]) -> list[Recognition]:
+    """:func:`recognize` for each (subject, body), with at most two queries for all of them."""
+    found: list[Recognition | None] = [None] * len(messages)
     for _attempt in range(2):
         index = _get_index()
-        pole_id, station_id = _match(index, subject or "")
-        if pole_id is None:
-            pole_id, station_id = _match(index, body or "")
-        if pole_id is None:
-            return Recognition(None, None)
-        result = _fetch(pole_id, station_id)
-        if result is not None:
-            return result
+        todo = [n for n, result in enumerate(found) if result is None]
+        matches = []
+        for n in todo:
+            subject, body = messages[n]
+            match = _match(index, subject or "")
+            matches.append(match if match[0] is not None else _match(index, body or ""))
+        for n, result in zip(todo, _fetch(matches), strict=True):
+            found[n] = result
+        if all(result is not None for result in found):
+            break
         invalidate_index()  # a record was deleted after the index was built
-    return Recognition(None, None)
+    return [result or Recognition(None, None) for result in found]
 
 
 def recognize_thread(messages: Iterable[tuple[str, str]]) -> Recognition:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from dispatch.testing.threads import run_together
 from incidents.defaults import load_defaults
 from incidents.models import Incident, StatusKey
-from incidents.services import create_incident, record_status
+from incidents.services import NewIncident, create_incident, create_incidents, record_status
 from users.models import Role, User, WorkShift
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -116,3 +116,27 @@ def test_concurrent_workers_never_assign_from_stale_loads():
     order = list(Incident.objects.order_by("updated_at", "id").values_list("assignee", flat=True))
     for start in range(0, len(order), 3):
         assert len(set(order[start : start + 3])) == 3, order
+
+
+@pytest.mark.django_db
+def test_a_batch_of_incidents_is_assigned_as_if_they_were_opened_one_by_one():
+    a, b, c = dispatcher("aaaa"), dispatcher("bbbb"), dispatcher("cccc")
+    for _ in range(3):  # b starts with more open incidents than a and c
+        Incident.objects.filter(pk=new_incident().pk).update(assignee=b)
+    one_by_one = []
+    with transaction.atomic():
+        one_by_one = [new_incident().assignee for _ in range(8)]
+        transaction.set_rollback(True)
+    batch = create_incidents(
+        [NewIncident(incident_date=timezone.now(), subject=f"№{n}") for n in range(8)]
+    )
+    assert [incident.assignee for incident in batch] == one_by_one
+    assert one_by_one.count(b) < one_by_one.count(a)  # b had more open incidents
+    stored = dict(
+        Incident.objects.filter(pk__in=[i.pk for i in batch]).values_list("pk", "assignee")
+    )
+    assert [stored[incident.pk] for incident in batch] == [user.pk for user in one_by_one]
+    last = {
+        user.pk: user.last_assigned_at for user in User.objects.filter(pk__in=[a.pk, b.pk, c.pk])
+    }
+    assert last[one_by_one[-1].pk] == max(last.values())  # the next tie goes to the right one

@@ -10,7 +10,7 @@ from django.utils import timezone
 from incidents.defaults import load_defaults
 from incidents.models import Incident, IncidentStatus, StatusKey
 from incidents.selectors import get_status_id
-from incidents.services import create_incident
+from incidents.services import NewIncident, create_incident, create_incidents
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +79,32 @@ def test_the_cached_status_id_follows_statuses_recreated_in_the_database():
     load_defaults()
     assert get_status_id(StatusKey.NEW) == IncidentStatus.objects.get(key=StatusKey.NEW).pk != first
     assert_opened_correctly(open_one())
+
+
+def open_batch(count: int) -> list[Incident]:
+    return create_incidents(
+        [
+            NewIncident(
+                incident_date=timezone.now(), subject=f"Авария {n}", requester_email="a@b.ru"
+            )
+            for n in range(count)
+        ]
+    )
+
+
+@pytest.mark.parametrize("dispatchers", [0, 3])
+def test_opening_a_batch_takes_the_same_queries_whatever_its_size(dispatchers):
+    for n in range(dispatchers):
+        User.objects.create_user(email=f"d{n}@example.ru", username=f"d{n}", role=Role.DISPATCH)
+    open_one()  # reads the «Новый» status id once
+    counts = []
+    for size in (2, 40):
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            incidents = open_batch(size)
+        counts.append(len(queries))
+        for incident in incidents:
+            assert_opened_correctly(incident)
+    # lock, dispatchers (+ shifts), ids / code update, insert, history (+ last assignment)
+    assert counts[0] == counts[1] <= 7
+    codes = list(Incident.objects.values_list("code", flat=True))
+    assert len(set(codes)) == len(codes) == 43

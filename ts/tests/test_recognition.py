@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ts.models import Pole
-from ts.recognition import Recognition, candidate_tokens, recognize
+from ts.recognition import Recognition, candidate_tokens, recognize, recognize_many
 from ts.tests.factories import make_base_station, make_pole
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +95,32 @@ def test_at_most_one_query_per_message(sites):
     with CaptureQueriesContext(connection) as queries:
         recognize("Ничего", "тут нет")
     assert len(queries) == 0
+
+
+def test_a_batch_is_recognised_like_each_message_in_two_queries(sites):
+    messages = [
+        ("Опора 77-12345", ""),
+        ("", "Не работает БС-02-00123"),
+        ("Ничего", "тут нет"),
+        ("Химки", "опора 50001-01 и БС-77-12345"),
+    ] * 10
+    alone = [recognize(subject, body) for subject, body in messages]
+    with CaptureQueriesContext(connection) as queries:
+        together = recognize_many(messages)
+    assert together == alone
+    assert [found.pole for found in together[:4]] == [
+        sites["moscow"], sites["ufa"], None, sites["moscow"],
+    ]  # fmt: skip
+    assert len(queries) == 2  # the poles, the base stations
+
+
+def test_a_record_deleted_after_indexing_is_not_returned_in_a_batch(sites):
+    stale = make_pole("16-00002")
+    assert recognize("", "опора 16-00002").pole == stale  # indexed
+    with connection.cursor() as cursor:  # deleted elsewhere: no signal reaches this process
+        cursor.execute(f"DELETE FROM {Pole._meta.db_table} WHERE id = %s", [stale.pk])
+    found = recognize_many([("", "опора 16-00002"), ("Опора 77-12345", "")])
+    assert [f.pole for f in found] == [None, sites["moscow"]]
 
 
 LETTER = """Добрый день!
