@@ -7,17 +7,18 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch.api.errors import error_responses
 from dispatch.api.permissions import can_change_incidents
-from dispatch.api.views import ApiViewMixin, parse_id
+from dispatch.api.views import ApiViewMixin, Conflict, parse_id
 from emails.models import EmailAttachment
 from emails.outbox.models import MailTemplate, OutboundEmail
 from incidents import compose
+from incidents.api.serializers import CommentField
 from incidents.models import Incident
 
 MAX_ADDRESSES = 50
@@ -54,21 +55,24 @@ class ComposeDraftSerializer(serializers.Serializer):
 
 class ComposeWriteSerializer(serializers.Serializer):
     to = serializers.ListField(
-        child=serializers.CharField(max_length=254),
+        child=serializers.EmailField(max_length=254),
         min_length=1,
         max_length=MAX_ADDRESSES,
         help_text="Addressees (bare addresses).",
     )
     cc = serializers.ListField(
-        child=serializers.CharField(max_length=254),
+        child=serializers.EmailField(max_length=254),
         max_length=MAX_ADDRESSES,
         default=list,
         help_text="Copies; our mailbox is added by itself.",
     )
-    subject = serializers.CharField(
-        max_length=compose.MAX_SUBJECT, help_text="The incident code is put in front if missing."
+    subject = CommentField(
+        min_length=1,
+        max_length=compose.MAX_SUBJECT,
+        trim_whitespace=False,
+        help_text="The incident code is put in front if missing.",
     )
-    body = serializers.CharField(max_length=compose.MAX_BODY, trim_whitespace=False)
+    body = CommentField(min_length=1, max_length=compose.MAX_BODY, trim_whitespace=False)
     attachments = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         max_length=MAX_ADDRESSES,
@@ -78,6 +82,10 @@ class ComposeWriteSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(
         default=False, help_text="Only show the message as it would be sent; queue nothing."
     )
+
+
+class ComposeRefused(Conflict):
+    default_code = "compose_refused"
 
 
 class ComposedSerializer(serializers.Serializer):
@@ -139,14 +147,15 @@ class ComposeView(ApiViewMixin, APIView):
         description="To and Cc come from the template's audience where known (requester, the "
         "pole's contractor, the repair contractor, the base station's operators); subject and "
         "body are the template rendered on the incident. Without `template`: a blank e-mail; "
-        "an unknown or inactive template: 404. Dispatchers and administrators only.",
+        "an unknown or inactive template: 404; a stored template that cannot render (and has no "
+        "shipped text): 409. Dispatchers and administrators only.",
         tags=["mail"],
         parameters=[
             OpenApiParameter(
                 "template", OpenApiTypes.STR, OpenApiParameter.QUERY, description="Template key"
             )
         ],
-        responses={200: ComposeDraftSerializer, **error_responses(400, 404)},
+        responses={200: ComposeDraftSerializer, **error_responses(400, 404, 409)},
     )
     def get(self, request: Request, pk: str) -> Response:
         incident = self._incident(request, pk)
@@ -159,7 +168,7 @@ class ComposeView(ApiViewMixin, APIView):
             try:
                 filled = compose.prefill(incident, template, user=request.user)
             except compose.ComposeError as exc:
-                raise ValidationError({"template": [str(exc)]}) from exc
+                raise ComposeRefused(str(exc)) from exc
         data = {
             "template": key if key else "",
             "to": filled.to,
@@ -176,10 +185,13 @@ class ComposeView(ApiViewMixin, APIView):
         "not our own in To; at most `MAIL_MAX_RECIPIENTS` in To and Cc), the incident code is "
         "put in the subject, our mailbox in Cc; attachments are stored files of the incident's "
         "mail, at most `MAIL_FORWARD_MAX_BYTES` in all. 201: queued; 200 with `dry_run`: "
-        "the message as it would be sent, nothing queued; 400: what to fix, per field.",
+        "the message as it would be sent, nothing queued; 400: a malformed body (per field); "
+        "409: the rules refuse the message (an automatic or our own mailbox, too many "
+        "recipients, an empty text, a file that is not the incident's or too big), with the "
+        "reason.",
         tags=["mail"],
         request=ComposeWriteSerializer,
-        responses={200: ComposedSerializer, 201: ComposedSerializer},
+        responses={200: ComposedSerializer, 201: ComposedSerializer, **error_responses(409)},
         examples=[
             OpenApiExample(
                 "To the repair contractor",
@@ -212,5 +224,5 @@ class ComposeView(ApiViewMixin, APIView):
                 return Response(ComposedSerializer(_composed(letter, None)).data)
             outbound = compose.queue_letter(incident, letter)
         except compose.ComposeError as exc:
-            raise ValidationError({exc.field or "non_field_errors": [str(exc)]}) from exc
+            raise ComposeRefused(str(exc)) from exc
         return Response(ComposedSerializer(_composed(letter, outbound)).data, status=201)

@@ -57,23 +57,29 @@ def test_templates_prefill_dry_run_and_send(incident):
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "status", "fragment"),
     [
-        ({"to": ["not an address"]}, "to"),
-        ({"to": ["mailer-daemon@x.example"]}, "to"),
-        ({"to": ["dispatch@example.ru"]}, "to"),
-        ({"to": []}, "to"),
-        ({"cc": [f"c{n}@x.example" for n in range(6)]}, "cc"),
-        ({"attachments": [123456]}, "attachments"),
-        ({"body": " \n "}, "body"),
+        ({"to": ["not an address"]}, 400, "to"),
+        ({"to": []}, 400, "to"),
+        ({"subject": ""}, 400, "subject"),
+        ({"to": ["mailer-daemon@x.example"]}, 409, "автоматический ящик"),
+        ({"to": ["dispatch@example.ru"]}, 409, "наш собственный ящик"),
+        ({"cc": [f"c{n}@x.example" for n in range(6)]}, 409, "Не больше 5"),
+        ({"attachments": [123456]}, 409, "Вложение не относится"),
+        ({"body": " \n "}, 409, "Письмо пустое"),
+        ({"subject": "   "}, 409, "Укажите тему"),
     ],
 )
-def test_bad_input_is_a_400_per_field(incident, body, field):
+def test_bad_input_is_refused_with_the_reason(incident, body, status, fragment):
     client = client_for(make_user(Role.DISPATCH))
     data = {"to": ["avr@contractor.example"], "subject": "Тема", "body": "Текст", **body}
     response = client.post(compose_url(incident), data, format="json")
-    assert response.status_code == 400, response.content
-    assert response.json()["code"] == "invalid" and field in response.json()["errors"]
+    assert response.status_code == status, response.content
+    error = response.json()
+    if status == 400:
+        assert error["code"] == "invalid" and any(k.startswith(fragment) for k in error["errors"])
+    else:
+        assert error["code"] == "compose_refused" and fragment in error["detail"]
     assert not OutboundEmail.objects.exists()
 
 
