@@ -4,6 +4,7 @@ status change and reply."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -147,6 +148,21 @@ def suggest_attrs(url_name: str, *, pole_field: str = "") -> dict[str, object]:
 EDIT_CHOICES = {"incident_type": "types", "subtype": "subtypes", "assignee": "dispatchers"}
 
 
+def shown_values(incident: Incident) -> dict:
+    """The edit card's fields as the incident has them now."""
+    return {
+        "incident_type": incident.incident_type_id,
+        "subtype": incident.subtype_id,
+        "pole": incident.pole.code if incident.pole_id else "",
+        "base_station": incident.base_station.name if incident.base_station_id else "",
+        "assignee": incident.assignee_id,
+    }
+
+
+# Fields that are resolved together: kept or taken from the form as one.
+FIELD_GROUPS = (("incident_type", "subtype"), ("pole", "base_station"), ("assignee",))
+
+
 class IncidentEditForm(forms.Form):
     """Type, pole, base station, dispatcher. The pole and the base station are typed (a full
     code or an unambiguous beginning) and resolved like the tracker sync does."""
@@ -199,15 +215,7 @@ class IncidentEditForm(forms.Form):
     @classmethod
     def for_incident(cls, incident) -> IncidentEditForm:
         return cls(
-            incident=incident,
-            initial={
-                "incident_type": incident.incident_type_id,
-                "subtype": incident.subtype_id,
-                "pole": incident.pole.code if incident.pole_id else "",
-                "base_station": incident.base_station.name if incident.base_station_id else "",
-                "assignee": incident.assignee_id,
-            },
-            choices=selectors.edit_choices(),
+            incident=incident, initial=shown_values(incident), choices=selectors.edit_choices()
         )
 
     def fields_html(self) -> SafeString:
@@ -243,14 +251,41 @@ class IncidentEditForm(forms.Form):
         return data
 
     def edits(self) -> IncidentEdits:
+        """The submitted values; a group of fields the dispatcher left as the page drew it
+        (``initial-<name>`` posted along) keeps the incident's current values, so a status
+        change carrying the card never undoes what someone else changed meanwhile."""
         data = self.cleaned_data
-        return IncidentEdits(
+        edits = IncidentEdits(
             incident_type=data.get("incident_type"),
             subtype=data.get("subtype"),
             pole=data["resolved_pole"],
             base_station=data["resolved_base_station"],
             assignee=data.get("assignee"),
         )
+        if self.incident is None:
+            return edits
+        kept = {
+            name: getattr(self.incident, name)
+            for group in FIELD_GROUPS
+            if all(self.untouched(name) for name in group)
+            for name in group
+        }
+        return replace(edits, **kept)
+
+    def untouched(self, name: str) -> bool:
+        """The field was posted as the page drew it (its ``initial-`` twin says what that was)."""
+        drawn = self.data.get(f"initial-{name}")
+        return drawn is not None and drawn.strip() == (self.data.get(name) or "").strip()
+
+    def drawn(self) -> list[tuple[str, str]]:
+        """(name, value) of each field as the page first drew it, for the ``initial-`` twins:
+        the incident's values, or the twins posted with a refused form."""
+        if self.is_bound:
+            shown = shown_values(self.incident) if self.incident is not None else {}
+            drawn = {name: self.data.get(f"initial-{name}", shown.get(name)) for name in shown}
+        else:
+            drawn = self.initial
+        return [(name, "" if drawn.get(name) is None else str(drawn[name])) for name in self.fields]
 
 
 def resolve_site(form: forms.Form, data: dict):

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from emails.outbox.models import OutboundEmail
+from incidents import services
 from incidents.models import IncidentType, StatusKey
 from incidents.services import record_status
 from incidents.tests.factories import make_site
@@ -191,3 +192,20 @@ def test_no_form_address_answers_405_on_a_reload(logged_in, incident):
         response = logged_in.get(address)
         assert response.status_code == 302, address
         assert response["Location"] == f"/incidents/{pk}/{section}"
+
+
+def test_fields_left_as_drawn_do_not_undo_a_change_made_meanwhile(logged_in, incident):
+    """Two dispatchers: the page was drawn, then someone else assigned the incident; a status
+    change carrying the card (the pole typed, the dispatcher left as drawn) keeps their choice."""
+    page = _page(logged_in, incident)
+    drawn = dict(re.findall(r'<input type="hidden" name="initial-(\w+)" value="([^"]*)">', page))
+    assert set(drawn) == {"incident_type", "subtype", "pole", "base_station", "assignee"}
+    pole, _ = make_site("77-012345")
+    other = User.objects.create_user(email="boris@dispatch.example", role=Role.DISPATCH)
+    services.update_incident(incident, changes={"assignee": other}, actor="console", user=other)
+    data = {"edits": "1", **drawn, **{f"initial-{k}": v for k, v in drawn.items()}}
+    data["pole"] = "77-0123"  # the one field this dispatcher changed
+    response = _post(logged_in, incident, to=S.IN_PROGRESS, **data)
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert (incident.pole, incident.assignee, incident.status.key) == (pole, other, S.IN_PROGRESS)
