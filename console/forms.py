@@ -53,7 +53,7 @@ class QueueFilterForm(forms.Form):
     sla = forms.ChoiceField(
         label=_("SLA"), required=False, choices=[("", _("Any")), *SlaState.choices]
     )
-    type = forms.TypedChoiceField(label=_("Type"), required=False, coerce=int, empty_value=None)
+    type = forms.ChoiceField(label=_("Type"), required=False)
     assignee = forms.ChoiceField(label=_("Dispatcher"), required=False)
     unread = forms.BooleanField(label=_("Unread only"), required=False)
     scope = forms.ChoiceField(
@@ -84,7 +84,11 @@ class QueueFilterForm(forms.Form):
             choices = selectors.filter_choices()
         self.choices = choices
         self.fields["status"].choices = [("", _("Any")), *choices["statuses"]]
-        self.fields["type"].choices = [("", _("Any")), *choices["types"]]
+        self.fields["type"].choices = [
+            ("", _("Any")),
+            (selectors.UNTYPED, _("No type (needs one)")),
+            *((str(pk), name) for pk, name in choices["types"]),
+        ]
         self.fields["assignee"].choices = [
             ("", _("Anyone")),
             (selectors.ASSIGNEE_ME, _("Me")),
@@ -102,6 +106,27 @@ class QueueFilterForm(forms.Form):
         choices = tuple((name, tuple(values)) for name, values in self.choices.items())
         return _filter_fields_html(_FilterFieldsKey(get_language(), data, choices))
 
+    def summary(self) -> list[str]:
+        """The filters in force, one «label: value» each (what the collapsed filter button
+        shows on a phone); the default scope and the sort order are not filters."""
+        if not self.is_valid():
+            return []
+        found = []
+        for name in ("q", "status", "sla", "type", "assignee", "unread", "scope"):
+            value = self.cleaned_data[name]
+            if not value or (name == "scope" and value == selectors.SCOPE_OPEN):
+                continue
+            field = self.fields[name]
+            if name == "q":
+                shown = f"«{value}»"
+            elif name == "unread":
+                found.append(str(field.label))
+                continue
+            else:
+                shown = str(dict(field.choices).get(value, value))
+            found.append(f"{field.label}: {shown}")
+        return found
+
     def filters(self) -> selectors.QueueFilters:
         if not self.is_valid():
             return selectors.QueueFilters()
@@ -110,7 +135,8 @@ class QueueFilterForm(forms.Form):
             text=data["q"].strip(),
             status=data["status"],
             sla_state=data["sla"],
-            incident_type=data["type"],
+            incident_type=int(data["type"]) if data["type"].isdigit() else None,
+            untyped=data["type"] == selectors.UNTYPED,
             assignee=data["assignee"],
             scope=data["scope"] or selectors.SCOPE_OPEN,
             sort=data["sort"] or selectors.DEFAULT_SORT,
@@ -524,3 +550,37 @@ class ReplyForm(forms.Form):
         unique = dict.fromkeys(address.lower() for address in chosen)
         unique.pop(self.requester.lower(), None)
         return list(unique)
+
+
+BULK_MAX = 200  # incidents one bulk action may touch (the queue shows 50 a page)
+
+
+class BulkForm(forms.Form):
+    """A bulk action on the incidents selected in the queue: assign a dispatcher, set a type
+    or change the status (the button pressed names the action)."""
+
+    ASSIGN, SET_TYPE, STATUS = "assign", "type", "status"
+
+    action = forms.ChoiceField(choices=[(ASSIGN, ASSIGN), (SET_TYPE, SET_TYPE), (STATUS, STATUS)])
+    ids = forms.TypedMultipleChoiceField(coerce=int)
+    assignee = forms.ModelChoiceField(queryset=selectors.assignable_dispatchers(), required=False)
+    incident_type = forms.ModelChoiceField(
+        queryset=IncidentType.objects.filter(is_active=True), required=False
+    )
+    status = forms.ChoiceField(choices=StatusKey.choices, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        self.fields["ids"].choices = [(v, v) for v in raw[:BULK_MAX] if v.isascii() and v.isdigit()]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        needed = {self.ASSIGN: "assignee", self.SET_TYPE: "incident_type", self.STATUS: "status"}
+        field = needed.get(data.get("action", ""))
+        if field and not data.get(field):
+            self.add_error(field, _("Choose a value for the selected incidents."))
+        return data
+
+    def incidents(self) -> list[Incident]:
+        return selectors.incidents_for_bulk(self.cleaned_data["ids"])

@@ -3,9 +3,10 @@
 Each row of the queue table is rendered from ``console/_queue_row.html`` and memoised in a bounded
 per-process LRU. The memo key holds EVERY value the row displays (the whole ``QueueRow``: pk,
 code, subject, requester, status key and name, SLA state and deadline, pole code, base station
-name, type name, dispatcher's names and login, incident date, unread state, finished or not)
-plus the active language, time zone and URL prefix. It is pure memoisation: any change to a
-displayed value is a different key, so a row can never be shown stale. It pays off because a
+name, type name, dispatcher's names and login, incident date, unread state, finished or not,
+whether its first action is late) plus whether the viewer works incidents, the active language,
+time zone and URL prefix. It is pure memoisation: any change to a displayed value is a different
+key, so a row can never be shown stale. It pays off because a
 change to one incident makes every connected console refetch ``/rows/``, where 49 of the 50
 rows are unchanged.
 """
@@ -25,7 +26,7 @@ from django.utils.text import Truncator
 from django.utils.translation import get_language, gettext
 
 from console.selectors import QueueRow
-from incidents.models import SLA_BADGE_LABELS, sla_badge
+from incidents.models import SLA_BADGE_LABELS, SlaState, sla_badge
 from users.names import display_name
 
 ROW_MEMO_SIZE = 10_000  # rows kept per process (≈ 1 KB of HTML each)
@@ -36,16 +37,17 @@ class RowKey(NamedTuple):
     """Everything the rendered row depends on."""
 
     row: QueueRow
+    can_work: bool  # the viewer may take and select incidents
     language: str | None
     time_zone: str
     script_prefix: str
 
 
-def render_rows(rows: list[QueueRow]) -> list[SafeString]:
-    """HTML of the queue table rows."""
+def render_rows(rows: list[QueueRow], *, can_work: bool = False) -> list[SafeString]:
+    """HTML of the queue table rows (``can_work``: with the select box and «Взять себе»)."""
     language, time_zone = get_language(), timezone.get_current_timezone_name()
     prefix = get_script_prefix()
-    return [_row_html(RowKey(row, language, time_zone, prefix)) for row in rows]
+    return [_row_html(RowKey(row, can_work, language, time_zone, prefix)) for row in rows]
 
 
 @lru_cache(maxsize=ROW_MEMO_SIZE)
@@ -59,10 +61,14 @@ def _row_html(key: RowKey) -> SafeString:
             row.assignee_first_name, row.assignee_last_name, row.assignee_username
         )
     sla_key = sla_badge(row.sla_state, row.is_finished)
+    if row.first_action_late:  # no type, so no clock of its own: the dispatcher SLA is late
+        sla_key = SlaState.EXPIRED
     context = {
         "row": row,
+        "can_work": key.can_work,
         "labels": _labels(key.language),
         "url": reverse("console:incident", args=[row.pk]),
+        "take_url": reverse("console:take", args=[row.pk]),
         "number": row.code or f"№{row.pk}",
         "subject": Truncator(row.subject or "—").chars(90),
         "sla_key": sla_key,
@@ -89,6 +95,10 @@ def _labels(language: str | None) -> dict[str, str]:
         "received": gettext("Received"),
         "nobody": gettext("nobody"),
         "unread": gettext("New mail not read yet"),
+        "needs_type": gettext("Needs a type"),
+        "first_action": gettext("no first action"),
+        "take": gettext("Take"),
+        "select": gettext("Select"),
     }
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet, Value
+from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models.expressions import OrderBy
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from emails.outbox.models import OutboundEmail
+from emails.search import search_text
 from incidents.assignment import not_assignable_reason, tracker_logins
 from incidents.models import (
     Incident,
@@ -48,6 +50,7 @@ DEFAULT_SORT = "-incident_date"
 # Queue scope: open incidents (default), finished ones, or all.
 SCOPE_OPEN, SCOPE_FINISHED, SCOPE_ALL = "open", "finished", "all"
 ASSIGNEE_NONE, ASSIGNEE_ME = "none", "me"
+UNTYPED = "none"  # the type filter's value for incidents without a type
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class QueueFilters:
     status: str = ""
     sla_state: str = ""
     incident_type: int | None = None
+    untyped: bool = False  # only incidents without a type
     assignee: str = ""  # "", "none", "me" or a user id
     scope: str = SCOPE_OPEN
     sort: str = DEFAULT_SORT
@@ -85,6 +89,7 @@ class QueueRow(NamedTuple):
     incident_date: datetime
     unread_since: datetime | None
     is_finished: bool
+    first_action_late: bool  # untyped, nobody acted on it, past the dispatcher SLA
 
 
 # QueueRow field → the lookup it is read from (same order).
@@ -106,6 +111,7 @@ QUEUE_COLUMNS = (
     "incident_date",
     "unread_since",
     "is_finished",
+    "first_action_late",
 )
 
 
@@ -116,6 +122,7 @@ def is_default_scope(filters: QueueFilters) -> bool:
         or filters.status
         or filters.sla_state
         or filters.incident_type
+        or filters.untyped
         or filters.assignee
         or filters.unread
     )
@@ -133,10 +140,14 @@ def queue_incidents(filters: QueueFilters, user: User) -> QuerySet[Incident]:
         incidents = incidents.filter(text_search(filters.text))
     if filters.status:
         incidents = incidents.filter(status__key=filters.status)
-    if filters.sla_state:
+    if filters.sla_state == SlaState.EXPIRED:
+        incidents = incidents.filter(overdue())
+    elif filters.sla_state:
         incidents = incidents.filter(sla_state=filters.sla_state)
     if filters.incident_type:
         incidents = incidents.filter(incident_type_id=filters.incident_type)
+    if filters.untyped:
+        incidents = incidents.filter(incident_type__isnull=True)
     if filters.unread:
         incidents = incidents.filter(unread_since__isnull=False)
     if filters.assignee == ASSIGNEE_NONE:
@@ -148,8 +159,55 @@ def queue_incidents(filters: QueueFilters, user: User) -> QuerySet[Incident]:
     return incidents.order_by(*queue_ordering(filters))
 
 
-def queue_ordering(filters: QueueFilters) -> tuple[str, ...]:
-    return SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
+NULLABLE_SORTS = {"sla_deadline"}  # sorted as if empty were the greatest value, everywhere
+
+
+def queue_ordering(filters: QueueFilters, *, reverse: bool = False) -> list[str | OrderBy]:
+    """ORDER BY of the queue (``reverse``: the opposite direction); an empty SLA deadline
+    sorts as the latest on every database (SQLite would put it first, PostgreSQL last)."""
+    terms: list[str | OrderBy] = []
+    for term in SORTS.get(filters.sort, SORTS[DEFAULT_SORT]):
+        field, descending = term.lstrip("-"), term.startswith("-") != reverse
+        if field in NULLABLE_SORTS:
+            terms.append(
+                F(field).desc(nulls_first=True) if descending else F(field).asc(nulls_last=True)
+            )
+        else:
+            terms.append(f"-{field}" if descending else field)
+    return terms
+
+
+def neighbour(
+    incident: Incident, filters: QueueFilters, user: User, *, forward: bool
+) -> int | None:
+    """The id of the incident after (``forward``) or before ``incident`` in the queue under
+    ``filters``, whether or not ``incident`` itself still matches them (one query)."""
+    after, equal = Q(pk__in=[]), Q()
+    for term in SORTS.get(filters.sort, SORTS[DEFAULT_SORT]):
+        field = term.lstrip("-")
+        value = getattr(incident, "pk" if field == "id" else field.replace("__", "_"))
+        greater = term.startswith("-") != forward
+        after |= equal & _beyond(field, value, greater=greater)
+        equal &= Q(**{f"{field}__isnull": True}) if value is None else Q(**{field: value})
+    found = (
+        queue_incidents(filters, user)
+        .filter(after)
+        .order_by(*queue_ordering(filters, reverse=not forward))
+        .values_list("pk", flat=True)[:1]
+    )
+    return next(iter(found), None)
+
+
+def _beyond(field: str, value, *, greater: bool) -> Q:
+    """Rows past ``value`` of ``field`` (an empty value counts as the greatest)."""
+    if greater:
+        if value is None:
+            return Q(pk__in=[])
+        bigger = Q(**{f"{field}__gt": value})
+        return bigger | Q(**{f"{field}__isnull": True}) if field in NULLABLE_SORTS else bigger
+    if value is None:
+        return Q(**{f"{field}__isnull": False})
+    return Q(**{f"{field}__lt": value})
 
 
 def queue_rows(page_ids: QuerySet, filters: QueueFilters) -> list[QueueRow]:
@@ -158,10 +216,43 @@ def queue_rows(page_ids: QuerySet, filters: QueueFilters) -> list[QueueRow]:
     alone, then joins the reference tables for those rows only."""
     rows = (
         Incident.objects.filter(pk__in=page_ids)
+        .annotate(
+            first_action_late=Case(
+                When(untyped_late(), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
         .order_by(*queue_ordering(filters))
         .values_list(*QUEUE_COLUMNS)
     )
     return [QueueRow._make(values) for values in rows]
+
+
+def untyped_late(now: datetime | None = None) -> Q:
+    """Open incidents without a type (so without an SLA clock of their own) that nobody has
+    acted on within the dispatcher SLA (``incidents.dispatcher_sla``)."""
+    deadline = (now or timezone.now()) - timedelta(minutes=settings.DISPATCHER_SLA_MINUTES)
+    return Q(
+        is_finished=False,
+        incident_type__isnull=True,
+        first_action_at__isnull=True,
+        incident_date__lt=deadline,
+    )
+
+
+def overdue(now: datetime | None = None) -> Q:
+    """Past their SLA: the type's clock expired, or an untyped incident's first action is late."""
+    return Q(sla_state=SlaState.EXPIRED) | untyped_late(now)
+
+
+def hidden_matches(filters: QueueFilters, user: User, shown: int) -> int:
+    """How many more incidents match the search when the scope and status filters are lifted
+    (0 without a search, or when nothing is hidden): what «show all» would add."""
+    if not filters.text or (filters.scope == SCOPE_ALL and not filters.status):
+        return 0
+    wider = replace(filters, scope=SCOPE_ALL, status="")
+    return max(queue_incidents(wider, user).count() - shown, 0)
 
 
 def _spellings(text: str) -> set[str]:
@@ -173,8 +264,12 @@ def _spellings(text: str) -> set[str]:
 
 
 def text_search(text: str) -> Q:
-    """Code, subject, requester, base station containing ``text``; pole code starting with it."""
-    query = Q()
+    """Code, subject, requester, base station containing ``text``; pole code starting with it;
+    or an e-mail of the incident matching it (``emails.search.search_text``: word forms on
+    PostgreSQL)."""
+    aliases, by_mail = search_text(text, qualified=False)  # a subquery: its table is aliased
+    mail = EmailMessage.objects.alias(**aliases).filter(by_mail, incident__isnull=False)
+    query = Q(pk__in=mail.values("incident_id"))
     for spelling in _spellings(text):
         query |= (
             Q(code__icontains=spelling)
@@ -186,14 +281,19 @@ def text_search(text: str) -> Q:
     return query
 
 
-def queue_counts() -> dict[str, int]:
-    """Open incidents in total, unassigned, past their SLA and unread (one query)."""
-    return Incident.objects.filter(is_finished=False).aggregate(
-        open=Count("id"),
-        unread=Count("id", filter=Q(unread_since__isnull=False)),
-        unassigned=Count("id", filter=Q(assignee__isnull=True)),
-        expired=Count("id", filter=Q(sla_state=SlaState.EXPIRED)),
-    )
+def queue_counts(user: User | None = None) -> dict[str, int]:
+    """Open incidents in total, unassigned, without a type, overdue (``overdue()``), unread and
+    ``user``'s own (one query)."""
+    counts = {
+        "open": Count("id"),
+        "unread": Count("id", filter=Q(unread_since__isnull=False)),
+        "unassigned": Count("id", filter=Q(assignee__isnull=True)),
+        "untyped": Count("id", filter=Q(incident_type__isnull=True)),
+        "expired": Count("id", filter=overdue()),
+    }
+    if user is not None and user.pk:
+        counts["mine"] = Count("id", filter=Q(assignee=user))
+    return Incident.objects.filter(is_finished=False).aggregate(**counts)
 
 
 def filter_choices() -> dict[str, list]:
@@ -454,3 +554,8 @@ def dispatcher_load() -> list[DispatcherLoad]:
         )
         for user in users
     ]
+
+
+def incidents_for_bulk(ids: list[int]) -> list[Incident]:
+    """The selected incidents with their status, by id (one query)."""
+    return list(Incident.objects.filter(pk__in=ids).select_related("status").order_by("id"))

@@ -130,3 +130,43 @@ def set_thread_linking(incident: Incident, *, linked: bool, user: User) -> list[
     return services.update_incident(
         incident, changes={"no_thread_linking": not linked}, actor=CONSOLE, user=user
     )
+
+
+class BulkError(Exception):
+    """A bulk action that was not applied to any incident, with the reason."""
+
+
+def bulk_update(incidents: list[Incident], changes: dict, *, user: User) -> int:
+    """Apply the same field ``changes`` to each incident (each through the one write path);
+    returns how many changed. Raises ``BulkError`` naming the incidents refused (the others
+    are changed)."""
+    changed, refused = 0, []
+    for incident in incidents:
+        try:
+            changed += bool(
+                services.update_incident(incident, changes=changes, actor=CONSOLE, user=user)
+            )
+        except services.IncidentEditError as exc:
+            refused.append(f"{incident}: {exc}")
+    if refused:
+        raise BulkError("; ".join(refused))
+    return changed
+
+
+def bulk_change_status(incidents: list[Incident], to_key: str, *, user: User) -> int:
+    """Move every incident to ``to_key``, only if the workflow allows it for all of them
+    (otherwise ``BulkError`` names those it does not, and nothing changes)."""
+    blocked = [str(i) for i in incidents if not workflow.is_allowed(i.status.key, to_key)]
+    if blocked:
+        raise BulkError(", ".join(blocked))
+    changed, refused = 0, []
+    for incident in incidents:
+        try:
+            workflow.change_status(incident, to_key, actor=CONSOLE, user=user)
+        except workflow.TransitionError as exc:
+            refused.append(f"{incident}: {exc}")
+        else:
+            changed += 1
+    if refused:
+        raise BulkError("; ".join(refused))
+    return changed

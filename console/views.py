@@ -16,11 +16,13 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNot
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from console import next_step, rows, selectors, services, timeline
 from console.downloads import private
 from console.forms import (
+    BulkForm,
     CommentForm,
     IncidentEditForm,
     LinkForm,
@@ -31,10 +33,12 @@ from console.forms import (
     WorkForm,
 )
 from console.mass_outage_views import mass_outage_context
+from console.queue_nav import queue_filters, queue_query, remember_queue, safe_next
+from incidents import workflow
 from incidents.comments import CommentError
 from incidents.dispatcher_sla import dispatcher_sla
 from incidents.links import LinkError
-from incidents.models import Incident
+from incidents.models import Incident, StatusKey
 from incidents.notifications import NotificationError
 from incidents.services import IncidentEditError, mark_read
 from incidents.work import WorkError
@@ -46,10 +50,26 @@ QUEUE_PAGE_SIZE = 50
 work_required = role_required(*INCIDENT_ROLES)
 
 
+# Header counters: (key in ``queue_counts``, label, the queue filter it links to).
+COUNTERS = (
+    ("open", gettext_lazy("Open"), ""),
+    ("mine", gettext_lazy("Mine"), "assignee=me"),
+    ("unassigned", gettext_lazy("Unassigned"), "assignee=none"),
+    ("untyped", gettext_lazy("Need a type"), f"type={selectors.UNTYPED}"),
+    ("expired", gettext_lazy("SLA expired"), "sla=expired"),
+    ("unread", gettext_lazy("Unread"), "unread=on"),
+)
+
+# Status → the statuses the workflow allows next (the bulk form offers those allowed for all).
+TRANSITIONS = {
+    key.value: sorted(target.value for target in workflow.allowed_targets(key)) for key in StatusKey
+}
+
+
 def _queue_context(request: HttpRequest) -> dict:
     form = QueueFilterForm(request.GET or None)
     filters = form.filters()
-    counts = selectors.queue_counts()
+    counts = selectors.queue_counts(request.user)
     incidents = selectors.queue_incidents(filters, request.user)
     paginator = Paginator(incidents.values("pk"), QUEUE_PAGE_SIZE)
     if selectors.is_default_scope(filters):
@@ -57,13 +77,29 @@ def _queue_context(request: HttpRequest) -> dict:
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    remember_queue(request, query.urlencode())
+    can_work = can_work_incidents(request.user)
+    wider = query.copy()
+    wider["scope"] = selectors.SCOPE_ALL
+    wider.pop("status", None)
     return {
         "form": form,
         "filters": filters,
         "page": page,
-        "rows": rows.render_rows(selectors.queue_rows(page.object_list, filters)),
+        "rows": rows.render_rows(
+            selectors.queue_rows(page.object_list, filters), can_work=can_work
+        ),
+        "can_work": can_work,
         "query": query.urlencode(),
         "counts": counts,
+        "counters": [
+            (key, label, link, counts[key], link == query.urlencode())
+            for key, label, link in COUNTERS
+        ],
+        "hidden": selectors.hidden_matches(filters, request.user, page.paginator.count),
+        "show_all_query": wider.urlencode(),
+        "filter_summary": form.summary(),
+        "transitions": TRANSITIONS,
     }
 
 
@@ -117,6 +153,7 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
         "edit_form": edit_form,
         "reply_form": reply_form,
         "max_recipients": settings.MAIL_MAX_RECIPIENTS,
+        "queue_query": queue_query(request),
     }
 
 
@@ -266,6 +303,65 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("console:incident", pk=pk)
     return _rejected(request, incident, _("The reply was not sent."), reply_form=form)
+
+
+@require_POST
+@work_required
+def take(request: HttpRequest, pk: int) -> HttpResponse:
+    """«Взять себе» from the queue (the incident page takes through its form): the current user
+    becomes the dispatcher, a «Новый» incident goes «В работе»; then back where they were."""
+    incident = selectors.incident_for_page(pk)
+    try:
+        _report_take(request, services.take(incident, user=request.user))
+    except (IncidentEditError, TransitionError) as exc:
+        messages.error(request, str(exc))
+    return redirect(safe_next(request, reverse("console:incident", args=[pk])))
+
+
+@require_POST
+@work_required
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Assign, set the type of or change the status of the incidents selected in the queue."""
+    form = BulkForm(request.POST)
+    back = safe_next(request, reverse("console:queue"))
+    if not form.is_valid():
+        messages.error(request, _("Nothing was changed: select incidents and a value."))
+        return redirect(back)
+    incidents, action = form.incidents(), form.cleaned_data["action"]
+    try:
+        if action == BulkForm.STATUS:
+            count = services.bulk_change_status(
+                incidents, form.cleaned_data["status"], user=request.user
+            )
+        else:
+            field = "assignee" if action == BulkForm.ASSIGN else "incident_type"
+            count = services.bulk_update(
+                incidents, {field: form.cleaned_data[field]}, user=request.user
+            )
+    except services.BulkError as exc:
+        if action == BulkForm.STATUS:
+            messages.error(
+                request,
+                _("The status was not changed: the workflow does not allow it for %(codes)s.")
+                % {"codes": exc},
+            )
+        else:
+            messages.error(request, _("Not changed: %(reasons)s") % {"reasons": exc})
+    else:
+        messages.success(request, _("Incidents changed: %(count)d.") % {"count": count})
+    return redirect(back)
+
+
+@require_GET
+@role_required()
+def neighbour(request: HttpRequest, pk: int, forward: bool) -> HttpResponse:
+    """Open the next or previous incident of the queue the user last looked at."""
+    incident = selectors.incident_for_page(pk)
+    found = selectors.neighbour(incident, queue_filters(request), request.user, forward=forward)
+    if found is None:
+        messages.info(request, _("There are no more incidents in the queue with these filters."))
+        return redirect(reverse("console:incident", args=[pk]))
+    return redirect("console:incident", pk=found)
 
 
 @work_required

@@ -37,13 +37,24 @@ def search_emails(text: str) -> tuple[dict, Q]:
     text = text.strip()
     codes = subject_codes(text)
     by_code = Q(incident__code__in=codes) if codes else Q(pk__in=[])
+    annotations, by_text = search_text(text)
     if connection.vendor == "postgresql":
-        table = EmailMessage._meta.db_table
+        return annotations, by_text | Q(from_address__iexact=text) | by_code
+    return annotations, by_text | by_code
+
+
+def search_text(text: str, *, qualified: bool = True) -> tuple[dict, Q]:
+    """(annotations, filter) finding e-mails whose indexed document (subject, sender, body)
+    matches ``text``: Russian word forms on PostgreSQL (the GIN index answers it), a
+    case-insensitive substring elsewhere. ``qualified=False`` leaves the columns unqualified,
+    for a subquery where Django aliases the table (no other table may be joined there)."""
+    if connection.vendor == "postgresql":
+        table = EmailMessage._meta.db_table if qualified else ""
         # A constant of this module (no input in it): the indexed expression.
         document = RawSQL(fts_document(table), [], output_field=SearchVectorField())  # noqa: S611
         query = SearchQuery(text, config=FTS_CONFIG, search_type="websearch")
-        return {"document": document}, Q(document=query) | Q(from_address__iexact=text) | by_code
-    q = by_code
+        return {"document": document}, Q(document=query)
+    q = Q(pk__in=[])
     for spelling in {text, text.lower(), text.upper(), text.capitalize()}:
         q |= (
             Q(subject__icontains=spelling)

@@ -103,11 +103,11 @@ class EmailChangeForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
-    """Name, avatar and tracker login."""
+    """Name, avatar, tracker login and browser notifications."""
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "avatar", "tracker_login"]
+        fields = ["first_name", "last_name", "avatar", "tracker_login", "browser_notifications"]
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")

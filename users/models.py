@@ -83,6 +83,14 @@ class User(AbstractUser):
         blank=True,
         validators=[FileExtensionValidator(AVATAR_EXTENSIONS)],
     )
+    browser_notifications = models.BooleanField(
+        _("browser notifications"),
+        default=False,
+        help_text=_(
+            "The incident queue shows a browser notification when new mail arrives "
+            "(the browser asks for permission once)."
+        ),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["username"]

@@ -136,7 +136,7 @@ def test_queue_queries_do_not_grow_with_rows(
     pole, station = make_site("77-0001")
     make_request(message_id="<first@x>", pole=pole, base_station=station)
     Incident.objects.update(assignee=None)
-    with django_assert_max_num_queries(9) as one_row:
+    with django_assert_max_num_queries(12) as one_row:  # a search adds the hidden-matches COUNT
         assert _row_count(logged_in.get(f"/{query}")) == 1
     for n in range(59):
         make_request(message_id=f"<n{n}@x>", pole=pole, base_station=station)

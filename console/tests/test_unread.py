@@ -30,8 +30,8 @@ def test_queue_shows_unread_rows_bold_with_a_count_and_a_filter(client, dispatch
     client.force_login(dispatcher)
     page = client.get(reverse("console:queue")).content.decode()
     assert f'class="sla-unknown unread" data-incident="{unread.pk}" data-unread="true"' in page
-    assert f'class="sla-unknown" data-incident="{read.pk}">' in page
-    assert 'Непрочитанные</a>: <strong data-count="unread">1</strong>' in page
+    assert f'class="sla-unknown" data-incident="{read.pk}" data-href' in page
+    assert 'href="/?unread=on">Непрочитанные: <strong data-count="unread">1</strong>' in page
     filtered = client.get(reverse("console:queue"), {"unread": "on"}).content.decode()
     assert f'data-incident="{unread.pk}"' in filtered
     assert f'data-incident="{read.pk}"' not in filtered

@@ -7,6 +7,10 @@
   var status = document.getElementById("live-status");
   if (!status || !status.dataset.rowsUrl || !window.EventSource) { return; }
   var source = new EventSource(status.dataset.liveUrl);
+  // A page left for another keeps no stream open (a browser allows six connections a host, and
+  // kept pages would hold theirs); one brought back from the back/forward cache is reloaded.
+  window.addEventListener("pagehide", function () { source.close(); });
+  window.addEventListener("pageshow", function (event) { if (event.persisted) { window.location.reload(); } });
 
   function say(text) { if (text && status.textContent !== text) { status.textContent = text; } }
 
@@ -27,9 +31,12 @@
         .finally(function () { busy = false; if (again) { again = false; refresh(); } });
     };
     source.addEventListener("open", function () { say(status.dataset.textConnected); });
-    source.addEventListener("incident", function () {
+    source.addEventListener("incident", function (event) {
       clearTimeout(timer);
       timer = setTimeout(refresh, 300);  // one fetch for a burst of events
+      var data = null;
+      try { data = JSON.parse(event.data); } catch (e) { return; }
+      document.dispatchEvent(new CustomEvent("console:incident", { detail: data }));  // queue.js
     });
   }
   source.addEventListener("error", function () {

@@ -74,6 +74,9 @@
   }
 
   var source = new EventSource(status.dataset.liveUrl);
+  // A page left for another keeps no stream open (see console.js).
+  window.addEventListener("pagehide", function () { source.close(); });
+  window.addEventListener("pageshow", function (event) { if (event.persisted) { window.location.reload(); } });
   source.addEventListener("incident", function (event) {
     var data;
     try { data = JSON.parse(event.data); } catch (e) { return; }
