@@ -50,14 +50,15 @@ def test_take_from_the_queue_returns_to_the_same_filters(client, dispatcher, thr
     assert f'formaction="{take_url}"' not in client.get(QUEUE).text  # assigned now: no button
 
 
-def test_take_on_the_incident_page(client, dispatcher, three):
+def test_take_without_next_opens_the_incident(client, dispatcher, three):
     client.force_login(dispatcher)
     url = reverse("console:incident", args=[three[1].pk])
-    assert 'id="take-button"' in client.get(url).text
+    assert 'id="take-button"' in client.get(url).text  # the incident page's own «Взять себе»
     response = client.post(reverse("console:take", args=[three[1].pk]), follow=True)
     assert response.redirect_chain[-1][0] == url
-    assert "Вы взяли" in response.text
-    assert 'id="take-button"' not in response.text  # it is mine now
+    assert "Инцидент взят" in response.text
+    taken = Incident.objects.get(pk=three[1].pk)
+    assert taken.assignee == dispatcher and taken.status.key == StatusKey.IN_PROGRESS
     again = client.post(
         reverse("console:take", args=[three[1].pk]), {"next": "https://evil.example/"}
     )
