@@ -113,7 +113,7 @@ def test_four_incidents_in_a_row_from_the_keyboard(live_console, browser, desk, 
     order = [int(pk) for pk in browser.execute_script(
         "return [...document.querySelectorAll('tr[data-incident]')].map(r => r.dataset.incident)"
     )]  # fmt: skip
-    screenshot(browser, tmp_path, "queue-desktop")
+    screenshot(browser, tmp_path, "queue-fast-path")
 
     keys = Keyboard(browser)
     keys.press("?")
@@ -201,7 +201,7 @@ def test_queue_on_a_phone(live_console, phone, desk, tmp_path):  # noqa: F811
     assert "Найти: «опоре»" in summary and "Диспетчер: Не назначен" in summary
     assert not phone.find_element(By.ID, "id_q").is_displayed()
     assert phone.execute_script("return window.innerWidth") == 390
-    screenshot(phone, tmp_path, "queue-phone")
+    screenshot(phone, tmp_path, "queue-fast-path-phone")
     for part in ("filters-panel", "queue-table"):  # the queue itself fits the phone's width
         right = phone.execute_script(
             "return document.getElementById(arguments[0]).getBoundingClientRect().right", part
