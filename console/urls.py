@@ -3,6 +3,7 @@
 from django.urls import path
 
 from console import (
+    check_views,
     compose_views,
     mail_views,
     mass_outage_views,
@@ -42,6 +43,11 @@ urlpatterns = [
     path("incidents/<int:pk>/leave-group/", mass_outage_views.leave_group, name="leave_group"),
     path(
         "incidents/<int:pk>/emails/<int:email_pk>/move/", move_views.move_email, name="move_email"
+    ),
+    path(
+        "incidents/<int:pk>/emails/<int:email_pk>/checked/",
+        check_views.email_checked,
+        name="email_checked",
     ),
     path("incidents/<int:pk>/merge/", move_views.merge, name="merge"),
     path("incidents/<int:pk>/moves/<int:move_pk>/undo/", move_views.undo, name="undo_move"),

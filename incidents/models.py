@@ -480,6 +480,7 @@ LOGGED_ATTRIBUTES = {
     "work_eks": "ЭКС",
     "emails_moved": _("e-mails moved"),
     "merge": _("merge"),
+    "email_check": _("e-mail check"),
 }
 
 

@@ -10,6 +10,7 @@ import pytest
 from console.tests.browser import browser, live_console, wait  # noqa: F401
 from console.tests.conftest import PASSWORD
 from emails.ingest import ingest_folder
+from emails.models import EmailMessage
 from emails.outbox.models import OutboundEmail
 from emails.tests.conftest import MAILBOX_USER, build_message
 from incidents.defaults import load_defaults
@@ -88,3 +89,13 @@ def test_dispatcher_sees_the_outsider_flag_and_the_recipients(
     queued = OutboundEmail.objects.get()
     assert queued.to == ["engineer@megafon.example"]
     assert queued.cc == ["boss@megafon.example", MAILBOX_USER]
+
+    flagged = EmailMessage.objects.get(message_id="<evil@evil.example>")
+    browser.find_element(By.ID, f"email-{flagged.pk}-checked").click()
+    wait(browser).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".messages"), "Письмо отмечено")
+    )
+    assert not browser.find_elements(By.CSS_SELECTOR, ".email-to-check")
+    assert not browser.find_elements(By.ID, "to-check")
+    changes = browser.find_element(By.ID, "changes").text
+    assert "Проверка письма: attacker@evil.example: Привязано по коду инцидента" in changes
