@@ -9,6 +9,7 @@ from incidents.admin_inlines import CommentInline, LinkInline, WorkInline, save_
 from incidents.models import (
     Incident,
     IncidentChange,
+    IncidentMove,
     IncidentSource,
     IncidentStatus,
     IncidentStatusHistory,
@@ -228,3 +229,21 @@ class IncidentAdmin(admin.ModelAdmin):
         obj.pk = created.pk
         obj.refresh_from_db()
         obj._state.adding = False
+
+
+@admin.register(IncidentMove)
+class IncidentMoveAdmin(admin.ModelAdmin):
+    """Moves of e-mails and merges, read-only: they are made and undone on the incident page
+    (or the API), which keeps both change logs."""
+
+    list_display = ("created_at", "kind", "source", "target", "actor", "user", "undone_at")
+    list_filter = ("kind", "actor")
+    list_select_related = ("source", "target", "user")
+    search_fields = ("source__code", "target__code")
+    readonly_fields = [f.name for f in IncidentMove._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

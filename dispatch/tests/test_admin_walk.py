@@ -26,6 +26,7 @@ from django.urls import reverse
 
 from emails.models import EmailMessage, MailFolder
 from emails.services import quarantine
+from incidents.moves import move_emails
 from incidents.notifications import queue_reply
 from users.models import User
 from users.services import register, request_email_change
@@ -222,6 +223,8 @@ def seed_admin_walk() -> None:
     TrackerToken.objects.create(access_token="walk-token")
     SyncCursor.objects.create(name="walk", value="1")
     TrackerUser.objects.create(login="walk.dispatcher", uid="1130000000001", display="Walk")
+    stray = EmailMessage.objects.filter(incident__isnull=False).exclude(pk=email.pk).last()
+    move_emails(stray, None, actor="admin")  # a move (to a new incident) for IncidentMove
 
 
 def test_every_admin_page_of_every_model_works_for_the_default_admin(admin_client):

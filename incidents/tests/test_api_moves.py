@@ -105,3 +105,14 @@ def test_conflicts_are_409_and_readers_403_and_other_moves_404():
     assert client.post(f"{API}/{c.pk}/moves/{move.pk}/undo/").status_code == 404
     assert client.post(f"{API}/{a.pk}/moves/abc/undo/").status_code == 404
     assert reader.post(f"{API}/{a.pk}/moves/{move.pk}/undo/").status_code == 403
+
+
+def test_admin_lists_moves_read_only(admin_client):
+    a, b = make_incident(), make_incident()
+    move = client_for(make_user(Role.DISPATCH)).post(
+        f"{API}/{a.pk}/move-email/", {"email": mail(a, 1).pk, "to": b.pk}, format="json"
+    )
+    assert move.status_code == 201
+    page = admin_client.get("/admin/incidents/incidentmove/")
+    assert page.status_code == 200 and str(a) in page.content.decode()
+    assert admin_client.get("/admin/incidents/incidentmove/add/").status_code == 403
