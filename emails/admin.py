@@ -117,7 +117,7 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry ingesting the selected e-mails now"))
     def retry_now(self, request, queryset) -> None:
-        from emails.ingest import retry_quarantined
+        from emails.quarantine import retry_quarantined
 
         rows = queryset.filter(resolved_at__isnull=True, folder__isnull=False)
         results = [retry_quarantined(row) for row in rows.select_related("folder")]

@@ -36,7 +36,6 @@ from emails.sources.base import FetchedMessage, FolderReader, MailSource
 
 logger = logging.getLogger(__name__)
 
-QUARANTINE_RETRY_SECONDS = 600
 # Messages downloaded and committed together stay under this many bytes (one bigger message is
 # still taken alone), so a mailbox full of large attachments cannot exhaust memory.
 MAX_BATCH_BYTES = 32 * 1024 * 1024
@@ -244,40 +243,3 @@ def ingest_folder(
                 ingest_batch(reader, folder, uids[start : start + batch_size], report)
         MailFolder.objects.filter(pk=folder.pk).update(last_polled_at=timezone.now())
     return report
-
-
-def retry_quarantined(row: QuarantinedEmail) -> bool:
-    """Parse and store one quarantined message again; True when it is now stored."""
-    raw = bytes(row.raw)
-    try:
-        parsed = parse_email(raw)
-        with transaction.atomic():
-            lock_mailbox_for_transaction(row.folder.mailbox)
-            store_messages(row.folder, row.uidvalidity or 0, [Incoming(row.uid, raw, parsed)])
-            QuarantinedEmail.objects.filter(pk=row.pk).update(resolved_at=timezone.now())
-    except Exception as exc:  # recorded on the row, retried later with back-off
-        QuarantinedEmail.objects.filter(pk=row.pk).update(
-            attempts=row.attempts + 1,
-            last_attempt_at=timezone.now(),
-            error=f"{type(exc).__name__}: {exc}",
-        )
-        return False
-    return True
-
-
-def retry_quarantine(limit: int = 50) -> tuple[int, int]:
-    """Try due quarantined messages again (back-off grows with attempts); (resolved, failing)."""
-    now = timezone.now()
-    resolved = failing = 0
-    rows = QuarantinedEmail.objects.filter(
-        resolved_at__isnull=True, folder__isnull=False
-    ).select_related("folder")
-    for row in rows.order_by("last_attempt_at")[:limit]:
-        wait = QUARANTINE_RETRY_SECONDS * min(row.attempts, 24)
-        if (now - row.last_attempt_at).total_seconds() < wait:
-            continue
-        if retry_quarantined(row):
-            resolved += 1
-        else:
-            failing += 1
-    return resolved, failing

@@ -318,6 +318,14 @@ class QuarantinedEmail(models.Model):
     raw = models.BinaryField(_("raw message"))
     error = models.TextField(_("error"))
     attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    auto_retry = models.BooleanField(
+        _("retried automatically"),
+        default=True,
+        help_text=_(
+            "Cleared when retrying cannot help (the message is over the parser's budget) or "
+            "after the last automatic attempt; a dispatcher can still retry or release it."
+        ),
+    )
     created_at = models.DateTimeField(_("first failure"), default=timezone.now)
     last_attempt_at = models.DateTimeField(_("last attempt"), default=timezone.now)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)

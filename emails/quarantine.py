@@ -1,4 +1,10 @@
-"""Dispatchers' actions on the quarantine: try a message again, or release it as a new incident.
+"""The quarantine's retries and dispatchers' actions on it: try a message again, or release it
+as a new incident.
+
+Automatic retries (``ingest_mail`` each cycle) back off with the attempts and are bounded: a
+message over the parser's budget fails the same way every time, so once a retry sees that again
+it is not retried automatically any more; any other failure stops after
+``QUARANTINE_MAX_ATTEMPTS``. A dispatcher can still retry by hand (after an upgrade) or release.
 
 Releasing reads only what cannot fail: the header block (with the lenient header parser and the
 project's decoders) and the rest of the bytes as text, cut at ``RELEASE_BODY_CHARS``. The
@@ -15,26 +21,94 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from emails.ingest import retry_quarantined
+from emails.locks import lock_mailbox_for_transaction
 from emails.models import EmailMessage, EmailRaw, QuarantinedEmail
+from emails.parsing import parse_email
 from emails.parsing.charsets import guess_decode
 from emails.parsing.headers import addresses, decode_header_value, normalise_message_id, parse_date
+from emails.parsing.message import OverBudget
+from emails.services import Incoming, store_messages
 from incidents.models import Actor, Incident, IncidentSource
 from incidents.services import create_incident, mark_unread
 
 RELEASE_BODY_CHARS = 100_000
 HEADER_BYTES = 256 * 1024
+QUARANTINE_RETRY_SECONDS = 600  # the wait after the n-th failure: n times this
+QUARANTINE_MAX_ATTEMPTS = 10  # failures (the first included) after which automatic retries stop
 
 
 class QuarantineError(Exception):
     """The action cannot be done; ``str()`` says why (Russian)."""
 
 
+def _attempt(row: QuarantinedEmail) -> Exception | None:
+    """Parse and store one quarantined message again; the failure (recorded on the row) or None.
+    Automatic retries stop when it is over budget or was the last automatic attempt."""
+    raw = bytes(row.raw)
+    try:
+        parsed = parse_email(raw)
+        with transaction.atomic():
+            lock_mailbox_for_transaction(row.folder.mailbox)
+            store_messages(row.folder, row.uidvalidity or 0, [Incoming(row.uid, raw, parsed)])
+            QuarantinedEmail.objects.filter(pk=row.pk).update(resolved_at=timezone.now())
+    except Exception as exc:  # recorded on the row, retried later with back-off (or not)
+        attempts = row.attempts + 1
+        over_budget = isinstance(exc, OverBudget)
+        QuarantinedEmail.objects.filter(pk=row.pk).update(
+            attempts=attempts,
+            last_attempt_at=timezone.now(),
+            error=str(exc) if over_budget else f"{type(exc).__name__}: {exc}",
+            auto_retry=row.auto_retry and not over_budget and attempts < QUARANTINE_MAX_ATTEMPTS,
+        )
+        return exc
+    return None
+
+
+def retry_quarantined(row: QuarantinedEmail) -> bool:
+    """Try one quarantined message again; True when it is now stored."""
+    return _attempt(row) is None
+
+
+def retry_quarantine(limit: int = 50) -> tuple[int, int]:
+    """Try up to ``limit`` due quarantined messages again, the longest waiting first (the wait
+    grows with the attempts); (resolved, failing). Only ids and times are read to choose, so
+    rows not due yet never crowd out a due one and no raw message is loaded for nothing."""
+    now = timezone.now()
+    waiting = QuarantinedEmail.objects.filter(
+        resolved_at__isnull=True, folder__isnull=False, auto_retry=True
+    ).order_by("last_attempt_at", "pk")
+    due = [
+        pk
+        for pk, attempts, last in waiting.values_list("pk", "attempts", "last_attempt_at")
+        if (now - last).total_seconds() >= QUARANTINE_RETRY_SECONDS * attempts
+    ][:limit]
+    resolved = failing = 0
+    for pk in due:
+        row = QuarantinedEmail.objects.select_related("folder").filter(pk=pk).first()
+        if row is None or row.resolved_at is not None:
+            continue
+        if retry_quarantined(row):
+            resolved += 1
+        else:
+            failing += 1
+    return resolved, failing
+
+
 def retry(row: QuarantinedEmail) -> bool:
-    """Ingest the message again now; True when it is stored (the error is kept otherwise)."""
+    """A dispatcher's retry: ingest the message again now; True when it is stored (the error is
+    kept otherwise). QuarantineError when it came from no folder or is still over budget."""
     if row.folder_id is None:
         raise QuarantineError(_("This message came from no mailbox folder; release it instead."))
-    return retry_quarantined(row)
+    failure = _attempt(row)
+    if isinstance(failure, OverBudget):
+        raise QuarantineError(
+            _(
+                "The message is still over the parser's budget (%(error)s): retrying cannot "
+                "help. Open an incident from it with “Release as a new incident”."
+            )
+            % {"error": failure}
+        )
+    return failure is None
 
 
 def _split(raw: bytes) -> tuple[bytes, bytes]:

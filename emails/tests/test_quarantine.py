@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from emails.ingest import ingest_folder, retry_quarantine
+from emails.ingest import ingest_folder
 from emails.models import EmailMessage, MailFolder, QuarantinedEmail
 from emails.parsing import ParseError, parse_email
+from emails.quarantine import retry_quarantine
 from emails.services import get_folder, quarantine
 from emails.tests.conftest import build_message
 

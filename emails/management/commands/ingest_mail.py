@@ -15,7 +15,8 @@ from django.core.management.base import CommandError, CommandParser
 
 from dispatch.workers import WorkerCommand
 from emails.folders import ROLE_SETTINGS, configured_folder, decode_folder_name, role_setting
-from emails.ingest import ingest_folder, retry_quarantine
+from emails.ingest import ingest_folder
+from emails.quarantine import retry_quarantine
 from emails.sources import MailSource, SourceError, source_from_spec
 from emails.sources.base import FolderNotFound
 from emails.sources.maildir import MaildirSource
