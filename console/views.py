@@ -165,13 +165,18 @@ def _back_to_section(pk: int, section: str) -> HttpResponse:
 def post_or_back(section: str) -> Callable:
     """For the incident page's forms: POST acts; a GET of the form's address (a reload or a
     bookmark of a page shown after a rejected form) goes back to the incident page's
-    ``section`` instead of answering 405."""
+    ``section`` instead of answering 405 — for those who may see the page; anyone else is
+    sent to log in, as everywhere."""
 
     def decorator(view: Callable) -> Callable:
+        @role_required()
+        def back(request: HttpRequest, pk: int, **_kwargs) -> HttpResponse:
+            return _back_to_section(pk, section)
+
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if request.method in ("GET", "HEAD"):
-                return _back_to_section(kwargs["pk"], section)
+                return back(request, *args, **kwargs)
             if request.method != "POST":
                 return HttpResponseNotAllowed(["POST"])
             return view(request, *args, **kwargs)

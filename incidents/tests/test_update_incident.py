@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -148,7 +149,9 @@ def test_admin_edit_is_recorded_and_checked(admin_client, incident, kind):
         "pole": other_pole.pk,
         "base_station": station.pk,
     }
-    for prefix in ("status_history", "changes", "emails"):
+    prefixes = re.findall(r'name="([\w-]+)-TOTAL_FORMS"', page.content.decode())
+    assert {"status_history", "changes", "emails"} <= set(prefixes)
+    for prefix in prefixes:  # every inline of the page, whatever inlines the admin grows
         form.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
     refused = admin_client.post(url, form)
     assert refused.status_code == 200  # shown again with the reason
