@@ -35,6 +35,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -146,21 +148,22 @@ def update_calendar_deadlines(*, full: bool = False) -> int:
     )
 
 
-def write_rows(model, rows: list, fields: list[str]) -> None:
-    """Store ``fields`` of ``rows`` in one UPDATE. On PostgreSQL the values travel as arrays
-    (``UPDATE … FROM unnest(…)``: linear, three parameters); elsewhere ``bulk_update``."""
+def write_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """Store ``fields`` of ``rows`` (``(pk, *values)`` tuples) in one UPDATE. On PostgreSQL the
+    values travel as arrays (``UPDATE … FROM unnest(…)``: linear, one parameter a column);
+    elsewhere ``bulk_update``."""
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_update(rows, fields)
+        model.objects.bulk_update(_plain(model, fields, rows), fields)
         return
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
     types = ["bigint", *(column.db_type(connection) for column in columns)]
     names = ["id", *(column.column for column in columns)]
-    arrays = [[row.pk for row in rows]] + [
-        [column.get_db_prep_value(getattr(row, column.attname), connection) for row in rows]
-        for column in columns
+    arrays = [[row[0] for row in rows]] + [
+        [column.get_db_prep_value(row[n], connection) for row in rows]
+        for n, column in enumerate(columns, start=1)
     ]
     quote = connection.ops.quote_name
     sets = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in names[1:])
@@ -181,34 +184,57 @@ def _needs_python(full: bool) -> QuerySet[Incident]:
     return kinds.filter(Q(sla_deadline__isnull=True) | Q(status__pauses_sla=True))
 
 
-def _histories(incidents: QuerySet) -> dict[int, list[IncidentStatusHistory]]:
-    """The status history of every incident of ``incidents`` (one query), oldest first."""
+class _Status(NamedTuple):
+    pauses_sla: bool
+
+
+class _Row(NamedTuple):
+    """A status history row as the SLA rules read it (``created_at``, ``status.pauses_sla``)."""
+
+    created_at: datetime
+    status: _Status
+
+
+_PAUSING, _RUNNING = _Status(True), _Status(False)
+
+
+def _histories(incidents: QuerySet) -> dict[int, list[_Row]]:
+    """The status history of every incident of ``incidents`` (one query, plain rows), oldest
+    first."""
     rows = (
         IncidentStatusHistory.objects.filter(incident__in=incidents.values("pk"))
-        .select_related("status")
         .order_by("incident_id", "created_at", "id")
+        .values_list("incident_id", "created_at", "status__pauses_sla")
     )
-    history: dict[int, list[IncidentStatusHistory]] = {}
-    for row in rows.iterator(chunk_size=2000):
-        history.setdefault(row.incident_id, []).append(row)
+    history: dict[int, list[_Row]] = {}
+    for incident_id, created_at, pauses in rows.iterator(chunk_size=5000):
+        status = _PAUSING if pauses else _RUNNING
+        history.setdefault(incident_id, []).append(_Row(created_at, status))
     return history
+
+
+def _plain(model, fields: list[str], rows) -> list:
+    """Model instances built from ``(pk, *values)`` tuples (cheaper than loading them)."""
+    return [model(pk=pk, **dict(zip(fields, values, strict=True))) for pk, *values in rows]
 
 
 def update_computed_deadlines(now: datetime, *, full: bool = False) -> int:
     candidates = _needs_python(full)
     history = _histories(candidates)
-    dirty = []
-    incidents = candidates.select_related("incident_type").only(
+    rows = candidates.values_list(
         "pk", "incident_date", "is_finished", "finished_at", "sla_deadline",
         "incident_type__sla_minutes", "incident_type__sla_clock",
     )  # fmt: skip
-    for incident in incidents.iterator(chunk_size=2000):
-        deadline = compute_sla(incident, now, history.get(incident.pk, [])).deadline
-        if deadline != incident.sla_deadline:
-            incident.sla_deadline = deadline
-            incident.updated_at = now
-            dirty.append(incident)
-    write_rows(Incident, dirty, ["sla_deadline", "updated_at"])
+    dirty = []
+    for pk, date, finished, finished_at, stored, minutes, clock in rows.iterator(chunk_size=5000):
+        incident = SimpleNamespace(
+            incident_type=SimpleNamespace(sla_minutes=minutes, sla_clock=clock),
+            incident_date=date, is_finished=finished, finished_at=finished_at,
+        )  # fmt: skip
+        deadline = compute_sla(incident, now, history.get(pk, [])).deadline
+        if deadline != stored:
+            dirty.append((pk, deadline, now))
+    write_rows(Incident, ["sla_deadline", "updated_at"], dirty)
     return len(dirty)
 
 
@@ -277,14 +303,27 @@ def recompute_works(now: datetime, *, full: bool = False) -> int:
     """Deadline and state of the works only Python can keep, in one pass."""
     works = _works_for_python(now, full)
     history = _histories(Incident.objects.filter(pk__in=works.values("incident_id")))
+    rows = works.values_list(
+        "pk", "incident_id", "category", "started_at", "ended_at", "deadline", "state",
+        "incident__incident_type__sla_minutes", "incident__incident_type__sla_clock",
+        "priority__sla_minutes", "priority__sla_clock",
+    )  # fmt: skip
     dirty = []
-    rows = works.select_related("incident__incident_type", "priority")
-    for work in rows.iterator(chunk_size=2000):
-        clock = work_clock(work, history.get(work.incident_id, []), now)
-        if (work.deadline, work.state) != (clock.deadline, clock.state):
-            work.deadline, work.state = clock.deadline, clock.state
-            dirty.append(work)
-    write_rows(IncidentWork, dirty, ["deadline", "state"])
+    for pk, incident_id, category, started, ended, deadline, state, *budgets in rows.iterator(
+        chunk_size=5000
+    ):
+        type_minutes, type_clock, priority_minutes, priority_clock = budgets
+        kind = SimpleNamespace(sla_minutes=type_minutes, sla_clock=type_clock)
+        priority = SimpleNamespace(sla_minutes=priority_minutes, sla_clock=priority_clock)
+        work = SimpleNamespace(
+            category=category, started_at=started, ended_at=ended,
+            incident=SimpleNamespace(incident_type=kind if type_minutes else None),
+            priority=priority if priority_minutes else None,
+        )  # fmt: skip
+        clock = work_clock(work, history.get(incident_id, []), now)
+        if (deadline, state) != (clock.deadline, clock.state):
+            dirty.append((pk, clock.deadline, clock.state))
+    write_rows(IncidentWork, ["deadline", "state"], dirty)
     return len(dirty)
 
 
