@@ -26,3 +26,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sweep_memory():
+    """Each test starts without a previous SLA sweep (``incidents.sla_sweep._previous``)."""
+    from incidents import sla_sweep
+
+    sla_sweep._previous.clear()
+    yield
+    sla_sweep._previous.clear()

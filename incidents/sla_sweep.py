@@ -7,7 +7,10 @@ of queries that does not depend on the number of incidents.
 3. The deadlines SQL cannot compute (business hours, pauses) in Python, in one pass (one query
    for the incidents, one for their history, one UPDATE of the changed rows), for the
    incidents whose deadline can move without a write: those waiting in a pausing status now
-   (an ongoing pause is taken to end now) and those with no deadline stored yet. Any other
+   (an ongoing pause is taken to end now) and those with no deadline stored yet — except the
+   waiting ones on the calendar clock that this process's previous sweep wrote (their
+   ``updated_at`` is that sweep's moment, so their deadline was exact then): their remaining
+   time is frozen, so one UPDATE moves their deadlines by the time passed since. Any other
    change of such a deadline comes with a write that stores it at once (a status —
    ``services.record_status``, a type — ``update_incident``, the type's SLA —
    ``apply_type_sla``); ``full=True`` recomputes every incident (a repair, e.g. after a
@@ -19,9 +22,12 @@ rule ``services.apply_type_sla`` states.
    finished: expired / closed on time), each matching only rows whose state must change.
 5. Incidents waiting for the requester whose ``auto_close_date`` has passed are closed through
    the workflow, each with a history comment (one query finds them, at most ``BATCH`` a sweep).
-6. Work categories (АВР, РВР, ДГУ, ЭКС, ``incidents.work_sla``) not ended yet: the works of
-   incidents waiting in a pausing status now (their deadlines move) and the «short» ДГУ/ЭКС
-   works of incidents that were ever paused are recomputed in Python in one pass (3 queries);
+6. (Run first.) Work categories (АВР, РВР, ДГУ, ЭКС, ``incidents.work_sla``) not ended yet:
+   the works of incidents waiting in a pausing status now (their deadlines move) and the
+   «short» ДГУ/ЭКС works of incidents that were ever paused are recomputed in Python in one
+   pass (3 queries), but the calendar-clock works of waiting incidents the previous sweep
+   wrote move by one UPDATE, as in step 3 (this step runs first, before the incidents'
+   ``updated_at`` moves);
    the other open works' states follow their stored deadlines in one conditional UPDATE per
    state (the deadline itself is stored with every write that moves it: ``work.set_work``,
    ``refresh_works`` on a status or type change, ``apply_type_sla``). ``full=True`` recomputes
@@ -76,6 +82,9 @@ from incidents.work_sla import work_clock
 logger = logging.getLogger(__name__)
 
 BATCH = 500
+# The moment of this process's previous sweep: rows it wrote then (``updated_at`` equal to it)
+# are known exact as of that moment, which lets waiting ones move in SQL (steps 3 and 6).
+_previous: dict[str, datetime] = {}
 SLA_CATEGORIES = (WorkCategory.AVR, WorkCategory.RVR)
 DURATION_CATEGORIES = (WorkCategory.DGU, WorkCategory.EKS)
 
@@ -175,13 +184,49 @@ def write_rows(model, fields: list[str], rows: list[tuple]) -> None:
         cursor.execute(sql, arrays)
 
 
-def _needs_python(full: bool) -> QuerySet[Incident]:
+def _needs_python(full: bool, since: datetime | None = None) -> QuerySet[Incident]:
     kinds = Incident.objects.filter(_in_scope(full), incident_type__isnull=False).filter(
         Q(incident_type__sla_clock=SlaClock.BUSINESS) | _ever_paused()
     )
     if full:
         return kinds
-    return kinds.filter(Q(sla_deadline__isnull=True) | Q(status__pauses_sla=True))
+    kinds = kinds.filter(Q(sla_deadline__isnull=True) | Q(status__pauses_sla=True))
+    if since is None:
+        return kinds
+    return kinds.exclude(_shiftable(since) & Q(incident_type__sla_clock=SlaClock.CALENDAR))
+
+
+# A waiting incident on the calendar clock whose deadline this process's previous sweep (at
+# ``since``) wrote: its remaining time is frozen, so the deadline moves with the clock.
+def _shiftable(since: datetime | None, prefix: str = "") -> Q:
+    """(With no previous sweep, ``updated_at IS NULL`` matches nothing: the same queries run.)"""
+    return Q(**{f"{prefix}pk__in": _shiftable_ids(since)})
+
+
+def _shiftable_ids(since: datetime | None) -> QuerySet[Incident]:
+    """Waiting incidents the previous sweep wrote whose newest history row (by time) is the
+    pausing status (a status recorded with an earlier time than the rows after it is no
+    ongoing pause); the history is read only for the rows the cheap filters leave."""
+    newest = IncidentStatusHistory.objects.filter(incident=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    return (
+        Incident.objects.filter(status__pauses_sla=True, updated_at=since)
+        .alias(pausing=Subquery(newest.values("status__pauses_sla")[:1]))
+        .filter(pausing=True)
+        .values("pk")
+    )
+
+
+def shift_waiting_deadlines(now: datetime, since: datetime | None) -> int:
+    """Move the deadlines of ``_shiftable`` incidents by the time since ``since`` (one UPDATE);
+    a deadline already past when the pause began stays where it is."""
+    rows = Incident.objects.filter(
+        _shiftable(since), incident_type__sla_clock=SlaClock.CALENDAR, is_finished=False,
+        sla_deadline__gt=since or now,
+    )  # fmt: skip
+    delta = now - (since or now)
+    return rows.update(sla_deadline=F("sla_deadline") + delta, updated_at=now)
 
 
 class _Status(NamedTuple):
@@ -218,8 +263,10 @@ def _plain(model, fields: list[str], rows) -> list:
     return [model(pk=pk, **dict(zip(fields, values, strict=True))) for pk, *values in rows]
 
 
-def update_computed_deadlines(now: datetime, *, full: bool = False) -> int:
-    candidates = _needs_python(full)
+def update_computed_deadlines(
+    now: datetime, *, full: bool = False, since: datetime | None = None
+) -> int:
+    candidates = _needs_python(full, since)
     history = _histories(candidates)
     rows = candidates.values_list(
         "pk", "incident_date", "is_finished", "finished_at", "sla_deadline",
@@ -281,7 +328,7 @@ def close_unanswered(now: datetime) -> int:
     return closed
 
 
-def _works_for_python(now: datetime, full: bool) -> QuerySet[IncidentWork]:
+def _works_for_python(now: datetime, full: bool, since: datetime | None) -> QuerySet[IncidentWork]:
     """Works whose clock only Python can keep (see the module's step 6)."""
     works = IncidentWork.objects.all()
     if full:
@@ -292,16 +339,34 @@ def _works_for_python(now: datetime, full: bool) -> QuerySet[IncidentWork]:
     )
     # ДГУ/ЭКС after a pause: their «short» threshold moved, SQL only confirms the settled ones
     after_pause = Q(category__in=DURATION_CATEGORIES, incident__in=_paused_once()) & ~settled
-    return works.filter(paused_now | after_pause, ended_at__isnull=True)
+    works = works.filter(paused_now | after_pause, ended_at__isnull=True)
+    return works.exclude(_shiftable_works(since)) if since else works
+
+
+def _shiftable_works(since: datetime | None) -> Q:
+    """Open works on the calendar clock of incidents waiting since before ``since`` whose
+    previous sweep wrote them: their remaining time (and so their state) is frozen."""
+    calendar = (
+        Q(category__in=DURATION_CATEGORIES)
+        | Q(category=WorkCategory.AVR, incident__incident_type__sla_clock=SlaClock.CALENDAR)
+        | Q(category=WorkCategory.RVR, priority__sla_clock=SlaClock.CALENDAR)
+    )
+    return calendar & _shiftable(since, "incident__") & Q(ended_at__isnull=True)
+
+
+def shift_waiting_works(now: datetime, since: datetime | None) -> int:
+    """Move the deadlines of ``_shiftable_works`` by the time since ``since`` (one UPDATE)."""
+    rows = IncidentWork.objects.filter(_shiftable_works(since), deadline__gt=since or now)
+    return rows.update(deadline=F("deadline") + (now - (since or now)))
 
 
 def _paused_once() -> QuerySet[Incident]:
     return Incident.objects.filter(_ever_paused())
 
 
-def recompute_works(now: datetime, *, full: bool = False) -> int:
+def recompute_works(now: datetime, *, full: bool = False, since: datetime | None = None) -> int:
     """Deadline and state of the works only Python can keep, in one pass."""
-    works = _works_for_python(now, full)
+    works = _works_for_python(now, full, since)
     history = _histories(Incident.objects.filter(pk__in=works.values("incident_id")))
     rows = works.values_list(
         "pk", "incident_id", "category", "started_at", "ended_at", "deadline", "state",
@@ -357,20 +422,26 @@ def update_work_states(now: datetime) -> int:
     )
 
 
-def update_work_clocks(now: datetime, *, full: bool = False) -> int:
+def update_work_clocks(now: datetime, *, full: bool = False, since: datetime | None = None) -> int:
     """Keep the stored deadline and state of the works current (step 6)."""
-    return recompute_works(now, full=full) + update_work_states(now)
+    changed = recompute_works(now, full=full, since=since)
+    return changed + shift_waiting_works(now, since) + update_work_states(now)
 
 
 def sweep_sla(now: datetime | None = None, *, full: bool = False) -> SweepReport:
     """Bring every incident's stored SLA deadline and state up to date."""
     now = now or timezone.now()
+    last = _previous.get("now")
+    since = last if not full and last is not None and last < now else None
     report = SweepReport()
+    # the works first: they trust their incident's ``updated_at`` as the previous sweep left it
+    report.works = update_work_clocks(now, full=full, since=since)
     with transaction.atomic():
         report.untyped = update_untyped()
         report.calendar_deadlines = update_calendar_deadlines(full=full)
-    report.computed_deadlines = update_computed_deadlines(now, full=full)
+    report.computed_deadlines = update_computed_deadlines(now, full=full, since=since)
+    report.computed_deadlines += shift_waiting_deadlines(now, since)
     report.states = update_states(now)
     report.auto_closed = close_unanswered(now)
-    report.works = update_work_clocks(now, full=full)
+    _previous["now"] = now
     return report

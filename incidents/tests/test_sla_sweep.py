@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from incidents import sla_sweep
 from incidents.defaults import load_defaults
 from incidents.models import (
     Incident,
@@ -144,18 +145,20 @@ def test_a_state_change_moves_updated_at_so_the_live_queue_sees_it():
     assert swept.updated_at > before
 
 
-def _waiting_with_works(n: int, now) -> None:
-    """``n`` incidents of a business-hours type waiting in a pausing status, each with an open
-    АВР and ДГУ work: everything the sweep must compute in Python (written in bulk)."""
+def _waiting_with_works(n: int, now, clock: str = SlaClock.BUSINESS) -> None:
+    """``n`` incidents waiting in a pausing status, each with an open АВР and ДГУ work
+    (written in bulk); on the business-hours clock everything is computed in Python."""
     kind = IncidentType.objects.get_or_create(
-        name="Рабочие часы", defaults={"sla_minutes": 600, "sla_clock": SlaClock.BUSINESS}
+        name=f"Часы {clock}", defaults={"sla_minutes": 600, "sla_clock": clock}
     )[0]
     working, waiting = (
         IncidentStatus.objects.get(key=k) for k in (S.IN_PROGRESS, S.NEED_ACCEPTANCE)
     )
     start = now - timedelta(hours=3)
     rows = Incident.objects.bulk_create(
-        Incident(code=f"BULK-{n}-{i}", incident_date=start, incident_type=kind, status=waiting)
+        Incident(
+            code=f"BULK-{clock}-{n}-{i}", incident_date=start, incident_type=kind, status=waiting
+        )
         for i in range(n)
     )
     IncidentStatusHistory.objects.bulk_create(
@@ -191,3 +194,22 @@ def test_sweep_reads_in_a_fixed_number_of_queries_beyond_a_batch():
     for work in IncidentWork.objects.select_related("incident__incident_type")[:5]:
         history = list(work.incident.status_history.select_related("status"))
         assert (work.deadline, work.state) == work_clock(work, history, later)
+
+
+def test_waiting_calendar_deadlines_move_in_sql_exactly_as_the_rules_say():
+    """After a first sweep, the next ones move waiting calendar-clock deadlines (incidents and
+    works) by the time passed, in SQL; the result is what the rules compute."""
+    now = timezone.now()
+    _waiting_with_works(4, now, SlaClock.CALENDAR)
+    sweep_sla(now)  # the first sweep of the process computes in Python
+    previous = now
+    for minutes in (1, 7):
+        moment = now + timedelta(minutes=minutes)
+        assert not sla_sweep._needs_python(False, previous).exists()  # all go the SQL way
+        report = sweep_sla(moment)
+        assert report.computed_deadlines == 4 and report.works == 8
+        previous = moment
+        assert_stored_equals_computed(moment)
+        for work in IncidentWork.objects.select_related("incident__incident_type", "priority"):
+            history = list(work.incident.status_history.select_related("status"))
+            assert (work.deadline, work.state) == work_clock(work, history, moment)
