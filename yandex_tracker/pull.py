@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch.locks import name_key, session_lock
-from incidents import workflow
+from incidents import mass_outage, workflow
 from incidents.models import (
     Incident,
     IncidentSource,
@@ -311,7 +311,8 @@ def _enter_status(
     if ours == StatusKey.IN_PROGRESS:
         comment = _("The dispatcher accepted the work in Yandex Tracker.")
         outcome.taken = True
-    record_status(incident, ours, actor=TRACKER, comment=comment, at=change.at)
+    if record_status(incident, ours, actor=TRACKER, comment=comment, at=change.at):
+        mass_outage.follow_parent(incident, ours, actor=TRACKER)  # a group's subtasks follow
     if outcome.taken:
         clear_unread(incident)  # the dispatcher has seen the new mail, as «Новое сообщение» says
 

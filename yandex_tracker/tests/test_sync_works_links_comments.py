@@ -118,3 +118,22 @@ def test_subtype_chosen_in_the_tracker_is_taken_or_refused(
     assert incident.status.key == "error" and incident.subtype.name == "Обрыв ВОЛС"
     reason = incident.status_history.latest("created_at").comment
     assert reason.startswith("Неверно указан подтип (Падение опоры).") and "Обрыв ВОЛС" in reason
+
+
+def test_a_group_parent_moved_in_the_tracker_takes_its_subtasks_along(
+    client, directory, fake_tracker, make_incident, dispatcher
+):
+    from incidents.mass_outage import group_incidents
+
+    parent, child = make_incident(), make_incident()
+    group_incidents(parent, [child], actor="console")
+    push_cycle(client, directory)
+    pull_cycle(client, directory)
+    parent.refresh_from_db()
+    assert dispatcher.transition_to(parent.code, "inProgress")
+    pull_cycle(client, directory)
+    child.refresh_from_db()
+    assert child.status.key == "in_progress"
+    assert child.status_history.latest("created_at").comment.startswith("Вслед за")
+    push_cycle(client, directory)  # the subtask's issue follows in the tracker
+    assert fake_tracker.state.issues[child.code]["status"] == "inProgress"
