@@ -6,6 +6,12 @@ libraries, no ``debug``/``url``/``csrf_token``; autoescape off (plain text). The
 data only (strings, numbers, lists and dicts built here, never model instances), so a template
 can read what ``VARIABLES`` documents and nothing else. ``register`` below is the engine's only
 builtin library.
+
+Nor can a template exhaust the process rendering it (the admin's save check, the preview, the
+notification worker): the filters that pad or format to a width taken from the template
+(``ljust``, ``rjust``, ``center``, ``stringformat``) are left out, every render
+may run ``{% for %}`` bodies at most ``MAX_LOOP_ITERATIONS`` times in all, and a template nested
+deeper than Python can compile is refused like a syntax error.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from django.template import (
     Context,
     Engine,
     Library,
+    Node,
     TemplateSyntaxError,
     defaultfilters,
     defaulttags,
@@ -36,6 +43,8 @@ from incidents.sla import compute_sla
 
 HISTORY_BODY_LIMIT = 1024
 MAX_RENDERED = 100_000
+MAX_LOOP_ITERATIONS = 10_000
+UNSAFE_FILTERS = frozenset({"ljust", "rjust", "center", "stringformat"})
 SAFE_TAGS = frozenset(
     {
         "autoescape",
@@ -58,8 +67,35 @@ SAFE_TAGS = frozenset(
 )
 
 register = Library()
-register.filters.update(defaultfilters.register.filters)
+register.filters.update(
+    {k: v for k, v in defaultfilters.register.filters.items() if k not in UNSAFE_FILTERS}
+)
 register.tags.update({k: v for k, v in defaulttags.register.tags.items() if k in SAFE_TAGS})
+
+
+class LoopBudgetExceeded(Exception):
+    """The template ran its loops more than ``MAX_LOOP_ITERATIONS`` times."""
+
+
+class _LoopBudget(Node):
+    """Put first in every ``{% for %}`` body: counts the iterations of one render."""
+
+    def render(self, context) -> str:
+        spent = context.render_context.get(_LoopBudget, 0) + 1
+        if spent > MAX_LOOP_ITERATIONS:
+            raise LoopBudgetExceeded
+        context.render_context[_LoopBudget] = spent
+        return ""
+
+
+@register.tag("for")
+def do_for(parser, token):
+    """Django's ``{% for %}``, its iterations counted against the render's budget."""
+    node = defaulttags.do_for(parser, token)
+    node.nodelist_loop.insert(0, _LoopBudget())
+    return node
+
+
 UNKNOWN = "\x00unknown:%s\x00"
 
 
@@ -250,12 +286,22 @@ def _compile(text: str, engine: Engine = ENGINE):
         return engine.from_string(text)
     except TemplateSyntaxError as exc:
         raise MailTemplateError(_("Template error: %(error)s") % {"error": exc}) from exc
+    except RecursionError:
+        raise MailTemplateError(
+            _("Template error: %(error)s") % {"error": _("the tags are nested too deeply")}
+        ) from None
 
 
 def _render(text: str, context: dict[str, object], engine: Engine = ENGINE) -> str:
     template = _compile(text, engine)
     try:
         out = template.render(Context(dict(_freeze(context)), autoescape=False))
+    except LoopBudgetExceeded:
+        error = _("the loops run more than %(limit)s times") % {"limit": MAX_LOOP_ITERATIONS}
+        raise MailTemplateError(_("Template error: %(error)s") % {"error": error}) from None
+    except RecursionError:
+        error = _("the tags are nested too deeply")
+        raise MailTemplateError(_("Template error: %(error)s") % {"error": error}) from None
     except Exception as exc:  # a filter given the wrong value, a bad argument …
         raise MailTemplateError(_("Template error: %(error)s") % {"error": exc}) from exc
     if len(out) > MAX_RENDERED:
