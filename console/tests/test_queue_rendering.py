@@ -129,18 +129,30 @@ def _row_count(response) -> int:
     return len(re.findall(r'<tr class="sla-[a-z_]+" data-incident="\d+"', response.text))
 
 
-@pytest.mark.parametrize("query", ["", "?scope=all&sort=status", "?q=77-0&assignee=none"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?scope=all&sort=status",
+        "?q=77-0&assignee=none",
+        "?type=none&sla=expired&sort=sla_deadline",
+    ],
+)
 def test_queue_queries_do_not_grow_with_rows(
     logged_in, dispatcher, django_assert_max_num_queries, query
 ):
     pole, station = make_site("77-0001")
     make_request(message_id="<first@x>", pole=pole, base_station=station)
-    Incident.objects.update(assignee=None)
+    Incident.objects.update(  # unassigned, untyped and late for the dispatcher SLA
+        assignee=None, incident_type=None, incident_date=timezone.now() - timedelta(days=1)
+    )
     with django_assert_max_num_queries(12) as one_row:  # a search adds the hidden-matches COUNT
         assert _row_count(logged_in.get(f"/{query}")) == 1
     for n in range(59):
         make_request(message_id=f"<n{n}@x>", pole=pole, base_station=station)
-    Incident.objects.update(assignee=None)
+    Incident.objects.update(  # unassigned, untyped and late for the dispatcher SLA
+        assignee=None, incident_type=None, incident_date=timezone.now() - timedelta(days=1)
+    )
     for url in (f"/{query}", reverse("console:queue_rows") + query):
         with django_assert_max_num_queries(len(one_row.captured_queries)):
             response = logged_in.get(url)

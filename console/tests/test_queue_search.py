@@ -100,3 +100,13 @@ def test_header_counters_are_links_to_their_filters(logged_in, dispatcher, incid
     assert _ids(logged_in.get(links["untyped"])) == [other.pk]
     current = logged_in.get(links["mine"]).text
     assert 'class="count count-mine" href="/?assignee=me" aria-current="true"' in current
+
+
+def test_search_queries_do_not_grow_with_e_mails(logged_in, django_assert_max_num_queries):
+    incident = make_request(subject="Заявка", message_id="<e@x>", body="Сгорел автомат")
+    with django_assert_max_num_queries(20) as few:
+        assert _ids(logged_in.get(QUEUE, {"q": "автомат"})) == [incident.pk]
+    for n in range(30):
+        _reply(incident, "автомат " + "!" * n)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert _ids(logged_in.get(QUEUE, {"q": "автомат"})) == [incident.pk]
