@@ -195,7 +195,7 @@ def start_web(port: int, workers: int, threads: int) -> subprocess.Popen:
         try:
             if requests.get(f"http://127.0.0.1:{port}/health/", timeout=2).status_code < 500:
                 return process
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or too busy to answer yet (a loaded machine)
             time.sleep(0.3)
     process.kill()
     log.seek(0)

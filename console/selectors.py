@@ -263,13 +263,24 @@ def _spellings(text: str) -> set[str]:
     return {text, text.lower(), text.upper(), text.capitalize()}
 
 
+MAIL_MATCH_LIMIT = 10_000  # incidents found by their mail text, the newest first
+
+
 def text_search(text: str) -> Q:
     """Code, subject, requester, base station containing ``text``; pole code starting with it;
     or an e-mail of the incident matching it (``emails.search.search_text``: word forms on
-    PostgreSQL)."""
-    aliases, by_mail = search_text(text, qualified=False)  # a subquery: its table is aliased
-    mail = EmailMessage.objects.alias(**aliases).filter(by_mail, incident__isnull=False)
-    query = Q(pk__in=mail.values("incident_id"))
+    PostgreSQL). The mail is searched first, on its own (one query the full-text index answers):
+    as a subquery inside the queue's paginated query, PostgreSQL would re-run it for every
+    incident."""
+    aliases, by_mail = search_text(text)
+    mail_matches = list(
+        EmailMessage.objects.alias(**aliases)
+        .filter(by_mail, incident__isnull=False)
+        .order_by("-incident_id")
+        .values_list("incident_id", flat=True)
+        .distinct()[:MAIL_MATCH_LIMIT]
+    )
+    query = Q(pk__in=mail_matches)
     for spelling in _spellings(text):
         query |= (
             Q(code__icontains=spelling)

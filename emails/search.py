@@ -43,13 +43,12 @@ def search_emails(text: str) -> tuple[dict, Q]:
     return annotations, by_text | by_code
 
 
-def search_text(text: str, *, qualified: bool = True) -> tuple[dict, Q]:
+def search_text(text: str) -> tuple[dict, Q]:
     """(annotations, filter) finding e-mails whose indexed document (subject, sender, body)
     matches ``text``: Russian word forms on PostgreSQL (the GIN index answers it), a
-    case-insensitive substring elsewhere. ``qualified=False`` leaves the columns unqualified,
-    for a subquery where Django aliases the table (no other table may be joined there)."""
+    case-insensitive substring elsewhere."""
     if connection.vendor == "postgresql":
-        table = EmailMessage._meta.db_table if qualified else ""
+        table = EmailMessage._meta.db_table
         # A constant of this module (no input in it): the indexed expression.
         document = RawSQL(fts_document(table), [], output_field=SearchVectorField())  # noqa: S611
         query = SearchQuery(text, config=FTS_CONFIG, search_type="websearch")
