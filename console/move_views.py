@@ -35,7 +35,14 @@ def _form_errors(form) -> str:
 @work_required
 def move_email(request: HttpRequest, pk: int, email_pk: int) -> HttpResponse:
     """GET: what would move where, with the button; POST: move it and go back to the page."""
-    email = get_object_or_404(EmailMessage, pk=email_pk, incident_id=pk)
+    email = get_object_or_404(EmailMessage.objects.select_related("incident"), pk=email_pk)
+    if email.incident_id != pk:  # moved meanwhile (a second click, another dispatcher)
+        messages.info(
+            request,
+            _("The e-mail is no longer in this incident: it is in %(incident)s.")
+            % {"incident": email.incident or "—"},
+        )
+        return _to_history(pk)
     form = MoveEmailForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         messages.error(

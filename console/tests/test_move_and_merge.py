@@ -87,7 +87,10 @@ def test_bad_move_requests_go_back_with_the_reason(client, dispatcher, pair):
     assert IncidentMove.objects.count() == 0
     other_email = EmailMessage.objects.get(message_id="<q1@op.example>")
     wrong = reverse("console:move_email", args=[first.pk, other_email.pk])
-    assert client.get(wrong, {"target": first.code}).status_code == 404
+    elsewhere = client.get(wrong, {"target": first.code}, follow=True).content.decode()
+    assert f"Письмо уже не в этом инциденте: оно в {_second.code}." in elsewhere
+    missing = reverse("console:move_email", args=[first.pk, 999_999])
+    assert client.get(missing, {"target": first.code}).status_code == 404
 
 
 def test_merge_with_confirmation_closes_the_merged_one_and_unmerge(client, dispatcher, pair):
@@ -144,3 +147,18 @@ def test_page_queries_do_not_grow_with_moves_and_emails(client, dispatcher, pair
         text = page(client, second)
     assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
     assert "Письмо 7" in text and text.count("move-undo") == 9
+
+
+def test_a_second_click_on_move_says_where_the_email_went(client, dispatcher, pair):
+    """A double click on «Перенести» posts twice: the second answer (the one the browser shows)
+    is the incident page with a message, not a 404 page hiding that the move worked."""
+    first, second = pair
+    client.force_login(dispatcher)
+    email = EmailMessage.objects.get(message_id="<p2@op.example>")
+    url = reverse("console:move_email", args=[first.pk, email.pk])
+    assert client.post(url, {"target": second.code}).status_code == 302
+    again = client.post(url, {"target": second.code}, follow=True)
+    assert again.status_code == 200
+    assert f"Письмо уже не в этом инциденте: оно в {second.code}." in again.content.decode()
+    assert IncidentMove.objects.count() == 1
+    assert client.get(url, {"target": second.code}).status_code == 302
