@@ -30,6 +30,10 @@ class MoveEmailForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         reference = (data.get("target") or "").strip()
+        if data.get("new_incident") and reference:
+            raise forms.ValidationError(
+                _("Either name the incident or choose a new incident, not both.")
+            )
         if data.get("new_incident"):
             data["target"] = None
         elif not reference:

@@ -79,7 +79,10 @@ def test_bad_move_requests_go_back_with_the_reason(client, dispatcher, pair):
     client.force_login(dispatcher)
     email = EmailMessage.objects.get(message_id="<p2@op.example>")
     url = reverse("console:move_email", args=[first.pk, email.pk])
-    for data in ({}, {"target": "NOPE-1"}, {"target": first.code}):
+    both = {"target": _second.code, "new_incident": "on"}
+    page = client.post(url, both, follow=True).content.decode()
+    assert "не то и другое сразу" in page
+    for data in ({}, {"target": "NOPE-1"}, {"target": first.code}, both):
         response = client.post(url, data, follow=True)
         assert response.status_code == 200
         assert "alert" in response.content.decode() or "error" in response.content.decode()
