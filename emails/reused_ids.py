@@ -63,13 +63,20 @@ def derived_id(original: str, digest: str) -> str:
 
 def separate_reused_ids(batch: list[ParsedEmail]) -> dict[str, str]:
     """Give every message of ``batch`` that reuses a Message-ID (stored, or earlier in the
-    batch) with other content its derived Message-ID, in place. Returns derived → original."""
+    batch) with other content its derived Message-ID, in place. Returns derived → original.
+    Content digests are computed only for Message-IDs seen more than once."""
     first = stored_digests(sorted({parsed.message_id for parsed in batch}))
+    unique: dict[str, ParsedEmail] = {}  # first sighting in the batch, digest not needed yet
     reused: dict[str, str] = {}
     for parsed in batch:
         mid = parsed.message_id
+        if mid not in first:
+            if mid not in unique:
+                unique[mid] = parsed
+                continue
+            first[mid] = parsed_digest(unique[mid])
         digest = parsed_digest(parsed)
-        if first.setdefault(mid, digest) != digest:
+        if first[mid] != digest:
             parsed.message_id = derived_id(mid, digest)
             reused[parsed.message_id] = mid
     return reused

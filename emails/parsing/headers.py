@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.header import decode_header
 from email.utils import getaddresses, parsedate_to_datetime
@@ -41,6 +42,25 @@ def decode_header_value(value: str | None) -> str:
     for chunk, charset in chunks:
         parts.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
     return _WS.sub(" ", _CONTROL.sub("", "".join(parts))).strip()
+
+
+class Headers:
+    """The first value of each header, decoded (:func:`decode_header_value`) when first asked
+    for: a message carries dozens (``Received``, ``DKIM-Signature`` …) that are never read."""
+
+    def __init__(self, raw_items: Iterable[tuple[str, str]]) -> None:
+        self._raw: dict[str, str] = {}
+        for name, value in raw_items:
+            self._raw.setdefault(str(name).lower(), value)
+        self._decoded: dict[str, str] = {}
+
+    def get(self, name: str) -> str:
+        """The decoded value of header ``name`` (any case); "" when the message has none."""
+        key = name.lower()
+        if key not in self._decoded:
+            raw = self._raw.get(key)
+            self._decoded[key] = decode_header_value(raw) if raw is not None else ""
+        return self._decoded[key]
 
 
 def normalise_message_id(value: str | None) -> str:

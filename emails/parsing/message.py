@@ -14,6 +14,7 @@ from email.message import Message
 from emails.parsing.attachments import sanitise_filename
 from emails.parsing.charsets import decode_bytes
 from emails.parsing.headers import (
+    Headers,
     addresses,
     decode_header_value,
     message_id_list,
@@ -73,7 +74,7 @@ class ParsedEmail:
     bcc: list[tuple[str, str]]
     date: datetime | None
     body_text: str
-    headers: dict[str, str]
+    headers: Headers
     content_types: list[str]
     attachments: list[ParsedAttachment] = field(default_factory=list)
     form: dict | None = None
@@ -81,16 +82,7 @@ class ParsedEmail:
     thread_root: str = ""
 
     def header(self, name: str) -> str:
-        return self.headers.get(name.lower(), "")
-
-
-def _headers(msg: Message) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for name, value in msg.raw_items():
-        key = str(name).lower()
-        if key not in result:
-            result[key] = decode_header_value(value)
-    return result
+        return self.headers.get(name)
 
 
 def _base64(text: str) -> bytes:
@@ -247,10 +239,10 @@ def thread_root(thread_index: str) -> str:
     return data[:22].hex() if len(data) >= 22 else ""
 
 
-def _synthetic_id(headers: dict[str, str], body: bytes) -> str:
+def _synthetic_id(headers: Headers, body: bytes) -> str:
     digest = hashlib.sha256()
     for name in ("from", "to", "date", "subject"):
-        digest.update(headers.get(name, "").encode("utf-8", "surrogatepass") + b"\0")
+        digest.update(headers.get(name).encode("utf-8", "surrogatepass") + b"\0")
     digest.update(body)
     return f"<{digest.hexdigest()[:40]}@{SYNTHETIC_DOMAIN}>"
 
@@ -267,7 +259,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         raise ParseError("MIME structure nested too deeply") from exc
     except Exception as exc:  # the stdlib parser is lenient; anything else is a real failure
         raise ParseError(f"MIME parser failed: {type(exc).__name__}: {exc}") from exc
-    headers = _headers(msg)
+    headers = Headers(msg.raw_items())
     state = _Walk()
     try:
         _walk(msg, state)
@@ -286,13 +278,13 @@ def parse_email(raw: bytes) -> ParsedEmail:
     sender = addresses(msg.get_all("From", []))
     from_name, from_address = sender[0] if sender else ("", "")
     if not from_address:
-        from_name = headers.get("from", "")[:256]
+        from_name = headers.get("from")[:256]
     return ParsedEmail(
         message_id=message_id,
         has_synthetic_id=synthetic,
         in_reply_to=normalise_message_id(headers.get("in-reply-to")),
         references=message_id_list(headers.get("references")),
-        subject=headers.get("subject", "")[:1024],
+        subject=headers.get("subject")[:1024],
         from_name=from_name,
         from_address=from_address,
         to=addresses(msg.get_all("To", [])),
@@ -305,5 +297,5 @@ def parse_email(raw: bytes) -> ParsedEmail:
         attachments=state.attachments,
         form=form,
         notes=state.notes,
-        thread_root=thread_root(headers.get("thread-index", "")),
+        thread_root=thread_root(headers.get("thread-index")),
     )

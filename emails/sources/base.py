@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -71,3 +72,9 @@ class MailSource(ABC):
     @abstractmethod
     def list_folders(self) -> list[str]:
         """The names (decoded Unicode) of every folder the mailbox has."""
+
+    @contextlib.contextmanager
+    def cycle(self) -> Iterator[None]:
+        """One worker cycle: a source with a connection keeps one open for every folder read
+        inside the block (by default nothing is shared)."""
+        yield

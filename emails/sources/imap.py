@@ -114,10 +114,28 @@ class ImapSource(MailSource):
         self.ssl, self.timeout = ssl, timeout
         self.ssl_context = ssl_context
         self.identity = f"{login}@{host}:{port}"
+        self._shared: MailBox | None = None
+
+    @contextlib.contextmanager
+    def cycle(self) -> Iterator[None]:
+        """One login for every folder read in the block (a poll of INBOX and Sent costs one
+        connection, not two)."""
+        with self._session() as mailbox:
+            self._shared = mailbox
+            try:
+                yield
+            finally:
+                self._shared = None
 
     @contextlib.contextmanager
     def _session(self) -> Iterator[MailBox]:
-        """A logged-in connection, logged out at the end."""
+        """A logged-in connection, logged out at the end (the cycle's, when one is open)."""
+        if self._shared is not None:
+            try:
+                yield self._shared
+            except (OSError, imaplib.IMAP4.error) as exc:
+                raise SourceError(f"IMAP error on {self.identity}: {exc}") from exc
+            return
         try:
             if self.ssl:  # certificate and host name verified (system CAs unless a context given)
                 context = self.ssl_context or _ssl.create_default_context()

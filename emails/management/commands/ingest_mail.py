@@ -76,20 +76,13 @@ class Command(WorkerCommand):
     def run_cycle(self) -> str:
         """Every folder in turn (one failing folder does not hold up the others)."""
         parts, errors = [], []
-        for name in self.folders:
-            try:
-                report = ingest_folder(
-                    self.source, name, batch_size=self.batch_size, should_stop=self._stopping
-                )
-            except FolderNotFound as exc:  # say which setting asked for it
-                missing = FolderNotFound(exc.name, exc.available, role_setting(name))
-                errors.append(missing)
-                parts.append(f"{name}: {missing}")
-            except SourceError as exc:
-                errors.append(exc)
-                parts.append(f"{name}: {exc}")
-            else:
-                parts.append(report.summary())
+        try:
+            with self.source.cycle():  # one connection for all the folders
+                for name in self.folders:
+                    parts.append(self._ingest(name, errors))
+        except SourceError as exc:  # the connection itself failed
+            errors.append(exc)
+            parts.append(str(exc))
         resolved, failing = retry_quarantine()
         summary = "; ".join(parts)
         if resolved or failing:
@@ -99,6 +92,21 @@ class Command(WorkerCommand):
         if errors:
             raise SourceError(summary) from errors[0]
         return summary
+
+    def _ingest(self, name: str, errors: list[Exception]) -> str:
+        """One folder; a failure is recorded in ``errors`` and does not stop the others."""
+        try:
+            report = ingest_folder(
+                self.source, name, batch_size=self.batch_size, should_stop=self._stopping
+            )
+        except FolderNotFound as exc:  # say which setting asked for it
+            missing = FolderNotFound(exc.name, exc.available, role_setting(name))
+            errors.append(missing)
+            return f"{name}: {missing}"
+        except SourceError as exc:
+            errors.append(exc)
+            return f"{name}: {exc}"
+        return report.summary()
 
     def _stopping(self) -> bool:
         return self.stop.is_set
