@@ -31,6 +31,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("emails", "0009_admin_messages_and_labels")]
+    dependencies = [("emails", "0010_quarantine_auto_retry")]
 
     operations = [migrations.RunPython(forwards, backwards)]
