@@ -436,7 +436,36 @@ class CommentForm(forms.Form):
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class WorkForm(forms.Form):
+class _BlankFieldsMemo(forms.Form):
+    """A form whose blank (unbound) fields are rendered once per (language, its choices) and
+    reused, as the incident page shows it on every view; a bound form is rendered as it is."""
+
+    def memo_choices(self) -> tuple:
+        """What the blank fields depend on besides the language (a form with database choices
+        loads them here once, as (pk, label) pairs)."""
+        return ()
+
+    def fields_html(self) -> SafeString:
+        if self.is_bound:
+            return _render(EDIT_FIELDS_TEMPLATE, self)
+        return _blank_fields_html(_BlankFieldsKey(type(self), get_language(), self.memo_choices()))
+
+
+class _BlankFieldsKey(NamedTuple):
+    form: type
+    language: str | None
+    choices: tuple
+
+
+@lru_cache(maxsize=64)
+def _blank_fields_html(key: _BlankFieldsKey) -> SafeString:
+    """A function of ``key`` alone: the blank form is rebuilt with those choices."""
+    form = key.form()
+    form.use_choices(key.choices)
+    return _render(EDIT_FIELDS_TEMPLATE, form)
+
+
+class WorkForm(_BlankFieldsMemo):
     """Start, end and (РВР) priority of one work category of the incident."""
 
     category = forms.ChoiceField(label=_("Work category"), choices=WorkCategory.choices)
@@ -449,8 +478,16 @@ class WorkForm(forms.Form):
         empty_label=_("— not set —"),
     )
 
+    def memo_choices(self) -> tuple:
+        field = self.fields["priority"]
+        return tuple((p.pk, str(p)) for p in field.queryset)
 
-class LinkForm(forms.Form):
+    def use_choices(self, choices: tuple) -> None:
+        field = self.fields["priority"]
+        field.choices = [("", field.empty_label), *choices]
+
+
+class LinkForm(_BlankFieldsMemo):
     """Link the incident to another one, named by its code or number."""
 
     kind = forms.ChoiceField(
@@ -459,6 +496,9 @@ class LinkForm(forms.Form):
     other = forms.CharField(
         label=_("Incident"), max_length=64, help_text=_("Its code or number, e.g. DISPATCH-42")
     )
+
+    def use_choices(self, choices: tuple) -> None:
+        """No database choices."""
 
     def clean_other(self) -> Incident:
         found = find_incident(self.cleaned_data["other"])
