@@ -100,8 +100,6 @@ def populate(incidents: int, emails: int) -> int:
 
 
 def main() -> None:
-    if os.environ.get("BENCH_INCLUDES"):
-        exec(open("/tmp/inc_time.py").read(), globals())
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=2000)
     parser.add_argument("--emails", type=int, default=10)
@@ -130,12 +128,13 @@ def main() -> None:
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         print(
             f"{connection.vendor}: incident page ({args.emails} e-mails) "
-            f"{1000 * wall / args.repeat:.1f} ms/render wall, {1000 * cpu / args.repeat:.1f} ms CPU, "
+            f"{1000 * wall / args.repeat:.1f} ms/render wall, "
+            f"{1000 * cpu / args.repeat:.1f} ms CPU, "
             f"{len(queries) / args.repeat:.1f} queries/render"
         )
         if profiler:
             stats = pstats.Stats(profiler).sort_stats("cumulative")
-            stats.print_stats(os.environ.get("BENCH_FILTER", ""), 60)
+            stats.print_stats(60)
 
 
 if __name__ == "__main__":
