@@ -15,25 +15,28 @@ from django.views.decorators.http import require_POST
 from console import selectors
 from incidents import mass_outage
 from incidents.links import LinkError
-from incidents.models import Actor, Incident
+from incidents.models import Actor, Incident, IncidentLink, LinkKind
 from users.permissions import INCIDENT_ROLES, role_required
 
 work_required = role_required(*INCIDENT_ROLES)
 SECTION = "mass-outage"
 
 
-def mass_outage_context(incident: Incident) -> dict:
+def mass_outage_context(incident: Incident, links: list[IncidentLink]) -> dict:
     """What the section shows: the group the incident leads or is in, and the related open
-    incidents not in it (three queries)."""
-    parent_id = mass_outage.parent_id(incident)
-    members = [] if parent_id is not None else mass_outage.children(incident)
-    grouped = {member.pk for member in members} | {parent_id}
+    incidents not in it. ``links`` are the incident's links as the page lists them
+    (``selectors.incident_links``): the parent comes from them, and the members are looked up
+    only when there is a «parent of» link (one query, two with a group)."""
+    parent = next((link.other for link in links if link.kind == LinkKind.SUBTASK_OF), None)
+    leads = parent is None and any(link.kind == LinkKind.PARENT_OF for link in links)
+    members = mass_outage.children(incident) if leads else []
+    grouped = {member.pk for member in members} | {parent.pk if parent else None}
     related = [r for r in mass_outage.related_open(incident) if r.incident.pk not in grouped]
     return {
-        "parent": Incident.objects.filter(pk=parent_id).first() if parent_id else None,
+        "parent": parent,
         "members": members,
         "related": related,
-        "can_group": parent_id is None and any(r.parent_id is None for r in related),
+        "can_group": parent is None and any(r.parent_id is None for r in related),
     }
 
 

@@ -123,6 +123,7 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
     if edit_form is None and can_work:  # only those who may edit see the form (and its choices)
         edit_form = IncidentEditForm.for_incident(incident)
     emails = selectors.incident_thread(incident)
+    links = selectors.incident_links(incident)
     reply_form = forms.get("reply_form")
     if reply_form is None and can_work:
         reply_form = _reply_form(incident, emails)
@@ -139,8 +140,8 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
             incident, selectors.page_number(request.GET.get("comments"))
         ),
         "comment_form": forms.get("comment_form") or (CommentForm() if can_work else None),
-        "links": selectors.incident_links(incident),
-        "mass_outage": mass_outage_context(incident),
+        "links": links,
+        "mass_outage": mass_outage_context(incident, links),
         "works": selectors.incident_works(incident),
         "dispatcher_sla": dispatcher_sla(incident),
         "work_form": forms.get("work_form") or (WorkForm() if can_work else None),
