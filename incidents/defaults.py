@@ -9,6 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from incidents.mail_defaults import ensure_shipped_templates
 from incidents.models import IncidentStatus, IncidentType, StatusKey
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -57,6 +58,7 @@ class DefaultsError(ValueError):
 class LoadResult:
     types_created: int
     statuses_created: int
+    templates_created: int = 0
 
 
 def read_types(path: Path) -> list[dict[str, object]]:
@@ -95,7 +97,8 @@ def read_status_descriptions(path: Path) -> dict[str, str]:
 
 @transaction.atomic
 def load_defaults(data_dir: Path = DATA_DIR) -> LoadResult:
-    """Insert missing types and statuses; never overwrite what an admin has edited."""
+    """Insert missing types, statuses and shipped mail templates; never overwrite what an admin
+    has edited."""
     types = read_types(data_dir / "types.csv")
     csv_descriptions = read_status_descriptions(data_dir / "statuses.csv")
     by_label = {key.label: key for key in StatusKey}
@@ -124,4 +127,8 @@ def load_defaults(data_dir: Path = DATA_DIR) -> LoadResult:
             },
         )
         statuses_created += created
-    return LoadResult(types_created=types_created, statuses_created=statuses_created)
+    return LoadResult(
+        types_created=types_created,
+        statuses_created=statuses_created,
+        templates_created=ensure_shipped_templates(),
+    )

@@ -152,3 +152,23 @@ SHIPPED: tuple[Shipped, ...] = (
     REQUESTER_LETTER,
 )
 BY_KEY: dict[str, Shipped] = {template.key: template for template in SHIPPED}
+
+
+def ensure_shipped_templates() -> int:
+    """Create the shipped templates that are missing (a migration made them once; an admin may
+    have deleted one); never touch an existing row. Returns how many were created."""
+    from emails.outbox.models import MailTemplate
+
+    created = 0
+    for shipped in SHIPPED:
+        _row, made = MailTemplate.objects.get_or_create(
+            key=shipped.key,
+            defaults={
+                "name": shipped.name,
+                "audience": shipped.audience,
+                "subject": shipped.subject,
+                "body": shipped.body,
+            },
+        )
+        created += made
+    return created

@@ -32,6 +32,18 @@ def test_load_defaults_is_idempotent_and_keeps_admin_edits():
     assert IncidentType.objects.get(name="Авария ВОЛС").sla_minutes == 999
 
 
+def test_load_defaults_restores_a_deleted_shipped_template_and_keeps_edited_ones():
+    from emails.outbox.models import MailTemplate
+    from incidents.mail_defaults import SHIPPED
+
+    MailTemplate.objects.filter(key=SHIPPED[0].key).delete()
+    MailTemplate.objects.filter(key=SHIPPED[1].key).update(body="Отредактировано админом")
+    assert load_defaults().templates_created == 1
+    assert MailTemplate.objects.filter(key__in=[s.key for s in SHIPPED]).count() == len(SHIPPED)
+    assert MailTemplate.objects.get(key=SHIPPED[1].key).body == "Отредактировано админом"
+    assert load_defaults().templates_created == 0
+
+
 def test_command_reports_counts(capsys):
     call_command("load_defaults")
     call_command("load_defaults")

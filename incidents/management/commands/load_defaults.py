@@ -19,5 +19,6 @@ class Command(BaseCommand):
         except (DefaultsError, OSError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
-            f"types created: {result.types_created}, statuses created: {result.statuses_created}"
+            f"types created: {result.types_created}, statuses created: {result.statuses_created}, "
+            f"mail templates created: {result.templates_created}"
         )
