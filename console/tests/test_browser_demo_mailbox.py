@@ -115,8 +115,8 @@ def test_demo_mailbox_on_a_phone(live_console, demo_desk, tmp_path):  # noqa: F8
         )
         assert driver.execute_script(no_overflow)
         label = driver.execute_script(
-            "return getComputedStyle(document.querySelector('tr[data-incident] td'), '::before')"
-            ".content"
+            "return getComputedStyle("
+            "document.querySelector('tr[data-incident] td[data-label]'), '::before').content"
         )
         assert "Номер" in label  # rows read as labelled cards
         screenshot(driver, tmp_path, "queue-phone")
