@@ -557,7 +557,7 @@ class FakeTracker:
             self.comments[key] = []
             self.links[key] = []
             self.changelog[key] = []
-            self._log(key, "IssueCreated", uid, [])
+            self._log(key, "IssueCreated", uid, [], at=issue["updatedAt"])
             return issue
 
     def _apply(self, issue: JSON, body: JSON, *, creating: bool = False) -> list[str]:
@@ -674,7 +674,7 @@ class FakeTracker:
                 fields = [(name, issue.get(name), working.get(name)) for name in changed]
                 issue.clear()
                 issue.update(working)
-                self._log(issue["key"], "IssueUpdated", uid, fields)
+                self._log(issue["key"], "IssueUpdated", uid, fields, at=issue["updatedAt"])
             return issue
 
     def find_by_unique(self, unique: str) -> JSON:
@@ -705,7 +705,11 @@ class FakeTracker:
             issue["updatedAt"] = self.now()
             issue["updatedBy"] = uid
             self._log(
-                issue["key"], "IssueWorkflow", uid, [("status", issue["previousStatus"], target)]
+                issue["key"],
+                "IssueWorkflow",
+                uid,
+                [("status", issue["previousStatus"], target)],
+                at=issue["updatedAt"],
             )
             comment = (body or {}).get("comment")
             if comment:
@@ -721,15 +725,25 @@ class FakeTracker:
             issue["version"] += 1
             issue["updatedAt"] = self.now()
             change = ("status", issue["previousStatus"], status_key)
-            self._log(issue["key"], "IssueWorkflow", self.robot_uid, [change])
+            self._log(
+                issue["key"], "IssueWorkflow", self.robot_uid, [change], at=issue["updatedAt"]
+            )
 
-    def _log(self, key: str, kind: str, uid: int, fields: list[tuple[str, Any, Any]]) -> None:
-        """Append a changelog entry; ``fields`` are (field, from, to) of what changed."""
+    def _log(
+        self,
+        key: str,
+        kind: str,
+        uid: int,
+        fields: list[tuple[str, Any, Any]],
+        at: datetime | None = None,
+    ) -> None:
+        """Append a changelog entry; ``fields`` are (field, from, to) of what changed, ``at`` the
+        moment of the change (the issue's new ``updatedAt``: one change, one time)."""
         self.changelog[key].append(
             {
                 "id": secrets.token_hex(12),
                 "type": kind,
-                "updatedAt": self.now(),
+                "updatedAt": at or self.now(),
                 "updatedBy": uid,
                 "fields": fields,
             }
