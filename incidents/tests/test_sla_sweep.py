@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -173,6 +174,12 @@ def _waiting_with_works(n: int, now, clock: str = SlaClock.BUSINESS) -> None:
     )
 
 
+# A working Wednesday morning in Moscow: ten minutes later are ten business minutes (run in the
+# evening, the business-hours deadlines of a pause rightly do not move at all).
+BUSINESS_MORNING = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+
+
+@time_machine.travel(BUSINESS_MORNING, tick=True)
 def test_sweep_reads_in_a_fixed_number_of_queries_beyond_a_batch():
     """More waiting incidents and works than one batch of the old sweep (500) take the same
     queries as three; a sweep with nothing to change writes nothing."""
