@@ -40,8 +40,8 @@ from incidents.notifications import (
     NotificationError,
     clean_addresses,
     contractor_recipients,
+    enqueue,
     is_automated_address,
-    new_message_id,
     our_addresses,
     with_code,
     with_our_mailbox,
@@ -267,19 +267,7 @@ def queue_letter(incident: Incident, letter: Letter, *, token: str = "") -> Outb
     channel = "smtp" if letter.attachments else settings.NOTIFICATION_CHANNEL
     try:
         with transaction.atomic():
-            outbound = OutboundEmail.objects.create(
-                incident=incident,
-                kind=draft.kind,
-                channel=channel,
-                dedupe_key=key,
-                message_id=new_message_id(incident, draft.kind),
-                to=draft.to,
-                cc=draft.cc,
-                dropped=draft.dropped,
-                subject=draft.subject,
-                body_text=draft.body,
-                headers=draft.headers,
-            )
+            outbound = enqueue(incident, draft, channel=channel, dedupe_key=key)
             outbound.attachments.set(letter.attachments)
     except IntegrityError:
         raise ComposeError(_("This e-mail is already queued for sending."), "") from None

@@ -266,7 +266,8 @@ def _already_sent_message(existing: OutboundEmail) -> str:
     }
 
 
-def _enqueue(incident: Incident, draft: Draft, *, channel: str, dedupe_key: str) -> OutboundEmail:
+def enqueue(incident: Incident, draft: Draft, *, channel: str, dedupe_key: str) -> OutboundEmail:
+    """Queue ``draft`` in the outbox (``dedupe_key`` unique: a second one raises IntegrityError)."""
     with transaction.atomic():
         return OutboundEmail.objects.create(
             incident=incident,
@@ -299,7 +300,7 @@ def queue_draft(incident: Incident, draft: Draft, *, channel: str = "smtp") -> O
     existing = OutboundEmail.objects.filter(dedupe_key=key).first()
     if existing is None:
         try:
-            return _enqueue(incident, draft, channel=channel, dedupe_key=key)
+            return enqueue(incident, draft, channel=channel, dedupe_key=key)
         except IntegrityError:
             existing = OutboundEmail.objects.get(dedupe_key=key)
     if existing.state in (OutboundEmail.State.FAILED, OutboundEmail.State.SUPPRESSED):
@@ -348,7 +349,7 @@ def queue_reply(
         ),
         headers=threading_headers(incident),
     )
-    return _enqueue(incident, draft, channel=channel, dedupe_key=f"reply:{uuid.uuid4().hex}")
+    return enqueue(incident, draft, channel=channel, dedupe_key=f"reply:{uuid.uuid4().hex}")
 
 
 LIST_ADDRESS = re.compile(r"^(owner-[^@]*|[^@]*-(request|owner|bounces?))@", re.IGNORECASE)
@@ -393,4 +394,4 @@ def queue_closed_auto_reply(
     """Queue the automatic answer to ``email`` (once per e-mail; the caller keeps it to once
     per incident per period)."""
     draft = build_closed_auto_reply(incident, email)
-    return _enqueue(incident, draft, channel=channel, dedupe_key=f"closed_reply:{email.pk}")
+    return enqueue(incident, draft, channel=channel, dedupe_key=f"closed_reply:{email.pk}")
