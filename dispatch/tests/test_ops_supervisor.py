@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.core.management import get_commands, load_command_class
 
+from dispatch import pid1
 from dispatch.tests.ops_support import (
     ROOT,
     SUPERVISOR_CONFIG,
@@ -234,3 +235,27 @@ def test_run_dispatch_as_pid1_stops_at_once_on_sigterm_during_start_up(tmp_path)
     assert "DISPATCH on http://" not in output_text, "the stop came after init; retry"
     assert returncode == 0, output_text[-3000:]
     assert elapsed < 10, elapsed
+
+
+def test_a_swallowed_stop_still_ends_the_process_within_seconds():
+    """If the SystemExit of PID 1's SIGTERM handler is swallowed (it ran inside a ``__del__``,
+    where Python only prints exceptions), the backstop still ends the process with exit 0."""
+    script = (
+        "import os, signal, time\n"
+        "from dispatch import pid1\n"
+        "signal.signal(signal.SIGTERM, pid1._stop)\n"
+        "class Swallow:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(0.5)\n"
+        "Swallow()\n"
+        "print('still running', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert "still running" in done.stdout  # the SystemExit was indeed swallowed
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < pid1.HARD_EXIT_AFTER_SECONDS + 5

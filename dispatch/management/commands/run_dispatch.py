@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 
+from dispatch.pid1 import stop_requested
 from dispatch.processes import (
     SUPERVISOR_CONFIG,
     prepare_directories,
@@ -39,6 +40,8 @@ class Command(BaseCommand):
         if not skip_init:
             call_command("init_dispatch")
         connections.close_all()
+        if stop_requested():  # SIGTERM during init whose SystemExit did not get through
+            raise SystemExit(0)
         env = supervisor_environment(bind=bind)
         self.stdout.write(
             f"DISPATCH on http://{env.get('GUNICORN_BIND', settings.GUNICORN_BIND)}/ "
