@@ -36,3 +36,20 @@ def _fresh_sweep_memory():
     sla_sweep._previous.clear()
     yield
     sla_sweep._previous.clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A test stopped by pytest-timeout on PostgreSQL gets the database's sessions and lock
+    waits attached to its report: a hang in a query then says who it waited on."""
+    report = yield
+    if report.failed and os.environ.get("DB_HOST") and "Timeout" in str(call.excinfo or ""):
+        from pathlib import Path
+
+        from dispatch.testing.postgres import activity_report
+
+        log = os.environ.get("DISPATCH_TEST_PG_LOG")
+        report.sections.append(
+            ("PostgreSQL sessions", activity_report(dict(os.environ), Path(log) if log else None))
+        )
+    return report

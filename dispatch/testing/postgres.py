@@ -56,6 +56,10 @@ class PostgresCluster:
             "POSTGRES_PASSWORD": "",
         }
 
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir.parent / "log"
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
@@ -89,7 +93,9 @@ def start_cluster() -> PostgresCluster:
     )
     options = (
         f"-c listen_addresses=127.0.0.1 -c port={cluster.port} -c unix_socket_directories={root} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+        # a lock wait longer than 2 s is logged with who holds the lock (see activity_report)
+        "-c log_lock_waits=on -c deadlock_timeout=2s"
     )
     cluster._run(
         "pg_ctl", "-D", str(data_dir), "-o", options, "-l", str(root / "log"), "-w", "start"
@@ -104,3 +110,33 @@ def _user_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+ACTIVITY_SQL = """
+SELECT a.pid, a.datname, a.state, a.wait_event_type, a.wait_event,
+       pg_blocking_pids(a.pid) AS blocked_by,
+       now() - a.xact_start AS in_transaction, left(a.query, 300) AS query
+FROM pg_stat_activity a
+WHERE a.datname IS NOT NULL AND a.pid <> pg_backend_pid()
+ORDER BY a.xact_start NULLS LAST
+"""
+
+
+def activity_report(env: dict[str, str], log_path: Path | None) -> str:
+    """Every other session of the cluster (state, what it waits on, who blocks it, its
+    query) and the cluster log's lock-wait lines: printed when a test hits its timeout."""
+    import psycopg
+
+    lines: list[str] = []
+    try:
+        with psycopg.connect(
+            host=env["DB_HOST"], port=int(env["DB_PORT"]), dbname=env["POSTGRES_DB"],
+            user=env["POSTGRES_USER"], connect_timeout=5, autocommit=True,
+        ) as connection:  # fmt: skip
+            lines += [" | ".join(map(str, row)) for row in connection.execute(ACTIVITY_SQL)]
+    except psycopg.Error as exc:
+        lines.append(f"pg_stat_activity unavailable: {exc}")
+    if log_path and log_path.exists():
+        log = log_path.read_text(errors="replace").splitlines()
+        lines += [line for line in log if "waiting for" in line or "Process holding" in line][-40:]
+    return "\n".join(lines)

@@ -22,6 +22,7 @@ if os.environ.get("TEST_DB") == "postgres" and not os.environ.get("DB_HOST"):
     _cluster = start_cluster()
     atexit.register(_cluster.stop)
     os.environ.update(_cluster.env())
+    os.environ["DISPATCH_TEST_PG_LOG"] = str(_cluster.log_path)
 
 from dispatch.settings import *  # noqa: E402, F403
 
