@@ -4,7 +4,8 @@ A move takes one e-mail (or the e-mail and the later replies that answer it) fro
 to another incident or to a new one. A merge moves everything of one incident (e-mails, comments,
 work categories, links) into another, links the two as duplicates and closes the merged one.
 Both incidents' rows are locked in id order (``lock_incidents``), so two moves between the same
-incidents never deadlock. Each move or merge is one :class:`IncidentMove` that
+incidents never deadlock. Mail from outside that a move, merge or undo brings into an incident
+is unread there, as if it had just arrived. Each move or merge is one :class:`IncidentMove` that
 :func:`undo_move` reverses. The tracker follows from the stored state (``yandex_tracker.moves``).
 """
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from emails.models import EmailMessage, EmailReference
+from emails.models import EmailMessage, EmailReference, from_outside
 from incidents.models import (
     INVERSE_LINK,
     Incident,
@@ -34,6 +35,7 @@ from incidents.services import (
     lock_incidents,
     log_changes,
     mark_first_action,
+    mark_unread,
     record_status,
 )
 
@@ -107,6 +109,13 @@ def _relink(email_ids: list[int], from_pk: int, to_pk: int) -> int:
     )
 
 
+def _arrived(email_ids: list[int], incident: Incident) -> None:
+    """E-mails moved into ``incident``: mail from outside among them is new mail there, unread
+    for its dispatcher as a reply arriving would be (the tracker's «Новое сообщение» follows)."""
+    if EmailMessage.objects.filter(from_outside(), pk__in=email_ids, incident=incident).exists():
+        mark_unread([incident.pk])
+
+
 def _touch(incidents: list[Incident], user) -> None:
     """Both incidents changed (the live page and queue see it); a person's first action."""
     now = timezone.now()
@@ -168,6 +177,7 @@ def move_emails(
         emails = thread_from(email) if with_replies else [email]
         ids = [e.pk for e in emails]
         _relink(ids, source.pk, target.pk)
+        _arrived(ids, target)
         move = IncidentMove.objects.create(
             kind=MOVE,
             source=source,
@@ -228,6 +238,7 @@ def merge_incidents(source: Incident, target: Incident, *, actor: str, user=None
         emails = list(EmailMessage.objects.filter(incident=source).order_by("sent_at", "pk"))
         ids = [e.pk for e in emails]
         _relink(ids, source.pk, target.pk)
+        _arrived(ids, target)
         comments = list(
             IncidentComment.objects.filter(incident=source).values_list("pk", flat=True)
         )
@@ -292,6 +303,7 @@ def _undo_merge(move: IncidentMove, source: Incident, target: Incident, *, actor
     """Give the merged incident back what it brought; returns how many e-mails came back."""
     moved = move.moved or {}
     back = _relink(move.email_ids, target.pk, source.pk)
+    _arrived(move.email_ids, source)
     IncidentComment.objects.filter(pk__in=moved.get("comments", []), incident=target).update(
         incident=source
     )
@@ -334,6 +346,7 @@ def undo_move(move: IncidentMove, *, actor: str, user=None) -> IncidentMove:
             back = _undo_merge(move, source, target, actor=actor, user=user)
         else:
             back = _relink(move.email_ids, target.pk, source.pk)
+            _arrived(move.email_ids, source)
             if move.new_target and not target.is_finished and not target.emails.exists():
                 record_status(
                     target,

@@ -4,6 +4,8 @@ queries do not grow with moves."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,12 +15,22 @@ from emails.models import EmailMessage
 from incidents.models import Incident, IncidentMove
 from incidents.moves import move_emails
 from incidents.tests.factories import make_request
+from users.models import Role, User
+
+from .conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 
 def page(client, incident: Incident) -> str:
     return client.get(reverse("console:incident", args=[incident.pk])).content.decode()
+
+
+def unread_rows(client, user: User) -> set[int]:
+    """The incidents shown bold (unread) in ``user``'s queue."""
+    client.force_login(user)
+    text = client.get(reverse("console:queue")).content.decode()
+    return {int(n) for n in re.findall(r'data-incident="(\d+)" data-unread="true"', text)}
 
 
 @pytest.fixture
@@ -146,6 +158,7 @@ def test_page_queries_do_not_grow_with_moves_and_emails(client, dispatcher, pair
             from_address="noc@operator.example", sent_at=first.incident_date, incident=first,
         )  # fmt: skip
         move_emails(extra, second, actor="console", user=dispatcher)
+    page(client, second)  # the moved mail is unread: the first look reads it (one UPDATE)
     with CaptureQueriesContext(connection) as many:
         text = page(client, second)
     assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
@@ -165,3 +178,33 @@ def test_a_second_click_on_move_says_where_the_email_went(client, dispatcher, pa
     assert f"Письмо уже не в этом инциденте: оно в {second.code}." in again.content.decode()
     assert IncidentMove.objects.count() == 1
     assert client.get(url, {"target": second.code}).status_code == 302
+
+
+def test_moved_mail_is_unread_for_the_target_dispatcher_and_undo_for_the_source(
+    client, dispatcher, pair
+):
+    """A requester's e-mail moved into an incident is new mail there, as a reply arriving would
+    be: unread (bold in its dispatcher's queue) until that dispatcher opens it; undoing the move
+    brings it back as new mail to the first incident."""
+    first, second = pair
+    boris = User.objects.create_user(email="boris@dispatch.example", password=PASSWORD,
+                                      role=Role.DISPATCH)  # fmt: skip
+    Incident.objects.filter(pk=second.pk).update(assignee=boris)
+    Incident.objects.filter(pk=first.pk).update(assignee=dispatcher)
+    assert unread_rows(client, boris) == set() and unread_rows(client, dispatcher) == set()
+
+    client.force_login(dispatcher)
+    email = EmailMessage.objects.get(message_id="<p2@op.example>")
+    client.post(reverse("console:move_email", args=[first.pk, email.pk]), {"target": second.code})
+    assert unread_rows(client, boris) == {second.pk}
+    assert unread_rows(client, dispatcher) == {second.pk}  # the queue shows it to everyone
+    page(client, second)  # Anna looks: it is Boris's to read
+    assert unread_rows(client, dispatcher) == {second.pk}
+    client.force_login(boris)
+    page(client, second)  # Boris opens it
+    assert unread_rows(client, boris) == set()
+
+    client.force_login(dispatcher)
+    move = IncidentMove.objects.get()
+    client.post(reverse("console:undo_move", args=[second.pk, move.pk]))
+    assert unread_rows(client, dispatcher) == {first.pk}

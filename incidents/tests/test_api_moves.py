@@ -42,6 +42,8 @@ def test_move_an_email_with_its_reply_list_and_undo():
     assert moved["target"]["id"] == b.pk and len(moved["emails"]) == 2
     assert moved["actor"] == "api" and moved["undone_at"] is None
     assert b.emails.count() == 2 and a.emails.count() == 0
+    b.refresh_from_db()
+    assert b.unread_since is not None  # new mail there, as if it had just arrived
 
     listed = client.get(f"{API}/{b.pk}/moves/").json()["results"]
     assert [m["id"] for m in listed] == [moved["id"]]

@@ -62,6 +62,36 @@ def test_moved_email_comment_follows_it_and_back(two_issues, fake_tracker, clien
     assert push_cycle(client, directory).comments_moved == 0  # settled
 
 
+def read_in_console(incident: Incident) -> Client:
+    """A dispatcher opens the incident in the console (nobody is assigned: it reads it)."""
+    person, _ = User.objects.get_or_create(email="anna@dispatch.example",
+                                           defaults={"role": Role.DISPATCH})  # fmt: skip
+    browser = Client()
+    browser.force_login(person)
+    assert browser.get(reverse("console:incident", args=[incident.pk])).status_code == 200
+    return browser
+
+
+def test_moved_email_raises_new_message_on_the_target_issue(
+    two_issues, fake_tracker, client, directory
+):
+    """The e-mail moved in is new mail there: «Новое сообщение» goes up and stays up."""
+    first, second = two_issues
+    flag = directory.ids.new_message
+    browser = read_in_console(second)
+    push_cycle(client, directory)
+    assert fake_tracker.state.issues["DISP-2"][flag] == "✖️ Нет"
+
+    email = EmailMessage.objects.get(message_id="<t2@op.example>")
+    url = reverse("console:move_email", args=[first.pk, email.pk])
+    assert browser.post(url, {"target": second.code}).status_code == 302
+    report = push_cycle(client, directory)
+    assert report.failed == 0, report.errors
+    assert fake_tracker.state.issues["DISP-2"][flag] == "✔️ Да"
+    assert push_cycle(client, directory).unread_synced == 0  # settled, not lowered again
+    assert fake_tracker.state.issues["DISP-2"][flag] == "✔️ Да"
+
+
 def test_merge_links_duplicates_closes_and_unmerge_unlinks(
     two_issues, fake_tracker, client, directory
 ):
