@@ -43,6 +43,7 @@ from yandex_tracker.fields import (
 )
 from yandex_tracker.models import PushClaim, TrackerComment, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields, without_empty
+from yandex_tracker.selectors import pushed_email_ids
 from yandex_tracker.status_sync import (
     out_of_sync,
     record_own_write,
@@ -321,15 +322,6 @@ def _already_posted(client: TrackerClient, key: str, email: EmailMessage) -> dic
     return None
 
 
-def pushed_email_ids(issue_pk: int) -> str:
-    """The ``Local emails IDs`` value: every e-mail of the incident already in the issue."""
-    issue = TrackerIssue.objects.get(pk=issue_pk)
-    ids = EmailMessage.objects.filter(
-        incident_id=issue.incident_id, tracker_state=EmailMessage.TrackerState.PUSHED
-    ).order_by("pk")
-    return ", ".join(str(pk) for pk in ids.values_list("pk", flat=True))
-
-
 def update_email_ids(
     client: TrackerClient, claim: TrackerComment, email: EmailMessage, ids: FieldIds
 ) -> None:
@@ -501,7 +493,7 @@ def _push_moved(
 ) -> bool:
     for row in moves.moved_comments(limit):
         try:
-            moves.withdraw_comment(client, row)
+            moves.withdraw_comment(client, row, directory.ids)
         except TrackerError as exc:
             record_failure(row, exc)
             if _failed(report, f"moved comment {row.comment_id}", exc):

@@ -1,10 +1,11 @@
-"""Reads about the tracker sync for other apps (health report, admin)."""
+"""Reads about the tracker sync: for other apps (health report, admin) and the push."""
 
 from __future__ import annotations
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from emails.models import EmailMessage
 from yandex_tracker.models import TrackerComment, TrackerIssue, TrackerUser
 
 
@@ -24,3 +25,12 @@ def push_backlog() -> dict[str, int]:
 def known_logins() -> set[str]:
     """Lower-cased logins of the tracker's active users, as the pull worker last read them."""
     return set(TrackerUser.objects.values_list("login", flat=True))
+
+
+def pushed_email_ids(issue_pk: int) -> str:
+    """The issue's ``Local emails IDs`` value: every e-mail of its incident already in it."""
+    issue = TrackerIssue.objects.get(pk=issue_pk)
+    ids = EmailMessage.objects.filter(
+        incident_id=issue.incident_id, tracker_state=EmailMessage.TrackerState.PUSHED
+    ).order_by("pk")
+    return ", ".join(str(pk) for pk in ids.values_list("pk", flat=True))

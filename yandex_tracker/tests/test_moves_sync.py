@@ -46,19 +46,28 @@ def two_issues(dovecot, imap_source, defaults, client, directory):
 
 
 def test_moved_email_comment_follows_it_and_back(two_issues, fake_tracker, client, directory):
+    """The comment and the issues' «Local emails IDs» on both sides, both ways."""
     _first, second = two_issues
+    t1, t2, u1 = (EmailMessage.objects.get(message_id=f"<{n}@op.example>").pk
+                  for n in ("t1", "t2", "u1"))  # fmt: skip
+
+    def email_ids(key: str) -> str:
+        return fake_tracker.state.issues[key][directory.ids.emails_ids]
+
     assert any("Это про другую опору" in t for t in texts(fake_tracker, "DISP-1"))
-    move = move_emails(EmailMessage.objects.get(message_id="<t2@op.example>"), second,
-                       actor="console")  # fmt: skip
+    assert email_ids("DISP-1") == f"{t1}, {t2}"
+    move = move_emails(EmailMessage.objects.get(pk=t2), second, actor="console")
     report = push_cycle(client, directory)
     assert report.comments_moved == 1 and report.comments_posted == 1, report.errors
     assert not any("Это про другую опору" in t for t in texts(fake_tracker, "DISP-1"))
     assert any("Это про другую опору" in t for t in texts(fake_tracker, "DISP-2"))
+    assert (email_ids("DISP-1"), email_ids("DISP-2")) == (f"{t1}", f"{t2}, {u1}")
 
     undo_move(move, actor="console")
     push_cycle(client, directory)
     assert any("Это про другую опору" in t for t in texts(fake_tracker, "DISP-1"))
     assert not any("Это про другую опору" in t for t in texts(fake_tracker, "DISP-2"))
+    assert (email_ids("DISP-1"), email_ids("DISP-2")) == (f"{t1}, {t2}", f"{u1}")
     assert push_cycle(client, directory).comments_moved == 0  # settled
 
 
