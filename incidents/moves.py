@@ -321,10 +321,12 @@ def _undo_merge(move: IncidentMove, source: Incident, target: Incident, *, actor
             IncidentLink.objects.filter(incident_id=other_id, other=target).update(other=source)
     if moved.get("replaced_link"):
         _link_pair(source, target, moved["replaced_link"])
-    if source.status.key == StatusKey.CLOSED and moved.get("status") != StatusKey.CLOSED:
+    before = moved.get("status")
+    if source.status.key == StatusKey.CLOSED and before != StatusKey.CLOSED:
+        # nothing leads back to «Новый» (nor in the tracker): a merged new incident reopens
         record_status(
             source,
-            moved.get("status") or StatusKey.IN_PROGRESS,
+            StatusKey.IN_PROGRESS if before in (None, "", StatusKey.NEW) else before,
             actor=actor,
             user=user,
             comment=_("Separated from %(incident)s again.") % {"incident": target},
@@ -334,7 +336,8 @@ def _undo_merge(move: IncidentMove, source: Incident, target: Incident, *, actor
 
 def undo_move(move: IncidentMove, *, actor: str, user=None) -> IncidentMove:
     """Reverse a recorded move (the e-mails still in the target go back) or merge (the merged
-    incident gets back its e-mails, comments, works, links and status). Raises
+    incident gets back its e-mails, comments, works, links and status; «В работе» if it was
+    «Новый»). Raises
     :class:`MoveError` when it was undone already."""
     with transaction.atomic():
         locked = lock_incidents(move.source_id, move.target_id)

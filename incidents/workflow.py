@@ -124,6 +124,29 @@ def is_allowed(current: StatusKey | str, target: StatusKey | str) -> bool:
     return StatusKey(target) in allowed_targets(current)
 
 
+def way_between(start: StatusKey | str, goal: StatusKey | str) -> list[StatusKey]:
+    """The shortest way from ``start`` to ``goal`` by the workflow's own transitions (the statuses
+    after ``start``, ending with ``goal``), never through a request to the robot (that would send
+    mail); empty when there is none."""
+    start, goal = StatusKey(start), StatusKey(goal)
+    came_from: dict[StatusKey, StatusKey] = {start: start}
+    frontier = [start]
+    while frontier and goal not in came_from:
+        later = []
+        for key in frontier:
+            for step in sorted(TRANSITIONS.get(key, frozenset())):
+                if step not in came_from and (step == goal or step not in NOTIFICATION_REQUESTS):
+                    came_from[step] = key
+                    later.append(step)
+        frontier = later
+    if goal not in came_from or goal == start:
+        return []
+    way = [goal]
+    while came_from[way[-1]] != start:
+        way.append(came_from[way[-1]])
+    return way[::-1]
+
+
 def _label(key: StatusKey | str) -> str:
     return StatusKey(key).label
 

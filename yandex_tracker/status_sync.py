@@ -3,7 +3,8 @@
 ``TrackerIssue.synced_status`` is the tracker status key both sides last agreed on. The pull
 worker sets it when it mirrors a tracker change; when the database changes the status (delivery
 of a notification, a validation error, the console), the issue is moved here, with the history
-comment (e.g. the reason of an error) as the transition comment.
+comment (e.g. the reason of an error) as the transition comment; where the tracker's workflow
+has no direct transition, it goes the workflow's way through the statuses between.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import logging
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from incidents.models import Incident
+from incidents.models import Incident, IncidentStatus
 from incidents.sla import compute_sla
+from incidents.workflow import way_between
 from yandex_tracker.client import TrackerClient, format_dt
 from yandex_tracker.fields import SLA_LABELS, FieldIds
 from yandex_tracker.models import TrackerIssue
@@ -38,12 +40,33 @@ def _latest_comment(incident: Incident) -> str:
     return (row.values_list("comment", flat=True).first() or "").strip()
 
 
+def _steps_before(start: str, goal: str) -> list[str]:
+    """The tracker statuses to pass through from ``start`` to ``goal`` where no transition leads
+    there directly (a merge closes a «Новый» incident, but «Открыт» only goes to «В работе»):
+    DISPATCH's workflow, which the queue's mirrors (docs/workflow.md), shows the way."""
+    ours = dict(IncidentStatus.objects.exclude(tracker_key="").values_list("tracker_key", "key"))
+    if start not in ours or goal not in ours:
+        return []
+    theirs = {key: tracker for tracker, key in ours.items()}
+    return [theirs[key] for key in way_between(ours[start], ours[goal])[:-1]]
+
+
+def _transition(client: TrackerClient, issue: TrackerIssue, target: str, comment: str) -> bool:
+    """Move the issue to ``target``, through the workflow's intermediate statuses if need be."""
+    if client.transition_to(issue.key, target, comment=comment):
+        return True
+    steps = _steps_before(issue.synced_status, target)
+    if not steps or not all(client.transition_to(issue.key, step) for step in steps):
+        return False
+    return client.transition_to(issue.key, target, comment=comment)
+
+
 def sync_status(client: TrackerClient, issue: TrackerIssue, incident: Incident) -> bool:
     """Transition the issue to the incident's status if needed; True when a transition ran."""
     target = incident.status.tracker_key
     if not target or target == issue.synced_status or not issue.key:
         return False
-    moved = client.transition_to(issue.key, target, comment=_latest_comment(incident))
+    moved = _transition(client, issue, target, _latest_comment(incident))
     if not moved:
         logger.warning(
             "tracker: %s cannot move to %s from its current status; the tracker keeps it",

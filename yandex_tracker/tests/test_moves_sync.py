@@ -158,3 +158,30 @@ def test_new_message_flag_is_lowered_when_the_dispatcher_opens_the_incident(
     push_cycle(client, directory)
     assert fake_tracker.state.issues[incident.code][flag] == "✔️ Да"
     assert push_cycle(client, directory).unread_synced == 0
+
+
+def test_merging_a_new_incident_closes_its_issue_and_undo_reopens_it(
+    two_issues, fake_tracker, client, directory
+):
+    """«Открыт» has no transition to «Закрыт»: the issue goes the workflow's way (through
+    «В работе»); the undo reopens it («В работе»: nothing leads back to «Новый»)."""
+    first, second = two_issues
+    assert fake_tracker.state.issues["DISP-2"]["status"] == "open"
+    browser = read_in_console(second)
+    merge = reverse("console:merge", args=[second.pk])
+    assert browser.post(merge, {"target": first.code}).status_code == 302
+    report = push_cycle(client, directory)
+    assert report.failed == 0 and report.statuses_moved == 1, report.errors
+    assert fake_tracker.state.issues["DISP-2"]["status"] == "closed"
+    assert "Объединён с DISP-1." in texts(fake_tracker, "DISP-2")  # the closing's comment
+    [link] = fake_tracker.state.links["DISP-2"]
+    assert (link["object"], link["type"]) == ("DISP-1", "duplicates")
+
+    move = IncidentMove.objects.get()
+    assert browser.post(reverse("console:undo_move", args=[second.pk, move.pk])).status_code == 302
+    second.refresh_from_db()
+    assert second.status.key == StatusKey.IN_PROGRESS and not second.is_finished
+    report = push_cycle(client, directory)
+    assert report.failed == 0, report.errors
+    assert fake_tracker.state.issues["DISP-2"]["status"] == "inProgress"
+    assert fake_tracker.state.links["DISP-2"] == []
