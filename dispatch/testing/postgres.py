@@ -66,8 +66,13 @@ class PostgresCluster:
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
-def start_cluster() -> PostgresCluster:
-    """initdb a fresh cluster in a temp dir, start it on a free port, create ``dispatch``."""
+def start_cluster(*, autovacuum: bool = True) -> PostgresCluster:
+    """initdb a fresh cluster in a temp dir, start it on a free port, create ``dispatch``.
+
+    The test suite turns ``autovacuum`` off: its flushes and rolled-back tests leave tables of
+    dead pages, and autovacuum, run while a test's transaction holds them, records zero rows on
+    those pages; every estimate is then one row until the next ANALYZE, and a set-based UPDATE
+    over a few hundred rows planned on that took minutes, at whatever moment autovacuum woke."""
     bin_dir = _bin_dir()
     root = Path(tempfile.mkdtemp(prefix="dispatch-pg-"))
     data_dir = root / "data"
@@ -96,6 +101,7 @@ def start_cluster() -> PostgresCluster:
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
         # a lock wait longer than 2 s is logged with who holds the lock (see activity_report)
         "-c log_lock_waits=on -c deadlock_timeout=2s"
+        f" -c autovacuum={'on' if autovacuum else 'off'}"
     )
     cluster._run(
         "pg_ctl", "-D", str(data_dir), "-o", options, "-l", str(root / "log"), "-w", "start"

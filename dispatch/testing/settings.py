@@ -19,7 +19,7 @@ os.makedirs(os.path.join(os.environ["DATA_DIR"], "static"))
 if os.environ.get("TEST_DB") == "postgres" and not os.environ.get("DB_HOST"):
     from dispatch.testing.postgres import start_cluster
 
-    _cluster = start_cluster()
+    _cluster = start_cluster(autovacuum=False)
     atexit.register(_cluster.stop)
     os.environ.update(_cluster.env())
     os.environ["DISPATCH_TEST_PG_LOG"] = str(_cluster.log_path)
