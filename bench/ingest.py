@@ -19,6 +19,11 @@ database. The machine is shared: the load average is printed at the start and th
     .venv/bin/python bench/ingest.py                              # 2,000 messages, 3 rounds
     .venv/bin/python bench/ingest.py --messages 5000              # the acceptance mailbox
     .venv/bin/python bench/ingest.py --messages 10000 --rounds 1 --only postgres --no-profile
+    .venv/bin/python bench/ingest.py --helpdesk /tmp/helpdesk-venv/bin/python  # + django-helpdesk
+
+``--helpdesk PYTHON`` finally runs django-helpdesk's intake (``bench/helpdesk_intake.py``, in a
+throw-away virtualenv of its own) on the same mailbox; it deletes what it ingests, so it runs
+last, once.
 """
 
 from __future__ import annotations
@@ -242,6 +247,20 @@ class Bench:
             postmaster = cpu_seconds(pid)
         return postmaster, cpu_seconds(self.dovecot.process.pid)
 
+    def measure_helpdesk(self, python: str) -> dict:
+        """django-helpdesk's ``process_email`` on the mailbox (which it empties)."""
+        _pg, dovecot_before = self._servers_cpu()
+        done = subprocess.run(
+            [python, str(ROOT / "bench" / "helpdesk_intake.py"), "--port", str(self.dovecot.port),
+             "--user", MAILBOX, "--password", PASSWORD],
+            capture_output=True, text=True, check=False, cwd=self.work,
+        )  # fmt: skip
+        if done.returncode:
+            raise RuntimeError(f"django-helpdesk failed:\n{done.stderr[-5000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result["dovecot_cpu"] = self._servers_cpu()[1] - dovecot_before
+        return result
+
     def measure(self, kind: str, *extra: str) -> dict:
         db = ""
         if kind == "postgres":
@@ -315,6 +334,20 @@ def _print_stages(kind: str, stages: dict[str, float], runs: list[dict], message
         print(f"| {name} | {seconds * 1000 / messages:.2f} | {share:.0%} | {share * cpu:.2f} |")
 
 
+def _print_helpdesk(result: dict, results: dict[str, list[dict]], messages: int) -> None:
+    rate = messages / result["seconds"]  # it empties the mailbox: one follow-up a message
+    print(
+        f"\ndjango-helpdesk (SQLite): {result['tickets']:,} tickets, {result['followups']:,} "
+        f"follow-ups, {rate:.1f} msg/s, CPU {result['cpu'] * 1000 / messages:.1f} ms/msg "
+        f"(Dovecot {result['dovecot_cpu'] * 1000 / messages:.2f}), peak RSS "
+        f"{result['rss_mb']:.0f} MB"
+    )
+    for kind, runs in results.items():
+        if kind != "raw" and runs:
+            ours = statistics.median(run["messages"] / run["seconds"] for run in runs)
+            print(f"{kind} ingest / django-helpdesk: {ours / rate:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
@@ -324,6 +357,9 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=KINDS, default=list(KINDS))
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled ingest")
     parser.add_argument("--profile-out", help="also write the profile (pstats) to this file")
+    parser.add_argument(
+        "--helpdesk", metavar="PYTHON", help="a Python with django-helpdesk installed: compare"
+    )
     parser.add_argument("--child", choices=("raw", "prepare", "ingest"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
@@ -359,6 +395,9 @@ def main() -> None:
                     extra += ["--profile-out", args.profile_out]
                 stages = bench.measure(kind, *extra)["stages"]
                 _print_stages(kind, stages, results[kind], args.messages)
+        if args.helpdesk:
+            helpdesk = bench.measure_helpdesk(args.helpdesk)
+            _print_helpdesk(helpdesk, results, args.messages)
     finally:
         bench.stop()
         shutil.rmtree(work, ignore_errors=True)
