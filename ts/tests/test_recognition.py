@@ -87,6 +87,15 @@ def test_tokens_skip_short_numbers():
     assert candidate_tokens("д. 12, кв. 345, опора 77-12345") == ["77-12345"]
 
 
+@pytest.mark.parametrize("dash", ["‐", "‑", "‒", "–", "—", "―", "−"])
+def test_a_code_typed_with_any_dash_names_the_pole(sites, dash):
+    assert candidate_tokens(f"Авария на опоре 77{dash}12345, БС{dash}02{dash}00123") == [
+        "77-12345",
+        "бс-02-00123",
+    ]
+    assert recognize(f"Опора 77{dash}12345", "").pole == sites["moscow"]
+
+
 def test_at_most_one_query_per_message(sites):
     recognize("", "77-12345")  # builds the index
     with CaptureQueriesContext(connection) as queries:
