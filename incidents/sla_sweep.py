@@ -47,17 +47,21 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
+    Case,
     DateTimeField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -67,9 +71,11 @@ from incidents import workflow
 from incidents.models import (
     Actor,
     Incident,
+    IncidentStatus,
     IncidentStatusHistory,
     IncidentType,
     IncidentWork,
+    RvrPriority,
     SlaClock,
     SlaState,
     StatusKey,
@@ -106,10 +112,46 @@ class SweepReport:
         )
 
 
-def _ever_paused() -> Exists:
-    return Exists(
-        IncidentStatusHistory.objects.filter(incident=OuterRef("pk"), status__pauses_sla=True)
+class Sets(NamedTuple):
+    """What the steps share, read once a sweep before any write (a fixed number of queries),
+    so that their UPDATEs filter one table by plain values — no join, no correlated subquery
+    (PostgreSQL re-ran those per row, for minutes, on tables not analysed yet)."""
+
+    pausing: list[int]  # pausing statuses
+    calendar: dict[int, int]  # incident types on the calendar clock: their SLA minutes
+    calendar_priorities: list[int]  # РВР priorities on the calendar clock
+    shiftable: QuerySet | RawSQL  # see ``_shiftable_ids``
+    shiftable_calendar: QuerySet | RawSQL  # those of them on the calendar clock
+
+
+def read_sets(since: datetime | None) -> Sets:
+    pausing = list(IncidentStatus.objects.filter(pauses_sla=True).values_list("pk", flat=True))
+    calendar = dict(
+        IncidentType.objects.filter(sla_clock=SlaClock.CALENDAR).values_list("pk", "sla_minutes")
     )
+    priorities = RvrPriority.objects.filter(sla_clock=SlaClock.CALENDAR)
+    shiftable = _shiftable_ids(pausing, since)
+    if connection.vendor != "postgresql":
+        on_calendar = shiftable.filter(incident_type_id__in=calendar)
+        return Sets(pausing, calendar, list(priorities.values_list("pk", flat=True)),
+                    shiftable, on_calendar)  # fmt: skip
+    rows = list(shiftable.values_list("pk", "incident_type_id"))
+    return Sets(
+        pausing, calendar, list(priorities.values_list("pk", flat=True)),
+        _array([pk for pk, _ in rows]), _array([pk for pk, kind in rows if kind in calendar]),
+    )  # fmt: skip
+
+
+def _array(ids: list[int]) -> RawSQL:
+    """Ids for ``__in`` as one PostgreSQL array parameter."""
+    return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+
+
+def _ever_paused(pausing: list[int], field: str = "pk") -> Q:
+    """Incidents (``field``: their id) with a history row in a pausing status: an uncorrelated
+    subquery, hashed once by PostgreSQL."""
+    rows = IncidentStatusHistory.objects.filter(status_id__in=pausing).values("incident_id")
+    return Q(**{f"{field}__in": rows})
 
 
 class MinutesAsDuration(Func):
@@ -124,13 +166,16 @@ class MinutesAsDuration(Func):
         return self.as_sql(compiler, connection, template="(%(expressions)s * 60000000)")
 
 
-def _calendar_deadline() -> ExpressionWrapper:
-    sla = IncidentType.objects.filter(pk=OuterRef("incident_type_id"))
-    budget = Subquery(
-        sla.annotate(budget=MinutesAsDuration("sla_minutes")).values("budget")[:1],
-        output_field=DurationField(),
+def _calendar_deadline(calendar: dict[int, int]) -> ExpressionWrapper:
+    """``incident_date`` + the SLA minutes of the incident's (calendar-clock) type."""
+    minutes = Case(
+        *(When(incident_type_id=pk, then=Value(sla)) for pk, sla in calendar.items()),
+        default=Value(None),
+        output_field=IntegerField(),
     )
-    return ExpressionWrapper(F("incident_date") + budget, output_field=DateTimeField())
+    return ExpressionWrapper(
+        F("incident_date") + MinutesAsDuration(minutes), output_field=DateTimeField()
+    )
 
 
 def update_untyped() -> int:
@@ -146,11 +191,11 @@ def _in_scope(full: bool) -> Q:
     return Q() if full else Q(is_finished=False) | Q(sla_deadline__isnull=True)
 
 
-def update_calendar_deadlines(*, full: bool = False) -> int:
-    expected = _calendar_deadline()
+def update_calendar_deadlines(sets: Sets, *, full: bool = False) -> int:
+    expected = _calendar_deadline(sets.calendar)
     return (
-        Incident.objects.filter(_in_scope(full), incident_type__sla_clock=SlaClock.CALENDAR)
-        .exclude(_ever_paused())
+        Incident.objects.filter(_in_scope(full), incident_type_id__in=sets.calendar)
+        .exclude(_ever_paused(sets.pausing))
         .alias(expected=expected)
         .exclude(sla_deadline=F("expected"))
         .update(sla_deadline=expected, updated_at=Now())
@@ -184,47 +229,40 @@ def write_rows(model, fields: list[str], rows: list[tuple]) -> None:
         cursor.execute(sql, arrays)
 
 
-def _needs_python(full: bool, since: datetime | None = None) -> QuerySet[Incident]:
-    kinds = Incident.objects.filter(_in_scope(full), incident_type__isnull=False).filter(
-        Q(incident_type__sla_clock=SlaClock.BUSINESS) | _ever_paused()
-    )
+def _needs_python(full: bool, sets: Sets) -> QuerySet[Incident]:
+    """Business-hours or paused incidents in scope; without ``full`` only those waiting now
+    (but the shiftable ones on the calendar clock) and those without a deadline."""
+    kinds = Incident.objects.filter(_in_scope(full), incident_type__isnull=False)
+    clocked = Q(incident_type__sla_clock=SlaClock.BUSINESS) | _ever_paused(sets.pausing)
     if full:
-        return kinds
-    kinds = kinds.filter(Q(sla_deadline__isnull=True) | Q(status__pauses_sla=True))
-    if since is None:
-        return kinds
-    return kinds.exclude(_shiftable(since) & Q(incident_type__sla_clock=SlaClock.CALENDAR))
+        return kinds.filter(clocked)
+    waiting = Q(status_id__in=sets.pausing) & ~Q(pk__in=sets.shiftable_calendar)
+    return kinds.filter(waiting | (Q(sla_deadline__isnull=True) & clocked))
 
 
-# A waiting incident on the calendar clock whose deadline this process's previous sweep (at
-# ``since``) wrote: its remaining time is frozen, so the deadline moves with the clock.
-def _shiftable(since: datetime | None, prefix: str = "") -> Q:
-    """(With no previous sweep, ``updated_at IS NULL`` matches nothing: the same queries run.)"""
-    return Q(**{f"{prefix}pk__in": _shiftable_ids(since)})
-
-
-def _shiftable_ids(since: datetime | None) -> QuerySet[Incident]:
-    """Waiting incidents the previous sweep wrote whose newest history row (by time) is the
-    pausing status (a status recorded with an earlier time than the rows after it is no
-    ongoing pause); the history is read only for the rows the cheap filters leave."""
+def _shiftable_ids(pausing: list[int], since: datetime | None) -> QuerySet[Incident]:
+    """Waiting incidents whose deadline this process's previous sweep (at ``since``) wrote
+    and whose newest history row (by time) is the pausing status (a status recorded with an
+    earlier time than the rows after it is no ongoing pause): their remaining time is frozen,
+    so the deadline moves with the clock. The history is read only for the rows the indexed
+    filters leave. (With no previous sweep, ``updated_at IS NULL`` matches nothing.)"""
     newest = IncidentStatusHistory.objects.filter(incident=OuterRef("pk")).order_by(
         "-created_at", "-id"
     )
     return (
-        Incident.objects.filter(status__pauses_sla=True, updated_at=since)
+        Incident.objects.filter(status_id__in=pausing, updated_at=since)
         .alias(pausing=Subquery(newest.values("status__pauses_sla")[:1]))
         .filter(pausing=True)
         .values("pk")
     )
 
 
-def shift_waiting_deadlines(now: datetime, since: datetime | None) -> int:
-    """Move the deadlines of ``_shiftable`` incidents by the time since ``since`` (one UPDATE);
-    a deadline already past when the pause began stays where it is."""
+def shift_waiting_deadlines(now: datetime, since: datetime | None, sets: Sets) -> int:
+    """Move the deadlines of the shiftable incidents by the time since ``since`` (one
+    UPDATE); a deadline already past when the pause began stays where it is."""
     rows = Incident.objects.filter(
-        _shiftable(since), incident_type__sla_clock=SlaClock.CALENDAR, is_finished=False,
-        sla_deadline__gt=since or now,
-    )  # fmt: skip
+        pk__in=sets.shiftable_calendar, is_finished=False, sla_deadline__gt=since or now
+    )
     delta = now - (since or now)
     return rows.update(sla_deadline=F("sla_deadline") + delta, updated_at=now)
 
@@ -243,11 +281,12 @@ class _Row(NamedTuple):
 _PAUSING, _RUNNING = _Status(True), _Status(False)
 
 
-def _histories(incidents: QuerySet) -> dict[int, list[_Row]]:
-    """The status history of every incident of ``incidents`` (one query, plain rows), oldest
-    first."""
+def _histories(incidents: QuerySet | list[int]) -> dict[int, list[_Row]]:
+    """The status history of ``incidents`` (a query, or ids already read, passed as one
+    PostgreSQL array) in one query, plain rows, oldest first."""
+    ids = incidents.values("pk") if isinstance(incidents, QuerySet) else _array(incidents)
     rows = (
-        IncidentStatusHistory.objects.filter(incident__in=incidents.values("pk"))
+        IncidentStatusHistory.objects.filter(incident_id__in=ids)
         .order_by("incident_id", "created_at", "id")
         .values_list("incident_id", "created_at", "status__pauses_sla")
     )
@@ -263,17 +302,27 @@ def _plain(model, fields: list[str], rows) -> list:
     return [model(pk=pk, **dict(zip(fields, values, strict=True))) for pk, *values in rows]
 
 
-def update_computed_deadlines(
-    now: datetime, *, full: bool = False, since: datetime | None = None
-) -> int:
-    candidates = _needs_python(full, since)
-    history = _histories(candidates)
+def _read(
+    rows: QuerySet, incidents: QuerySet, *, full: bool, incident_at: int
+) -> tuple[list[tuple], dict[int, list[_Row]]]:
+    """``rows`` (a ``values_list``; the incident id at ``incident_at``) and the histories of
+    their ``incidents``: on PostgreSQL the few rows of a steady sweep are read first and their
+    histories by id; with ``full`` (or elsewhere) both by query (two queries either way)."""
+    if full or connection.vendor != "postgresql":
+        return list(rows.iterator(chunk_size=5000)), _histories(incidents)
+    read = list(rows)
+    return read, _histories(sorted({row[incident_at] for row in read}))
+
+
+def update_computed_deadlines(now: datetime, sets: Sets, *, full: bool = False) -> int:
+    candidates = _needs_python(full, sets)
     rows = candidates.values_list(
         "pk", "incident_date", "is_finished", "finished_at", "sla_deadline",
         "incident_type__sla_minutes", "incident_type__sla_clock",
     )  # fmt: skip
+    read, history = _read(rows, candidates, full=full, incident_at=0)
     dirty = []
-    for pk, date, finished, finished_at, stored, minutes, clock in rows.iterator(chunk_size=5000):
+    for pk, date, finished, finished_at, stored, minutes, clock in read:
         incident = SimpleNamespace(
             incident_type=SimpleNamespace(sla_minutes=minutes, sla_clock=clock),
             incident_date=date, is_finished=finished, finished_at=finished_at,
@@ -328,55 +377,55 @@ def close_unanswered(now: datetime) -> int:
     return closed
 
 
-def _works_for_python(now: datetime, full: bool, since: datetime | None) -> QuerySet[IncidentWork]:
+def _works_for_python(now: datetime, full: bool, sets: Sets) -> QuerySet[IncidentWork]:
     """Works whose clock only Python can keep (see the module's step 6)."""
     works = IncidentWork.objects.all()
     if full:
         return works
-    paused_now = Q(incident__status__pauses_sla=True)
+    paused_now = Q(incident_id__in=_waiting(sets.pausing))
     settled = Q(state=WorkState.WITHIN_LIMIT, deadline__gte=now) | Q(
         state=WorkState.OVER_LIMIT_OPEN, deadline__lt=now
     )
     # ДГУ/ЭКС after a pause: their «short» threshold moved, SQL only confirms the settled ones
-    after_pause = Q(category__in=DURATION_CATEGORIES, incident__in=_paused_once()) & ~settled
-    works = works.filter(paused_now | after_pause, ended_at__isnull=True)
-    return works.exclude(_shiftable_works(since)) if since else works
-
-
-def _shiftable_works(since: datetime | None) -> Q:
-    """Open works on the calendar clock of incidents waiting since before ``since`` whose
-    previous sweep wrote them: their remaining time (and so their state) is frozen."""
-    calendar = (
-        Q(category__in=DURATION_CATEGORIES)
-        | Q(category=WorkCategory.AVR, incident__incident_type__sla_clock=SlaClock.CALENDAR)
-        | Q(category=WorkCategory.RVR, priority__sla_clock=SlaClock.CALENDAR)
+    after_pause = (
+        Q(category__in=DURATION_CATEGORIES) & _ever_paused(sets.pausing, "incident_id") & ~settled
     )
-    return calendar & _shiftable(since, "incident__") & Q(ended_at__isnull=True)
+    works = works.filter(paused_now | after_pause, ended_at__isnull=True)
+    return works.exclude(_shiftable_works(sets))
 
 
-def shift_waiting_works(now: datetime, since: datetime | None) -> int:
+def _shiftable_works(sets: Sets) -> Q:
+    """Open works on the calendar clock of the shiftable incidents: their remaining time (and
+    so their state) is frozen."""
+    return Q(ended_at__isnull=True) & (
+        Q(category__in=DURATION_CATEGORIES, incident_id__in=sets.shiftable)
+        | Q(category=WorkCategory.AVR, incident_id__in=sets.shiftable_calendar)
+        | Q(
+            category=WorkCategory.RVR,
+            priority_id__in=sets.calendar_priorities,
+            incident_id__in=sets.shiftable,
+        )
+    )
+
+
+def shift_waiting_works(now: datetime, since: datetime | None, sets: Sets) -> int:
     """Move the deadlines of ``_shiftable_works`` by the time since ``since`` (one UPDATE)."""
-    rows = IncidentWork.objects.filter(_shiftable_works(since), deadline__gt=since or now)
+    rows = IncidentWork.objects.filter(_shiftable_works(sets), deadline__gt=since or now)
     return rows.update(deadline=F("deadline") + (now - (since or now)))
 
 
-def _paused_once() -> QuerySet[Incident]:
-    return Incident.objects.filter(_ever_paused())
-
-
-def recompute_works(now: datetime, *, full: bool = False, since: datetime | None = None) -> int:
+def recompute_works(now: datetime, sets: Sets, *, full: bool = False) -> int:
     """Deadline and state of the works only Python can keep, in one pass."""
-    works = _works_for_python(now, full, since)
-    history = _histories(Incident.objects.filter(pk__in=works.values("incident_id")))
+    works = _works_for_python(now, full, sets)
     rows = works.values_list(
         "pk", "incident_id", "category", "started_at", "ended_at", "deadline", "state",
         "incident__incident_type__sla_minutes", "incident__incident_type__sla_clock",
         "priority__sla_minutes", "priority__sla_clock",
     )  # fmt: skip
+    incidents = Incident.objects.filter(pk__in=works.values("incident_id"))
+    read, history = _read(rows, incidents, full=full, incident_at=1)
     dirty = []
-    for pk, incident_id, category, started, ended, deadline, state, *budgets in rows.iterator(
-        chunk_size=5000
-    ):
+    for pk, incident_id, category, started, ended, deadline, state, *budgets in read:
         type_minutes, type_clock, priority_minutes, priority_clock = budgets
         kind = SimpleNamespace(sla_minutes=type_minutes, sla_clock=type_clock)
         priority = SimpleNamespace(sla_minutes=priority_minutes, sla_clock=priority_clock)
@@ -392,16 +441,20 @@ def recompute_works(now: datetime, *, full: bool = False, since: datetime | None
     return len(dirty)
 
 
-def update_work_states(now: datetime) -> int:
+def _waiting(pausing: list[int]) -> QuerySet[Incident]:
+    return Incident.objects.filter(status_id__in=pausing).values("pk")
+
+
+def update_work_states(now: datetime, pausing: list[int]) -> int:
     """The states of the other open works from their stored deadlines (one UPDATE a state)."""
     warn = now + timedelta(minutes=settings.SLA_WARNING_MINUTES)
     short_since = now - timedelta(hours=settings.WORK_SHORT_HOURS)
     open_works = IncidentWork.objects.filter(ended_at__isnull=True, deadline__isnull=False).exclude(
-        incident__status__pauses_sla=True  # recomputed in Python
+        incident_id__in=_waiting(pausing)  # recomputed in Python
     )
     sla = Q(category__in=SLA_CATEGORIES)
     duration = Q(category__in=DURATION_CATEGORIES)
-    never_paused = ~Q(incident__in=_paused_once())
+    never_paused = ~_ever_paused(pausing, "incident_id")
     rules: list[tuple[Q, WorkState]] = [
         (sla & Q(deadline__lt=now), WorkState.EXPIRED),
         (sla & Q(deadline__gte=now, deadline__lte=warn), WorkState.LESS_THAN_HOUR),
@@ -422,10 +475,10 @@ def update_work_states(now: datetime) -> int:
     )
 
 
-def update_work_clocks(now: datetime, *, full: bool = False, since: datetime | None = None) -> int:
+def update_work_clocks(now: datetime, since: datetime | None, sets: Sets, *, full: bool) -> int:
     """Keep the stored deadline and state of the works current (step 6)."""
-    changed = recompute_works(now, full=full, since=since)
-    return changed + shift_waiting_works(now, since) + update_work_states(now)
+    changed = recompute_works(now, sets, full=full)
+    return changed + shift_waiting_works(now, since, sets) + update_work_states(now, sets.pausing)
 
 
 def sweep_sla(now: datetime | None = None, *, full: bool = False) -> SweepReport:
@@ -434,13 +487,14 @@ def sweep_sla(now: datetime | None = None, *, full: bool = False) -> SweepReport
     last = _previous.get("now")
     since = last if not full and last is not None and last < now else None
     report = SweepReport()
-    # the works first: they trust their incident's ``updated_at`` as the previous sweep left it
-    report.works = update_work_clocks(now, full=full, since=since)
+    # read before any write: the shiftable incidents are the ones the previous sweep left
+    sets = read_sets(since)
+    report.works = update_work_clocks(now, since, sets, full=full)
     with transaction.atomic():
         report.untyped = update_untyped()
-        report.calendar_deadlines = update_calendar_deadlines(full=full)
-    report.computed_deadlines = update_computed_deadlines(now, full=full, since=since)
-    report.computed_deadlines += shift_waiting_deadlines(now, since)
+        report.calendar_deadlines = update_calendar_deadlines(sets, full=full)
+    report.computed_deadlines = update_computed_deadlines(now, sets, full=full)
+    report.computed_deadlines += shift_waiting_deadlines(now, since, sets)
     report.states = update_states(now)
     report.auto_closed = close_unanswered(now)
     _previous["now"] = now

@@ -212,7 +212,9 @@ def test_waiting_calendar_deadlines_move_in_sql_exactly_as_the_rules_say():
     previous = now
     for minutes in (1, 7):
         moment = now + timedelta(minutes=minutes)
-        assert not sla_sweep._needs_python(False, previous).exists()  # all go the SQL way
+        assert not sla_sweep._needs_python(
+            False, sla_sweep.read_sets(previous)
+        ).exists()  # all go the SQL way
         report = sweep_sla(moment)
         assert report.computed_deadlines == 4 and report.works == 8
         previous = moment
