@@ -222,3 +222,23 @@ def test_waiting_calendar_deadlines_move_in_sql_exactly_as_the_rules_say():
         for work in IncidentWork.objects.select_related("incident__incident_type", "priority"):
             history = list(work.incident.status_history.select_related("status"))
             assert (work.deadline, work.state) == work_clock(work, history, moment)
+
+
+@pytest.mark.postgres
+def test_every_update_of_a_sweep_filters_one_table_by_plain_values():
+    """The sweep's UPDATEs join nothing and hold no correlated subquery: PostgreSQL planned
+    those (``WHERE id IN (SELECT … JOIN … WHERE EXISTS (…))``) as a rescan per row on tables not
+    analysed yet — one of them ran for minutes in CI on 600 incidents."""
+    now = timezone.now()
+    build(1, now)
+    _waiting_with_works(3, now, SlaClock.CALENDAR)
+    sweep_sla(now)
+    later = now + timedelta(minutes=5)
+    for moment, full in ((later, False), (later + timedelta(minutes=5), False), (later, True)):
+        with CaptureQueriesContext(connection) as sweep:
+            sweep_sla(moment, full=full)
+        updates = [q["sql"] for q in sweep.captured_queries if q["sql"].startswith("UPDATE")]
+        assert len(updates) > 5
+        for sql in updates:
+            assert " JOIN " not in sql and "EXISTS" not in sql, sql
+        assert_stored_equals_computed(moment)
