@@ -33,7 +33,10 @@ rule ``services.apply_type_sla`` states.
    ``refresh_works`` on a status or type change, ``apply_type_sla``). ``full=True`` recomputes
    every work.
 Every write of an incident also moves ``updated_at`` so the live queue and the tracker push see
-the change.
+the change. Before the steps, the sets they share are read once (``read_sets``: the pausing
+statuses, the calendar-clock types and РВР priorities, the shiftable waiting incidents — on
+PostgreSQL as one array), so every UPDATE filters one table by plain values: no join and no
+correlated subquery, which PostgreSQL planned as a rescan per row on tables not analysed yet.
 """
 
 from __future__ import annotations
