@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sql", action="store_true", help="print the queries of one render")
     args = parser.parse_args()
 
     with throwaway_database(client_hosts=["testserver"]):
@@ -120,6 +121,11 @@ def main() -> None:
         client.get("/?sort=sla_deadline")  # the session remembers a queue: neighbour links
         url = f"/incidents/{busy}/"
         assert client.get(url).status_code == 200  # warm caches (templates, translations)
+        if args.sql:
+            with CaptureQueriesContext(connection) as one:
+                client.get(url)
+            for query in one:
+                print(f"{query['time']}  {query['sql'][:600]}")
         profiler = cProfile.Profile() if args.profile else None
         with CaptureQueriesContext(connection) as queries:
             wall, cpu = time.perf_counter(), time.process_time()
@@ -139,6 +145,8 @@ def main() -> None:
         if profiler:
             stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative"))
             stats.print_stats(60)
+            if os.environ.get("BENCH_DUMP"):
+                profiler.dump_stats(os.environ["BENCH_DUMP"])
 
 
 if __name__ == "__main__":

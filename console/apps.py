@@ -7,3 +7,10 @@ class ConsoleConfig(AppConfig):
 
     name = "console"
     verbose_name = _("Dispatcher console")
+
+    def ready(self) -> None:
+        from console import reference_cache
+        from incidents.models import IncidentSubtype, IncidentType, RvrPriority
+        from users.models import User
+
+        reference_cache.connect(IncidentType, IncidentSubtype, RvrPriority, User)

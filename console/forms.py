@@ -19,7 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from console import selectors
+from console import reference_cache, selectors
 from console.services import IncidentEdits
 from incidents import workflow
 from incidents.comments import MAX_COMMENT_LENGTH
@@ -480,7 +480,9 @@ class WorkForm(_BlankFieldsMemo):
 
     def memo_choices(self) -> tuple:
         field = self.fields["priority"]
-        return tuple((p.pk, str(p)) for p in field.queryset)
+        return reference_cache.cached(
+            "rvr_priorities", lambda: tuple((p.pk, str(p)) for p in field.queryset)
+        )
 
     def use_choices(self, choices: tuple) -> None:
         field = self.fields["priority"]

@@ -31,7 +31,9 @@ def mass_outage_context(incident: Incident, links: list[IncidentLink]) -> dict:
     leads = parent is None and any(link.kind == LinkKind.PARENT_OF for link in links)
     members = mass_outage.children(incident) if leads else []
     grouped = {member.pk for member in members} | {parent.pk if parent else None}
-    related = [r for r in mass_outage.related_open(incident) if r.incident.pk not in grouped]
+    related = [
+        r for r in mass_outage.related_open(incident, brief=True) if r.incident.pk not in grouped
+    ]
     return {
         "parent": parent,
         "members": members,

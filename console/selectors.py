@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from console import reference_cache
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from emails.outbox.models import OutboundEmail
 from emails.search import search_text
@@ -318,7 +319,12 @@ def filter_choices() -> dict[str, list]:
 
 def edit_choices() -> dict[str, list[tuple[int, str]]]:
     """(pk, label) of the active incident types and the assignable dispatchers, labelled as
-    the edit form's model choice fields label them (``str()`` of the instance)."""
+    the edit form's model choice fields label them (``str()`` of the instance); kept for a few
+    seconds (``console.reference_cache``)."""
+    return reference_cache.cached("edit_choices", _load_edit_choices)
+
+
+def _load_edit_choices() -> dict[str, list[tuple[int, str]]]:
     dispatchers = assignable_dispatchers().values_list("id", "first_name", "last_name", "username")
     return {
         "types": list(IncidentType.objects.filter(is_active=True).values_list("id", "name")),

@@ -79,9 +79,24 @@ def _site(incident: Incident):
     return incident.base_station.pole if incident.base_station_id else None
 
 
-def related_open(incident: Incident) -> list[Related]:
+# What a page listing related incidents shows of each (``related_open(…, brief=True)``).
+BRIEF_COLUMNS = (
+    "id",
+    "code",
+    "requester_email",
+    "incident_date",
+    "pole_id",
+    "base_station_id",
+    "status__id",
+    "status__key",
+    "status__name",
+)
+
+
+def related_open(incident: Incident, *, brief: bool = False) -> list[Related]:
     """Open incidents on the same object as ``incident`` (not itself), oldest first, with why
-    and the parent each already has (one query)."""
+    and the parent each already has (one query). ``brief``: only ``BRIEF_COLUMNS`` are read
+    (for display; not for saving)."""
     pole = _site(incident)
     same = Q(pk__in=[])
     if pole is not None:
@@ -100,13 +115,15 @@ def related_open(incident: Incident) -> list[Related]:
     if same == Q(pk__in=[]):
         return []
     parent = IncidentLink.objects.filter(incident=OuterRef("pk"), kind=LinkKind.SUBTASK_OF)
-    found = (
-        Incident.objects.filter(same, is_finished=False)
-        .exclude(pk=incident.pk)
-        .select_related("status", "pole", "base_station")
-        .annotate(group_parent=Subquery(parent.values("other_id")[:1]))
-        .order_by("incident_date", "pk")[:MAX_RELATED]
+    rows = Incident.objects.filter(same, is_finished=False).exclude(pk=incident.pk)
+    rows = (
+        rows.select_related("status").only(*BRIEF_COLUMNS)
+        if brief
+        else rows.select_related("status", "pole", "base_station")
     )
+    found = rows.annotate(group_parent=Subquery(parent.values("other_id")[:1])).order_by(
+        "incident_date", "pk"
+    )[:MAX_RELATED]
     return [Related(row, _reason(incident, row, pole, area), row.group_parent) for row in found]
 
 

@@ -12,6 +12,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("USE_HTTPS", "false")
 os.environ.setdefault("EMAIL_DELIVERY", "file")
+# Tests roll back their data without signals: reference lists are read fresh unless a test asks.
+os.environ.setdefault("CONSOLE_CHOICES_CACHE_SECONDS", "0")
 os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="dispatch-test-data-")
 # WhiteNoise warns on every request when STATIC_ROOT is missing; tests serve from the finders.
 os.makedirs(os.path.join(os.environ["DATA_DIR"], "static"))
