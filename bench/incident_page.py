@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.testing.settings")
+# The production default (the testing settings turn the reference lists' cache off).
+os.environ.setdefault("CONSOLE_CHOICES_CACHE_SECONDS", "5")
 
 import django
 

@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.testing.settings")
 os.environ.setdefault("TEST_DB", "postgres")  # the testing settings start a cluster
+# The production default (the testing settings turn the reference lists' cache off).
+os.environ.setdefault("CONSOLE_CHOICES_CACHE_SECONDS", "5")
 os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="dispatch-load-static-"))
 
 import django  # noqa: E402

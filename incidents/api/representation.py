@@ -69,6 +69,18 @@ def pole_brief(pole: Pole | None) -> dict | None:
     }
 
 
+# Prefetched to-many rows as plain lists (``Prefetch(…, to_attr=…)``): Django would otherwise
+# build a related manager's queryset for every station and contractor of a page.
+OPERATOR_ROWS = "operator_rows"
+CONTRACTOR_EMAIL_ROWS = "email_rows"
+
+
+def _rows(instance, to_attr: str, relation: str) -> list:
+    """The rows prefetched into ``to_attr``, else those of the ``relation`` manager."""
+    found = getattr(instance, to_attr, None)
+    return found if found is not None else list(getattr(instance, relation).all())
+
+
 def base_station_brief(station: BaseStation | None) -> dict | None:
     if station is None:
         return None
@@ -76,7 +88,8 @@ def base_station_brief(station: BaseStation | None) -> dict | None:
         "id": station.pk,
         "name": station.name,
         "operators": [
-            {"id": o.pk, "name": o.name, "group": o.group} for o in station.operators.all()
+            {"id": o.pk, "name": o.name, "group": o.group}
+            for o in _rows(station, OPERATOR_ROWS, "operators")
         ],
     }
 
@@ -87,7 +100,7 @@ def contractor_brief(contractor: Contractor | None) -> dict | None:
     return {
         "id": contractor.pk,
         "name": contractor.name,
-        "emails": [e.email for e in contractor.emails.all()],
+        "emails": [e.email for e in _rows(contractor, CONTRACTOR_EMAIL_ROWS, "emails")],
     }
 
 

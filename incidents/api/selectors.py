@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from emails.api.serializers import SUMMARY_COLUMNS
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from incidents.api.report import REPORT_HISTORY, REPORT_STATUS_KEYS
+from incidents.api.representation import CONTRACTOR_EMAIL_ROWS, OPERATOR_ROWS
 from incidents.models import (
     Incident,
     IncidentChange,
@@ -34,7 +35,7 @@ USER_BRIEF = ("id", "username", "first_name", "last_name")
 def _base_station() -> list[Prefetch | str]:
     return [
         Prefetch("base_station", BaseStation.objects.only("id", "name")),
-        "base_station__operators",
+        Prefetch("base_station__operators", to_attr=OPERATOR_ROWS),
     ]
 
 
@@ -58,7 +59,7 @@ def incidents_for_list() -> QuerySet[Incident]:
                 "contractor__name",
             ),
         ),
-        "pole__contractor__emails",
+        Prefetch("pole__contractor__emails", to_attr=CONTRACTOR_EMAIL_ROWS),
         *_base_station(),
         Prefetch(
             "status_history",
@@ -75,7 +76,7 @@ def incidents_for_detail() -> QuerySet[Incident]:
     return Incident.objects.select_related(
         "status", "incident_type", "subtype", "assignee", "pole__contractor"
     ).prefetch_related(
-        "pole__contractor__emails",
+        Prefetch("pole__contractor__emails", to_attr=CONTRACTOR_EMAIL_ROWS),
         *_base_station(),
         Prefetch(
             "status_history",
