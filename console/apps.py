@@ -10,7 +10,7 @@ class ConsoleConfig(AppConfig):
 
     def ready(self) -> None:
         from console import reference_cache
-        from incidents.models import IncidentSubtype, IncidentType, RvrPriority
+        from incidents.models import IncidentStatus, IncidentSubtype, IncidentType, RvrPriority
         from users.models import User
 
-        reference_cache.connect(IncidentType, IncidentSubtype, RvrPriority, User)
+        reference_cache.connect(IncidentStatus, IncidentType, IncidentSubtype, RvrPriority, User)

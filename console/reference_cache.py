@@ -1,5 +1,6 @@
-"""Reference lists the incident page offers on every view (incident types, subtypes, assignable
-dispatchers, РВР priorities), kept in the process for ``CONSOLE_CHOICES_CACHE_SECONDS``.
+"""Reference lists the console offers on every view (the queue filters' statuses, types and
+dispatchers; the incident page's types, subtypes, assignable dispatchers and РВР priorities), kept
+in the process for ``CONSOLE_CHOICES_CACHE_SECONDS``.
 
 Each list is a query and its ORM work on every page view although it changes a few times a year.
 A save or delete of one of those models in this process drops every list at once (signals); other

@@ -309,7 +309,12 @@ def queue_counts(user: User | None = None) -> dict[str, int]:
 
 
 def filter_choices() -> dict[str, list]:
-    """Statuses, types and dispatchers offered by the queue filters."""
+    """Statuses, types and dispatchers offered by the queue filters; kept for a few seconds
+    (``console.reference_cache``)."""
+    return reference_cache.cached("filter_choices", _load_filter_choices)
+
+
+def _load_filter_choices() -> dict[str, list]:
     return {
         "statuses": list(IncidentStatus.objects.order_by("id").values_list("key", "name")),
         "types": list(IncidentType.objects.order_by("name").values_list("id", "name")),

@@ -274,8 +274,8 @@ WORK_DURATION_LIMIT_DAYS = env_int("WORK_DURATION_LIMIT_DAYS", 15)
 WORK_SHORT_HOURS = env_int("WORK_SHORT_HOURS", 24)
 # Minutes from an incident's arrival to the first action of a dispatcher on it.
 DISPATCHER_SLA_MINUTES = env_int("DISPATCHER_SLA_MINUTES", 10)
-# Incident types, subtypes, dispatchers, РВР priorities offered by the incident page: kept per
-# process this long (a change in the same process drops them at once; console.reference_cache).
+# Statuses, types, subtypes, dispatchers, РВР priorities the queue and incident page offer: kept
+# per process this long (a change in the same process drops them at once; console.reference_cache).
 CONSOLE_CHOICES_CACHE_SECONDS = env_int("CONSOLE_CHOICES_CACHE_SECONDS", 5)
 # Mass outages: open incidents on the same pole or base station are related; so are those on
 # poles of the same address (or region, or neither: "off") that arrived within the window.

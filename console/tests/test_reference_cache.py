@@ -73,3 +73,21 @@ def test_without_a_cache_time_every_view_reads_the_lists(client, dispatcher, inc
     assert _page(client, incident)[1] == _page(client, incident)[1]
     IncidentType.objects.create(name="Сразу видно", sla_minutes=60)
     assert "Сразу видно" in _page(client, incident)[0]
+
+
+def test_queue_filters_are_read_once_and_a_new_dispatcher_shows_at_once(kept, client, dispatcher):
+    client.force_login(dispatcher)
+
+    def queue() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("console:queue"))
+        assert response.status_code == 200
+        return response.content.decode(), len(queries)
+
+    queue()
+    page, warm = queue()
+    reference_cache.clear()
+    assert queue()[1] - warm == 3  # statuses, types, dispatchers
+    assert "vera@dispatch.example" not in page
+    User.objects.create_user(email="vera@dispatch.example", role=Role.DISPATCH)
+    assert "vera@dispatch.example" in queue()[0]
