@@ -75,8 +75,12 @@ class Committer:
     waits in the driver, which lets the caller's thread run). Elsewhere (SQLite, or inside an
     outer transaction whose rows another connection could not see) they run in the caller."""
 
+    threads = True  # False: always in the caller (a profiler that sees one thread only)
+
     def __init__(self) -> None:
-        self._threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self._threaded = (
+            self.threads and connection.vendor == "postgresql" and not connection.in_atomic_block
+        )
         self._executor: ThreadPoolExecutor | None = None
         self._pending: Future | None = None
 
