@@ -43,9 +43,10 @@ _DASH = re.compile("[‐‑‒–—―−]")
 _LOOKALIKES = str.maketrans("abcehkmoptxy", "авсенкмортху")
 _LATIN_BS = re.compile(r"^bs(?=[-\d]|$)")
 _PREFIX_TOKEN = re.compile(r"^\d{5}-")
-# Dates, times, ISO timestamps and decimal numbers (coordinates, amounts) are never codes.
+# Dates, times, ISO timestamps and decimal numbers (coordinates, amounts) are never codes. (Each
+# starts with a digit: the leading look-ahead lets the scan skip letters at half the cost.)
 _DATE_TIME = re.compile(
-    r"(?<![\w-])(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}(?:T[\d:.]+)?"
+    r"(?=\d)(?<![\w-])(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}(?:T[\d:.]+)?"
     r"|\d{1,2}:\d{2}(?::\d{2})?|\d+[.,]\d+)(?![\w-])"
 )
 # Phone numbers: +7/8 and ten digits in any grouping, or a local number such as 123-45-67.
