@@ -1,6 +1,7 @@
 """Pull: read only the issues updated since the stored cursor and reconcile each with its incident.
 
-The tracker is master of pole, base station, type and assignee (what dispatchers edit) and of
+The tracker is master of pole, base station, type, subtype, assignee and work times (what
+dispatchers edit; work times only while DISPATCH has none of its own to push) and of
 the status; the database is master of dates, SLA deadline/state, contractor and operators.
 Per issue: database changes first (one transaction, no HTTP), then the tracker writes (one PATCH
 when a DB-owned value differs, a transition when the status must move, a comment for a reason).
@@ -57,6 +58,7 @@ from yandex_tracker.models import SyncCursor, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields
 from yandex_tracker.push import CYCLE_BUDGET
 from yandex_tracker.status_sync import sync_status
+from yandex_tracker.work_pull import WorkEdits, apply_work_edits, read_work_edits, remember_pulled
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +141,7 @@ class Edits:
     subtype_known: bool = False  # the queue has the subtype field
     reasons: list[str] = field(default_factory=list)
     invalid_fields: set[str] = field(default_factory=set)
+    works: WorkEdits = field(default_factory=WorkEdits)
 
 
 def read_edits(issue: dict, incident: Incident, directory: TrackerDirectory) -> Edits:
@@ -234,6 +237,8 @@ def _apply_edits(incident: Incident, edits: Edits) -> None:
         update_incident(incident, changes=changes, actor=TRACKER)
     except IncidentEditError as exc:
         edits.reasons.append(str(exc))
+    if not edits.reasons:
+        apply_work_edits(incident, edits.works)
 
 
 @dataclass(frozen=True)
@@ -393,6 +398,8 @@ def reconcile_in_db(
     else:
         status_key = (issue.get("status") or {}).get("key", "")
         _mirror_status(incident, link, status_key, outcome, list(changes))
+    if edits.works.edits and not edits.reasons:
+        remember_pulled(link, directory.subtype_field_id())
     incident.refresh_from_db()
     outcome.patch = _diff(issue, _expected(incident, directory))
     if outcome.taken and _value(issue, directory.ids.new_message) == NEW_MESSAGE_YES:
@@ -458,6 +465,8 @@ def reconcile_issue(
             link.key = issue["key"]
     current = Incident.objects.select_related("assignee").get(pk=link.incident_id)
     edits = read_edits(issue, current, directory)  # may read the tracker's users / fields
+    edits.works = read_work_edits(issue, link, directory.subtype_field_id())
+    edits.reasons += edits.works.reasons
     changes, link.changelog_cursor = status_changes(client, issue, link, directory)
     outcome = reconcile_in_db(issue, link, edits, directory, changes)
     report.processed += 1

@@ -137,3 +137,69 @@ def test_a_group_parent_moved_in_the_tracker_takes_its_subtasks_along(
     assert child.status_history.latest("created_at").comment.startswith("Вслед за")
     push_cycle(client, directory)  # the subtask's issue follows in the tracker
     assert fake_tracker.state.issues[child.code]["status"] == "inProgress"
+
+
+def test_work_times_edited_in_the_tracker_come_back_validated(
+    client, directory, fake_tracker, make_incident, dispatcher
+):
+    """A dispatcher's end of АВР, a new ДГУ and a РВР priority set in the issue are taken
+    (change log: tracker) and not written back; an end before the start or an unknown priority
+    puts the issue in «Ошибка» with the reason; a removed start removes the work; while DISPATCH
+    has its own change to push, the issue's older values are not read."""
+    incident = make_incident()
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=3)
+    set_work(incident, "avr", started_at=start, actor="console")
+    RvrPriority.objects.create(name="Срочный", sla_minutes=120)
+    push_cycle(client, directory)
+    pull_cycle(client, directory)
+    incident.refresh_from_db()  # its code is the issue's key now
+
+    end = start + timedelta(hours=2)
+    dispatcher.update_issue(
+        incident.code,
+        {"avrEndedAt": format_dt(end), "dguStartedAt": format_dt(start + timedelta(hours=1)),
+         "rvrStartedAt": format_dt(start), "rvrPriority": "Срочный"},
+    )  # fmt: skip
+    report = pull_cycle(client, directory)
+    assert (report.processed, report.invalid) == (1, 0)
+    works = {w.category: w for w in incident.works.select_related("priority")}
+    assert works["avr"].ended_at == end
+    assert works["dgu"].started_at == start + timedelta(hours=1)
+    assert works["rvr"].priority.name == "Срочный" and works["rvr"].deadline is not None
+    logged = IncidentChange.objects.filter(incident=incident, field__startswith="work_")
+    assert {(c.field, c.actor) for c in logged.exclude(actor="console")} == {
+        ("work_avr", "tracker"), ("work_dgu", "tracker"), ("work_rvr", "tracker")
+    }
+    before = len(fake_tracker.state.requests)
+    assert push_cycle(client, directory).extras_updated == 0  # the issue shows them already
+    assert len(fake_tracker.state.requests) - before <= 1  # at most the SLA fields' PATCH
+
+    dispatcher.update_issue(incident.code, {"avrEndedAt": format_dt(start - timedelta(hours=1))})
+    assert pull_cycle(client, directory).invalid == 1
+    incident.refresh_from_db()
+    assert incident.status.key == "error"
+    reason = incident.status_history.latest("created_at").comment
+    assert reason.startswith("АВР: ") and "раньше" in reason, reason
+    assert incident.works.get(category="avr").ended_at == end  # nothing taken
+
+    dispatcher.update_issue(
+        incident.code, {"avrEndedAt": format_dt(end), "rvrPriority": "Вчерашний"}
+    )
+    pull_cycle(client, directory)  # already in «Ошибка»: the reason comes as a comment
+    reason = fake_tracker.state.comments[incident.code][-1]["text"]
+    assert reason.startswith("Неверно указан приоритет РВР (Вчерашний).") and "Срочный" in reason
+
+    dispatcher.update_issue(incident.code, {"rvrPriority": "Срочный", "dguStartedAt": None})
+    pull_cycle(client, directory)
+    assert not incident.works.filter(category="dgu").exists()
+    assert IncidentChange.objects.filter(
+        incident=incident, field="work_dgu", new_value="", actor="tracker"
+    ).exists()
+
+    set_work(incident, "eks", started_at=start, actor="console")  # not pushed yet
+    dispatcher.update_issue(incident.code, {"avrEndedAt": format_dt(end + timedelta(hours=1))})
+    pull_cycle(client, directory)
+    assert incident.works.get(category="avr").ended_at == end  # DISPATCH's change goes first
+    push_cycle(client, directory)
+    issue = fake_tracker.state.issues[incident.code]
+    assert format_dt(issue["avrEndedAt"]) == format_dt(end) and "eksStartedAt" in issue
