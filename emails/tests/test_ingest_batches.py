@@ -46,7 +46,9 @@ def desk_mail(first: int, count: int) -> list[bytes]:
     return messages
 
 
-def test_queries_per_batch_do_not_grow_with_the_batch(dovecot, imap_source, statuses):
+def test_queries_per_batch_do_not_grow_with_the_batch(
+    dovecot, imap_source, statuses, commit_in_caller
+):
     make_pole("77-00000")
     make_pole("77-00001")
     User.objects.create_user(email="d1@example.ru", username="d1", role=Role.DISPATCH)
