@@ -32,10 +32,10 @@ def api():
     return client_for(make_user())
 
 
-# Token, the shared rate-limit counter, count, page, then one each: status, type, dispatcher,
-# pole with contractor, contractor e-mails, base station, operators, and the status changes the
-# report needs.
-LIST_QUERIES = 12
+# Token, the shared rate-limit counter, count, the page joined with status, type and subtype,
+# then one each: dispatcher, pole with contractor, contractor e-mails, base station, operators,
+# and the status changes the report needs.
+LIST_QUERIES = 10
 # Token, the rate-limit counter, incident joined with status, type, dispatcher, pole and
 # contractor, then contractor e-mails, base station, operators, status history, e-mails,
 # recipients, attachments.
