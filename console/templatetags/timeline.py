@@ -1,4 +1,5 @@
-"""Template tags for parts of the incident page repeated once per e-mail of its timeline.
+"""Template tags for parts of the incident page repeated once per row: the e-mails of its
+timeline, its links, related incidents, comments.
 
 ``{% url %}`` resolves the pattern on every call and an ``{% include %}`` renders its template
 node by node: per e-mail that is most of the timeline's cost. These produce the same HTML by
