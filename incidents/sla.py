@@ -125,7 +125,23 @@ def add_sla_minutes(
     start: datetime, minutes: int, clock: str, pauses: list[Interval] | None = None
 ) -> datetime | None:
     """The moment when ``minutes`` of counting time have passed since ``start``."""
-    remaining = timedelta(minutes=minutes)
+    return add_counting_time(start, timedelta(minutes=minutes), clock, pauses)
+
+
+def counting_time(start: datetime, end: datetime, clock: str) -> timedelta:
+    """The time that counts on ``clock`` between ``start`` and ``end`` (no pauses)."""
+    total = timedelta()
+    for seg_start, seg_end in working_intervals(start, clock):
+        if seg_start >= end:
+            break
+        total += min(seg_end, end) - seg_start
+    return total
+
+
+def add_counting_time(
+    start: datetime, remaining: timedelta, clock: str, pauses: list[Interval] | None = None
+) -> datetime | None:
+    """The moment when ``remaining`` counting time has passed since ``start``."""
     for seg_start, seg_end in _minus(working_intervals(start, clock), sorted(pauses or [])):
         if seg_end - seg_start >= remaining:
             return seg_start + remaining

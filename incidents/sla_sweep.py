@@ -45,7 +45,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -85,15 +85,17 @@ from incidents.models import (
     WorkCategory,
     WorkState,
 )
-from incidents.sla import compute_sla
+from incidents.sla import add_counting_time, compute_sla, counting_time, sla_state
 from incidents.work_sla import work_clock
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500
-# The moment of this process's previous sweep: rows it wrote then (``updated_at`` equal to it)
-# are known exact as of that moment, which lets waiting ones move in SQL (steps 3 and 6).
-_previous: dict[str, datetime] = {}
+# The moments of this process's sweeps (``now``: the previous one, ``moments``: those of the
+# last ``MOMENTS_KEPT``): rows a sweep wrote (``updated_at`` equal to its moment) are known
+# exact as of that moment, which lets waiting ones move without their history (steps 3 and 6).
+_previous: dict[str, Any] = {}
+MOMENTS_KEPT = timedelta(days=4)  # a long weekend without a business minute
 SLA_CATEGORIES = (WorkCategory.AVR, WorkCategory.RVR)
 DURATION_CATEGORIES = (WorkCategory.DGU, WorkCategory.EKS)
 
@@ -122,26 +124,39 @@ class Sets(NamedTuple):
 
     pausing: list[int]  # pausing statuses
     calendar: dict[int, int]  # incident types on the calendar clock: their SLA minutes
-    calendar_priorities: list[int]  # РВР priorities on the calendar clock
-    shiftable: QuerySet | RawSQL  # see ``_shiftable_ids``
-    shiftable_calendar: QuerySet | RawSQL  # those of them on the calendar clock
+    priorities: dict[int, str]  # РВР priorities: their clock
+    # waiting incidents a sweep of this process wrote (``_trusted_ids``) …
+    trusted_business: QuerySet | RawSQL  # … on the business-hours clock
+    shiftable: QuerySet | RawSQL  # … the previous sweep (at ``since``), any clock
+    shiftable_calendar: QuerySet | RawSQL  # … the previous sweep, on the calendar clock
+    shiftable_business: QuerySet | RawSQL  # … the previous sweep, on the business-hours clock
+
+    def priorities_on(self, clock: str) -> list[int]:
+        return [pk for pk, on in self.priorities.items() if on == clock]
 
 
-def read_sets(since: datetime | None) -> Sets:
+def read_sets(since: datetime | None, moments: list[datetime]) -> Sets:
     pausing = list(IncidentStatus.objects.filter(pauses_sla=True).values_list("pk", flat=True))
     calendar = dict(
         IncidentType.objects.filter(sla_clock=SlaClock.CALENDAR).values_list("pk", "sla_minutes")
     )
-    priorities = RvrPriority.objects.filter(sla_clock=SlaClock.CALENDAR)
-    shiftable = _shiftable_ids(pausing, since)
+    priorities = dict(RvrPriority.objects.values_list("pk", "sla_clock"))
+    trusted = _trusted_ids(pausing, moments)
     if connection.vendor != "postgresql":
-        on_calendar = shiftable.filter(incident_type_id__in=calendar)
-        return Sets(pausing, calendar, list(priorities.values_list("pk", flat=True)),
-                    shiftable, on_calendar)  # fmt: skip
-    rows = list(shiftable.values_list("pk", "incident_type_id"))
+        business = Q(incident_type__isnull=False) & ~Q(incident_type_id__in=calendar)
+        shiftable = trusted.filter(updated_at=since)
+        return Sets(
+            pausing, calendar, priorities, trusted.filter(business), shiftable,
+            shiftable.filter(incident_type_id__in=calendar), shiftable.filter(business),
+        )  # fmt: skip
+    rows = list(trusted.values_list("pk", "incident_type_id", "updated_at"))
+    business = [(pk, at) for pk, kind, at in rows if kind is not None and kind not in calendar]
     return Sets(
-        pausing, calendar, list(priorities.values_list("pk", flat=True)),
-        _array([pk for pk, _ in rows]), _array([pk for pk, kind in rows if kind in calendar]),
+        pausing, calendar, priorities,
+        _array([pk for pk, _ in business]),
+        _array([pk for pk, _, at in rows if at == since]),
+        _array([pk for pk, kind, at in rows if at == since and kind in calendar]),
+        _array([pk for pk, at in business if at == since]),
     )  # fmt: skip
 
 
@@ -239,21 +254,28 @@ def _needs_python(full: bool, sets: Sets) -> QuerySet[Incident]:
     clocked = Q(incident_type__sla_clock=SlaClock.BUSINESS) | _ever_paused(sets.pausing)
     if full:
         return kinds.filter(clocked)
-    waiting = Q(status_id__in=sets.pausing) & ~Q(pk__in=sets.shiftable_calendar)
+    waiting = (
+        Q(status_id__in=sets.pausing)
+        & ~Q(pk__in=sets.shiftable_calendar)
+        & ~Q(pk__in=sets.trusted_business)
+    )
     return kinds.filter(waiting | (Q(sla_deadline__isnull=True) & clocked))
 
 
-def _shiftable_ids(pausing: list[int], since: datetime | None) -> QuerySet[Incident]:
-    """Waiting incidents whose deadline this process's previous sweep (at ``since``) wrote
-    and whose newest history row (by time) is the pausing status (a status recorded with an
-    earlier time than the rows after it is no ongoing pause): their remaining time is frozen,
-    so the deadline moves with the clock. The history is read only for the rows the indexed
-    filters leave. (With no previous sweep, ``updated_at IS NULL`` matches nothing.)"""
+def _trusted_ids(pausing: list[int], moments: list[datetime]) -> QuerySet[Incident]:
+    """Waiting incidents a sweep of this process wrote last (``updated_at`` is one of
+    its ``moments``: nothing changed them since, and every waiting row's deadline and works
+    were exact at the end of that sweep) whose newest history row (by time) is the pausing
+    status (a status recorded with an earlier time than the rows after it is no ongoing
+    pause): their remaining time is frozen, so the deadline moves with the clock. The history
+    is read only for the rows the indexed filters leave. (With no previous sweep,
+    ``updated_at IS NULL`` matches nothing.)"""
     newest = IncidentStatusHistory.objects.filter(incident=OuterRef("pk")).order_by(
         "-created_at", "-id"
     )
     return (
-        Incident.objects.filter(status_id__in=pausing, updated_at=since)
+        Incident.objects.filter(status_id__in=pausing)
+        .filter(Q(updated_at__in=moments) if moments else Q(updated_at__isnull=True))
         .alias(pausing=Subquery(newest.values("status__pauses_sla")[:1]))
         .filter(pausing=True)
         .values("pk")
@@ -268,6 +290,35 @@ def shift_waiting_deadlines(now: datetime, since: datetime | None, sets: Sets) -
     )
     delta = now - (since or now)
     return rows.update(sla_deadline=F("sla_deadline") + delta, updated_at=now)
+
+
+def _moved(
+    deadline: datetime | None, moment: datetime, now: datetime, passed: dict
+) -> datetime | None:
+    """A business-hours deadline exact at ``moment`` of a pause going on since before it,
+    as of ``now``: the remaining time is frozen, so it moves by the business time passed
+    (``passed`` caches it per moment); one already past when the pause began stays."""
+    if deadline is None or deadline <= moment:
+        return deadline
+    if moment not in passed:
+        passed[moment] = counting_time(moment, now, SlaClock.BUSINESS)
+    if not passed[moment]:
+        return deadline
+    return add_counting_time(deadline, passed[moment], SlaClock.BUSINESS)
+
+
+def shift_business_deadlines(now: datetime, sets: Sets) -> int:
+    """The trusted waiting incidents on the business-hours clock: their deadlines move by the
+    business time since the sweep that wrote them (one query, one UPDATE of the moved)."""
+    rows = Incident.objects.filter(pk__in=sets.trusted_business, is_finished=False)
+    passed: dict[datetime, timedelta] = {}
+    dirty = []
+    for pk, moment, deadline in rows.values_list("pk", "updated_at", "sla_deadline"):
+        moved = _moved(deadline, moment, now, passed)
+        if moved != deadline:
+            dirty.append((pk, moved, now))
+    write_rows(Incident, ["sla_deadline", "updated_at"], dirty)
+    return len(dirty)
 
 
 class _Status(NamedTuple):
@@ -394,7 +445,7 @@ def _works_for_python(now: datetime, full: bool, sets: Sets) -> QuerySet[Inciden
         Q(category__in=DURATION_CATEGORIES) & _ever_paused(sets.pausing, "incident_id") & ~settled
     )
     works = works.filter(paused_now | after_pause, ended_at__isnull=True)
-    return works.exclude(_shiftable_works(sets))
+    return works.exclude(_shiftable_works(sets)).exclude(_business_works(sets))
 
 
 def _shiftable_works(sets: Sets) -> Q:
@@ -405,10 +456,38 @@ def _shiftable_works(sets: Sets) -> Q:
         | Q(category=WorkCategory.AVR, incident_id__in=sets.shiftable_calendar)
         | Q(
             category=WorkCategory.RVR,
-            priority_id__in=sets.calendar_priorities,
+            priority_id__in=sets.priorities_on(SlaClock.CALENDAR),
             incident_id__in=sets.shiftable,
         )
     )
+
+
+def _business_works(sets: Sets) -> Q:
+    """Open works on the business-hours clock of the shiftable incidents (their incident's
+    own row may be older, so only the previous sweep's works are known exact)."""
+    return Q(ended_at__isnull=True) & (
+        Q(category=WorkCategory.AVR, incident_id__in=sets.shiftable_business)
+        | Q(
+            category=WorkCategory.RVR,
+            priority_id__in=sets.priorities_on(SlaClock.BUSINESS),
+            incident_id__in=sets.shiftable,
+        )
+    )
+
+
+def shift_business_works(now: datetime, since: datetime | None, sets: Sets) -> int:
+    """Move the deadlines of ``_business_works`` by the business time since ``since`` and
+    set their states (one query, one UPDATE of the changed)."""
+    works = IncidentWork.objects.filter(_business_works(sets))
+    passed: dict[datetime, timedelta] = {}
+    dirty = []
+    for pk, deadline, state in works.values_list("pk", "deadline", "state"):
+        moved = _moved(deadline, since, now, passed) if since else deadline
+        clock = WorkState(sla_state(moved, is_finished=False, finished_at=None, now=now).value)
+        if (moved, state) != (deadline, clock):
+            dirty.append((pk, moved, clock))
+    write_rows(IncidentWork, ["deadline", "state"], dirty)
+    return len(dirty)
 
 
 def shift_waiting_works(now: datetime, since: datetime | None, sets: Sets) -> int:
@@ -480,7 +559,7 @@ def update_work_states(now: datetime, pausing: list[int]) -> int:
 
 def update_work_clocks(now: datetime, since: datetime | None, sets: Sets, *, full: bool) -> int:
     """Keep the stored deadline and state of the works current (step 6)."""
-    changed = recompute_works(now, sets, full=full)
+    changed = recompute_works(now, sets, full=full) + shift_business_works(now, since, sets)
     return changed + shift_waiting_works(now, since, sets) + update_work_states(now, sets.pausing)
 
 
@@ -489,16 +568,18 @@ def sweep_sla(now: datetime | None = None, *, full: bool = False) -> SweepReport
     now = now or timezone.now()
     last = _previous.get("now")
     since = last if not full and last is not None and last < now else None
+    kept = [m for m in _previous.get("moments", []) if now - MOMENTS_KEPT < m < now]
     report = SweepReport()
-    # read before any write: the shiftable incidents are the ones the previous sweep left
-    sets = read_sets(since)
+    # read before any write: the trusted incidents are the ones earlier sweeps left
+    sets = read_sets(since, [] if full else kept)
     report.works = update_work_clocks(now, since, sets, full=full)
     with transaction.atomic():
         report.untyped = update_untyped()
         report.calendar_deadlines = update_calendar_deadlines(sets, full=full)
     report.computed_deadlines = update_computed_deadlines(now, sets, full=full)
     report.computed_deadlines += shift_waiting_deadlines(now, since, sets)
+    report.computed_deadlines += shift_business_deadlines(now, sets)
     report.states = update_states(now)
     report.auto_closed = close_unanswered(now)
-    _previous["now"] = now
+    _previous["now"], _previous["moments"] = now, [*kept, now]
     return report

@@ -20,6 +20,7 @@ from incidents.models import (
     IncidentStatusHistory,
     IncidentType,
     IncidentWork,
+    RvrPriority,
     SlaClock,
     SlaState,
     StatusKey,
@@ -213,7 +214,7 @@ def test_waiting_calendar_deadlines_move_in_sql_exactly_as_the_rules_say():
     for minutes in (1, 7):
         moment = now + timedelta(minutes=minutes)
         assert not sla_sweep._needs_python(
-            False, sla_sweep.read_sets(previous)
+            False, sla_sweep.read_sets(previous, [previous])
         ).exists()  # all go the SQL way
         report = sweep_sla(moment)
         assert report.computed_deadlines == 4 and report.works == 8
@@ -242,3 +243,32 @@ def test_every_update_of_a_sweep_filters_one_table_by_plain_values():
         for sql in updates:
             assert " JOIN " not in sql and "EXISTS" not in sql, sql
         assert_stored_equals_computed(moment)
+
+
+def test_waiting_business_deadlines_move_without_their_history_exactly_as_the_rules_say():
+    """Waiting incidents on the business-hours clock (and their АВР and business-hours РВР
+    works) a sweep wrote move by the business time passed, without their history — also
+    across an evening, a night with nothing to move and older sweep moments."""
+    urgent = RvrPriority.objects.create(name="Срочно", sla_minutes=240, sla_clock=SlaClock.BUSINESS)
+    now = BUSINESS_MORNING
+    _waiting_with_works(4, now)
+    _waiting_with_works(2, now, SlaClock.CALENDAR)
+    for incident in Incident.objects.all():
+        IncidentWork.objects.create(
+            incident=incident, category="rvr", priority=urgent, started_at=now - timedelta(hours=2)
+        )
+    with time_machine.travel(now, tick=False):
+        sweep_sla(now)  # the first sweep of the process computes in Python
+    previous = now
+    # 10 business minutes; to 18:10 (8 h until closing); at night (nothing moves); next morning
+    for later in (10, 8 * 60 + 10, 9 * 60, 23 * 60 + 30):
+        moment = now + timedelta(minutes=later)
+        sets = sla_sweep.read_sets(previous, sla_sweep._previous["moments"])
+        assert not sla_sweep._needs_python(False, sets).exists()  # none needs its history
+        with time_machine.travel(moment, tick=False):
+            sweep_sla(moment)
+        previous = moment
+        assert_stored_equals_computed(moment)
+        for work in IncidentWork.objects.select_related("incident__incident_type", "priority"):
+            history = list(work.incident.status_history.select_related("status"))
+            assert (work.deadline, work.state) == work_clock(work, history, moment), work.category
