@@ -440,9 +440,9 @@ class TrackerClient:
         logger.info("tracker: %s has no transition to %s", key, status_key)
         return False
 
-    def comments(self, key: str, *, per_page: int = 100) -> Iterator[JSON]:
-        """Every comment of an issue, oldest first."""
-        return self._cursor_walk(f"/v2/issues/{key}/comments", {"perPage": per_page})
+    def comments(self, key: str, *, after: str = "", per_page: int = 100) -> Iterator[JSON]:
+        """The comments of an issue after the comment ``after`` (all by default), oldest first."""
+        return self._cursor_walk(f"/v2/issues/{key}/comments", {"perPage": per_page}, after=after)
 
     def changelog(
         self, key: str, *, type: str | None = None, after: str = "", per_page: int = 50

@@ -142,12 +142,17 @@ def _sync_links(client: TrackerClient, issue: TrackerIssue, wanted: dict[str, st
     return made_now
 
 
+def text_digest(text: str) -> str:
+    """How a posted comment's text is remembered (``TrackerNote.text_digest``)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _sync_comments(client: TrackerClient, issue: TrackerIssue, wanted: dict[int, str]) -> int:
     """Post new comments and edit changed ones; returns how many were posted."""
     added = 0
     posted = {note.comment_id: note for note in issue.notes.all()}
     for comment_id, text in wanted.items():
-        digest = hashlib.sha256(text.encode()).hexdigest()
+        digest = text_digest(text)
         note = posted.get(comment_id)
         if note is None:
             created = client.add_comment(issue.key, text)

@@ -112,6 +112,18 @@ class TrackerIssue(PushClaim):
         help_text=_("Digest of the work fields, links and comments last written to the issue."),
     )
     extras_checked_at = models.DateTimeField(_("extras checked"), null=True, blank=True)
+    comments_cursor = models.CharField(
+        _("comments cursor"),
+        max_length=64,
+        blank=True,
+        help_text=_("Id of the last issue comment read for dispatchers' comments."),
+    )
+    comments_seen_at = models.DateTimeField(
+        _("comments read up to"),
+        null=True,
+        blank=True,
+        help_text=_("The issue's last comment time when its comments were last read."),
+    )
     synced_unread = models.BooleanField(
         _("«Новое сообщение» in the tracker"),
         default=True,

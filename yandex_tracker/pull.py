@@ -1,8 +1,9 @@
 """Pull: read only the issues updated since the stored cursor and reconcile each with its incident.
 
 The tracker is master of pole, base station, type, subtype, assignee and work times (what
-dispatchers edit; work times only while DISPATCH has none of its own to push) and of
-the status; the database is master of dates, SLA deadline/state, contractor and operators.
+dispatchers edit; work times only while DISPATCH has none of its own to push) and of the status;
+a dispatcher's comment in the issue becomes an internal comment; the database is master of
+dates, SLA deadline/state, contractor and operators.
 Per issue: database changes first (one transaction, no HTTP), then the tracker writes (one PATCH
 when a DB-owned value differs, a transition when the status must move, a comment for a reason).
 Invalid input moves the issue to «Ошибка» with the exact reason.
@@ -45,6 +46,7 @@ from ts.models import BaseStation, Pole
 from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pole
 from users.models import User
 from yandex_tracker.client import TrackerClient, format_dt, parse_dt
+from yandex_tracker.comment_pull import read_remarks, store_remarks
 from yandex_tracker.errors import TrackerError, TrackerUnavailable
 from yandex_tracker.fields import (
     NEW_MESSAGE_NO,
@@ -76,6 +78,7 @@ class PullReport:
     invalid: int = 0
     patched: int = 0
     statuses: int = 0
+    comments: int = 0
     failed: int = 0
     busy: bool = False
     errors: list[str] = field(default_factory=list)
@@ -86,7 +89,7 @@ class PullReport:
         return (
             f"seen={self.seen} processed={self.processed} manual={self.manual_created} "
             f"invalid={self.invalid} patched={self.patched} statuses={self.statuses} "
-            f"failed={self.failed}"
+            f"comments={self.comments} failed={self.failed}"
         )
 
 
@@ -468,7 +471,9 @@ def reconcile_issue(
     edits.works = read_work_edits(issue, link, directory.subtype_field_id())
     edits.reasons += edits.works.reasons
     changes, link.changelog_cursor = status_changes(client, issue, link, directory)
+    remarks = read_remarks(client, issue, link, directory)
     outcome = reconcile_in_db(issue, link, edits, directory, changes)
+    report.comments += store_remarks(link, *remarks)
     report.processed += 1
     report.invalid += outcome.invalid
     report.statuses += outcome.status_changed

@@ -18,7 +18,7 @@ from incidents.links import link_incidents, unlink_incidents
 from incidents.models import IncidentChange, IncidentSubtype, IncidentType, RvrPriority
 from incidents.work import set_work
 from users.models import Role, User
-from yandex_tracker.client import format_dt
+from yandex_tracker.client import TrackerClient, format_dt
 from yandex_tracker.fake import FakeTrackerServer
 from yandex_tracker.pull import pull_cycle
 from yandex_tracker.push import push_cycle
@@ -203,3 +203,52 @@ def test_work_times_edited_in_the_tracker_come_back_validated(
     push_cycle(client, directory)
     issue = fake_tracker.state.issues[incident.code]
     assert format_dt(issue["avrEndedAt"]) == format_dt(end) and "eksStartedAt" in issue
+
+
+def test_a_dispatchers_comment_in_the_tracker_becomes_an_internal_comment(
+    client, directory, fake_tracker, make_incident, dispatcher
+):
+    """Ivanov comments in the issue: the pull adds it as his internal comment (once), the push
+    neither posts it back nor rewrites it; a tracker user without a DISPATCH account is named in
+    the text; DISPATCH's own comments are not taken; an issue whose comments did not move costs
+    no comments request."""
+    incident = make_incident()
+    push_cycle(client, directory)
+    pull_cycle(client, directory)
+    incident.refresh_from_db()
+    dispatcher.add_comment(incident.code, "Бригада выехала, будут к 15:00")
+    fake_tracker.state.add_user("petrova", "Ольга Петрова")
+    fake_tracker.state.add_token("petrova-token", fake_tracker.state.user_by("petrova")["uid"])
+    guest = TrackerClient(access_token="petrova-token", sleep=lambda s: None)
+    guest.add_comment(incident.code, "Опора доступна только с юга")
+
+    requests = len(fake_tracker.state.requests)
+    assert pull_cycle(client, directory).comments == 2
+    assert _comment_reads(fake_tracker, requests) == 1
+    ivanov = User.objects.get(username="ivanov")
+    taken = list(incident.comments.order_by("id").values_list("author", "body"))
+    assert taken == [
+        (ivanov.pk, "Бригада выехала, будут к 15:00"),
+        (None, "Ольга Петрова: Опора доступна только с юга"),
+    ]
+    texts_before = [c["text"] for c in fake_tracker.state.comments[incident.code]]
+    push_cycle(client, directory)
+    assert [c["text"] for c in fake_tracker.state.comments[incident.code]] == texts_before
+
+    add_comment(incident, body="Ответ диспетчера DISPATCH", user=ivanov)
+    push_cycle(client, directory)  # posted by the robot
+    dispatcher.update_issue(incident.code, {"summary": "Опора 12: нет питания"})
+    report = pull_cycle(client, directory)
+    assert report.comments == 0 and incident.comments.count() == 3
+
+    requests = len(fake_tracker.state.requests)
+    dispatcher.update_issue(incident.code, {"summary": "Опора 12: питание восстановлено"})
+    assert pull_cycle(client, directory).processed == 1
+    assert _comment_reads(fake_tracker, requests) == 0
+
+
+def _comment_reads(fake_tracker, since: int) -> int:
+    return sum(
+        1 for method, path in fake_tracker.state.requests[since:]
+        if method == "GET" and path.endswith("/comments")
+    )  # fmt: skip
