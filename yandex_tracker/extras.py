@@ -124,13 +124,15 @@ def sync_extras(client: TrackerClient, issue: TrackerIssue, directory: TrackerDi
 
 
 def _sync_links(client: TrackerClient, issue: TrackerIssue, wanted: dict[str, str]) -> int:
-    """Make and remove the issue's links; returns how many were made (each a new version)."""
+    """Make and remove the issue's links; returns how many were made or removed (each a new
+    version of the issue)."""
     made_now = 0
     made = {link.other_key: link for link in issue.links.all()}
     for other_key, link in made.items():
         if wanted.get(other_key) != link.relationship:
             client.delete_link(issue.key, link.link_id)
             link.delete()
+            made_now += 1
     for other_key, relationship in wanted.items():
         if other_key in made and made[other_key].relationship == relationship:
             continue

@@ -2,8 +2,8 @@
 
 The tracker is master of pole, base station, type, subtype, assignee and work times (what
 dispatchers edit; work times only while DISPATCH has none of its own to push) and of the status;
-a dispatcher's comment in the issue becomes an internal comment; the database is master of
-dates, SLA deadline/state, contractor and operators.
+a dispatcher's comment in the issue becomes an internal comment, a link between two issues an
+incident link; the database is master of dates, SLA deadline/state, contractor and operators.
 Per issue: database changes first (one transaction, no HTTP), then the tracker writes (one PATCH
 when a DB-owned value differs, a transition when the status must move, a comment for a reason).
 Invalid input moves the issue to «Ошибка» with the exact reason.
@@ -56,6 +56,7 @@ from yandex_tracker.fields import (
     TrackerDirectory,
     status_by_tracker_key,
 )
+from yandex_tracker.link_pull import LinkEdits, apply_link_edits, read_link_edits
 from yandex_tracker.models import SyncCursor, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields
 from yandex_tracker.push import CYCLE_BUDGET
@@ -145,6 +146,7 @@ class Edits:
     reasons: list[str] = field(default_factory=list)
     invalid_fields: set[str] = field(default_factory=set)
     works: WorkEdits = field(default_factory=WorkEdits)
+    links: LinkEdits = field(default_factory=LinkEdits)
 
 
 def read_edits(issue: dict, incident: Incident, directory: TrackerDirectory) -> Edits:
@@ -225,7 +227,7 @@ def _read_subtype(
 # -- reconciling one issue ------------------------------------------------------------------
 
 
-def _apply_edits(incident: Incident, edits: Edits) -> None:
+def _apply_edits(incident: Incident, link: TrackerIssue, edits: Edits) -> None:
     """Take valid edits (none of pole/BS/type when any is invalid); the assignee always."""
     changes: dict = {}
     if not edits.reasons:
@@ -242,6 +244,7 @@ def _apply_edits(incident: Incident, edits: Edits) -> None:
         edits.reasons.append(str(exc))
     if not edits.reasons:
         apply_work_edits(incident, edits.works)
+        edits.reasons += apply_link_edits(incident, link, edits.links)
 
 
 @dataclass(frozen=True)
@@ -391,7 +394,7 @@ def reconcile_in_db(
         Incident.objects.filter(code=issue["key"]).exclude(pk=incident.pk).exists()
     ):
         set_incident_code(incident, issue["key"])
-    _apply_edits(incident, edits)
+    _apply_edits(incident, link, edits)
     if edits.reasons:
         outcome.invalid = True
         reason = " ".join([*edits.reasons, _typed_values(issue, incident, directory)]).strip()
@@ -469,7 +472,8 @@ def reconcile_issue(
     current = Incident.objects.select_related("assignee").get(pk=link.incident_id)
     edits = read_edits(issue, current, directory)  # may read the tracker's users / fields
     edits.works = read_work_edits(issue, link, directory.subtype_field_id())
-    edits.reasons += edits.works.reasons
+    edits.links = read_link_edits(client, link)
+    edits.reasons += edits.works.reasons + edits.links.reasons
     changes, link.changelog_cursor = status_changes(client, issue, link, directory)
     remarks = read_remarks(client, issue, link, directory)
     outcome = reconcile_in_db(issue, link, edits, directory, changes)

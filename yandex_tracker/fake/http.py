@@ -554,7 +554,7 @@ class Api:
         return Response(201, self.render_link(req, self.s.get_issue(key)["key"], link))
 
     def delete_link(self, req: Request, key: str, lid: str) -> Response:
-        self.s.delete_link(key, lid)
+        self.s.delete_link(key, lid, req.uid)
         return Response(204)
 
     def changelog(self, req: Request, key: str) -> Response:

@@ -936,19 +936,22 @@ class FakeTracker:
             self.links[issue["key"]].append(mine)
             self.links[other["key"]].append(theirs)
             for side in (issue, other):
-                self._log(side["key"], "IssueLinked", uid, [])
+                self._log(side["key"], "IssueLinked", uid, [], at=now)
                 side["updatedAt"], side["version"] = now, side["version"] + 1
             return mine
 
-    def delete_link(self, key: str, link_id: str) -> None:
+    def delete_link(self, key: str, link_id: str, uid: int) -> None:
         with self.lock:
             issue = self.get_issue(key)
             link = next((x for x in self.links[issue["key"]] if str(x["id"]) == link_id), None)
             if link is None:
                 raise ApiError(404, f"link {link_id} not found")
+            now = self.now()
             for side in (issue["key"], link["object"]):
                 self.links[side] = [x for x in self.links[side] if str(x["id"]) != link_id]
-                self._log(side, "IssueUnlinked", issue["createdBy"], [])
+                self._log(side, "IssueUnlinked", uid, [], at=now)
+                changed = self.issues[side]  # an unlink changes both issues, as a link does
+                changed["updatedAt"], changed["version"] = now, changed["version"] + 1
 
     def add_attachment(self, filename: str, content: bytes, mimetype: str, uid: int) -> JSON:
         if not content:

@@ -90,7 +90,11 @@ def test_works_subtype_links_and_comments_reach_the_issue(
     [note] = fake_tracker.state.comments[first.code]
     assert "Подрядчик на месте" in note["text"] and note["version"] == 2
     assert fake_tracker.state.links[first.code] == fake_tracker.state.links[second.code] == []
-    assert pull_cycle(client, directory).processed == 0  # our own writes are not pulled back
+    changes = IncidentChange.objects.count()
+    report = pull_cycle(client, directory)  # the unlink gave both issues a new version
+    assert (report.patched, report.statuses, report.invalid, report.comments) == (0, 0, 0, 0)
+    assert IncidentChange.objects.count() == changes  # our own writes change nothing here
+    assert not first.links.exists() and not second.links.exists()
 
 
 def test_subtype_chosen_in_the_tracker_is_taken_or_refused(
@@ -252,3 +256,47 @@ def _comment_reads(fake_tracker, since: int) -> int:
         1 for method, path in fake_tracker.state.requests[since:]
         if method == "GET" and path.endswith("/comments")
     )  # fmt: skip
+
+
+def test_links_made_and_removed_in_the_tracker_come_back(
+    client, directory, fake_tracker, make_incident, dispatcher
+):
+    """Ivanov makes one issue a subtask of another in the tracker: both incidents show the link
+    (change log: tracker) and the push makes no second link; a second parent is refused with
+    «Ошибка» and the reason; he removes the first link there: gone here, and the second one,
+    valid now, is taken."""
+    parent, child, other = make_incident(), make_incident(), make_incident()
+    push_cycle(client, directory)
+    pull_cycle(client, directory)
+    for incident in (parent, child, other):
+        incident.refresh_from_db()
+
+    dispatcher.add_link(child.code, "is subtask for", parent.code)
+    assert pull_cycle(client, directory).invalid == 0
+    assert list(child.links.values_list("other", "kind")) == [(parent.pk, "subtask_of")]
+    assert list(parent.links.values_list("other", "kind")) == [(child.pk, "parent_of")]
+    assert IncidentChange.objects.filter(incident=child, field="link", actor="tracker").exists()
+    posted = len(fake_tracker.state.requests)
+    push_cycle(client, directory)
+    assert not any(
+        m == "POST" and p.endswith("/links") for m, p in fake_tracker.state.requests[posted:]
+    )
+    assert len(fake_tracker.state.links[parent.code]) == 1
+
+    dispatcher.add_link(child.code, "is subtask for", other.code)  # a second parent
+    assert pull_cycle(client, directory).invalid >= 1
+    child.refresh_from_db()
+    assert child.status.key == "error"
+    reason = child.status_history.latest("created_at").comment
+    assert other.code in reason, reason
+    assert child.links.count() == 1
+
+    [link] = fake_tracker.state.links[parent.code]
+    dispatcher.delete_link(parent.code, str(link["id"]))
+    pull_cycle(client, directory)
+    assert not parent.links.exists()
+    # with its first parent gone, the tracker's other link of the child is valid and taken
+    assert list(child.links.values_list("other", "kind")) == [(other.pk, "subtask_of")]
+    assert IncidentChange.objects.filter(
+        incident=parent, field="link", new_value="", actor="tracker"
+    ).exists()
