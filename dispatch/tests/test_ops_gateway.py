@@ -20,24 +20,39 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="Debian nginx not installed")
 
 
-def write_resolver(tmp_path: Path) -> Path:
-    """The resolver include, written by the gateway's own entrypoint from this host's DNS."""
-    target = tmp_path / "resolver.conf"
-    subprocess.run(
+def run_entrypoint(tmp_path: Path, trusted: str | None = None) -> subprocess.CompletedProcess:
+    """The gateway's own entrypoint (no command: it only writes nginx's includes) with this
+    host's DNS and ``TRUSTED_PROXY_CIDRS`` = ``trusted`` (None: unset)."""
+    env = {
+        **os.environ,
+        "NGINX_RESOLVER_CONF": str(tmp_path / "resolver.conf"),
+        "NGINX_TRUSTED_PROXIES_CONF": str(tmp_path / "trusted_proxies.conf"),
+    }
+    env.pop("TRUSTED_PROXY_CIDRS", None)
+    if trusted is not None:
+        env["TRUSTED_PROXY_CIDRS"] = trusted
+    return subprocess.run(
         ["sh", str(ROOT / "gateway" / "entrypoint.sh")],
-        env={**os.environ, "NGINX_RESOLVER_CONF": str(target)},
-        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=30,
     )
-    return target
 
 
-def local_config(tmp_path: Path, backend_port: int, listen_port: int) -> Path:
-    """gateway/nginx.conf with the compose host names replaced by local addresses."""
+def local_config(
+    tmp_path: Path, backend_port: int, listen_port: int, *, trusted: str | None = None
+) -> Path:
+    """gateway/nginx.conf with the compose host names replaced by local addresses and the
+    includes the entrypoint writes (``trusted``: its TRUSTED_PROXY_CIDRS, None: the default,
+    which trusts the test client on 127.0.0.1 as our proxy)."""
+    written = run_entrypoint(tmp_path, trusted)
+    assert written.returncode == 0, written.stderr
     text = (ROOT / "gateway" / "nginx.conf").read_text()
     replacements = {
         "set $backend dispatch_backend:8000;": f"set $backend 127.0.0.1:{backend_port};",
-        "include /etc/nginx/resolver.conf;": f"include {write_resolver(tmp_path)};",
+        "include /etc/nginx/resolver.conf;": f"include {tmp_path}/resolver.conf;",
+        "include /etc/nginx/trusted_proxies.conf;": f"include {tmp_path}/trusted_proxies.conf;",
         "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
         "pid /tmp/nginx.pid;": f"pid {tmp_path}/nginx.pid;",
         "/tmp/nginx-": f"{tmp_path}/nginx-",
@@ -77,6 +92,7 @@ class EchoBackend(BaseHTTPRequestHandler):
                 "path": self.path,
                 "x_forwarded_for": self.headers.get("X-Forwarded-For"),
                 "x_real_ip": self.headers.get("X-Real-IP"),
+                "x_forwarded_proto": self.headers.get("X-Forwarded-Proto"),
                 "host": self.headers.get("Host"),
             }
         ).encode()
@@ -92,8 +108,8 @@ class EchoBackend(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def gateway(tmp_path):
+def start_gateway(tmp_path: Path, *, trusted: str | None = None):
+    """A real nginx with the gateway config in front of an echo backend; yields its base URL."""
     backend = ThreadingHTTPServer(("127.0.0.1", 0), EchoBackend)
     threading.Thread(target=backend.serve_forever, daemon=True).start()
     port = free_port()
@@ -101,7 +117,7 @@ def gateway(tmp_path):
     (tmp_path / "static" / "app.css").write_text("body{}")
     (tmp_path / "media" / "attachments").mkdir(parents=True)
     (tmp_path / "media" / "attachments" / "secret.pdf").write_text("private")
-    config = local_config(tmp_path, backend.server_address[1], port)
+    config = local_config(tmp_path, backend.server_address[1], port, trusted=trusted)
     nginx = subprocess.Popen(
         [NGINX, "-c", str(config), "-e", str(tmp_path / "error.log"), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,
@@ -121,6 +137,18 @@ def gateway(tmp_path):
         nginx.wait(timeout=20)
         backend.shutdown()
         backend.server_close()
+
+
+@pytest.fixture
+def gateway(tmp_path):
+    yield from start_gateway(tmp_path)
+
+
+@pytest.fixture
+def gateway_for_outsiders(tmp_path):
+    """The test client on 127.0.0.1 is an ordinary client: the trusted proxy is elsewhere."""
+    (tmp_path / "outsiders").mkdir()
+    yield from start_gateway(tmp_path / "outsiders", trusted="192.0.2.1, 2001:db8::/32")
 
 
 def test_gateway_serves_static_hides_media_and_proxies_with_headers(gateway):
@@ -173,3 +201,43 @@ def test_login_is_rate_limited_per_client(gateway):
     # Another client (as told by the trusted proxy in front) is not affected.
     other = http_get(gateway + "/admin/login/", headers={"X-Forwarded-For": "198.51.100.9"})
     assert other[0] == 200
+
+
+def test_forwarded_headers_are_taken_from_trusted_proxies_only(gateway, gateway_for_outsiders):
+    """Our TLS proxy's X-Forwarded-Proto reaches the app; a client's own is replaced by the
+    scheme it really used (plain HTTP must not pass for HTTPS), and so is its X-Forwarded-For."""
+    for base, sent, seen in (
+        (gateway, "https", "https"),
+        (gateway, None, "http"),
+        (gateway_for_outsiders, "https", "http"),
+        (gateway_for_outsiders, "https, evil", "http"),
+        (gateway_for_outsiders, None, "http"),
+    ):
+        headers = {"X-Forwarded-Proto": sent} if sent else {}
+        _status, _headers, body = http_get(base + "/api/v1/x", headers=headers)
+        assert json.loads(body)["x_forwarded_proto"] == seen, (base, sent)
+    _status, _headers, body = http_get(
+        gateway_for_outsiders + "/api/v1/x", headers={"X-Forwarded-For": "203.0.113.7"}
+    )
+    assert json.loads(body)["x_forwarded_for"] == "127.0.0.1"
+
+
+def test_trusted_proxies_default_to_loopback_and_private_networks(tmp_path):
+    """Unset, empty or "default" (what compose passes for an empty value): loopback and the
+    private networks, podman's 10.88.0.0/15 among them."""
+    for value in (None, "", "default"):
+        assert run_entrypoint(tmp_path, value).returncode == 0
+        text = (tmp_path / "trusted_proxies.conf").read_text()
+        for cidr in ("127.0.0.1/32", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"):
+            assert f"set_real_ip_from {cidr};" in text and f"    {cidr} 1;" in text, cidr
+
+
+@pytest.mark.parametrize(
+    "value", ["10.0.0.0/8; allow all", "10.0.0.0/8 }", "proxy.example", "*", "1.2.3.4\nx"]
+)
+def test_a_trusted_proxy_list_that_is_not_addresses_is_refused(tmp_path, value):
+    """Whatever the setting holds never becomes nginx configuration: the gateway refuses to
+    start and says why."""
+    result = run_entrypoint(tmp_path, value)
+    assert result.returncode == 1
+    assert "TRUSTED_PROXY_CIDRS" in result.stderr and "is not an address or CIDR" in result.stderr
