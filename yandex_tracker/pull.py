@@ -61,7 +61,7 @@ from yandex_tracker.models import SyncCursor, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields
 from yandex_tracker.push import CYCLE_BUDGET
 from yandex_tracker.status_sync import sync_status
-from yandex_tracker.work_pull import WorkEdits, apply_work_edits, read_work_edits, remember_pulled
+from yandex_tracker.work_pull import WorkEdits, apply_work_edits, read_work_edits
 
 logger = logging.getLogger(__name__)
 
@@ -404,8 +404,6 @@ def reconcile_in_db(
     else:
         status_key = (issue.get("status") or {}).get("key", "")
         _mirror_status(incident, link, status_key, outcome, list(changes))
-    if edits.works.edits and not edits.reasons:
-        remember_pulled(link, directory.subtype_field_id())
     incident.refresh_from_db()
     outcome.patch = _diff(issue, _expected(incident, directory))
     if outcome.taken and _value(issue, directory.ids.new_message) == NEW_MESSAGE_YES:

@@ -147,12 +147,3 @@ def apply_work_edits(incident: Incident, edits: WorkEdits) -> None:
                 priority=edit.priority,
                 actor=TRACKER,
             )
-
-
-def remember_pulled(link: TrackerIssue, subtype_field: str | None) -> None:
-    """After taking the issue's work values, the issue shows what DISPATCH holds: record that
-    digest so the push does not write the same values back."""
-    incident = _incident_with_extras(link.incident_id)
-    TrackerIssue.objects.filter(pk=link.pk).update(
-        extras_digest=extras_of(incident, subtype_field).digest()
-    )
