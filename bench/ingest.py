@@ -122,10 +122,6 @@ def child_ingest(args: argparse.Namespace) -> dict:
 
     options = ["--once"] + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
     profiler = cProfile.Profile(time.process_time) if args.profile else None
-    if profiler:  # cProfile sees the calling thread only: commit there too
-        from emails.ingest import Committer
-
-        Committer.threads = False
     started, cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()

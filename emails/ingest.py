@@ -6,20 +6,16 @@ per batch: fetch Message-IDs, skip what is stored (after a re-sync), fetch the r
 in ONE transaction store + thread + create incidents + quarantine failures + advance the UID
 cursor. Nothing is acknowledged before it is committed, so a killed worker loses and duplicates
 nothing.
-
-On PostgreSQL the parts are committed in order on a thread of their own (:class:`Committer`),
-so the database server works on one part while this process fetches and parses the next.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from emails.folders import decode_folder_name
@@ -66,48 +62,6 @@ class IngestReport:
             f"linked={r.linked} duplicates={r.duplicates} known={self.skipped_known} "
             f"quarantined={self.quarantined}{' resynced' if self.resynced else ''}"
         )
-
-
-class Committer:
-    """Runs the commits of a folder's parts one after another, in order. On PostgreSQL outside
-    a transaction they run on a thread of their own with its own connection, at most one part in
-    flight: the server stores a part while the caller fetches and parses the next (the commit
-    waits in the driver, which lets the caller's thread run). Elsewhere (SQLite, or inside an
-    outer transaction whose rows another connection could not see) they run in the caller."""
-
-    threads = True  # False: always in the caller (a profiler that sees one thread only)
-
-    def __init__(self) -> None:
-        self._threaded = (
-            self.threads and connection.vendor == "postgresql" and not connection.in_atomic_block
-        )
-        self._executor: ThreadPoolExecutor | None = None
-        self._pending: Future | None = None
-
-    def submit(self, commit: Callable[[], None]) -> None:
-        """Run ``commit`` after the previous one has finished (its error is raised here)."""
-        self.wait()
-        if not self._threaded:
-            commit()
-            return
-        if self._executor is None:  # started with the first part: a poll finding nothing
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="ingest-commit")
-        self._pending = self._executor.submit(commit)
-
-    def wait(self) -> None:
-        """Wait for the commit in flight; raise its error."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
-    def close(self) -> None:
-        """Wait for the commit in flight, then close the thread and its connection."""
-        try:
-            self.wait()
-        finally:
-            if self._executor is not None:
-                self._executor.submit(connections.close_all).result()
-                self._executor.shutdown()
 
 
 def _known_uids(folder: MailFolder, uidvalidity: int, uids: list[int]) -> set[int]:
@@ -193,21 +147,15 @@ def _raw_mid(raw: bytes) -> str:
 
 
 def ingest_batch(
-    reader: FolderReader,
-    folder: MailFolder,
-    uids: list[int],
-    report: IngestReport,
-    committer: Committer,
+    reader: FolderReader, folder: MailFolder, uids: list[int], report: IngestReport
 ) -> None:
-    """Ingest one window of UIDs, committed in parts of bounded size by ``committer``, in order.
-    After a UIDVALIDITY change messages whose Message-ID is stored are not downloaded again (the
-    same mailbox, renumbered); otherwise they are, since a new message may reuse a stored
-    Message-ID with other content (``emails.reused_ids`` tells a copy from a different message)."""
+    """Ingest one window of UIDs, committed in parts of bounded size. After a UIDVALIDITY change
+    messages whose Message-ID is stored are not downloaded again (the same mailbox, renumbered);
+    otherwise they are, since a new message may reuse a stored Message-ID with other content
+    (``emails.reused_ids`` tells a copy from a different message)."""
     headers = reader.fetch_headers(uids)
     ids = {uid: normalise_message_id(info.message_id) for uid, info in headers.items()}
     wanted = [mid for mid in ids.values() if mid] if report.resynced else []
-    if wanted:
-        committer.wait()  # the lookup sees what the previous part stored
     stored = (
         dict(EmailMessage.objects.filter(message_id__in=wanted).values_list("message_id", "pk"))
         if wanted
@@ -218,12 +166,12 @@ def ingest_batch(
     for uid in uids:
         size = 0 if ids.get(uid, "") in stored or uid not in headers else headers[uid].size
         if part and part_bytes + size > MAX_BATCH_BYTES:
-            _ingest_part(reader, folder, part, ids, stored, report, committer)
+            _ingest_part(reader, folder, part, ids, stored, report)
             part, part_bytes = [], 0
         part.append(uid)
         part_bytes += size
     if part:
-        _ingest_part(reader, folder, part, ids, stored, report, committer)
+        _ingest_part(reader, folder, part, ids, stored, report)
 
 
 def _ingest_part(
@@ -233,10 +181,8 @@ def _ingest_part(
     ids: dict[int, str],
     stored: dict[str, int],
     report: IngestReport,
-    committer: Committer,
 ) -> None:
-    """Fetch and parse one part, then hand it to ``committer`` (one transaction, cursor advanced
-    to its last UID)."""
+    """Fetch, parse and commit one part (one transaction, cursor advanced to its last UID)."""
     uidvalidity = reader.uidvalidity
     known = [(stored[ids[uid]], uid) for uid in uids if ids.get(uid, "") in stored]
     report.skipped_known += len(known)
@@ -245,21 +191,17 @@ def _ingest_part(
     report.fetched += len(fetched)
     incoming, failed = _parse(fetched)
     last_uid = max(uids)
-
-    def commit() -> None:
-        try:
-            result = _commit_batch(folder, uidvalidity, last_uid, incoming, list(failed), known)
-            quarantined = len(failed)
-        except DatabaseError:
-            logger.exception("batch failed in %s; storing one by one", folder)
-            result, quarantined = _commit_one_by_one(
-                folder, uidvalidity, last_uid, incoming, list(failed), known
-            )
-        report.batches += 1
-        report.result.add(result)
-        report.quarantined += quarantined
-
-    committer.submit(commit)
+    try:
+        result = _commit_batch(folder, uidvalidity, last_uid, incoming, list(failed), known)
+        quarantined = len(failed)
+    except DatabaseError:
+        logger.exception("batch failed in %s; storing one by one", folder)
+        result, quarantined = _commit_one_by_one(
+            folder, uidvalidity, last_uid, incoming, list(failed), known
+        )
+    report.batches += 1
+    report.result.add(result)
+    report.quarantined += quarantined
 
 
 def ingest_folder(
@@ -295,14 +237,9 @@ def ingest_folder(
             uids = reader.uids_after(folder.last_uid)
             known = _known_uids(folder, reader.uidvalidity, uids)
             uids = [uid for uid in uids if uid not in known]
-            committer = Committer()
-            try:
-                for start in range(0, len(uids), batch_size):
-                    if should_stop():
-                        break
-                    window = uids[start : start + batch_size]
-                    ingest_batch(reader, folder, window, report, committer)
-            finally:
-                committer.close()
+            for start in range(0, len(uids), batch_size):
+                if should_stop():
+                    break
+                ingest_batch(reader, folder, uids[start : start + batch_size], report)
         MailFolder.objects.filter(pk=folder.pk).update(last_polled_at=timezone.now())
     return report

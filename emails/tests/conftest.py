@@ -34,15 +34,6 @@ def imap_source(dovecot: DovecotServer) -> ImapSource:
 
 
 @pytest.fixture
-def commit_in_caller(monkeypatch) -> None:
-    """Ingest commits on the test's own connection (on PostgreSQL they would run on a thread of
-    their own, whose queries a ``CaptureQueriesContext`` of this connection does not see)."""
-    from emails.ingest import Committer
-
-    monkeypatch.setattr(Committer, "threads", False)
-
-
-@pytest.fixture
 def statuses(db) -> None:
     from incidents.defaults import load_defaults
 

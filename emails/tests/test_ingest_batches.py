@@ -46,9 +46,7 @@ def desk_mail(first: int, count: int) -> list[bytes]:
     return messages
 
 
-def test_queries_per_batch_do_not_grow_with_the_batch(
-    dovecot, imap_source, statuses, commit_in_caller
-):
+def test_queries_per_batch_do_not_grow_with_the_batch(dovecot, imap_source, statuses):
     make_pole("77-00000")
     make_pole("77-00001")
     User.objects.create_user(email="d1@example.ru", username="d1", role=Role.DISPATCH)

@@ -34,9 +34,7 @@ def _unread_updates(queries: CaptureQueriesContext) -> list[str]:
     return [sql for sql in updates if "unread_since" in sql]
 
 
-def test_new_incident_and_replies_are_unread_once_per_batch(
-    dovecot, imap_source, statuses, commit_in_caller
-):
+def test_new_incident_and_replies_are_unread_once_per_batch(dovecot, imap_source, statuses):
     dovecot.append("INBOX", [build_message(message_id="<req@op.example>")])
     ingest_folder(imap_source, "INBOX")
     incident = Incident.objects.get()
