@@ -55,6 +55,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
+    BooleanField,
     Case,
     DateTimeField,
     DurationField,
@@ -69,7 +70,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -131,10 +131,11 @@ class Sets(NamedTuple):
     calendar: dict[int, int]  # incident types on the calendar clock: their SLA minutes
     priorities: dict[int, str]  # РВР priorities: their clock
     # waiting incidents a sweep of this process wrote (``_trusted_ids``) …
-    trusted_business: QuerySet | RawSQL  # … on the business-hours clock
-    shiftable: QuerySet | RawSQL  # … the previous sweep (at ``since``), any clock
-    shiftable_calendar: QuerySet | RawSQL  # … the previous sweep, on the calendar clock
-    shiftable_business: QuerySet | RawSQL  # … the previous sweep, on the business-hours clock
+    # (on PostgreSQL id lists, checked as ``= ANY(array)``; elsewhere subqueries — ``_among``)
+    trusted_business: QuerySet | list[int]  # … on the business-hours clock
+    shiftable: QuerySet | list[int]  # … the previous sweep (at ``since``), any clock
+    shiftable_calendar: QuerySet | list[int]  # … the previous sweep, on the calendar clock
+    shiftable_business: QuerySet | list[int]  # … the previous sweep, on the business-hours clock
 
     def priorities_on(self, clock: str) -> list[int]:
         return [pk for pk, on in self.priorities.items() if on == clock]
@@ -158,23 +159,35 @@ def read_sets(since: datetime | None, moments: list[datetime]) -> Sets:
     business = [(pk, at) for pk, kind, at in rows if kind is not None and kind not in calendar]
     return Sets(
         pausing, calendar, priorities,
-        _array([pk for pk, _ in business]),
-        _array([pk for pk, _, at in rows if at == since]),
-        _array([pk for pk, kind, at in rows if at == since and kind in calendar]),
-        _array([pk for pk, at in business if at == since]),
+        [pk for pk, _ in business],
+        [pk for pk, _, at in rows if at == since],
+        [pk for pk, kind, at in rows if at == since and kind in calendar],
+        [pk for pk, at in business if at == since],
     )  # fmt: skip
 
 
-def _moments(moments: list[datetime]) -> list[datetime] | RawSQL:
-    """The sweep moments for ``__in`` (a few thousand in 4 days): one array on PostgreSQL."""
-    if connection.vendor != "postgresql":
-        return moments
-    return RawSQL("SELECT unnest(%s::timestamptz[])", (moments,))
+class _AnyOf(Func):
+    """``field = ANY(ids)``: one array parameter, checked per row by hash or through an
+    index (``IN (SELECT unnest(…))`` was planned as a nested loop over the whole table per id
+    on tables with stale statistics)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, field: str, values: list, kind: str) -> None:
+        super().__init__(F(field))
+        self.values, self.kind = values, kind
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"{sql} = ANY(%s::{self.kind}[])", (*params, self.values)
 
 
-def _array(ids: list[int]) -> RawSQL:
-    """Ids for ``__in`` as one PostgreSQL array parameter."""
-    return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+def _among(field: str, values: QuerySet | list, kind: str = "bigint") -> Q:
+    """``field`` is one of ``values`` (a subquery, or a list: on PostgreSQL one array of
+    ``kind``)."""
+    if isinstance(values, QuerySet) or connection.vendor != "postgresql":
+        return Q(**{f"{field}__in": values})
+    return Q(_AnyOf(field, values, kind))
 
 
 def _ever_paused(pausing: list[int], field: str = "pk") -> Q:
@@ -268,8 +281,8 @@ def _needs_python(full: bool, sets: Sets) -> QuerySet[Incident]:
         return kinds.filter(clocked)
     waiting = (
         Q(status_id__in=sets.pausing)
-        & ~Q(pk__in=sets.shiftable_calendar)
-        & ~Q(pk__in=sets.trusted_business)
+        & ~_among("pk", sets.shiftable_calendar)
+        & ~_among("pk", sets.trusted_business)
     )
     return kinds.filter(waiting | (Q(sla_deadline__isnull=True) & clocked))
 
@@ -287,7 +300,7 @@ def _trusted_ids(pausing: list[int], moments: list[datetime]) -> QuerySet[Incide
     )
     return (
         Incident.objects.filter(status_id__in=pausing)
-        .filter(Q(updated_at__in=_moments(moments)) if moments else Q(updated_at__isnull=True))
+        .filter(_among("updated_at", moments, "timestamptz") if moments else Q(updated_at=None))
         .alias(pausing=Subquery(newest.values("status__pauses_sla")[:1]))
         .filter(pausing=True)
         .values("pk")
@@ -298,7 +311,7 @@ def shift_waiting_deadlines(now: datetime, since: datetime | None, sets: Sets) -
     """Move the deadlines of the shiftable incidents by the time since ``since`` (one
     UPDATE); a deadline already past when the pause began stays where it is."""
     rows = Incident.objects.filter(
-        pk__in=sets.shiftable_calendar, is_finished=False, sla_deadline__gt=since or now
+        _among("pk", sets.shiftable_calendar), is_finished=False, sla_deadline__gt=since or now
     )
     delta = now - (since or now)
     return rows.update(sla_deadline=F("sla_deadline") + delta, updated_at=now)
@@ -322,7 +335,7 @@ def _moved(
 def shift_business_deadlines(now: datetime, sets: Sets) -> int:
     """The trusted waiting incidents on the business-hours clock: their deadlines move by the
     business time since the sweep that wrote them (one query, one UPDATE of the moved)."""
-    rows = Incident.objects.filter(pk__in=sets.trusted_business, is_finished=False)
+    rows = Incident.objects.filter(_among("pk", sets.trusted_business), is_finished=False)
     passed: dict[datetime, timedelta] = {}
     dirty = []
     for pk, moment, deadline in rows.values_list("pk", "updated_at", "sla_deadline"):
@@ -350,9 +363,9 @@ _PAUSING, _RUNNING = _Status(True), _Status(False)
 def _histories(incidents: QuerySet | list[int]) -> dict[int, list[_Row]]:
     """The status history of ``incidents`` (a query, or ids already read, passed as one
     PostgreSQL array) in one query, plain rows, oldest first."""
-    ids = incidents.values("pk") if isinstance(incidents, QuerySet) else _array(incidents)
+    ids = incidents.values("pk") if isinstance(incidents, QuerySet) else incidents
     rows = (
-        IncidentStatusHistory.objects.filter(incident_id__in=ids)
+        IncidentStatusHistory.objects.filter(_among("incident_id", ids))
         .order_by("incident_id", "created_at", "id")
         .values_list("incident_id", "created_at", "status__pauses_sla")
     )
@@ -464,13 +477,10 @@ def _shiftable_works(sets: Sets) -> Q:
     """Open works on the calendar clock of the shiftable incidents: their remaining time (and
     so their state) is frozen."""
     return Q(ended_at__isnull=True) & (
-        Q(category__in=DURATION_CATEGORIES, incident_id__in=sets.shiftable)
-        | Q(category=WorkCategory.AVR, incident_id__in=sets.shiftable_calendar)
-        | Q(
-            category=WorkCategory.RVR,
-            priority_id__in=sets.priorities_on(SlaClock.CALENDAR),
-            incident_id__in=sets.shiftable,
-        )
+        Q(category__in=DURATION_CATEGORIES) & _among("incident_id", sets.shiftable)
+        | Q(category=WorkCategory.AVR) & _among("incident_id", sets.shiftable_calendar)
+        | Q(category=WorkCategory.RVR, priority_id__in=sets.priorities_on(SlaClock.CALENDAR))
+        & _among("incident_id", sets.shiftable)
     )
 
 
@@ -478,12 +488,9 @@ def _business_works(sets: Sets) -> Q:
     """Open works on the business-hours clock of the shiftable incidents (their incident's
     own row may be older, so only the previous sweep's works are known exact)."""
     return Q(ended_at__isnull=True) & (
-        Q(category=WorkCategory.AVR, incident_id__in=sets.shiftable_business)
-        | Q(
-            category=WorkCategory.RVR,
-            priority_id__in=sets.priorities_on(SlaClock.BUSINESS),
-            incident_id__in=sets.shiftable,
-        )
+        Q(category=WorkCategory.AVR) & _among("incident_id", sets.shiftable_business)
+        | Q(category=WorkCategory.RVR, priority_id__in=sets.priorities_on(SlaClock.BUSINESS))
+        & _among("incident_id", sets.shiftable)
     )
 
 
