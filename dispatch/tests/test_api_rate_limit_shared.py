@@ -85,3 +85,33 @@ def test_a_hit_is_one_query_and_the_cron_job_removes_windows_that_are_over(
     RateCounter.objects.create(key="old", count=5, expires_at=timezone.now() - timedelta(hours=1))
     call_command("purge_rate_counters")
     assert list(RateCounter.objects.values_list("count", flat=True)) == [3]
+
+
+def _synchronous_commit(connection) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_hit_commits_without_waiting_for_the_disk_and_only_its_own_transaction():
+    """In autocommit the counting statement turns ``synchronous_commit`` off for itself alone;
+    inside a caller's transaction it leaves that transaction's durability as it was."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO on")  # the production default
+    with CaptureQueriesContext(connection) as own:
+        assert hit("probe", "async", 5, 60) == 0
+    assert "set_config('synchronous_commit', 'off', true)" in own[0]["sql"]
+    assert _synchronous_commit(connection) == "on"  # not left on the session
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as inside:
+            assert hit("probe", "async", 5, 60) == 0
+        assert "synchronous_commit" not in inside[0]["sql"]
+        assert _synchronous_commit(connection) == "on"
+    from dispatch.models import RateCounter
+
+    assert RateCounter.objects.get(key__startswith="probe:async:").count == 2
