@@ -7,7 +7,8 @@ creates one IMAP queue on the benchmark's Dovecot and times ``helpdesk.email.pro
 seconds, CPU seconds, peak RSS. django-helpdesk deletes what it ingested from the mailbox, so
 the parent runs this last.
 
-    python3 -m venv /tmp/helpdesk-venv && /tmp/helpdesk-venv/bin/pip install django-helpdesk==2.6.1 pinax-teams
+    python3 -m venv /tmp/helpdesk-venv
+    /tmp/helpdesk-venv/bin/pip install django-helpdesk==2.6.1 pinax-teams
     .venv/bin/python bench/ingest.py --helpdesk /tmp/helpdesk-venv/bin/python
 """
 
