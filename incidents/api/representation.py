@@ -8,9 +8,11 @@ Relations are expected prefetched (``incidents.api.selectors``).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, tzinfo
 
 from django.utils import timezone
+from django.utils.translation import get_language
 from rest_framework.fields import DateTimeField
 
 from emails.models import EmailAttachment, EmailMessage
@@ -33,12 +35,15 @@ def iso(value: datetime | None, tz: tzinfo | None = None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+@functools.cache
+def _source_labels(language: str | None) -> dict[str, str]:
+    """The registration methods' labels translated into ``language`` (the active one)."""
+    return {value: str(label) for value, label in IncidentSource.choices}
+
+
 def source_display(value: str) -> str:
-    """``get_source_display()`` without its per-call choices dictionary."""
-    try:
-        return str(IncidentSource(value).label)
-    except ValueError:
-        return str(value)
+    """``get_source_display()`` without its per-call choices dictionary and translation lookup."""
+    return _source_labels(get_language()).get(value, str(value))
 
 
 def status_brief(status: IncidentStatus) -> dict:

@@ -292,3 +292,18 @@ def test_representation_matches_the_declared_fields(incident, serializer_class, 
         generic = declared(serializer_class(), instance)
         assert fast == generic
         assert list(fast) == list(generic)
+
+
+def test_registration_method_label_follows_the_active_language():
+    """The labels are kept per language: switching back and forth gives each its own text."""
+    from django.utils import translation
+
+    from incidents.api.representation import source_display
+
+    for language, label in [
+        ("ru", "Автоматически из письма"),
+        ("en", "Automatically from e-mail"),
+    ] * 2:
+        with translation.override(language):
+            assert source_display("email") == label
+            assert source_display("fax") == "fax"  # an unknown value is shown as stored
