@@ -209,7 +209,8 @@ def start_web(port: int, workers: int, threads: int) -> subprocess.Popen:
 
 def _cpu_seconds(root_pid: int) -> dict[str, float]:
     """CPU seconds so far of the web server (``root_pid`` and its children), of every
-    PostgreSQL process and of this process, from /proc (Linux)."""
+    PostgreSQL process (backends that ended included) and of this process, from /proc
+    (Linux)."""
     tick = os.sysconf("SC_CLK_TCK")
     stats = {}
     for entry in Path("/proc").iterdir():
@@ -220,7 +221,10 @@ def _cpu_seconds(root_pid: int) -> dict[str, float]:
                 continue  # the process ended meanwhile
             name = text[text.index("(") + 1 : text.rindex(")")]
             fields = text[text.rindex(")") + 2 :].split()
-            stats[int(entry.name)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])))
+            # utime + stime, plus cutime + cstime: the CPU of its children that ended (the
+            # postmaster's backends, gunicorn's workers), which would otherwise drop out
+            ticks = sum(int(value) for value in fields[11:15])
+            stats[int(entry.name)] = (name, int(fields[1]), ticks)
     web = {root_pid}
     for _ in range(3):  # master → workers → their helpers
         web |= {pid for pid, (_, parent, _t) in stats.items() if parent in web}
