@@ -24,6 +24,7 @@ from yandex_tracker.errors import TrackerNotFound
 from yandex_tracker.extras import comment_text, text_digest
 from yandex_tracker.fields import TrackerDirectory
 from yandex_tracker.models import TrackerIssue, TrackerNote
+from yandex_tracker.selectors import user_for_login
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,7 @@ def _comments_after(client: TrackerClient, key: str, cursor: str) -> Iterator[di
 
 
 def _author(remark: TrackerRemark) -> User | None:
-    if not remark.login:
-        return None
-    return (
-        User.objects.filter(is_active=True).filter(tracker_login__iexact=remark.login).first()
-        or User.objects.filter(
-            is_active=True, tracker_login="", username__iexact=remark.login
-        ).first()
-    )
+    return user_for_login(remark.login) if remark.login else None
 
 
 @transaction.atomic

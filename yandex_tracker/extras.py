@@ -87,22 +87,25 @@ def _key(incident: Incident) -> str:
     return issue.key if issue is not None and issue.key else ""
 
 
+def extras_prefetch(prefix: str = "") -> list[str | Prefetch]:
+    """What ``extras_of`` reads of an incident (reached through ``prefix``), in three queries."""
+    links = IncidentLink.objects.select_related("other__tracker_issue")
+    comments = IncidentComment.objects.select_related("author").order_by("created_at", "id")
+    return [
+        f"{prefix}works__priority",
+        Prefetch(f"{prefix}links", queryset=links),
+        Prefetch(f"{prefix}comments", queryset=comments),
+    ]
+
+
 def due(limit: int) -> list[TrackerIssue]:
     """Issues whose incident changed since their extras were last checked."""
     changed = Q(extras_checked_at__isnull=True) | Q(incident__updated_at__gt=F("extras_checked_at"))
-    links = IncidentLink.objects.select_related("other__tracker_issue")
-    comments = IncidentComment.objects.select_related("author").order_by("created_at", "id")
     return list(
         TrackerIssue.objects.filter(changed, key__isnull=False, refused_at__isnull=True)
         .exclude(next_attempt_at__gt=timezone.now())  # a failed write's back-off
         .select_related("incident__subtype")
-        .prefetch_related(
-            "incident__works__priority",
-            Prefetch("incident__links", queryset=links),
-            Prefetch("incident__comments", queryset=comments),
-            "links",
-            "notes",
-        )
+        .prefetch_related(*extras_prefetch("incident__"), "links", "notes")
         .order_by("incident__updated_at")[:limit]
     )
 

@@ -17,12 +17,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from incidents.links import LinkError, check_link, link_incidents, unlink_incidents
-from incidents.models import INVERSE_LINK, Incident, IncidentLink, LinkKind
+from incidents.models import (
+    INVERSE_LINK,
+    Incident,
+    IncidentLink,
+    IncidentStatusHistory,
+    LinkKind,
+)
 from yandex_tracker.client import TrackerClient
 from yandex_tracker.extras import RELATIONSHIPS
 from yandex_tracker.models import TrackerIssue, TrackerLink
 
-TRACKER = "tracker"
+TRACKER = IncidentStatusHistory.Actor.TRACKER
 
 # (link type, direction) as the issue's side reads it → the kind from that incident's side.
 KINDS = {

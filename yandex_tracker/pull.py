@@ -20,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,6 +59,7 @@ from yandex_tracker.link_pull import LinkEdits, apply_link_edits, read_link_edit
 from yandex_tracker.models import SyncCursor, TrackerIssue
 from yandex_tracker.payloads import db_owned_fields, reference_fields
 from yandex_tracker.push import CYCLE_BUDGET
+from yandex_tracker.selectors import user_for_login
 from yandex_tracker.status_sync import sync_status
 from yandex_tracker.work_pull import WorkEdits, apply_work_edits, read_work_edits
 
@@ -193,13 +193,7 @@ def read_edits(issue: dict, incident: Incident, directory: TrackerDirectory) -> 
     else:
         login = directory.login_for_uid(str(assignee.get("id", "")))
         if login:
-            edits.assignee = (
-                User.objects.filter(is_active=True)
-                .filter(
-                    Q(tracker_login__iexact=login) | Q(tracker_login="", username__iexact=login)
-                )
-                .first()
-            )
+            edits.assignee = user_for_login(login)
             edits.assignee_known = edits.assignee is not None
     return edits
 

@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from emails.models import EmailMessage
+from users.models import User
 from yandex_tracker.models import TrackerComment, TrackerIssue, TrackerUser
 
 
@@ -20,6 +21,16 @@ def push_backlog() -> dict[str, int]:
     issues = TrackerIssue.objects.filter(key__isnull=True).aggregate(**counts)
     comments = TrackerComment.objects.filter(posted_at__isnull=True).aggregate(**counts)
     return {name: issues[name] + comments[name] for name in counts}
+
+
+def user_for_login(login: str) -> User | None:
+    """The active DISPATCH user a tracker login stands for: its tracker login, or its username
+    when it has none."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(tracker_login__iexact=login) | Q(tracker_login="", username__iexact=login))
+        .first()
+    )
 
 
 def known_logins() -> set[str]:

@@ -13,24 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from incidents.models import (
     Incident,
-    IncidentComment,
-    IncidentLink,
+    IncidentStatusHistory,
     IncidentWork,
     RvrPriority,
     WorkCategory,
 )
 from incidents.work import WorkError, check_work, remove_work, set_work
 from yandex_tracker.client import parse_dt, truncate_ms
-from yandex_tracker.extras import extras_of
+from yandex_tracker.extras import extras_of, extras_prefetch
 from yandex_tracker.fields import RVR_PRIORITY_FIELD, WORK_FIELDS
 from yandex_tracker.models import TrackerIssue
 
-TRACKER = "tracker"
+TRACKER = IncidentStatusHistory.Actor.TRACKER
 
 
 @dataclass(frozen=True)
@@ -50,15 +48,9 @@ class WorkEdits:
 
 
 def _incident_with_extras(incident_id: int) -> Incident:
-    links = IncidentLink.objects.select_related("other__tracker_issue")
-    comments = IncidentComment.objects.select_related("author").order_by("created_at", "id")
     return (
         Incident.objects.select_related("subtype")
-        .prefetch_related(
-            "works__priority",
-            Prefetch("links", queryset=links),
-            Prefetch("comments", queryset=comments),
-        )
+        .prefetch_related(*extras_prefetch())
         .get(pk=incident_id)
     )
 
@@ -105,12 +97,11 @@ def _same(work: IncidentWork | None, edit: WorkEdit) -> bool:
 
 def read_work_edits(issue: dict, link: TrackerIssue, subtype_field: str | None) -> WorkEdits:
     """What the dispatcher changed in the issue's work fields, validated; nothing while
-    DISPATCH's own changes wait to be pushed."""
+    DISPATCH's own changes wait to be pushed (looked at only when the issue differs)."""
     result = WorkEdits()
-    incident = _incident_with_extras(link.incident_id)
-    if not pushed_is_current(link, incident, subtype_field):
-        return result
-    works = {work.category: work for work in incident.works.all()}
+    works = {
+        work.category: work for work in IncidentWork.objects.filter(incident_id=link.incident_id)
+    }
     for category, (start_name, end_name) in WORK_FIELDS.items():
         label = WorkCategory(category).label
         reasons: list[str] = []
@@ -127,6 +118,10 @@ def read_work_edits(issue: dict, link: TrackerIssue, subtype_field: str | None) 
                 reasons.append(f"{label}: {exc}")
         result.reasons += reasons
         result.edits.append(edit)
+    if result.edits:
+        incident = _incident_with_extras(link.incident_id)
+        if not pushed_is_current(link, incident, subtype_field):
+            return WorkEdits()
     return result
 
 
