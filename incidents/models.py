@@ -257,6 +257,10 @@ class Incident(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+    # Kept by ``sla_sweep`` alone: when a sweep last stored the SLA deadline, and the
+    # ``updated_at`` the row had then (equal while nothing else wrote the incident since).
+    sla_swept_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_swept_version = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("incident")

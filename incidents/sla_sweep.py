@@ -9,7 +9,8 @@ of queries that does not depend on the number of incidents.
    incidents whose deadline can move without a write: those waiting in a pausing status now
    (an ongoing pause is taken to end now) and those with no deadline stored yet — except the
    waiting ones on the calendar clock that this process's previous sweep wrote (their
-   ``updated_at`` is that sweep's moment, so their deadline was exact then): their remaining
+   ``sla_swept_at`` is that sweep's moment and nothing wrote them since — ``updated_at`` still
+   equals ``sla_swept_version`` — so their deadline was exact then): their remaining
    time is frozen, so one UPDATE moves their deadlines by the time passed since; and the
    waiting ones on the business-hours clock that a sweep of this process wrote last (within
    ``MOMENTS_KEPT``): their deadlines move by the business time passed since that sweep
@@ -32,15 +33,20 @@ rule ``services.apply_type_sla`` states.
    pass (3 queries), but the calendar-clock works of waiting incidents the previous sweep
    wrote move by one UPDATE, as in step 3, and their business-hours works (АВР, РВР) by the
    business time passed, without their history (2 queries; this step runs first, before the
-   incidents' ``updated_at`` moves);
+   incidents' SLA columns are written);
    the other open works' states follow their stored deadlines in one conditional UPDATE per
    state (the deadline itself is stored with every write that moves it: ``work.set_work``,
    ``refresh_works`` on a status or type change, ``apply_type_sla``). ``full=True`` recomputes
    every work.
-Every write of an incident also moves ``updated_at`` so the live queue and the tracker push see
-the change. Before the steps, the sets they share are read once (``read_sets``: the pausing
-statuses, the calendar-clock types and РВР priorities, the shiftable waiting incidents — on
-PostgreSQL as one array), so every UPDATE filters one table by plain values: no join and no
+What a dispatcher sees as a change moves ``updated_at`` (the live queue and stream, the
+«recently changed» order, the tracker push's extras): a new state (step 4), a deadline stored
+for the first time or repaired (steps 1–3 outside a pause, ``full``). The deadline of an
+incident waiting in a pausing status moving with the clock is no change (its remaining time is
+frozen): those writes leave ``updated_at`` alone and mark the row with ``sla_swept_at`` /
+``sla_swept_version`` only.
+Before the steps, the sets they share are read once (``read_sets``: the pausing statuses, the
+calendar-clock types and РВР priorities, the shiftable waiting incidents — on PostgreSQL as one
+array), so every UPDATE filters one table by plain values: no join and no
 correlated subquery, which PostgreSQL planned as a rescan per row on tables not analysed yet.
 """
 
@@ -97,8 +103,9 @@ logger = logging.getLogger(__name__)
 
 BATCH = 500
 # The moments of this process's sweeps (``now``: the previous one, ``moments``: those of the
-# last ``MOMENTS_KEPT``): rows a sweep wrote (``updated_at`` equal to its moment) are known
-# exact as of that moment, which lets waiting ones move without their history (steps 3 and 6).
+# last ``MOMENTS_KEPT``): rows a sweep wrote (``sla_swept_at`` equal to its moment, ``updated_at``
+# unchanged since: ``sla_swept_version``) are known exact as of that moment, which lets waiting
+# ones move without their history (steps 3 and 6).
 _previous: dict[str, Any] = {}
 MOMENTS_KEPT = timedelta(days=4)  # a long weekend without a business minute
 SLA_CATEGORIES = (WorkCategory.AVR, WorkCategory.RVR)
@@ -150,12 +157,12 @@ def read_sets(since: datetime | None, moments: list[datetime]) -> Sets:
     trusted = _trusted_ids(pausing, moments)
     if connection.vendor != "postgresql":
         business = Q(incident_type__isnull=False) & ~Q(incident_type_id__in=calendar)
-        shiftable = trusted.filter(updated_at=since)
+        shiftable = trusted.filter(sla_swept_at=since)
         return Sets(
             pausing, calendar, priorities, trusted.filter(business), shiftable,
             shiftable.filter(incident_type_id__in=calendar), shiftable.filter(business),
         )  # fmt: skip
-    rows = list(trusted.values_list("pk", "incident_type_id", "updated_at"))
+    rows = list(trusted.values_list("pk", "incident_type_id", "sla_swept_at"))
     business = [(pk, at) for pk, kind, at in rows if kind is not None and kind not in calendar]
     return Sets(
         pausing, calendar, priorities,
@@ -288,19 +295,21 @@ def _needs_python(full: bool, sets: Sets) -> QuerySet[Incident]:
 
 
 def _trusted_ids(pausing: list[int], moments: list[datetime]) -> QuerySet[Incident]:
-    """Waiting incidents a sweep of this process wrote last (``updated_at`` is one of
-    its ``moments``: nothing changed them since, and every waiting row's deadline and works
+    """Waiting incidents a sweep of this process wrote last (``sla_swept_at`` is one of its
+    ``moments`` and ``updated_at`` is still the ``sla_swept_version`` it wrote: nothing changed
+    them since, and every waiting row's deadline and works
     were exact at the end of that sweep) whose newest history row (by time) is the pausing
     status (a status recorded with an earlier time than the rows after it is no ongoing
     pause): their remaining time is frozen, so the deadline moves with the clock. The history
     is read only for the rows the indexed filters leave. (With no previous sweep,
-    ``updated_at IS NULL`` matches nothing.)"""
+    ``sla_swept_at IS NULL`` matches nothing that counts.)"""
     newest = IncidentStatusHistory.objects.filter(incident=OuterRef("pk")).order_by(
         "-created_at", "-id"
     )
     return (
         Incident.objects.filter(status_id__in=pausing)
-        .filter(_among("updated_at", moments, "timestamptz") if moments else Q(updated_at=None))
+        .filter(_among("sla_swept_at", moments, "timestamptz") if moments else Q(pk=None))
+        .filter(updated_at=F("sla_swept_version"))
         .alias(pausing=Subquery(newest.values("status__pauses_sla")[:1]))
         .filter(pausing=True)
         .values("pk")
@@ -314,7 +323,11 @@ def shift_waiting_deadlines(now: datetime, since: datetime | None, sets: Sets) -
         _among("pk", sets.shiftable_calendar), is_finished=False, sla_deadline__gt=since or now
     )
     delta = now - (since or now)
-    return rows.update(sla_deadline=F("sla_deadline") + delta, updated_at=now)
+    return rows.update(
+        sla_deadline=F("sla_deadline") + delta,
+        sla_swept_at=now,
+        sla_swept_version=F("updated_at"),
+    )
 
 
 def _moved(
@@ -338,11 +351,12 @@ def shift_business_deadlines(now: datetime, sets: Sets) -> int:
     rows = Incident.objects.filter(_among("pk", sets.trusted_business), is_finished=False)
     passed: dict[datetime, timedelta] = {}
     dirty = []
-    for pk, moment, deadline in rows.values_list("pk", "updated_at", "sla_deadline"):
+    read = rows.values_list("pk", "sla_swept_at", "updated_at", "sla_deadline")
+    for pk, moment, version, deadline in read:
         moved = _moved(deadline, moment, now, passed)
         if moved != deadline:
-            dirty.append((pk, moved, now))
-    write_rows(Incident, ["sla_deadline", "updated_at"], dirty)
+            dirty.append((pk, moved, now, version))
+    write_rows(Incident, ["sla_deadline", "sla_swept_at", "sla_swept_version"], dirty)
     return len(dirty)
 
 
@@ -397,19 +411,23 @@ def update_computed_deadlines(now: datetime, sets: Sets, *, full: bool = False) 
     candidates = _needs_python(full, sets)
     rows = candidates.values_list(
         "pk", "incident_date", "is_finished", "finished_at", "sla_deadline",
-        "incident_type__sla_minutes", "incident_type__sla_clock",
+        "incident_type__sla_minutes", "incident_type__sla_clock", "status_id", "updated_at",
     )  # fmt: skip
     read, history = _read(rows, candidates, full=full, incident_at=0)
+    pausing = set(sets.pausing)
     dirty = []
-    for pk, date, finished, finished_at, stored, minutes, clock in read:
+    for pk, date, finished, finished_at, stored, minutes, clock, status, version in read:
         incident = SimpleNamespace(
             incident_type=SimpleNamespace(sla_minutes=minutes, sla_clock=clock),
             incident_date=date, is_finished=finished, finished_at=finished_at,
         )  # fmt: skip
         deadline = compute_sla(incident, now, history.get(pk, [])).deadline
         if deadline != stored:
-            dirty.append((pk, deadline, now))
-    write_rows(Incident, ["sla_deadline", "updated_at"], dirty)
+            paused = not full and stored is not None and status in pausing
+            version = version if paused else now  # a pause moving it is no change
+            dirty.append((pk, deadline, version, now, version))
+    fields = ["sla_deadline", "updated_at", "sla_swept_at", "sla_swept_version"]
+    write_rows(Incident, fields, dirty)
     return len(dirty)
 
 

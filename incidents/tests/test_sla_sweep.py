@@ -272,3 +272,39 @@ def test_waiting_business_deadlines_move_without_their_history_exactly_as_the_ru
         for work in IncidentWork.objects.select_related("incident__incident_type", "priority"):
             history = list(work.incident.status_history.select_related("status"))
             assert (work.deadline, work.state) == work_clock(work, history, moment), work.category
+
+
+@pytest.mark.parametrize("clock", [SlaClock.CALENDAR, SlaClock.BUSINESS])
+def test_a_pause_moving_the_deadline_leaves_updated_at_alone_until_something_changes(clock):
+    """While an incident waits in a pausing status its deadline moves with every sweep, but
+    that is no change a dispatcher sees: ``updated_at`` (the live queue, «recently changed»,
+    the tracker push) stays; the state the deadline runs out into still moves it."""
+    now = BUSINESS_MORNING
+    kind = IncidentType.objects.create(name="Пауза", sla_minutes=240, sla_clock=clock)
+    with time_machine.travel(now - timedelta(hours=1), tick=False):
+        incident = create_incident(incident_date=timezone.now())
+        incident.incident_type = kind
+        incident.save()
+        record_status(incident, S.IN_PROGRESS, actor="tracker")
+    with time_machine.travel(now, tick=False):
+        record_status(incident, S.NEED_ACCEPTANCE, actor="tracker")
+        sweep_sla(now)
+    paused = Incident.objects.get(pk=incident.pk)
+    for minutes in (5, 10, 30):
+        moment = now + timedelta(minutes=minutes)
+        with time_machine.travel(moment, tick=False):
+            sweep_sla(moment)
+        swept = Incident.objects.get(pk=incident.pk)
+        assert swept.sla_deadline == paused.sla_deadline + timedelta(minutes=minutes)
+        assert swept.updated_at == paused.updated_at
+        assert_stored_equals_computed(moment)
+    resumed = now + timedelta(minutes=40)
+    with time_machine.travel(resumed, tick=False):
+        record_status(swept, S.IN_PROGRESS, actor="tracker")
+    # the work resumed at 10:40 with three hours left; they have run out at 13:45
+    overdue = resumed + timedelta(hours=3, minutes=5)
+    with time_machine.travel(overdue, tick=False):
+        sweep_sla(overdue)
+    done = Incident.objects.get(pk=incident.pk)
+    assert done.sla_deadline == paused.sla_deadline + timedelta(minutes=40)
+    assert done.sla_state == SlaState.EXPIRED and done.updated_at == overdue
