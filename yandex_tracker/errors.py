@@ -76,6 +76,12 @@ class TrackerPreconditionFailed(TrackerError):
     status = 412
 
 
+class TrackerNoTransition(TrackerError):
+    """The queue's workflow has no way from the issue's status to the one DISPATCH set: the
+    status stays not synced (the issue's ``last_error`` says why) and is tried again after the
+    back-off — the issue may move in the tracker, or the workflow be fixed."""
+
+
 class TrackerValidationError(TrackerError):
     """HTTP 422: the tracker refused the values (unknown field, transition not allowed...)."""
 

@@ -46,7 +46,7 @@ from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pol
 from users.models import User
 from yandex_tracker.client import TrackerClient, format_dt, parse_dt
 from yandex_tracker.comment_pull import read_remarks, store_remarks
-from yandex_tracker.errors import TrackerError, TrackerUnavailable
+from yandex_tracker.errors import TrackerError, TrackerNoTransition, TrackerUnavailable
 from yandex_tracker.fields import (
     NEW_MESSAGE_NO,
     NEW_MESSAGE_YES,
@@ -483,7 +483,10 @@ def reconcile_issue(
         client.add_comment(issue["key"], text)
     incident = Incident.objects.select_related("status").get(pk=link.incident_id)
     link.refresh_from_db(fields=["synced_status"])
-    sync_status(client, link, incident)
+    try:
+        sync_status(client, link, incident)
+    except TrackerNoTransition as exc:  # DISPATCH's status: the push retries and reports it
+        logger.warning("tracker: %s", exc)
     TrackerIssue.objects.filter(pk=link.pk).update(
         version=version, tracker_updated_at=parse_dt(issue.get("updatedAt"))
     )

@@ -18,6 +18,7 @@ from incidents.models import Incident, IncidentStatus
 from incidents.sla import compute_sla
 from incidents.workflow import way_between
 from yandex_tracker.client import TrackerClient, format_dt
+from yandex_tracker.errors import TrackerNoTransition
 from yandex_tracker.fields import SLA_LABELS, FieldIds
 from yandex_tracker.models import TrackerIssue
 
@@ -62,20 +63,21 @@ def _transition(client: TrackerClient, issue: TrackerIssue, target: str, comment
 
 
 def sync_status(client: TrackerClient, issue: TrackerIssue, incident: Incident) -> bool:
-    """Transition the issue to the incident's status if needed; True when a transition ran."""
+    """Transition the issue to the incident's status if needed; True when a transition ran.
+
+    Raises ``TrackerNoTransition`` when the queue's workflow has no way there: the status is
+    not recorded as synced, so the push tries again (after ``push.defer_sync``'s back-off)."""
     target = incident.status.tracker_key
     if not target or target == issue.synced_status or not issue.key:
         return False
-    moved = _transition(client, issue, target, _latest_comment(incident))
-    if not moved:
-        logger.warning(
-            "tracker: %s cannot move to %s from its current status; the tracker keeps it",
-            issue.key,
-            target,
+    if not _transition(client, issue, target, _latest_comment(incident)):
+        raise TrackerNoTransition(
+            f"{issue.key}: the queue's workflow has no transition from "
+            f"«{issue.synced_status or '?'}» to «{target}»; the status is not synced"
         )
-    TrackerIssue.objects.filter(pk=issue.pk).update(synced_status=target)
+    TrackerIssue.objects.filter(pk=issue.pk).update(synced_status=target, last_error="")
     issue.synced_status = target
-    return moved
+    return True
 
 
 def due_issues() -> QuerySet[TrackerIssue]:

@@ -269,3 +269,37 @@ def test_finished_incidents_are_not_pushed(client, directory, fake_tracker, make
     record_status(closed, "closed", actor="console")
     push_cycle(client, directory)
     assert fake_tracker.state.issues == {}
+
+
+def test_a_status_the_tracker_cannot_reach_stays_not_synced_with_the_reason(
+    client, directory, fake_tracker, make_incident
+):
+    """No transition path in the queue's workflow: the status is not recorded as synced, the
+    issue shows why (admin «last error», the back-off), and a later push moves it once the
+    tracker allows it."""
+    from datetime import timedelta
+
+    from incidents.models import StatusKey
+    from incidents.services import record_status
+
+    incident = make_incident()
+    push_cycle(client, directory)
+    issue = TrackerIssue.objects.get(incident=incident)
+    assert issue.synced_status == "open"
+    allowed = fake_tracker.state.workflow["open"]
+    fake_tracker.state.workflow["open"] = []  # the queue's workflow lost the way
+    record_status(incident, StatusKey.IN_PROGRESS, actor="console")
+    report = push_cycle(client, directory)
+    assert report.statuses_moved == 0 and report.failed == 1
+    assert "no transition from «open» to «inProgress»" in report.errors[0]
+    issue.refresh_from_db()
+    assert issue.synced_status == "open"
+    assert issue.last_error.startswith("TrackerNoTransition: DISP-1: the queue's workflow")
+    assert issue.next_attempt_at > timezone.now()
+    assert fake_tracker.state.issues["DISP-1"]["status"] == "open"
+    fake_tracker.state.workflow["open"] = allowed
+    with time_machine.travel(issue.next_attempt_at + timedelta(seconds=1), tick=True):
+        assert push_cycle(client, directory).statuses_moved == 1
+    issue.refresh_from_db()
+    assert (issue.synced_status, issue.last_error) == ("inProgress", "")
+    assert fake_tracker.state.issues["DISP-1"]["status"] == "inProgress"
