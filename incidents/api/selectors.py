@@ -14,7 +14,15 @@ from django.db.models import Prefetch, QuerySet
 from emails.api.serializers import SUMMARY_COLUMNS
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from incidents.api.report import REPORT_HISTORY, REPORT_STATUS_KEYS
-from incidents.api.representation import CONTRACTOR_EMAIL_ROWS, OPERATOR_ROWS
+from incidents.api.representation import (
+    BRIEF_COLUMNS,
+    CONTRACTOR_EMAIL_ROWS,
+    OPERATOR_ROWS,
+    ROW_COLUMNS,
+    PageRelations,
+    PageRow,
+    page_row,
+)
 from incidents.models import (
     Incident,
     IncidentChange,
@@ -26,7 +34,7 @@ from incidents.models import (
     IncidentWork,
     RvrPriority,
 )
-from ts.models import BaseStation, Pole
+from ts.models import BaseStation, ContractorEmail, Operator, Pole
 from users.models import User
 
 USER_BRIEF = ("id", "username", "first_name", "last_name")
@@ -70,6 +78,56 @@ def incidents_for_list() -> QuerySet[Incident]:
             to_attr=REPORT_HISTORY,
         ),
     )
+
+
+def list_ids(incidents: QuerySet[Incident]) -> QuerySet:
+    """``incidents`` (filtered and ordered) as ids: a list page picks its ids on the incidents
+    alone (``OFFSET`` skips bare rows), then ``list_page`` reads those rows."""
+    return incidents.values_list("pk", flat=True)
+
+
+def list_page(ids: list[int]) -> tuple[list[PageRow], PageRelations]:
+    """The incidents ``ids`` (in that order) as plain values of a list row: one query for the
+    rows joined with their status, type, subtype, dispatcher, pole, contractor and base
+    station (``representation.ROW_COLUMNS`` and ``BRIEF_COLUMNS``), one for the contractors'
+    e-mails and one for the base stations' operators (only when the page has any), and one
+    for the report's status changes."""
+    if not ids:
+        return [], PageRelations({}, {}, {})
+    position = {pk: n for n, pk in enumerate(ids)}
+    rows = sorted(
+        (
+            page_row(values)
+            for values in Incident.objects.filter(pk__in=ids)
+            .order_by()
+            .values_list(*ROW_COLUMNS, *BRIEF_COLUMNS)
+        ),
+        key=lambda row: position[row.values.id],
+    )
+    contractor_ids = {row.contractor_id for row in rows} - {None}
+    station_ids = {row.values.base_station_id for row in rows} - {None}
+    emails: dict[int, list[str]] = {}
+    if contractor_ids:
+        for contractor_id, email in ContractorEmail.objects.filter(
+            contractor_id__in=contractor_ids
+        ).values_list("contractor_id", "email"):
+            emails.setdefault(contractor_id, []).append(email)
+    operators: dict[int, list[tuple[int, str, str]]] = {}
+    if station_ids:
+        for station_id, *operator in Operator.objects.filter(
+            base_stations__in=station_ids
+        ).values_list("base_stations", "id", "name", "group"):
+            operators.setdefault(station_id, []).append(tuple(operator))
+    history: dict[int, list[tuple]] = {}
+    for incident_id, *change in (
+        IncidentStatusHistory.objects.filter(
+            incident_id__in=ids, status__key__in=REPORT_STATUS_KEYS
+        )
+        .order_by()
+        .values_list("incident_id", "created_at", "id", "status__key")
+    ):
+        history.setdefault(incident_id, []).append(tuple(change))
+    return rows, PageRelations(emails, operators, history)
 
 
 def incidents_for_detail() -> QuerySet[Incident]:
