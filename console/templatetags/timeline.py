@@ -2,7 +2,8 @@
 timeline, its links, related incidents, comments.
 
 ``{% timeline_entries timeline can_work %}`` draws the timeline's entries in Python
-(``console.timeline_html``).
+(``console.timeline_html``), ``{% related_incidents mass_outage %}`` the related open incidents
+(``console.mass_outage_html``).
 
 ``{% url %}`` resolves the pattern on every call and an ``{% include %}`` renders its template
 node by node: per e-mail that is most of the timeline's cost. These produce the same HTML by
@@ -21,6 +22,7 @@ from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from console.mass_outage_html import related_rows
 from console.timeline import TimelineEntry
 from console.timeline_html import render_entries
 
@@ -71,3 +73,9 @@ def timeline_entries(context, entries: list[TimelineEntry], can_work: bool) -> S
         return per_email(context, template_name, email_pk)
 
     return render_entries(entries, url=id_url, per_email=forms if can_work else None)
+
+
+@register.simple_tag
+def related_incidents(mass_outage: dict) -> SafeString:
+    """The mass-outage section's related open incidents (see ``console.mass_outage_html``)."""
+    return related_rows(mass_outage["related"], can_group=mass_outage["can_group"], url=id_url)
