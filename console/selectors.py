@@ -36,6 +36,7 @@ from incidents.models import (
 from incidents.notifications import is_automated_address, our_addresses
 from ts.models import ContractorEmail, ContractorPhone, Pole
 from users.models import User, WorkShift
+from users.names import display_name
 from users.shifts import is_on_shift
 
 # Sort keys the queue accepts → ORDER BY (a stable tie-breaker last).
@@ -321,7 +322,7 @@ def _load_filter_choices() -> dict[str, list]:
     return {
         "statuses": list(IncidentStatus.objects.order_by("id").values_list("key", "name")),
         "types": list(IncidentType.objects.order_by("name").values_list("id", "name")),
-        "dispatchers": list(assignable_dispatchers().values_list("id", "email")),
+        "dispatchers": _dispatcher_labels(),
     }
 
 
@@ -332,8 +333,13 @@ def edit_choices() -> dict[str, list[tuple[int, str]]]:
     return reference_cache.cached("edit_choices", _load_edit_choices)
 
 
+def _dispatcher_labels() -> list[tuple[int, str]]:
+    """(pk, display name) of the assignable dispatchers: the one name a person has on screen."""
+    rows = assignable_dispatchers().values_list("id", "first_name", "last_name", "username")
+    return [(pk, display_name(first, last, login)) for pk, first, last, login in rows]
+
+
 def _load_edit_choices() -> dict[str, list[tuple[int, str]]]:
-    dispatchers = assignable_dispatchers().values_list("id", "first_name", "last_name", "username")
     return {
         "types": list(IncidentType.objects.filter(is_active=True).values_list("id", "name")),
         "subtypes": [
@@ -342,9 +348,7 @@ def _load_edit_choices() -> dict[str, list[tuple[int, str]]]:
             .order_by("incident_type__name", "name")
             .values_list("id", "incident_type__name", "name")
         ],
-        "dispatchers": [
-            (pk, f"{first} {last}".strip() or username) for pk, first, last, username in dispatchers
-        ],
+        "dispatchers": _dispatcher_labels(),
     }
 
 
