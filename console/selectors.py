@@ -458,12 +458,13 @@ def incident_thread(incident: Incident) -> list[EmailMessage]:
     return emails
 
 
-def _prefetched_empty(instances: list, relation: str) -> None:
+def _prefetched_empty(instances: list[EmailMessage], relation: str) -> None:
     """Mark ``relation`` (a reverse foreign key) of each of ``instances`` as prefetched and
-    empty, as ``prefetch_related`` does when it finds no rows: ``.all()`` then runs no query."""
+    empty, as ``prefetch_related`` does when it finds no rows: ``.all()`` then runs no query.
+    One evaluated empty queryset serves them all (the related manager hands it out as is)."""
+    rows = QuerySet(EmailMessage._meta.get_field(relation).related_model)
+    rows._result_cache, rows._prefetch_done = [], True
     for instance in instances:
-        rows = getattr(instance, relation).get_queryset()
-        rows._result_cache, rows._prefetch_done = [], True
         instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = rows
 
 
