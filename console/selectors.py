@@ -524,8 +524,15 @@ def status_history(incident: Incident) -> list[IncidentStatusHistory]:
     return list(
         IncidentStatusHistory.objects.filter(incident=incident)
         .select_related("status", "user")
+        .only("actor", "comment", "created_at", "status__name", *_names("user"))
         .order_by("created_at", "id")
     )
+
+
+def _names(user: str) -> tuple[str, ...]:
+    """The columns a person's name is shown from (``display_name``), through the relation
+    ``user``: not the whole row with its password hash."""
+    return (user, f"{user}__first_name", f"{user}__last_name", f"{user}__username")
 
 
 LOG_PAGE_SIZE = 50  # change-log entries and comments per page of the incident page
@@ -561,11 +568,18 @@ def _log_page(rows: QuerySet, number: int) -> LogPage:
     return LogPage(found[:LOG_PAGE_SIZE], number, len(found) > LOG_PAGE_SIZE)
 
 
+CHANGE_COLUMNS = ("actor", "field", "old_value", "new_value", "created_at", "move__undone_at")
+
+
 def change_log(incident: Incident, number: int = 1) -> LogPage:
     """A page of the incident's change log, newest first (one query, however long the log)."""
     if not has(incident, "changes"):
         return LogPage([], number, has_next=False)
-    rows = IncidentChange.objects.filter(incident=incident).select_related("user", "move")
+    rows = (
+        IncidentChange.objects.filter(incident=incident)
+        .select_related("user", "move")
+        .only(*CHANGE_COLUMNS, *_names("user"))
+    )
     return _log_page(rows.order_by("-created_at", "-id"), number)
 
 
@@ -574,7 +588,11 @@ def comments(incident: Incident, number: int = 1) -> LogPage:
     query)."""
     if not has(incident, "comments"):
         return LogPage([], number, has_next=False)
-    rows = IncidentComment.objects.filter(incident=incident).select_related("author")
+    rows = (
+        IncidentComment.objects.filter(incident=incident)
+        .select_related("author")
+        .only("body", "created_at", "edited_at", *_names("author"))
+    )
     return _log_page(rows.order_by("-created_at", "-id"), number)
 
 
