@@ -236,20 +236,8 @@ class RowValues(NamedTuple):
     updated_at: datetime
 
 
-# What a list page joins to each incident for its briefs (``PageRow`` names them).
-BRIEF_COLUMNS = (
-    "assignee__username",
-    "assignee__first_name",
-    "assignee__last_name",
-    "pole__code",
-    "pole__region_ru",
-    "pole__address",
-    "pole__latitude",
-    "pole__longitude",
-    "pole__contractor_id",
-    "pole__contractor__name",
-    "base_station__name",
-)
+# The dispatcher's columns a list page joins to each incident (``PageRow`` names them).
+BRIEF_COLUMNS = ("assignee__username", "assignee__first_name", "assignee__last_name")
 
 
 class PageRow(NamedTuple):
@@ -259,23 +247,15 @@ class PageRow(NamedTuple):
     username: str | None
     first_name: str | None
     last_name: str | None
-    pole_code: str | None
-    pole_region: str | None
-    pole_address: str | None
-    latitude: Decimal | None
-    longitude: Decimal | None
-    contractor_id: int | None
-    contractor_name: str | None
-    station_name: str | None
 
 
 class PageRelations(NamedTuple):
-    """A page's to-many rows by id (``selectors.list_page``): contractor e-mails, base station
-    operators (id, name, group), and the report's status changes (created_at, id, status key)
-    by incident."""
+    """The briefs of a page's poles (with their contractor's brief) and base stations by id,
+    and the report's status changes (created_at, id, status key) by incident
+    (``selectors.list_page``)."""
 
-    emails: dict[int, list[str]]
-    operators: dict[int, list[tuple[int, str, str]]]
+    poles: dict[int, tuple[dict, dict | None]]
+    stations: dict[int, dict]
     history: dict[int, list[tuple[datetime, int, str]]]
 
 
@@ -287,13 +267,10 @@ def page_row(values: tuple) -> PageRow:
 def incident_rows(
     rows: Iterable[PageRow], relations: PageRelations, tz: tzinfo | None = None
 ) -> list[dict]:
-    """A list page (``selectors.list_page``) as ``incident_row`` shows each incident; the
-    briefs of a dispatcher, pole or base station seen twice on the page are built once."""
+    """A list page (``selectors.list_page``) as ``incident_row`` shows each incident."""
     tz = tz or timezone.get_current_timezone()
-    emails, operators, history = relations
-    users: dict[int, dict] = {}
-    poles: dict[int, tuple[dict, dict | None]] = {}
-    stations: dict[int, dict] = {}
+    poles, stations, history = relations
+    users: dict[int, dict] = {}  # a dispatcher's brief built once a page
     result = []
     for row in rows:
         v = row.values
@@ -304,35 +281,8 @@ def incident_rows(
                 dispatcher = users[v.assignee_id] = user_brief_of(
                     v.assignee_id, row.username, row.first_name, row.last_name
                 )
-        pole = contractor = None
-        if v.pole_id is not None:
-            pair = poles.get(v.pole_id)
-            if pair is None:
-                pole = pole_brief_of(
-                    v.pole_id,
-                    row.pole_code,
-                    row.pole_region,
-                    row.pole_address,
-                    row.latitude,
-                    row.longitude,
-                )
-                if row.contractor_id is not None:
-                    contractor = contractor_brief_of(
-                        row.contractor_id,
-                        row.contractor_name,
-                        emails.get(row.contractor_id, []),
-                    )
-                pair = poles[v.pole_id] = (pole, contractor)
-            pole, contractor = pair
-        station = None
-        if v.base_station_id is not None:
-            station = stations.get(v.base_station_id)
-            if station is None:
-                station = stations[v.base_station_id] = base_station_brief_of(
-                    v.base_station_id,
-                    row.station_name,
-                    operators.get(v.base_station_id, []),
-                )
+        pole, contractor = poles.get(v.pole_id, (None, None))
+        station = stations.get(v.base_station_id)
         result.append(_row(v, dispatcher, pole, station, contractor, history.get(v.id, ()), tz))
     return result
 

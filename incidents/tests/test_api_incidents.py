@@ -33,9 +33,9 @@ def api():
 
 
 # Token, the shared rate-limit counter, count, the page's ids, those rows joined with status,
-# type, subtype, dispatcher, pole, contractor and base station, then one each: contractor
-# e-mails, operators, and the status changes the report needs.
-LIST_QUERIES = 8
+# type, subtype and dispatcher, then one each: poles with contractors, contractor e-mails, base
+# stations, operators, and the status changes the report needs.
+LIST_QUERIES = 10
 # Token, the rate-limit counter, incident joined with status, type, dispatcher, pole and
 # contractor, then contractor e-mails, base station, operators, status history, e-mails,
 # recipients, attachments.
