@@ -93,7 +93,7 @@ class QueueFilterForm(forms.Form):
             ("", _("Anyone")),
             (selectors.ASSIGNEE_ME, _("Me")),
             (selectors.ASSIGNEE_NONE, _("Nobody")),
-            *((str(pk), email) for pk, email in choices["dispatchers"]),
+            *((str(pk), name) for pk, name in choices["dispatchers"]),
         ]
 
     def fields_html(self) -> SafeString:

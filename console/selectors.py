@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Value, When
-from django.db.models.expressions import OrderBy
+from django.db.models.expressions import OrderBy, RawSQL
+from django.db.models.query import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -32,7 +34,9 @@ from incidents.models import (
     SlaState,
 )
 from incidents.notifications import is_automated_address, our_addresses
+from ts.models import ContractorEmail, ContractorPhone, Pole
 from users.models import User, WorkShift
+from users.names import display_name
 from users.shifts import is_on_shift
 
 # Sort keys the queue accepts → ORDER BY (a stable tie-breaker last).
@@ -318,7 +322,7 @@ def _load_filter_choices() -> dict[str, list]:
     return {
         "statuses": list(IncidentStatus.objects.order_by("id").values_list("key", "name")),
         "types": list(IncidentType.objects.order_by("name").values_list("id", "name")),
-        "dispatchers": list(assignable_dispatchers().values_list("id", "email")),
+        "dispatchers": _dispatcher_labels(),
     }
 
 
@@ -329,8 +333,13 @@ def edit_choices() -> dict[str, list[tuple[int, str]]]:
     return reference_cache.cached("edit_choices", _load_edit_choices)
 
 
+def _dispatcher_labels() -> list[tuple[int, str]]:
+    """(pk, display name) of the assignable dispatchers: the one name a person has on screen."""
+    rows = assignable_dispatchers().values_list("id", "first_name", "last_name", "username")
+    return [(pk, display_name(first, last, login)) for pk, first, last, login in rows]
+
+
 def _load_edit_choices() -> dict[str, list[tuple[int, str]]]:
-    dispatchers = assignable_dispatchers().values_list("id", "first_name", "last_name", "username")
     return {
         "types": list(IncidentType.objects.filter(is_active=True).values_list("id", "name")),
         "subtypes": [
@@ -339,9 +348,7 @@ def _load_edit_choices() -> dict[str, list[tuple[int, str]]]:
             .order_by("incident_type__name", "name")
             .values_list("id", "incident_type__name", "name")
         ],
-        "dispatchers": [
-            (pk, f"{first} {last}".strip() or username) for pk, first, last, username in dispatchers
-        ],
+        "dispatchers": _dispatcher_labels(),
     }
 
 
@@ -350,26 +357,82 @@ def assignable_dispatchers() -> QuerySet[User]:
     return User.objects.dispatchers().order_by("first_name", "last_name", "email")
 
 
-def incident_for_page(pk: int) -> Incident:
-    """One incident with its reference data, for the incident page (404 if unknown)."""
-    return get_object_or_404(
-        Incident.objects.select_related(
-            "status",
-            "incident_type",
-            "subtype",
-            "assignee",
-            "pole__contractor",
-            "base_station",
-        ).prefetch_related("base_station__operators"),
-        pk=pk,
-    )
+def incident_for_page(pk: int, *, presence: bool = False) -> Incident:
+    """One incident with its reference data, for the incident page (404 if unknown).
+    ``presence``: with ``has_<list>`` flags telling which of the page's lists (``PRESENCE``)
+    have rows, read in the same query; an empty list then costs no query of its own."""
+    incidents = Incident.objects.select_related(
+        "status",
+        "incident_type",
+        "subtype",
+        "assignee",
+        "pole__contractor",
+        "base_station",
+    ).prefetch_related("base_station__operators")
+    if presence:
+        incidents = incidents.annotate(**_presence_flags())
+    return get_object_or_404(incidents, pk=pk)
+
+
+# The incident page's lists that are often empty → the rows that make one not empty, as SQL
+# over the incident's id («{id}»). Most incidents have no links, works, comments or outbox rows,
+# and most e-mails no attachments: one EXISTS each in the incident's query spares a query each.
+PRESENCE = {
+    "links": (IncidentLink, "incident_id = {id}"),
+    "works": (IncidentWork, "incident_id = {id}"),
+    "comments": (IncidentComment, "incident_id = {id}"),
+    "changes": (IncidentChange, "incident_id = {id}"),
+    "history": (IncidentStatusHistory, "incident_id = {id}"),
+    "outbox": (OutboundEmail, "incident_id = {id}"),
+    "recipients": (EmailRecipient, "email_id IN (SELECT id FROM {emails} WHERE {of_incident})"),
+    "attachments": (EmailAttachment, "email_id IN (SELECT id FROM {emails} WHERE {of_incident})"),
+    "contractor_emails": (
+        ContractorEmail,
+        "contractor_id = (SELECT contractor_id FROM {poles} WHERE id = {pole})",
+    ),
+    "contractor_phones": (
+        ContractorPhone,
+        "contractor_id = (SELECT contractor_id FROM {poles} WHERE id = {pole})",
+    ),
+}
+
+
+@lru_cache(maxsize=1)
+def _presence_flags() -> dict[str, RawSQL]:
+    """``has_<name>`` annotations for ``PRESENCE``: SQL made of table and column names only
+    (no value), so nothing to compile per request."""
+    table = connection.ops.quote_name
+    names = {
+        "id": f"{table(Incident._meta.db_table)}.{table('id')}",
+        "pole": f"{table(Incident._meta.db_table)}.{table('pole_id')}",
+        "emails": table(EmailMessage._meta.db_table),
+        "of_incident": f"incident_id = {table(Incident._meta.db_table)}.{table('id')}",
+        "poles": table(Pole._meta.db_table),
+    }
+    return {
+        f"has_{name}": RawSQL(  # noqa: S611 (names from the models, no value)
+            f"EXISTS (SELECT 1 FROM {table(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {where.format(**names)})",
+            (),
+            output_field=BooleanField(),
+        )
+        for name, (model, where) in PRESENCE.items()
+    }
+
+
+def has(instance, name: str) -> bool:
+    """Whether ``instance`` (an incident read with ``presence``) has rows in the list ``name``
+    of ``PRESENCE``; True when it was read without the flags (the list must be queried)."""
+    return getattr(instance, f"has_{name}", True)
 
 
 def contractor_contacts(incident: Incident) -> dict[str, list[str]]:
     """E-mails and phones of the incident's contractor, in the order they were added (one
     query for both)."""
     contractor = incident.contractor
-    if contractor is None:
+    if contractor is None or not (
+        has(incident, "contractor_emails") or has(incident, "contractor_phones")
+    ):
         return {"emails": [], "phones": []}
     emails = contractor.emails.annotate(kind=Value("emails")).values_list("kind", "id", "email")
     phones = contractor.phones.annotate(kind=Value("phones")).values_list("kind", "id", "phone")
@@ -380,15 +443,29 @@ def contractor_contacts(incident: Incident) -> dict[str, list[str]]:
 
 
 def incident_thread(incident: Incident) -> list[EmailMessage]:
-    """The incident's e-mails, oldest first, with recipients and attachments (3 queries)."""
-    return list(
-        EmailMessage.objects.filter(incident=incident)
-        .order_by("sent_at", "id")
-        .prefetch_related(
-            "recipients",
-            Prefetch("attachments", queryset=EmailAttachment.objects.order_by("id")),
-        )
-    )
+    """The incident's e-mails, oldest first, with recipients and attachments (3 queries; one
+    less for each of those the incident's ``presence`` flags say none of its e-mails has)."""
+    emails = list(EmailMessage.objects.filter(incident=incident).order_by("sent_at", "id"))
+    related = {
+        "recipients": "recipients",
+        "attachments": Prefetch("attachments", queryset=EmailAttachment.objects.order_by("id")),
+    }
+    for name, lookup in related.items():
+        if has(incident, name):
+            prefetch_related_objects(emails, lookup)
+        else:
+            _prefetched_empty(emails, name)
+    return emails
+
+
+def _prefetched_empty(instances: list[EmailMessage], relation: str) -> None:
+    """Mark ``relation`` (a reverse foreign key) of each of ``instances`` as prefetched and
+    empty, as ``prefetch_related`` does when it finds no rows: ``.all()`` then runs no query.
+    One evaluated empty queryset serves them all (the related manager hands it out as is)."""
+    rows = QuerySet(EmailMessage._meta.get_field(relation).related_model)
+    rows._result_cache, rows._prefetch_done = [], True
+    for instance in instances:
+        instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = rows
 
 
 def reply_candidates(incident: Incident, thread: list[EmailMessage], limit: int = 50) -> list[str]:
@@ -418,6 +495,8 @@ def _tracker_mail(email: EmailMessage) -> bool:
 
 def outgoing_mail(incident: Incident) -> list[OutboundEmail]:
     """What DISPATCH sent or is sending about the incident (the outbox), oldest first."""
+    if not has(incident, "outbox"):
+        return []
     return list(
         OutboundEmail.objects.filter(incident=incident)
         .only(
@@ -440,11 +519,20 @@ def outgoing_mail(incident: Incident) -> list[OutboundEmail]:
 
 def status_history(incident: Incident) -> list[IncidentStatusHistory]:
     """The incident's status changes, oldest first."""
+    if not has(incident, "history"):
+        return []
     return list(
         IncidentStatusHistory.objects.filter(incident=incident)
         .select_related("status", "user")
+        .only("actor", "comment", "created_at", "status__name", *_names("user"))
         .order_by("created_at", "id")
     )
+
+
+def _names(user: str) -> tuple[str, ...]:
+    """The columns a person's name is shown from (``display_name``), through the relation
+    ``user``: not the whole row with its password hash."""
+    return (user, f"{user}__first_name", f"{user}__last_name", f"{user}__username")
 
 
 LOG_PAGE_SIZE = 50  # change-log entries and comments per page of the incident page
@@ -480,21 +568,38 @@ def _log_page(rows: QuerySet, number: int) -> LogPage:
     return LogPage(found[:LOG_PAGE_SIZE], number, len(found) > LOG_PAGE_SIZE)
 
 
+CHANGE_COLUMNS = ("actor", "field", "old_value", "new_value", "created_at", "move__undone_at")
+
+
 def change_log(incident: Incident, number: int = 1) -> LogPage:
     """A page of the incident's change log, newest first (one query, however long the log)."""
-    rows = IncidentChange.objects.filter(incident=incident).select_related("user", "move")
+    if not has(incident, "changes"):
+        return LogPage([], number, has_next=False)
+    rows = (
+        IncidentChange.objects.filter(incident=incident)
+        .select_related("user", "move")
+        .only(*CHANGE_COLUMNS, *_names("user"))
+    )
     return _log_page(rows.order_by("-created_at", "-id"), number)
 
 
 def comments(incident: Incident, number: int = 1) -> LogPage:
     """A page of the incident's internal comments, newest first, with their authors (one
     query)."""
-    rows = IncidentComment.objects.filter(incident=incident).select_related("author")
+    if not has(incident, "comments"):
+        return LogPage([], number, has_next=False)
+    rows = (
+        IncidentComment.objects.filter(incident=incident)
+        .select_related("author")
+        .only("body", "created_at", "edited_at", *_names("author"))
+    )
     return _log_page(rows.order_by("-created_at", "-id"), number)
 
 
 def incident_links(incident: Incident) -> list[IncidentLink]:
     """The incident's links with the other incidents' code, subject and status (one query)."""
+    if not has(incident, "links"):
+        return []
     return list(
         IncidentLink.objects.filter(incident=incident)
         .select_related("other__status")
@@ -513,6 +618,8 @@ def incident_links(incident: Incident) -> list[IncidentLink]:
 
 def incident_works(incident: Incident) -> list[IncidentWork]:
     """The incident's work categories with their priorities, by start (one query)."""
+    if not has(incident, "works"):
+        return []
     return list(
         IncidentWork.objects.filter(incident=incident)
         .select_related("priority")

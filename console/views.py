@@ -207,7 +207,7 @@ def _reply_form(incident: Incident, emails: list, data=None) -> ReplyForm:
 def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The incident with its thread; opening it reads it (before the thread is read, so mail
     committed meanwhile either shows on the page or leaves it unread)."""
-    incident = selectors.incident_for_page(pk)
+    incident = selectors.incident_for_page(pk, presence=True)
     mark_read(incident, request.user)
     return render(request, "console/incident.html", _incident_context(request, incident))
 

@@ -20,6 +20,13 @@ class DispatcherSla(NamedTuple):
 
 
 def dispatcher_sla(incident: Incident, now: datetime | None = None) -> DispatcherSla:
-    deadline = incident.incident_date + timedelta(minutes=settings.DISPATCHER_SLA_MINUTES)
-    check = incident.first_action_at or now or timezone.now()
-    return DispatcherSla(deadline, incident.first_action_at, check > deadline)
+    return dispatcher_sla_at(incident.incident_date, incident.first_action_at, now)
+
+
+def dispatcher_sla_at(
+    incident_date: datetime, first_action_at: datetime | None, now: datetime | None = None
+) -> DispatcherSla:
+    """``dispatcher_sla`` from the incident's arrival and first action."""
+    deadline = incident_date + timedelta(minutes=settings.DISPATCHER_SLA_MINUTES)
+    check = first_action_at or now or timezone.now()
+    return DispatcherSla(deadline, first_action_at, check > deadline)

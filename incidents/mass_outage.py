@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from incidents.links import LinkError, link_incidents, unlink_incidents
@@ -114,17 +115,29 @@ def related_open(incident: Incident, *, brief: bool = False) -> list[Related]:
         )
     if same == Q(pk__in=[]):
         return []
-    parent = IncidentLink.objects.filter(incident=OuterRef("pk"), kind=LinkKind.SUBTASK_OF)
     rows = Incident.objects.filter(same, is_finished=False).exclude(pk=incident.pk)
     rows = (
         rows.select_related("status").only(*BRIEF_COLUMNS)
         if brief
         else rows.select_related("status", "pole", "base_station")
     )
-    found = rows.annotate(group_parent=Subquery(parent.values("other_id")[:1])).order_by(
-        "incident_date", "pk"
-    )[:MAX_RELATED]
+    found = rows.annotate(group_parent=_group_parent()).order_by("incident_date", "pk")[
+        :MAX_RELATED
+    ]
     return [Related(row, _reason(incident, row, pole, area), row.group_parent) for row in found]
+
+
+def _group_parent() -> RawSQL:
+    """The parent of each incident of a query (its first «subtask of» link), as SQL made of
+    table and column names only: the same subquery the ORM would build, without compiling it
+    on every page (it was half the cost of ``related_open``)."""
+    links, incidents = IncidentLink._meta.db_table, Incident._meta.db_table
+    return RawSQL(  # noqa: S611 (names from the models; the kind is a parameter)
+        f'(SELECT "other_id" FROM "{links}" WHERE "incident_id" = "{incidents}"."id" '  # noqa: S608
+        'AND "kind" = %s ORDER BY "created_at", "id" LIMIT 1)',
+        (LinkKind.SUBTASK_OF.value,),
+        output_field=models.BigIntegerField(),
+    )
 
 
 def _reason(incident: Incident, row: Incident, pole, area: str) -> str:

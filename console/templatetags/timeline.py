@@ -1,6 +1,10 @@
 """Template tags for parts of the incident page repeated once per row: the e-mails of its
 timeline, its links, related incidents, comments.
 
+``{% timeline_entries timeline can_work %}`` draws the timeline's entries in Python
+(``console.timeline_html``), ``{% related_incidents mass_outage %}`` the related open incidents
+(``console.mass_outage_html``).
+
 ``{% url %}`` resolves the pattern on every call and an ``{% include %}`` renders its template
 node by node: per e-mail that is most of the timeline's cost. These produce the same HTML by
 string substitution:
@@ -17,6 +21,10 @@ from functools import lru_cache
 from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString, mark_safe
+
+from console.mass_outage_html import related_rows
+from console.timeline import TimelineEntry
+from console.timeline_html import render_entries
 
 register = template.Library()
 
@@ -54,3 +62,20 @@ def per_email(context, template_name: str, email_pk: int) -> SafeString:
             html = context.template.engine.get_template(template_name).render(context)
         memo[template_name] = html
     return mark_safe(html.replace(_MARK, str(int(email_pk))))  # noqa: S308 (our own template)
+
+
+@register.simple_tag(takes_context=True)
+def timeline_entries(context, entries: list[TimelineEntry], can_work: bool) -> SafeString:
+    """The timeline's entries (see ``console.timeline_html``), with the per-e-mail forms for
+    those who may act on the incident."""
+
+    def forms(template_name: str, email_pk: int) -> SafeString:
+        return per_email(context, template_name, email_pk)
+
+    return render_entries(entries, url=id_url, per_email=forms if can_work else None)
+
+
+@register.simple_tag
+def related_incidents(mass_outage: dict) -> SafeString:
+    """The mass-outage section's related open incidents (see ``console.mass_outage_html``)."""
+    return related_rows(mass_outage["related"], can_group=mass_outage["can_group"], url=id_url)

@@ -6,17 +6,22 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from django.template.loader import get_template
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from console import selectors
 from console.forms import EDIT_FIELDS_TEMPLATE, IncidentEditForm
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from emails.outbox.models import OutboundEmail
+from incidents.comments import add_comment
+from incidents.links import link_incidents
 from incidents.models import IncidentType, StatusKey
 from incidents.services import record_status
 from incidents.tests.factories import make_request, make_site
-from ts.models import ContractorPhone
+from incidents.work import set_work
+from ts.models import ContractorEmail, ContractorPhone
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +42,10 @@ def full_incident(dispatcher):
     return incident
 
 
-def _grow(incident, n: int) -> None:
+def _grow(incident, n: int, start: int = 0) -> None:
     """``n`` more e-mails (with recipients and attachments), status changes and outbox rows."""
-    first = incident.emails.get()
-    for i in range(n):
+    first = incident.emails.order_by("id").first()
+    for i in range(start, start + n):
         email = EmailMessage.objects.create(
             message_id=f"<grow{i}@x>",
             from_address="noc@operator.example",
@@ -62,7 +67,7 @@ def _grow(incident, n: int) -> None:
             subject="Принято",
             body_text="Принято",
         )
-    for _ in range(n // 2):
+    for _ in range(max(n // 2, 1)):
         record_status(incident, StatusKey.IN_PROGRESS, actor="console")
         record_status(incident, StatusKey.NEW, actor="console")
 
@@ -83,13 +88,46 @@ def test_incident_page_queries_do_not_grow(
     url = reverse("console:incident", args=[full_incident.pk])
     # one query each for comments, links, works, subtypes and РВР priorities, whatever their
     # number; three for the mass-outage section (the group it leads or is in, related incidents)
+    _grow(full_incident, 1)  # one of each: every list is read
     with django_assert_max_num_queries(21) as small:
         client.get(url)
-    _grow(full_incident, 12)
+    _grow(full_incident, 12, start=1)
     with django_assert_max_num_queries(len(small.captured_queries)):
         page = client.get(url).content.decode()
-    assert "Ответ 11" in page and "f11.txt" in page and "cc11@x.example" in page
-    assert page.count("outbound-queued") == 12  # our mail in the timeline, with its text
+    assert "Ответ 12" in page and "f12.txt" in page and "cc12@x.example" in page
+    assert page.count("outbound-queued") == 13  # our mail in the timeline, with its text
+
+
+def test_empty_lists_cost_no_query_and_rows_show_at_once(client, dispatcher, full_incident):
+    """An incident without links, works, comments, changes, status history, outbox rows,
+    recipients, attachments or contractor contacts reads none of those lists; the first row
+    of each shows on the next page load (one query more per list)."""
+    ContractorEmail.objects.filter(contractor=full_incident.pole.contractor).delete()
+    ContractorPhone.objects.filter(contractor=full_incident.pole.contractor).delete()
+    EmailRecipient.objects.filter(email__incident=full_incident).delete()
+    full_incident.status_history.all().delete()
+    client.force_login(dispatcher)
+    url = reverse("console:incident", args=[full_incident.pk])
+    with CaptureQueriesContext(connection) as empty:
+        page = client.get(url).content.decode()
+    assert 'id="work-dgu"' not in page and 'class="comment"' not in page
+    assert re.search(r'<ol class="history">\s*</ol>', page)
+    other = make_request(message_id="<other@x>")
+    link_incidents(full_incident, other, "relates", actor="console")  # a link and two changes
+    add_comment(full_incident, body="Комментарий", user=dispatcher)
+    record_status(full_incident, StatusKey.IN_PROGRESS, actor="console", comment="Принято")
+    set_work(full_incident, "dgu", started_at=full_incident.incident_date, actor="console")
+    ContractorPhone.objects.create(contractor=full_incident.pole.contractor, phone="+79990000009")
+    _grow(full_incident, 1)  # an e-mail with recipients and an attachment, an outbox row
+    with CaptureQueriesContext(connection) as full:
+        page = client.get(url).content.decode()
+    lists = ("links", "works", "comments", "changes", "history", "outbox", "recipients",
+             "attachments", "contacts")  # fmt: skip
+    assert len(full) == len(empty) + len(lists), [q["sql"][:90] for q in full.captured_queries]
+    assert f'href="/incidents/{other.pk}/"' in page
+    assert 'id="work-dgu"' in page and "Комментарий" in page and "Принято" in page
+    assert "to0@x.example" in page and "f0.txt" in page and "outbound-queued" in page
+    assert "tel:+79990000009" in page and 'class="change change-' in page
 
 
 def test_incident_page_lists_contractor_contacts_in_order(client, dispatcher, full_incident):

@@ -93,3 +93,37 @@ def test_sent_mail_shows_in_the_thread_with_text_and_delivery(
     ours = page.split(f'id="email-{copy.pk}-head"')[1].split("</article>")[0]
     assert '<span class="delivery delivery-sent">отправлено</span>' in ours  # … with its state
     assert "наше" in ours
+
+
+def test_every_value_of_the_timeline_is_escaped(client, dispatcher, incident):
+    """The entries are built in Python (``console.timeline_html``): a sender's name, addresses,
+    subjects, attachment names, our mail's text, recipients and delivery error stay text."""
+    from emails.models import EmailAttachment, EmailRecipient
+    from emails.outbox.models import OutboundEmail
+
+    evil = '<img src=x onerror="alert(1)">'
+    email = incident.emails.get()
+    email.from_name, email.subject, email.body_text = evil, evil, f"{evil}\nвторая строка"
+    email.save()
+    EmailRecipient.objects.create(email=email, kind="cc", address=f"a{evil}@x.example")
+    EmailAttachment.objects.create(
+        email=email, filename=f"{evil}.txt", content_type="text/plain", size=1, sha256="0" * 64
+    )
+    OutboundEmail.objects.create(
+        incident=incident,
+        kind=OutboundEmail.Kind.REPLY,
+        message_id="<evil@dispatch>",
+        dedupe_key="evil",
+        to=[f"b{evil}@x.example"],
+        cc=[f"c{evil}@x.example"],
+        subject=evil,
+        body_text=evil,
+        state=OutboundEmail.State.FAILED,
+        last_error=evil,
+    )
+    client.force_login(dispatcher)
+    thread = _page(client, incident).split('id="thread"', 1)[1].split("</section>", 1)[0]
+    assert "<img" not in thread
+    escaped = "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
+    assert thread.count(escaped) >= 9, thread
+    assert f"{escaped}<br>вторая строка" in thread

@@ -43,7 +43,12 @@ def test_a_person_without_a_name_is_shown_by_login_everywhere(client, nameless, 
     _signed_in(client, nameless)
 
     queue = client.get(reverse("console:queue")).content.decode()
-    assert "bob.desk" in queue and "bob@dispatch.example</div>" not in queue
+    assert "bob.desk" in queue and "bob@dispatch.example" not in queue.split("<main")[1]
+    # The filter's and the bulk action's dispatcher lists name people as the rows do.
+    for select in ('id="id_assignee"', 'id="bulk-assignee"'):
+        options = queue.split(select)[1].split("</select>")[0]
+        assert f'value="{nameless.pk}">bob.desk</option>' in options
+        assert f'value="{dispatcher.pk}">Анна Петрова</option>' in options
     page = client.get(reverse("console:incident", args=[incident.pk])).content.decode()
     assert "<dd>bob.desk</dd>" in page and "bob@dispatch.example" not in page.split("<main")[1]
     changes = incident.changes.order_by("pk")

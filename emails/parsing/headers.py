@@ -89,6 +89,41 @@ def message_id_list(value: str | None, limit: int = 100) -> list[str]:
     return list(seen)[-limit:]
 
 
+# The plain forms of an address list (``Name <a@b>``, ``"Last, First" <a@b>``, ``a@b``, comma
+# separated), read by one regular expression; anything else (comments, groups, routes, escapes,
+# empty items, odd whitespace) goes to the stdlib's ``getaddresses``, which gives the same pairs
+# for the plain forms (``emails/tests/test_parsing.py`` compares both) at several times the cost.
+_FWS = r"[ \t]"
+_QUOTED = r'"[^"\\\r\n]*"'
+_WORD = r'[^ \t()<>@,:;"\[\]\\\r\n]+'
+_PHRASE_WORD = rf"(?:{_QUOTED}|{_WORD})"
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ADDR_SPEC = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+# (two unquoted words need whitespace between them: one way to read a phrase, no backtracking)
+_PHRASE = rf"{_PHRASE_WORD}(?:{_FWS}*{_QUOTED}|{_FWS}+{_WORD})*"
+_PLAIN_ITEM = re.compile(
+    rf"{_FWS}*(?:(?P<phrase>{_PHRASE}){_FWS}*<(?P<route>{_ADDR_SPEC})>|(?P<bare>{_ADDR_SPEC})){_FWS}*"
+)
+_ITEM = rf"{_FWS}*(?:{_PHRASE}{_FWS}*<{_ADDR_SPEC}>|{_ADDR_SPEC}){_FWS}*"
+_PLAIN_LIST = re.compile(rf"{_ITEM}(?:,{_ITEM})*")
+_PHRASE_WORDS = re.compile(_PHRASE_WORD)
+
+
+def _plain_addresses(value: str) -> list[tuple[str, str]] | None:
+    """The (name, address) pairs of a plain address list, as ``getaddresses`` gives them; None
+    when ``value`` is not one."""
+    if not _PLAIN_LIST.fullmatch(value):
+        return None
+    pairs = []
+    for item in _PLAIN_ITEM.finditer(value):
+        if item["bare"]:
+            pairs.append(("", item["bare"]))
+            continue
+        words = [w[1:-1] if w[0] == '"' else w for w in _PHRASE_WORDS.findall(item["phrase"])]
+        pairs.append((" ".join(words), item["route"]))
+    return pairs
+
+
 def addresses(values: list[str]) -> list[tuple[str, str]]:
     """(name, address) pairs from raw address headers; invalid addresses dropped, no repeats.
 
@@ -98,7 +133,8 @@ def addresses(values: list[str]) -> list[tuple[str, str]]:
     """
     result: dict[str, str] = {}
     raw = [_unfold(raw_header_text(str(v))) for v in values if v]
-    for name, address in getaddresses(raw):
+    pairs = _plain_addresses(", ".join(raw)) if raw else []
+    for name, address in getaddresses(raw) if pairs is None else pairs:
         address = address.strip().strip("<>").lower()
         if len(address) > 320 or not _ADDRESS.match(address):
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from email.utils import getaddresses
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,13 @@ from hypothesis import strategies as st
 from emails.parsing import parse_email
 from emails.parsing.attachments import sanitise_filename
 from emails.parsing.charsets import decode_bytes, guess_decode
-from emails.parsing.headers import decode_header_value, message_id_list, normalise_message_id
+from emails.parsing.headers import (
+    _plain_addresses,
+    addresses,
+    decode_header_value,
+    message_id_list,
+    normalise_message_id,
+)
 from emails.parsing.text import clean_subject, strip_quoted
 
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
@@ -110,3 +117,43 @@ def test_arbitrary_bytes_never_crash_the_parser(data):
     assert isinstance(parsed.body_text, str)
     assert parsed.message_id.startswith("<")
     assert not _SURROGATES.search(parsed.body_text + parsed.subject)
+
+
+_ADDRESS_PIECES = [
+    "a", "b.c", "@", "x@y.z", "<", ">", '"', '"q, r"', " ", "  ", "\t", ",", "Имя", "é", "\xa0",
+    "=?utf-8?b?QQ==?=", ".", "(c)", "\\", "a@b", "<a@b.c>", '""', ";", ":", "[", "]",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_ADDRESS_PIECES), min_size=1, max_size=10).map("".join))
+def test_plain_address_lists_read_fast_exactly_as_the_stdlib_reads_them(value):
+    """The regular-expression reading of plain address lists (ingestion's fast path) gives
+    the stdlib's pairs, or declines and leaves the value to ``getaddresses``."""
+    plain = _plain_addresses(value)
+    assert plain is None or plain == getaddresses([value])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'Иван Петров <ivan@op.example>, "Petrov, Ivan" <p@op.example>, cc@op.example',
+        "=?utf-8?q?boss=40corp=2Eexample=2C?= <x@y.example>",
+        "J. Smith\t<j@x.org> ,  k@y.org",
+    ],
+)
+def test_the_fast_path_takes_the_plain_forms(value):
+    assert _plain_addresses(value) == getaddresses([value])
+    assert addresses([value]) == [
+        (decode_header_value(name), address.lower()) for name, address in getaddresses([value])
+    ]
+
+
+def test_hostile_address_lists_cost_linear_time():
+    """Long runs of what almost is an address list are declined at once (no backtracking)."""
+    import time
+
+    for value in ("a " * 50000 + "<", '"x" ' * 20000 + "<", "N <a@b>, " * 20000 + "x"):
+        started = time.process_time()
+        assert _plain_addresses(value) is None
+        assert time.process_time() - started < 1

@@ -10,6 +10,7 @@ Only the transfer and the finishing rows matter: the list prefetches just those,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,17 +39,29 @@ def vendor_sla(incident: Incident, now: datetime | None = None) -> VendorSla:
     rows: list[IncidentStatusHistory] | None = getattr(incident, REPORT_HISTORY, None)
     if rows is None:
         rows = list(incident.status_history.all())
-    history = sorted(rows, key=lambda h: (h.created_at, h.pk))
-    transferred_at = next((h.created_at for h in history if h.status.key == TRANSFER_KEY), None)
-    if transferred_at is None or incident.incident_type is None:
+    kind = incident.incident_type
+    return vendor_sla_of(
+        [(h.created_at, h.pk, h.status.key) for h in rows],
+        None if kind is None else kind.sla_minutes,
+        now,
+    )
+
+
+def vendor_sla_of(
+    history: Iterable[tuple[datetime, int, str]],
+    sla_minutes: int | None,
+    now: datetime | None = None,
+) -> VendorSla:
+    """``vendor_sla`` from plain values: the status changes as (created_at, id, status key), in
+    any order and possibly only the ``REPORT_STATUS_KEYS`` ones, and the type's SLA minutes
+    (None without a type)."""
+    ordered = sorted(history)
+    transferred_at = next((at for at, _pk, key in ordered if key == TRANSFER_KEY), None)
+    if transferred_at is None or sla_minutes is None:
         return VendorSla(transferred_at, None, None)
-    deadline = transferred_at + timedelta(minutes=incident.incident_type.sla_minutes)
+    deadline = transferred_at + timedelta(minutes=sla_minutes)
     finished_at = next(
-        (
-            h.created_at
-            for h in history
-            if h.status.key in VENDOR_FINISH_KEYS and h.created_at >= transferred_at
-        ),
+        (at for at, _pk, key in ordered if key in VENDOR_FINISH_KEYS and at >= transferred_at),
         None,
     )
     check = finished_at or now or timezone.now()

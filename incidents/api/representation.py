@@ -9,18 +9,22 @@ Relations are expected prefetched (``incidents.api.selectors``).
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import datetime, tzinfo
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.utils import timezone
 from django.utils.translation import get_language
 from rest_framework.fields import DateTimeField
 
 from emails.models import EmailAttachment, EmailMessage
-from incidents.api.report import vendor_sla
-from incidents.dispatcher_sla import dispatcher_sla
+from incidents.api.report import REPORT_HISTORY, VendorSla, vendor_sla, vendor_sla_of
+from incidents.dispatcher_sla import DispatcherSla, dispatcher_sla, dispatcher_sla_at
 from incidents.models import Incident, IncidentSource, IncidentStatus, IncidentStatusHistory
 from ts.models import BaseStation, Contractor, Pole
 from users.models import User
+from users.names import display_name
 
 _DATETIME = DateTimeField()
 
@@ -53,24 +57,43 @@ def status_brief(status: IncidentStatus) -> dict:
 def user_brief(user: User | None) -> dict | None:
     if user is None:
         return None
+    return user_brief_of(user.pk, user.username, user.first_name, user.last_name)
+
+
+def user_brief_of(pk: int, username: str, first_name: str, last_name: str) -> dict:
+    """A person as the API names them, from their columns."""
     return {
-        "id": user.pk,
-        "username": user.username,
-        "full_name": user.get_full_name(),
-        "display_name": user.display_name,
+        "id": pk,
+        "username": username,
+        "full_name": f"{first_name} {last_name}".strip(),  # as ``User.get_full_name()``
+        "display_name": display_name(first_name, last_name, username),
     }
 
 
 def pole_brief(pole: Pole | None) -> dict | None:
     if pole is None:
         return None
+    return pole_brief_of(
+        pole.pk, pole.code, pole.region_ru, pole.address, pole.latitude, pole.longitude
+    )
+
+
+def pole_brief_of(
+    pk: int,
+    code: str,
+    region_ru: str,
+    address: str,
+    latitude: Decimal | None,
+    longitude: Decimal | None,
+) -> dict:
+    """A pole from its columns."""
     return {
-        "id": pole.pk,
-        "code": pole.code,
-        "region_ru": pole.region_ru,
-        "address": pole.address,
-        "latitude": None if pole.latitude is None else float(pole.latitude),
-        "longitude": None if pole.longitude is None else float(pole.longitude),
+        "id": pk,
+        "code": code,
+        "region_ru": region_ru,
+        "address": address,
+        "latitude": None if latitude is None else float(latitude),
+        "longitude": None if longitude is None else float(longitude),
     }
 
 
@@ -89,12 +112,20 @@ def _rows(instance, to_attr: str, relation: str) -> list:
 def base_station_brief(station: BaseStation | None) -> dict | None:
     if station is None:
         return None
+    return base_station_brief_of(
+        station.pk,
+        station.name,
+        [(o.pk, o.name, o.group) for o in _rows(station, OPERATOR_ROWS, "operators")],
+    )
+
+
+def base_station_brief_of(pk: int, name: str, operators: Iterable[tuple[int, str, str]]) -> dict:
+    """A base station from its columns and its operators' (id, name, group)."""
     return {
-        "id": station.pk,
-        "name": station.name,
+        "id": pk,
+        "name": name,
         "operators": [
-            {"id": o.pk, "name": o.name, "group": o.group}
-            for o in _rows(station, OPERATOR_ROWS, "operators")
+            {"id": o_pk, "name": o_name, "group": group} for o_pk, o_name, group in operators
         ],
     }
 
@@ -102,19 +133,26 @@ def base_station_brief(station: BaseStation | None) -> dict | None:
 def contractor_brief(contractor: Contractor | None) -> dict | None:
     if contractor is None:
         return None
-    return {
-        "id": contractor.pk,
-        "name": contractor.name,
-        "emails": [e.email for e in _rows(contractor, CONTRACTOR_EMAIL_ROWS, "emails")],
-    }
+    return contractor_brief_of(
+        contractor.pk,
+        contractor.name,
+        [e.email for e in _rows(contractor, CONTRACTOR_EMAIL_ROWS, "emails")],
+    )
+
+
+def contractor_brief_of(pk: int, name: str, emails: list[str]) -> dict:
+    return {"id": pk, "name": name, "emails": emails}
 
 
 def report(incident: Incident, tz: tzinfo | None = None) -> dict:
     """The original API's report fields (``ReportSerializer``)."""
-    sla = vendor_sla(incident)
+    return report_of(incident.source, vendor_sla(incident), tz)
+
+
+def report_of(source: str, sla: VendorSla, tz: tzinfo | None = None) -> dict:
     return {
-        "registration_method": incident.source,
-        "registration_method_display": source_display(incident.source),
+        "registration_method": source,
+        "registration_method_display": source_display(source),
         "is_transferred_to_contractor": sla.transferred_at is not None,
         "transferred_to_contractor_at": iso(sla.transferred_at, tz),
         "vendor_sla_deadline": iso(sla.deadline, tz),
@@ -124,7 +162,10 @@ def report(incident: Incident, tz: tzinfo | None = None) -> dict:
 
 def dispatcher_sla_of(incident: Incident, tz: tzinfo | None = None) -> dict:
     """The dispatcher SLA (``DispatcherSlaSerializer``)."""
-    sla = dispatcher_sla(incident)
+    return _dispatcher_sla(dispatcher_sla(incident), tz)
+
+
+def _dispatcher_sla(sla: DispatcherSla, tz: tzinfo | None) -> dict:
     return {
         "deadline": iso(sla.deadline, tz),
         "first_action_at": iso(sla.first_action_at, tz),
@@ -132,39 +173,207 @@ def dispatcher_sla_of(incident: Incident, tz: tzinfo | None = None) -> dict:
     }
 
 
+# An incident's own columns and its small reference rows, as a list page reads them
+# (``values_list``); ``RowValues`` names them in the same order.
+ROW_COLUMNS = (
+    "id",
+    "code",
+    "subject",
+    "requester_email",
+    "incident_date",
+    "status__key",
+    "status__name",
+    "incident_type_id",
+    "incident_type__name",
+    "incident_type__sla_minutes",
+    "subtype_id",
+    "subtype__name",
+    "assignee_id",
+    "pole_id",
+    "base_station_id",
+    "is_finished",
+    "finished_at",
+    "sla_deadline",
+    "sla_state",
+    "source",
+    "unread_since",
+    "auto_close_date",
+    "no_thread_linking",
+    "description",
+    "first_action_at",
+    "created_at",
+    "updated_at",
+)
+
+
+class RowValues(NamedTuple):
+    id: int
+    code: str
+    subject: str
+    requester_email: str
+    incident_date: datetime
+    status_key: str
+    status_name: str
+    type_id: int | None
+    type_name: str | None
+    type_sla_minutes: int | None
+    subtype_id: int | None
+    subtype_name: str | None
+    assignee_id: int | None
+    pole_id: int | None
+    base_station_id: int | None
+    is_finished: bool
+    finished_at: datetime | None
+    sla_deadline: datetime | None
+    sla_state: str
+    source: str
+    unread_since: datetime | None
+    auto_close_date: datetime | None
+    no_thread_linking: bool
+    description: str
+    first_action_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# The dispatcher's columns a list page joins to each incident (``PageRow`` names them).
+BRIEF_COLUMNS = ("assignee__username", "assignee__first_name", "assignee__last_name")
+
+
+class PageRow(NamedTuple):
+    """One list row read as ``values_list(*ROW_COLUMNS, *BRIEF_COLUMNS)``."""
+
+    values: RowValues
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+
+
+class PageRelations(NamedTuple):
+    """The briefs of a page's poles (with their contractor's brief) and base stations by id,
+    and the report's status changes (created_at, id, status key) by incident
+    (``selectors.list_page``)."""
+
+    poles: dict[int, tuple[dict, dict | None]]
+    stations: dict[int, dict]
+    history: dict[int, list[tuple[datetime, int, str]]]
+
+
+def page_row(values: tuple) -> PageRow:
+    split = len(ROW_COLUMNS)
+    return PageRow(RowValues._make(values[:split]), *values[split:])
+
+
+def incident_rows(
+    rows: Iterable[PageRow], relations: PageRelations, tz: tzinfo | None = None
+) -> list[dict]:
+    """A list page (``selectors.list_page``) as ``incident_row`` shows each incident."""
+    tz = tz or timezone.get_current_timezone()
+    poles, stations, history = relations
+    users: dict[int, dict] = {}  # a dispatcher's brief built once a page
+    result = []
+    for row in rows:
+        v = row.values
+        dispatcher = None
+        if v.assignee_id is not None:
+            dispatcher = users.get(v.assignee_id)
+            if dispatcher is None:
+                dispatcher = users[v.assignee_id] = user_brief_of(
+                    v.assignee_id, row.username, row.first_name, row.last_name
+                )
+        pole, contractor = poles.get(v.pole_id, (None, None))
+        station = stations.get(v.base_station_id)
+        result.append(_row(v, dispatcher, pole, station, contractor, history.get(v.id, ()), tz))
+    return result
+
+
 def incident_row(incident: Incident, tz: tzinfo | None = None) -> dict:
     """An incident as listed (``IncidentSerializer``)."""
     tz = tz or timezone.get_current_timezone()
-    kind = incident.incident_type
+    kind, status = incident.incident_type, incident.status
+    subtype = incident.subtype if incident.subtype_id is not None else None
+    values = RowValues(
+        incident.pk,
+        incident.code,
+        incident.subject,
+        incident.requester_email,
+        incident.incident_date,
+        status.key,
+        status.name,
+        None if kind is None else kind.pk,
+        None if kind is None else kind.name,
+        None if kind is None else kind.sla_minutes,
+        None if subtype is None else subtype.pk,
+        None if subtype is None else subtype.name,
+        incident.assignee_id,
+        incident.pole_id,
+        incident.base_station_id,
+        incident.is_finished,
+        incident.finished_at,
+        incident.sla_deadline,
+        incident.sla_state,
+        incident.source,
+        incident.unread_since,
+        incident.auto_close_date,
+        incident.no_thread_linking,
+        incident.description,
+        incident.first_action_at,
+        incident.created_at,
+        incident.updated_at,
+    )
+    history = getattr(incident, REPORT_HISTORY, None)
+    if history is None:
+        history = incident.status_history.all()
+    return _row(
+        values,
+        user_brief(incident.assignee),
+        pole_brief(incident.pole),
+        base_station_brief(incident.base_station),
+        contractor_brief(incident.contractor),
+        [(h.created_at, h.pk, h.status.key) for h in history],
+        tz,
+    )
+
+
+def _row(
+    v: RowValues,
+    dispatcher: dict | None,
+    pole: dict | None,
+    base_station: dict | None,
+    contractor: dict | None,
+    history: Iterable[tuple[datetime, int, str]],
+    tz: tzinfo,
+) -> dict:
+    """The one definition of a list row's keys, order and formats."""
     return {
-        "id": incident.pk,
-        "code": incident.code,
-        "subject": incident.subject,
-        "requester_email": incident.requester_email,
-        "incident_date": iso(incident.incident_date, tz),
-        "status": status_brief(incident.status),
+        "id": v.id,
+        "code": v.code,
+        "subject": v.subject,
+        "requester_email": v.requester_email,
+        "incident_date": iso(v.incident_date, tz),
+        "status": {"key": v.status_key, "name": v.status_name},
         "incident_type": None
-        if kind is None
-        else {"id": kind.pk, "name": kind.name, "sla_minutes": kind.sla_minutes},
-        "subtype": None
-        if incident.subtype_id is None
-        else {"id": incident.subtype.pk, "name": incident.subtype.name},
-        "dispatcher": user_brief(incident.assignee),
-        "pole": pole_brief(incident.pole),
-        "base_station": base_station_brief(incident.base_station),
-        "contractor": contractor_brief(incident.contractor),
-        "is_finished": incident.is_finished,
-        "finished_at": iso(incident.finished_at, tz),
-        "sla_deadline": iso(incident.sla_deadline, tz),
-        "sla_state": incident.sla_state,
-        "report": report(incident, tz),
-        "unread_since": iso(incident.unread_since, tz),
-        "auto_close_date": iso(incident.auto_close_date, tz),
-        "no_thread_linking": incident.no_thread_linking,
-        "description": incident.description,
-        "dispatcher_sla": dispatcher_sla_of(incident, tz),
-        "created_at": iso(incident.created_at, tz),
-        "updated_at": iso(incident.updated_at, tz),
+        if v.type_id is None
+        else {"id": v.type_id, "name": v.type_name, "sla_minutes": v.type_sla_minutes},
+        "subtype": None if v.subtype_id is None else {"id": v.subtype_id, "name": v.subtype_name},
+        "dispatcher": dispatcher,
+        "pole": pole,
+        "base_station": base_station,
+        "contractor": contractor,
+        "is_finished": v.is_finished,
+        "finished_at": iso(v.finished_at, tz),
+        "sla_deadline": iso(v.sla_deadline, tz),
+        "sla_state": v.sla_state,
+        "report": report_of(v.source, vendor_sla_of(history, v.type_sla_minutes), tz),
+        "unread_since": iso(v.unread_since, tz),
+        "auto_close_date": iso(v.auto_close_date, tz),
+        "no_thread_linking": v.no_thread_linking,
+        "description": v.description,
+        "dispatcher_sla": _dispatcher_sla(
+            dispatcher_sla_at(v.incident_date, v.first_action_at), tz
+        ),
+        "created_at": iso(v.created_at, tz),
+        "updated_at": iso(v.updated_at, tz),
     }
 
 

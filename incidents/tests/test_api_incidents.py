@@ -32,9 +32,9 @@ def api():
     return client_for(make_user())
 
 
-# Token, the shared rate-limit counter, count, the page joined with status, type and subtype,
-# then one each: dispatcher, pole with contractor, contractor e-mails, base station, operators,
-# and the status changes the report needs.
+# Token, the shared rate-limit counter, count, the page's ids, those rows joined with status,
+# type, subtype and dispatcher, then one each: poles with contractors, contractor e-mails, base
+# stations, operators, and the status changes the report needs.
 LIST_QUERIES = 10
 # Token, the rate-limit counter, incident joined with status, type, dispatcher, pole and
 # contractor, then contractor e-mails, base station, operators, status history, e-mails,

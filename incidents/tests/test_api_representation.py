@@ -307,3 +307,38 @@ def test_registration_method_label_follows_the_active_language():
         with translation.override(language):
             assert source_display("email") == label
             assert source_display("fax") == "fax"  # an unknown value is shown as stored
+
+
+def test_list_page_read_as_plain_values_matches_the_serializer(incident):
+    """The list builds its rows from plain values (``representation.incident_rows``), not from
+    model instances: every row equals ``IncidentSerializer`` of the same incident, whatever
+    relations it has or lacks, shared or not with other rows of the page."""
+    from incidents.models import IncidentSubtype
+    from ts.models import BaseStation, Contractor
+
+    kind = IncidentType.objects.get(name="Авария БС")
+    subtype = IncidentSubtype.objects.create(incident_type=kind, name="Питание")
+    bare_pole = Pole.objects.create(site_id=9001, code="NO-CONTRACTOR")
+    quiet = Contractor.objects.create(name="Без почты")
+    quiet_pole = Pole.objects.create(site_id=9002, code="NO-EMAILS", contractor=quiet)
+    lonely_station = BaseStation.objects.create(name="BS без операторов", pole=bare_pole)
+    named = make_user(first_name="Анна", last_name="")
+    others = [
+        make_incident(),  # no relations at all
+        make_incident(pole=incident.pole, base_station=incident.base_station, assignee=named),
+        make_incident(pole=bare_pole, base_station=lonely_station, incident_type=kind),
+        make_incident(
+            pole=quiet_pole,
+            incident_type=kind,
+            assignee=incident.assignee,
+            statuses=(StatusKey.NOTIFIED_CONTRACTOR,),  # transferred, still running
+        ),
+    ]
+    Incident.objects.filter(pk=others[2].pk).update(subtype=subtype, description="Вручную")
+    api = client_for(make_user())
+    rows = api.get(reverse("api:incident-list"), {"ordering": "id"}).json()["results"]
+    assert [row["id"] for row in rows] == [incident.pk, *(o.pk for o in others)]
+    for row in rows:
+        instance = selectors.incidents_for_list().get(pk=row["id"])
+        assert row == IncidentSerializer(instance).data
+        assert list(row) == list(IncidentSerializer(instance).data)
