@@ -297,9 +297,14 @@ class EmailAttachment(models.Model):
     def offered_name(self) -> str:
         """The name shown and offered for download: rows stored by older code may still hold
         bidi or invisible characters, which are removed here too."""
-        from emails.parsing.attachments import sanitise_filename
+        return offered_name(self.filename, self.pk)
 
-        return sanitise_filename(self.filename, f"attachment-{self.pk}")
+
+def offered_name(filename: str, pk: int) -> str:
+    """``EmailAttachment.offered_name`` from the stored name and the id."""
+    from emails.parsing.attachments import sanitise_filename
+
+    return sanitise_filename(filename, f"attachment-{pk}")
 
 
 class QuarantinedEmail(models.Model):

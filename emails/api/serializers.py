@@ -6,6 +6,17 @@ from rest_framework import serializers
 
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 
+ATTACHMENT_FIELDS = (
+    "id",
+    "filename",
+    "content_type",
+    "size",
+    "sha256",
+    "is_inline",
+    "is_stored",
+    "rejected_reason",
+)
+
 
 class AttachmentSerializer(serializers.ModelSerializer):
     filename = serializers.CharField(source="offered_name", read_only=True)
@@ -13,16 +24,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EmailAttachment
-        fields = [
-            "id",
-            "filename",
-            "content_type",
-            "size",
-            "sha256",
-            "is_inline",
-            "is_stored",
-            "rejected_reason",
-        ]
+        fields = list(ATTACHMENT_FIELDS)
 
     def get_is_stored(self, attachment: EmailAttachment) -> bool:
         return bool(attachment.file)

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from rest_framework.fields import DateTimeField
 
-from emails.models import EmailAttachment, EmailMessage
+from emails.api.serializers import ATTACHMENT_FIELDS, SUMMARY_COLUMNS
+from emails.models import EmailAttachment, EmailMessage, offered_name
 from incidents.api.report import REPORT_HISTORY, VendorSla, vendor_sla, vendor_sla_of
 from incidents.dispatcher_sla import DispatcherSla, dispatcher_sla, dispatcher_sla_at
 from incidents.models import Incident, IncidentSource, IncidentStatus, IncidentStatusHistory
@@ -379,44 +380,96 @@ def _row(
 
 def status_change(change: IncidentStatusHistory, tz: tzinfo | None = None) -> dict:
     """One row of the status history (``StatusHistorySerializer``)."""
+    return status_change_of(
+        change.status.key,
+        change.status.name,
+        change.created_at,
+        change.actor,
+        user_brief(change.user),
+        change.comment,
+        tz,
+    )
+
+
+def status_change_of(
+    key: str,
+    name: str,
+    created_at: datetime,
+    actor: str,
+    user: dict | None,
+    comment: str,
+    tz: tzinfo | None = None,
+) -> dict:
     return {
-        "status": status_brief(change.status),
-        "created_at": iso(change.created_at, tz),
-        "actor": change.actor,
-        "user": user_brief(change.user),
-        "comment": change.comment,
+        "status": {"key": key, "name": name},
+        "created_at": iso(created_at, tz),
+        "actor": actor,
+        "user": user,
+        "comment": comment,
     }
 
 
+# An attachment's columns as ``attachment_of`` takes them (its file's name stands for
+# ``is_stored``).
+ATTACHMENT_COLUMNS = tuple("file" if name == "is_stored" else name for name in ATTACHMENT_FIELDS)
+
+
 def attachment(item: EmailAttachment) -> dict:
+    return attachment_of(
+        *(item.file.name if name == "file" else getattr(item, name) for name in ATTACHMENT_COLUMNS)
+    )
+
+
+def attachment_of(
+    pk: int,
+    filename: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+    is_inline: bool,
+    file: str | None,
+    rejected_reason: str,
+) -> dict:
     return {
-        "id": item.pk,
-        "filename": item.offered_name,
-        "content_type": item.content_type,
-        "size": item.size,
-        "sha256": item.sha256,
-        "is_inline": item.is_inline,
-        "is_stored": bool(item.file),
-        "rejected_reason": item.rejected_reason,
+        "id": pk,
+        "filename": offered_name(filename, pk),
+        "content_type": content_type,
+        "size": size,
+        "sha256": sha256,
+        "is_inline": is_inline,
+        "is_stored": bool(file),
+        "rejected_reason": rejected_reason,
     }
 
 
 def email_summary(email: EmailMessage, tz: tzinfo | None = None) -> dict:
     """An e-mail without its body (``EmailSummarySerializer``)."""
+    return email_summary_of(
+        tuple(getattr(email, "pk" if name == "id" else name) for name in SUMMARY_COLUMNS),
+        [{"kind": r.kind, "address": r.address, "name": r.name} for r in email.recipients.all()],
+        [attachment(a) for a in email.attachments.all()],
+        tz,
+    )
+
+
+def email_summary_of(
+    values: tuple, recipients: list[dict], attachments: list[dict], tz: tzinfo | None = None
+) -> dict:
+    """``email_summary`` from the e-mail's ``SUMMARY_COLUMNS`` values and its recipients' and
+    attachments' representations."""
+    pk, message_id, subject, from_address, from_name, sent_at, direction, auto_kind, first = values
     return {
-        "id": email.pk,
-        "message_id": email.message_id,
-        "subject": email.subject,
-        "from_address": email.from_address,
-        "from_name": email.from_name,
-        "sent_at": iso(email.sent_at, tz),
-        "direction": email.direction,
-        "auto_kind": email.auto_kind,
-        "is_first": email.is_first,
-        "recipients": [
-            {"kind": r.kind, "address": r.address, "name": r.name} for r in email.recipients.all()
-        ],
-        "attachments": [attachment(a) for a in email.attachments.all()],
+        "id": pk,
+        "message_id": message_id,
+        "subject": subject,
+        "from_address": from_address,
+        "from_name": from_name,
+        "sent_at": iso(sent_at, tz),
+        "direction": direction,
+        "auto_kind": auto_kind,
+        "is_first": first,
+        "recipients": recipients,
+        "attachments": attachments,
     }
 
 
@@ -428,3 +481,9 @@ def incident_detail(incident: Incident, tz: tzinfo | None = None) -> dict:
         "status_history": [status_change(h, tz) for h in incident.status_history.all()],
         "emails": [email_summary(e, tz) for e in incident.emails.all()],
     }
+
+
+def incident_detail_of(row: dict, history: list[dict], emails: list[dict]) -> dict:
+    """``incident_detail`` from a list row (``incident_rows``) and the representations of its
+    status changes and e-mails."""
+    return {**row, "status_history": history, "emails": emails}

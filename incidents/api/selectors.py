@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 
 from emails.api.serializers import SUMMARY_COLUMNS
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
+from incidents.api import representation
 from incidents.api.report import REPORT_HISTORY, REPORT_STATUS_KEYS
 from incidents.api.representation import (
     BRIEF_COLUMNS,
@@ -82,7 +83,9 @@ def list_ids(incidents: QuerySet[Incident]) -> QuerySet:
     return incidents.values_list("pk", flat=True)
 
 
-def list_page(ids: list[int]) -> tuple[list[PageRow], PageRelations]:
+def list_page(
+    ids: list[int], history: dict[int, list[tuple]] | None = None
+) -> tuple[list[PageRow], PageRelations]:
     """The incidents ``ids`` (in that order) as plain values of a list row: one query for the
     rows joined with the small tables (status, type, subtype, dispatcher:
     ``representation.ROW_COLUMNS`` and ``BRIEF_COLUMNS``), one for the poles with their
@@ -104,6 +107,13 @@ def list_page(ids: list[int]) -> tuple[list[PageRow], PageRelations]:
     )
     pole_ids = {row.values.pole_id for row in rows} - {None}
     station_ids = {row.values.base_station_id for row in rows} - {None}
+    if history is None:
+        history = _report_history(ids)
+    return rows, PageRelations(_pole_briefs(pole_ids), _station_briefs(station_ids), history)
+
+
+def _report_history(ids: list[int]) -> dict[int, list[tuple]]:
+    """The status changes the report needs, as (created_at, id, status key) by incident."""
     history: dict[int, list[tuple]] = {}
     for incident_id, *change in (
         IncidentStatusHistory.objects.filter(
@@ -113,7 +123,7 @@ def list_page(ids: list[int]) -> tuple[list[PageRow], PageRelations]:
         .values_list("incident_id", "created_at", "id", "status__key")
     ):
         history.setdefault(incident_id, []).append(tuple(change))
-    return rows, PageRelations(_pole_briefs(pole_ids), _station_briefs(station_ids), history)
+    return history
 
 
 def _pole_briefs(ids: set[int]) -> dict[int, tuple[dict, dict | None]]:
@@ -150,6 +160,68 @@ def _station_briefs(ids: set[int]) -> dict[int, dict]:
         pk: base_station_brief_of(pk, name, operators[pk])
         for pk, name in BaseStation.objects.filter(pk__in=ids).order_by().values_list("id", "name")
     }
+
+
+def incident_detail(pk: int) -> dict | None:
+    """The detail of incident ``pk`` (None if there is none) from plain values: its row as
+    ``list_page`` reads it, then one query each for its status changes (with their users),
+    its e-mails, their recipients and their attachments."""
+    changes = list(
+        IncidentStatusHistory.objects.filter(incident_id=pk)
+        .order_by("created_at", "id")
+        .values_list(
+            "created_at",
+            "id",
+            "status__key",
+            "status__name",
+            "actor",
+            "comment",
+            "user_id",
+            "user__username",
+            "user__first_name",
+            "user__last_name",
+        )
+    )
+    rows, relations = list_page([pk], {pk: [change[:3] for change in changes]})
+    if not rows:
+        return None
+    row = representation.incident_rows(rows, relations)[0]
+    history = [
+        representation.status_change_of(
+            key,
+            name,
+            at,
+            actor,
+            None if user_id is None else representation.user_brief_of(user_id, *user),
+            comment,
+        )
+        for at, _pk, key, name, actor, comment, user_id, *user in changes
+    ]
+    emails = list(
+        EmailMessage.objects.filter(incident_id=pk)
+        .order_by("sent_at", "id")
+        .values_list(*SUMMARY_COLUMNS)
+    )
+    email_ids = [email[0] for email in emails]
+    recipients: dict[int, list[dict]] = {pk: [] for pk in email_ids}
+    attachments: dict[int, list[dict]] = {pk: [] for pk in email_ids}
+    if email_ids:
+        for email_id, kind, address, name in EmailRecipient.objects.filter(
+            email_id__in=email_ids
+        ).values_list("email_id", "kind", "address", "name"):
+            recipients[email_id].append({"kind": kind, "address": address, "name": name})
+        for email_id, *item in EmailAttachment.objects.filter(email_id__in=email_ids).values_list(
+            "email_id", *representation.ATTACHMENT_COLUMNS
+        ):
+            attachments[email_id].append(representation.attachment_of(*item))
+    return representation.incident_detail_of(
+        row,
+        history,
+        [
+            representation.email_summary_of(email, recipients[email[0]], attachments[email[0]])
+            for email in emails
+        ],
+    )
 
 
 def incidents_for_detail() -> QuerySet[Incident]:

@@ -91,6 +91,14 @@ class IncidentViewSet(ApiViewMixin, MassOutageActions, MoveActions, viewsets.Rea
         rows, relations = selectors.list_page(ids)
         return self.get_paginated_response(representation.incident_rows(rows, relations))
 
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """As ``IncidentDetailSerializer`` shows it, built from plain values
+        (``selectors.incident_detail``): no model instances or prefetch machinery."""
+        detail = selectors.incident_detail(parse_id(self.kwargs[self.lookup_field]))
+        if detail is None:
+            raise NotFound()
+        return Response(detail)
+
     def filter_queryset(self, queryset):
         if self.action == "retrieve":
             return queryset  # list filters choose rows; an incident by id is found regardless

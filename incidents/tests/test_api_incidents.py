@@ -36,10 +36,10 @@ def api():
 # type, subtype and dispatcher, then one each: poles with contractors, contractor e-mails, base
 # stations, operators, and the status changes the report needs.
 LIST_QUERIES = 10
-# Token, the rate-limit counter, incident joined with status, type, dispatcher, pole and
-# contractor, then contractor e-mails, base station, operators, status history, e-mails,
-# recipients, attachments.
-DETAIL_QUERIES = 10
+# Token, the rate-limit counter, the status history with its users, the incident joined with
+# status, type, subtype and dispatcher, then pole with contractor, contractor e-mails, base
+# station, operators, e-mails, recipients, attachments.
+DETAIL_QUERIES = 11
 
 
 def populated_incident(n: int, kind: IncidentType, dispatcher):

@@ -342,3 +342,16 @@ def test_list_page_read_as_plain_values_matches_the_serializer(incident):
         instance = selectors.incidents_for_list().get(pk=row["id"])
         assert row == IncidentSerializer(instance).data
         assert list(row) == list(IncidentSerializer(instance).data)
+
+
+def test_detail_read_as_plain_values_matches_the_serializer(incident):
+    """The detail is built from plain values (``selectors.incident_detail``): it equals
+    ``IncidentDetailSerializer`` of the same incident, with and without relations, history
+    users, e-mails, recipients and attachments."""
+    api = client_for(make_user())
+    for row in [incident, make_incident(), make_incident(pole=incident.pole)]:
+        body = api.get(reverse("api:incident-detail", args=[row.pk])).json()
+        instance = selectors.incidents_for_detail().get(pk=row.pk)
+        assert body == IncidentDetailSerializer(instance).data
+        assert list(body) == list(IncidentDetailSerializer(instance).data)
+    assert api.get(reverse("api:incident-detail", args=[10**9])).status_code == 404
