@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -129,19 +130,43 @@ def _incident_id(ref: IncidentRef) -> int | None:
     return ref.pk if isinstance(ref, Opening) else ref
 
 
-def _recipients(email_id: int, parsed: ParsedEmail, is_first: bool) -> list[EmailRecipient]:
+def _recipients(email_id: int, parsed: ParsedEmail, is_first: bool) -> list[tuple]:
+    """The message's recipient rows, as ``RECIPIENT_FIELDS`` tuples, each (kind, address) once."""
     cc = list(parsed.cc)
     if is_first and parsed.form:
         watchers = form_addresses(parsed.form)[1]
         cc = [("", address.lower()) for address in watchers if _ADDRESS.match(address)] + cc
-    rows: dict[tuple[str, str], EmailRecipient] = {}
-    for kind, pairs in ((EmailRecipient.Kind.TO, parsed.to), ("cc", cc), ("bcc", parsed.bcc)):
+    rows: dict[tuple[str, str], tuple] = {}
+    for kind, pairs in ((EmailRecipient.Kind.TO.value, parsed.to), ("cc", cc), ("bcc", parsed.bcc)):
         for name, address in pairs:
-            rows.setdefault(
-                (kind, address[:320]),
-                EmailRecipient(email_id=email_id, kind=kind, address=address[:320], name=name),
-            )
+            rows.setdefault((kind, address[:320]), (email_id, kind, address[:320], name))
     return list(rows.values())
+
+
+RECIPIENT_FIELDS = ["email", "kind", "address", "name"]
+
+
+def insert_rows(model, fields: list[str], rows: list[tuple], *, ignore_conflicts=False) -> None:
+    """Insert ``rows`` (tuples of the ``fields``' values) in one statement. On PostgreSQL the
+    values travel as one array a column (``INSERT … SELECT FROM unnest``): no model instance
+    and no per-value preparation a row, which ``bulk_create`` spends most of its time on."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        names = [model._meta.get_field(name).attname for name in fields]
+        objects = [model(**dict(zip(names, row, strict=True))) for row in rows]
+        model.objects.bulk_create(objects, ignore_conflicts=ignore_conflicts)
+        return
+    columns = [model._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column.column) for column in columns)
+    arrays = ", ".join(f"%s::{column.db_type(connection)}[]" for column in columns)
+    conflicts = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    # every name comes from the model's metadata, every value is a parameter
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT * FROM unnest({arrays}){conflicts}"  # noqa: E501, S608
+    values = [list(column) for column in zip(*rows, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
 
 
 def _attachments(email: EmailMessage, parsed: ParsedEmail) -> list[EmailAttachment]:
@@ -289,15 +314,15 @@ def _insert(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> list[EmailMessag
     for item, email in fresh.values():
         raws.append(EmailRaw(email=email, data=item.raw))
         references += [
-            EmailReference(email=email, message_id=mid, position=position)
-            for position, mid in enumerate(item.parsed.references)
+            (email.pk, mid, position) for position, mid in enumerate(item.parsed.references)
         ]
         recipients += _recipients(email.pk, item.parsed, email.is_first)
         if item.parsed.attachments:
             attachments += _attachments(email, item.parsed)
     EmailRaw.objects.bulk_create(raws)
-    EmailReference.objects.bulk_create(references, ignore_conflicts=True)
-    EmailRecipient.objects.bulk_create(recipients, ignore_conflicts=True)
+    fields = ["email", "message_id", "position"]
+    insert_rows(EmailReference, fields, references, ignore_conflicts=True)
+    insert_rows(EmailRecipient, RECIPIENT_FIELDS, recipients, ignore_conflicts=True)
     EmailAttachment.objects.bulk_create(attachments, ignore_conflicts=True)
     return emails
 
@@ -426,14 +451,9 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
 
 def add_locations(folder: MailFolder, uidvalidity: int, pairs: list[tuple[int, int]]) -> None:
     """Record where messages sit in the mailbox (repeat sightings are ignored)."""
-    if pairs:
-        EmailLocation.objects.bulk_create(
-            [
-                EmailLocation(email_id=email_id, folder=folder, uidvalidity=uidvalidity, uid=uid)
-                for email_id, uid in pairs
-            ],
-            ignore_conflicts=True,
-        )
+    rows = [(email_id, folder.pk, uidvalidity, uid) for email_id, uid in pairs]
+    fields = ["email", "folder", "uidvalidity", "uid"]
+    insert_rows(EmailLocation, fields, rows, ignore_conflicts=True)
 
 
 def quarantine(
