@@ -195,6 +195,8 @@ SECURE_HSTS_PRELOAD = USE_HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, read by one fixed statement a request (dispatch/sessions.py).
+SESSION_ENGINE = "dispatch.sessions"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
