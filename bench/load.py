@@ -247,10 +247,22 @@ class Client:
         return response.status
 
 
+def _postmaster_pid() -> int:
+    """The pid of this benchmark's own PostgreSQL cluster (0 when it uses ``DB_*`` instead)."""
+    import dispatch.testing.settings as testing_settings
+
+    cluster = getattr(testing_settings, "_cluster", None)
+    if cluster is None:
+        return 0
+    return int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
+
+
 def _cpu_seconds(root_pid: int) -> dict[str, float]:
-    """CPU seconds so far of the web server (``root_pid`` and its children), of every
-    PostgreSQL process (backends that ended included) and of this process, from /proc
-    (Linux)."""
+    """CPU seconds so far of the web server (``root_pid`` and its children), of this
+    benchmark's PostgreSQL cluster (the postmaster and its backends, those that ended included;
+    every process named ``postgres`` when the cluster is not ours) and of this process, from
+    /proc (Linux). Other clusters on the machine (a test suite's) are not counted: one of them
+    stopping during a scenario made the PostgreSQL figure negative."""
     tick = os.sysconf("SC_CLK_TCK")
     stats = {}
     for entry in Path("/proc").iterdir():
@@ -265,12 +277,26 @@ def _cpu_seconds(root_pid: int) -> dict[str, float]:
             # postmaster's backends, gunicorn's workers), which would otherwise drop out
             ticks = sum(int(value) for value in fields[11:15])
             stats[int(entry.name)] = (name, int(fields[1]), ticks)
-    web = {root_pid}
-    for _ in range(3):  # master → workers → their helpers
-        web |= {pid for pid, (_, parent, _t) in stats.items() if parent in web}
+
+    def tree(root: int) -> set[int]:
+        pids = {root}
+        for _ in range(3):  # master → workers → their helpers
+            pids |= {pid for pid, (_, parent, _t) in stats.items() if parent in pids}
+        return pids
+
+    web = tree(root_pid)
+    postmaster = _postmaster_pid()
+    database = tree(postmaster) if postmaster else None
     totals = {"web": 0.0, "postgres": 0.0, "client": 0.0}
     for pid, (name, _parent, ticks) in stats.items():
-        key = "web" if pid in web else "client" if pid == os.getpid() else name
+        if pid in web:
+            key = "web"
+        elif pid == os.getpid():
+            key = "client"
+        elif database is not None:
+            key = "postgres" if pid in database else ""
+        else:
+            key = name
         if key in totals:
             totals[key] += ticks / tick
     return totals
