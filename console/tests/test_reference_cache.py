@@ -88,6 +88,8 @@ def test_queue_filters_are_read_once_and_a_new_dispatcher_shows_at_once(kept, cl
     page, warm = queue()
     reference_cache.clear()
     assert queue()[1] - warm == 3  # statuses, types, dispatchers
-    assert "vera@dispatch.example" not in page
-    User.objects.create_user(email="vera@dispatch.example", role=Role.DISPATCH)
-    assert "vera@dispatch.example" in queue()[0]
+    assert "Вера Лукина" not in page
+    User.objects.create_user(
+        email="vera@dispatch.example", role=Role.DISPATCH, first_name="Вера", last_name="Лукина"
+    )
+    assert "Вера Лукина" in queue()[0]  # named as everywhere (display name, not e-mail)
