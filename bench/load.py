@@ -247,6 +247,15 @@ class Client:
         return response.status
 
 
+def stop_web(process: subprocess.Popen) -> None:
+    """SIGTERM to the gunicorn master; killed if it has not exited within 30 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def _postmaster_pid() -> int:
     """The pid of this benchmark's own PostgreSQL cluster (0 when it uses ``DB_*`` instead)."""
     import dispatch.testing.settings as testing_settings
@@ -435,11 +444,7 @@ def main() -> None:
             drive(label, make_url, factory, args.clients, args.requests, args.seconds,
                   web_log=web.log, web_pid=web.pid)  # fmt: skip
     finally:
-        web.send_signal(signal.SIGTERM)
-        try:
-            web.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            web.kill()
+        stop_web(web)
 
 
 if __name__ == "__main__":
