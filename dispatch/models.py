@@ -26,7 +26,7 @@ class WorkerHeartbeat(models.Model):
 
 
 class RateCounter(models.Model):
-    """Requests counted in one fixed window of one rate limit (``dispatch.ratelimit``), kept in
+    """Requests counted in one window of one (sliding-window) rate limit (``dispatch.ratelimit``), kept in
     the database so that every web worker and machine counts against the same number."""
 
     key = models.CharField(_("key"), max_length=255, unique=True)

@@ -1,4 +1,10 @@
-"""Fixed-window rate limits counted in the database, shared by every web worker.
+"""Sliding-window rate limits counted in the database, shared by every web worker.
+
+Each window of ``period`` seconds has a counter; a request is counted against this window's
+count plus the previous window's, weighted by how much of the previous window still lies within
+the last ``period`` seconds (the usual two-counter estimate of a sliding window). A fixed window
+alone would let a client send twice the limit across a window boundary, and would reset a
+client that is being limited at every boundary.
 
 A per-process cache would let each worker count on its own (N workers = N × the limit). Each
 hit is one statement, ``INSERT … ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING
@@ -15,6 +21,7 @@ the account forms (``users.ratelimit``) and the API throttles (``dispatch.api.th
 from __future__ import annotations
 
 import functools
+import math
 import time
 from datetime import UTC, datetime
 
@@ -37,29 +44,54 @@ def _upsert_sql(vendor: str, asynchronous: bool) -> str:
     if vendor == "postgresql" and asynchronous:
         # set_config(…, true) lasts until this statement's own (autocommit) transaction ends.
         values = "SELECT %s, 1, %s FROM (SELECT set_config('synchronous_commit', 'off', true)) s"
+    previous = f"(SELECT p.{count} FROM {table} p WHERE p.{key} = %s)"  # noqa: S608
     return (
         f"INSERT INTO {table} ({key}, {count}, {expires}) {values} "
         f"ON CONFLICT ({key}) DO UPDATE SET {count} = {table}.{count} + 1 "
-        f"RETURNING {count}"
+        f"RETURNING {count}, {previous}"
     )
+
+
+def _key(scope: str, ident: str, period: int, window: int) -> str:
+    """A window's counter key (255 characters at most, the window number never cut off)."""
+    return f"{scope}:{ident}"[:230] + f":{period}:{window}"
 
 
 def hit(scope: str, ident: str, limit: int, period: int) -> int:
     """Count one request of ``ident`` under ``scope``; 0 when within ``limit`` per ``period``
-    seconds, else the seconds until the window ends (at least 1)."""
+    seconds (sliding), else the whole seconds until one more request would be let through."""
     now = time.time()
-    window = int(now) // period
-    key = f"{scope}:{ident}:{period}:{window}"[:255]
-    ends = datetime.fromtimestamp((window + 1) * period, tz=UTC)
+    window = int(now // period)
+    # A counter is read as "the previous window" during the next one, so it lives two periods.
+    expires = datetime.fromtimestamp((window + 2) * period, tz=UTC)
     with connection.cursor() as cursor:
         cursor.execute(
             _upsert_sql(connection.vendor, not connection.in_atomic_block),
-            [key, connection.ops.adapt_datetimefield_value(ends)],
+            [
+                _key(scope, ident, period, window),
+                connection.ops.adapt_datetimefield_value(expires),
+                _key(scope, ident, period, window - 1),
+            ],
         )
-        count = cursor.fetchone()[0]
-    if count <= limit:
+        count, previous = cursor.fetchone()
+    return retry_after(count, previous or 0, limit, period, now)
+
+
+def retry_after(count: int, previous: int, limit: int, period: int, now: float) -> int:
+    """0 when ``count`` requests in this window and ``previous`` in the last are within
+    ``limit``, else the whole seconds (at least 1) until the estimate leaves room for one more."""
+    elapsed = now % period
+    if count + previous * (1 - elapsed / period) <= limit:
         return 0
-    return max(1, (window + 1) * period - int(now))
+    if previous and count + 1 <= limit:
+        # Room comes back in this window as the previous one's weight shrinks:
+        # count + 1 + previous·(1 − t/period) ≤ limit.
+        at = period * (1 - (limit - count - 1) / previous)
+    else:
+        # Next window, where this window's count is the weighted previous one:
+        # 1 + count·(1 − t/period) ≤ limit.
+        at = period + max(0.0, period * (1 - (limit - 1) / count))
+    return max(1, math.ceil(at - elapsed))
 
 
 def purge_expired() -> int:

@@ -1,4 +1,4 @@
-"""A small fixed-window rate limit per client IP for account form submissions.
+"""A small sliding-window rate limit per client IP for account form submissions.
 
 Counters live in the database (``dispatch.ratelimit``), shared by every web worker.
 """

@@ -12,7 +12,7 @@ from dispatch.ratelimit import hit
 
 
 class SharedRateThrottle(SimpleRateThrottle):
-    """A fixed-window limit from ``DEFAULT_THROTTLE_RATES[scope]`` shared by every worker."""
+    """A sliding-window limit from ``DEFAULT_THROTTLE_RATES[scope]`` shared by every worker."""
 
     def get_cache_key(self, request, view) -> str:
         user = request.user

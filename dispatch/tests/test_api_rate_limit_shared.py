@@ -19,7 +19,8 @@ REQUESTS = 60
 
 
 def _start_of_a_fresh_minute_margin() -> None:
-    """Fixed windows are calendar minutes: start early in one so the run stays inside it."""
+    """Windows are calendar minutes and the previous one weighs less as a minute goes on:
+    start early in one so that the run is counted against one exact limit."""
     while time.time() % 60 > 40:
         time.sleep(0.5)
 
@@ -115,3 +116,36 @@ def test_a_hit_commits_without_waiting_for_the_disk_and_only_its_own_transaction
     from dispatch.models import RateCounter
 
     assert RateCounter.objects.get(key__startswith="probe:async:").count == 2
+
+
+@pytest.mark.django_db
+def test_a_window_boundary_neither_resets_a_limited_client_nor_doubles_a_burst(monkeypatch):
+    """Three a minute, sent at the end of one minute and the start of the next: a fixed
+    window would let three more through at the boundary; the sliding estimate does not."""
+    import dispatch.ratelimit as ratelimit
+
+    clock = [6_000_000 * 60 + 55.0]  # 55 s into a minute
+    monkeypatch.setattr(ratelimit.time, "time", lambda: clock[0])
+    assert [hit("edge", "c1", 3, 60) for _ in range(3)] == [0, 0, 0]
+    clock[0] += 6.0  # 1 s into the next minute
+    refused = hit("edge", "c1", 3, 60)
+    assert refused > 0
+    clock[0] += refused  # as Retry-After said
+    assert hit("edge", "c1", 3, 60) == 0
+    clock[0] += 120.0  # two quiet minutes later the client has the full limit again
+    assert [hit("edge", "c1", 3, 60) for _ in range(4)][-1] > 0
+
+
+@pytest.mark.parametrize(
+    ("count", "previous", "elapsed", "expected"),
+    [
+        (3, 0, 10.0, 0),  # within the limit
+        (4, 0, 10.0, 80),  # 50 s to the next minute, then 1 + 4·(1 − t/60) ≤ 3 at t = 30 s
+        (1, 6, 30.0, 20),  # in this minute, 2 + 6·(1 − t/60) ≤ 3 at t = 50 s
+        (2, 3, 0.0, 60),  # 3 + 3·(1 − t/60) ≤ 3 at the minute's end
+    ],
+)
+def test_retry_after_is_when_the_estimate_first_leaves_room(count, previous, elapsed, expected):
+    from dispatch.ratelimit import retry_after
+
+    assert retry_after(count, previous, 3, 60, 60 * 1000 + elapsed) == expected

@@ -20,7 +20,9 @@ def test_password_reset_posts_are_limited_per_client(client, settings, mailoutbo
         assert client.post(url, {"email": "x@example.com"}, **one).status_code == 302
     limited = client.post(url, {"email": "x@example.com"}, **one)
     assert limited.status_code == 429
-    assert 1 <= int(limited["Retry-After"]) <= 60
+    # The fourth of three a minute: room comes back in the next minute, as this one's weight
+    # shrinks (sliding window), 30 s into it at the latest.
+    assert 1 <= int(limited["Retry-After"]) <= 90
     assert "Слишком много попыток с вашего адреса" in limited.content.decode()
     assert client.post(url, {"email": "x@example.com"}, **other).status_code == 302
     assert client.get(url, **one).status_code == 200  # reading the form is not limited
