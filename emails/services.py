@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -41,6 +41,9 @@ from incidents.models import Actor, Incident, IncidentSource
 from incidents.services import NewIncident, create_incidents, mark_unread, update_incident
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# How far before its receipt a new conversation's own Date header is believed (mail queues
+# retry for hours; a day covers them). Beyond it, or after the receipt, the receipt counts.
+DATE_HEADER_TRUST = timedelta(days=1)
 Direction = EmailMessage.Direction
 TrackerState = EmailMessage.TrackerState
 Review = EmailMessage.Review
@@ -91,6 +94,16 @@ class Opening:
 
 
 IncidentRef = int | Opening | None
+
+
+def incident_start(claimed: datetime | None, received: datetime) -> datetime:
+    """When a new conversation's incident starts (its SLA clock): the sender's ``Date`` when
+    it is plausible — not after the desk received the message, not more than
+    :data:`DATE_HEADER_TRUST` before — else the receipt. The header is the sender's to write: a
+    date in 2100 would keep an incident from ever being overdue, one in 1970 would bury it."""
+    if claimed is None or not received - DATE_HEADER_TRUST <= claimed <= received:
+        return received
+    return claimed
 
 
 def _requester(parsed: ParsedEmail) -> str:
@@ -272,7 +285,8 @@ def _new_email(
         and not review
     )
     if opens_conversation:
-        incident_id = Opening(parsed, sent_at)
+        received = min(item.internal_date or now, now)  # an APPEND may set any INTERNALDATE
+        incident_id = Opening(parsed, incident_start(parsed.date, received))
         batch.openings.append(incident_id)
         result.incidents += 1
     elif incident_id is not None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from emails.models import EmailMessage, MailFolder
 from emails.outbox.models import OutboundEmail
@@ -32,12 +34,13 @@ def sent(statuses) -> MailFolder:
 
 
 def test_new_conversation_creates_one_incident_with_one_status_row(inbox):
-    store(inbox, build_message(message_id="<first@op.example>"))
+    sent = timezone.now().replace(microsecond=0) - timedelta(minutes=20)
+    store(inbox, build_message(message_id="<first@op.example>", date=sent))
     incident = Incident.objects.get()
     email = EmailMessage.objects.get()
     assert email.incident == incident and email.is_first
     assert incident.status.name == "Новый"
-    assert incident.incident_date == email.sent_at
+    assert incident.incident_date == email.sent_at == sent  # a plausible Date starts the clock
     assert IncidentStatusHistory.objects.filter(incident=incident).count() == 1
     assert incident.requester_email == "engineer@operator.example"
 
