@@ -8,7 +8,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, router
 from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.query import prefetch_related_objects
@@ -16,7 +17,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from console import reference_cache
+from console import queue_sql, reference_cache
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from emails.outbox.models import OutboundEmail
 from emails.search import search_text
@@ -218,26 +219,47 @@ def _beyond(field: str, value, *, greater: bool) -> Q:
 def queue_rows(page_ids: QuerySet, filters: QueueFilters) -> list[QueueRow]:
     """The rows of one page (one query, no model instances). ``page_ids`` is the page's slice
     of ``queue_incidents(…).values("pk")``: the database picks the page's ids on the incidents
-    alone, then joins the reference tables for those rows only."""
-    rows = (
-        Incident.objects.filter(pk__in=page_ids)
+    alone, then joins the reference tables for those rows only. The statement around that
+    subquery is compiled once a sort order (``console.queue_sql``)."""
+    alias = page_ids.db
+    sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
+    compiled = queue_sql.statement(alias, _rows_query, sort)
+    try:
+        page = page_ids.query.get_compiler(alias).as_sql()
+    except EmptyResultSet:  # a filter no row can match (e.g. ``pk__in=[]``)
+        return []
+    rows = queue_sql.run(alias, compiled, deadline=dispatcher_deadline(), page=page)
+    return [QueueRow._make(values) for values in rows]
+
+
+def _rows_query(sort: str) -> QuerySet:
+    """The rows query of ``queue_rows`` around the page-ids placeholder, late against the
+    sentinel deadline."""
+    return (
+        Incident.objects.filter(pk__in=RawSQL(queue_sql.PAGE, ()))  # noqa: S611 (a constant)
         .annotate(
             first_action_late=Case(
-                When(untyped_late(), then=Value(True)),
+                When(untyped_late(deadline=queue_sql.DEADLINE), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             )
         )
-        .order_by(*queue_ordering(filters))
+        .order_by(*queue_ordering(QueueFilters(sort=sort)))
         .values_list(*QUEUE_COLUMNS)
     )
-    return [QueueRow._make(values) for values in rows]
 
 
-def untyped_late(now: datetime | None = None) -> Q:
+def dispatcher_deadline(now: datetime | None = None) -> datetime:
+    """Incidents that arrived before this moment are past the dispatcher SLA."""
+    return (now or timezone.now()) - timedelta(minutes=settings.DISPATCHER_SLA_MINUTES)
+
+
+def untyped_late(now: datetime | None = None, *, deadline: datetime | None = None) -> Q:
     """Open incidents without a type (so without an SLA clock of their own) that nobody has
-    acted on within the dispatcher SLA (``incidents.dispatcher_sla``)."""
-    deadline = (now or timezone.now()) - timedelta(minutes=settings.DISPATCHER_SLA_MINUTES)
+    acted on within the dispatcher SLA (``incidents.dispatcher_sla``): arrived before
+    ``deadline`` (default: ``dispatcher_deadline(now)``)."""
+    if deadline is None:
+        deadline = dispatcher_deadline(now)
     return Q(
         is_finished=False,
         incident_type__isnull=True,
@@ -246,9 +268,10 @@ def untyped_late(now: datetime | None = None) -> Q:
     )
 
 
-def overdue(now: datetime | None = None) -> Q:
-    """Past their SLA: the type's clock expired, or an untyped incident's first action is late."""
-    return Q(sla_state=SlaState.EXPIRED) | untyped_late(now)
+def overdue(now: datetime | None = None, *, deadline: datetime | None = None) -> Q:
+    """Past their SLA: the type's clock expired, or an untyped incident's first action is late
+    (``untyped_late``)."""
+    return Q(sla_state=SlaState.EXPIRED) | untyped_late(now, deadline=deadline)
 
 
 def hidden_matches(filters: QueueFilters, user: User, shown: int) -> int:
@@ -297,19 +320,41 @@ def text_search(text: str) -> Q:
     return query
 
 
+COUNT_KEYS = ("open", "unread", "unassigned", "untyped", "expired", "mine")
+
+
 def queue_counts(user: User | None = None) -> dict[str, int]:
-    """Open incidents in total, unassigned, without a type, overdue (``overdue()``), unread and
-    ``user``'s own (one query)."""
+    """Open incidents in total, unread, unassigned, without a type, overdue (``overdue()``) and
+    ``user``'s own (one query, compiled once: ``console.queue_sql``); no «mine» without a user."""
+    alias = router.db_for_read(Incident)
+    compiled = queue_sql.statement(alias, _counts_query)
+    user_id = user.pk if user is not None else None
+    (values,) = queue_sql.run(alias, compiled, deadline=dispatcher_deadline(), user_id=user_id)
+    counts = dict(zip(COUNT_KEYS, values, strict=True))
+    if not user_id:
+        del counts["mine"]
+    return counts
+
+
+def _counts_query() -> QuerySet:
+    """The counters of ``queue_counts`` as one aggregate row (no GROUP BY: the grouping value
+    is a constant), against the sentinel deadline and user."""
     counts = {
         "open": Count("id"),
         "unread": Count("id", filter=Q(unread_since__isnull=False)),
         "unassigned": Count("id", filter=Q(assignee__isnull=True)),
         "untyped": Count("id", filter=Q(incident_type__isnull=True)),
-        "expired": Count("id", filter=overdue()),
+        "expired": Count("id", filter=overdue(deadline=queue_sql.DEADLINE)),
+        "mine": Count("id", filter=Q(assignee_id=queue_sql.USER_ID)),
     }
-    if user is not None and user.pk:
-        counts["mine"] = Count("id", filter=Q(assignee=user))
-    return Incident.objects.filter(is_finished=False).aggregate(**counts)
+    return (
+        Incident.objects.filter(is_finished=False)
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(**counts)
+        .order_by()
+        .values_list(*COUNT_KEYS)
+    )
 
 
 def filter_choices() -> dict[str, list]:

@@ -1,0 +1,107 @@
+"""The queue's counters and rows come from statements compiled once a process
+(``console.queue_sql``): they give what the ORM gives for the same querysets, with this request's
+deadline, viewer and page, so a change shows at once."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from console import queue_sql, selectors
+from console.forms import QueueFilterForm
+from incidents.models import Incident, SlaState
+from incidents.tests.factories import make_request
+
+pytestmark = pytest.mark.django_db
+QUEUE = reverse("console:queue")
+
+
+@pytest.fixture
+def desk(dispatcher, incident_type):
+    """Six open incidents, typed and unassigned, one of each counted kind (unread; untyped and
+    late for the dispatcher SLA of 30 minutes; expired on the type's clock; two the
+    dispatcher's own), and one finished."""
+    now = timezone.now()
+    made = [
+        make_request(message_id=f"<s{n}@x>", sent_at=now - timedelta(hours=n)) for n in range(7)
+    ]
+    ids = [incident.pk for incident in made]
+    Incident.objects.update(
+        incident_type=incident_type, assignee=None, unread_since=None, sla_state=SlaState.UNKNOWN
+    )
+    Incident.objects.filter(pk=ids[0]).update(unread_since=now)
+    Incident.objects.filter(pk=ids[2]).update(incident_type=None, first_action_at=None)
+    Incident.objects.filter(pk=ids[3]).update(sla_state=SlaState.EXPIRED)
+    Incident.objects.filter(pk__in=ids[4:6]).update(assignee=dispatcher)
+    Incident.objects.filter(pk=ids[6]).update(is_finished=True, finished_at=now)
+    return made
+
+
+def _orm_counts(user) -> dict[str, int]:
+    """The counters as a plain ORM aggregate (what the compiled statement must equal)."""
+    return Incident.objects.filter(is_finished=False).aggregate(
+        open=Count("id"),
+        unread=Count("id", filter=Q(unread_since__isnull=False)),
+        unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        untyped=Count("id", filter=Q(incident_type__isnull=True)),
+        expired=Count("id", filter=selectors.overdue()),
+        mine=Count("id", filter=Q(assignee=user)),
+    )
+
+
+def test_counters_equal_the_orm_and_follow_changes_at_once(desk, dispatcher, settings):
+    settings.DISPATCHER_SLA_MINUTES = 30
+    counts = selectors.queue_counts(dispatcher)
+    assert counts == _orm_counts(dispatcher)
+    assert counts == {
+        "open": 6, "unread": 1, "unassigned": 4, "untyped": 1, "expired": 2, "mine": 2
+    }  # fmt: skip
+
+    settings.DISPATCHER_SLA_MINUTES = 60 * 24  # the untyped one is no longer late
+    Incident.objects.filter(pk=desk[0].pk).update(assignee=dispatcher, unread_since=None)
+    counts = selectors.queue_counts(dispatcher)
+    assert counts == _orm_counts(dispatcher)
+    assert counts["expired"] == 1 and counts["mine"] == 3 and counts["unread"] == 0
+
+
+def test_counters_without_a_viewer_have_no_mine(desk):
+    counts = selectors.queue_counts()
+    assert "mine" not in counts and counts["open"] == 6
+
+
+def test_header_links_show_the_counts_of_this_viewer(client, desk, dispatcher, admin_user):
+    client.force_login(dispatcher)
+    assert '<strong data-count="mine">2</strong>' in client.get(QUEUE).text
+    client.force_login(admin_user)
+    assert '<strong data-count="mine">0</strong>' in client.get(QUEUE).text
+
+
+@pytest.mark.parametrize("sort", [key for key, _ in QueueFilterForm.base_fields["sort"].choices])
+def test_every_sort_lists_the_rows_in_the_queues_order(client, desk, dispatcher, sort):
+    Incident.objects.filter(pk=desk[1].pk).update(sla_deadline=None)  # empty sorts last
+    client.force_login(dispatcher)
+    page = client.get(QUEUE, {"sort": sort, "scope": "all"}).text
+    shown = [int(pk) for pk in re.findall(r'data-incident="(\d+)"', page)]
+    filters = selectors.QueueFilters(sort=sort, scope=selectors.SCOPE_ALL)
+    expected = list(selectors.queue_incidents(filters, dispatcher).values_list("pk", flat=True))
+    assert shown == expected and len(shown) == 7
+
+
+def test_a_page_past_the_filters_matches_shows_no_rows(client, desk, dispatcher):
+    client.force_login(dispatcher)
+    page = client.get(QUEUE, {"q": "nothing-matches-this"}).text
+    assert "data-incident=" not in page
+
+
+def test_compiled_statements_are_few_and_bounded(client, desk, dispatcher):
+    client.force_login(dispatcher)
+    for sort in selectors.SORTS:
+        client.get(QUEUE, {"sort": sort})
+    info = queue_sql.statement.cache_info()
+    assert info.maxsize == queue_sql.STATEMENT_MEMO_SIZE
+    assert info.currsize <= len(selectors.SORTS) + 1  # a rows statement a sort, the counters
