@@ -12,7 +12,9 @@ interleaved rounds (median reported), each in a process of its own:
 
 It prints messages/s and CPU ms per message (the process's, PostgreSQL's, Dovecot's), the
 ratio of each ingest to raw fetch+parse, the ingest process's peak RSS and a poll cycle of the
-unchanged mailbox inside the running worker; then one ingest under cProfile (CPU time)
+unchanged mailbox inside the running worker, and the cost of then updating each stored
+e-mail's tracker state as ``push_tracker`` does (wall, PostgreSQL CPU); then one ingest under
+cProfile (CPU time)
 attributes CPU ms per message to the stages fetch, parse, text extraction, recognition and
 database. The machine is shared: the load average is printed at the start and the end.
 
@@ -157,6 +159,17 @@ def child_ingest(args: argparse.Namespace) -> dict:
     return result
 
 
+def child_update(_args: argparse.Namespace) -> dict:
+    """What push_tracker writes to every e-mail it pushes: its tracker state, one row at a time."""
+    _setup_django()
+    from emails.models import EmailMessage
+
+    started = time.perf_counter()
+    for pk in EmailMessage.objects.order_by("pk").values_list("pk", flat=True):
+        EmailMessage.objects.filter(pk=pk).update(tracker_state=EmailMessage.TrackerState.PUSHED)
+    return {"seconds": time.perf_counter() - started}
+
+
 # --- the parent: servers, mailbox, rounds -------------------------------------------------------
 
 
@@ -278,6 +291,10 @@ class Bench:
         pg_after, dovecot_after = self._servers_cpu()
         result["pg_cpu"] = pg_after - pg_before if kind == "postgres" else 0.0
         result["dovecot_cpu"] = dovecot_after - dovecot_before
+        if kind != "raw":
+            result["update"] = self._child("update", db)["seconds"]
+            time.sleep(0.5)
+            result["update_pg_cpu"] = self._servers_cpu()[0] - pg_after
         if kind == "postgres":
             self._sql(f"DROP DATABASE {db}")
         elif kind == "sqlite":
@@ -317,9 +334,12 @@ def _report(results: dict[str, list[dict]], messages: int) -> None:
     for kind, runs in results.items():
         if kind != "raw":
             last = runs[-1]
+            update = statistics.median(run["update"] for run in runs) * 1000 / messages
+            server = statistics.median(run["update_pg_cpu"] for run in runs) * 1000 / messages
             print(
                 f"{kind}: stored {last['messages']:,} e-mails, {last['incidents']:,} incidents, "
-                f"{last['quarantined']} quarantined"
+                f"{last['quarantined']} quarantined; then each e-mail's tracker state updated "
+                f"as push_tracker does: {update:.2f} ms/msg (PostgreSQL CPU {server:.2f})"
             )
 
 
@@ -363,13 +383,15 @@ def main() -> None:
     parser.add_argument(
         "--helpdesk", metavar="PYTHON", help="a Python with django-helpdesk installed: compare"
     )
-    parser.add_argument("--child", choices=("raw", "prepare", "ingest"), help=argparse.SUPPRESS)
+    children = {
+        "raw": child_raw, "prepare": child_prepare, "ingest": child_ingest, "update": child_update
+    }  # fmt: skip
+    parser.add_argument("--child", choices=children, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child = {"raw": child_raw, "prepare": child_prepare, "ingest": child_ingest}[args.child]
-        print(json.dumps(child(args)))
+        print(json.dumps(children[args.child](args)))
         return
 
     print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

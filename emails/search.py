@@ -1,8 +1,10 @@
 """Search of stored e-mails: subject, sender, body and the incident code.
 
 PostgreSQL: full-text search with the ``russian`` configuration (so «опора» finds «опоре»,
-«опоры»), over the same expression as the ``email_fts_idx`` GIN index (bodies cut at
-``FTS_BODY_CHARS``, so that no message can exceed the tsvector size limit), plus the incident
+«опоры») over the ``search_document`` column (GIN index ``email_search_idx``), which a trigger
+fills with :func:`fts_document` when a row is inserted and again only when its subject, sender or
+body change (migration emails 0013) — updates of other columns never compute it again; bodies are
+cut at ``FTS_BODY_CHARS`` so that no message can exceed the tsvector size limit. Plus the incident
 code and the sender's address. Elsewhere (SQLite): a case-insensitive substring search.
 """
 
@@ -18,12 +20,13 @@ from emails.threading import subject_codes
 
 FTS_CONFIG = "russian"
 FTS_BODY_CHARS = 100_000
+FTS_COLUMN = "search_document"
 
 
-def fts_document(table: str = "") -> str:
-    """The indexed document; the index (migration emails 0008) is built on exactly this
-    expression (its columns unqualified; queries qualify them with ``table``)."""
-    t = f'"{table}".' if table else ""
+def fts_document(record: str = "") -> str:
+    """The document stored in ``search_document`` (migration emails 0013 holds a frozen copy):
+    subject, sender and body; ``record`` qualifies the columns (the trigger's ``new``)."""
+    t = f"{record}." if record else ""
     return (
         f"to_tsvector('{FTS_CONFIG}'::regconfig, coalesce({t}subject, '') || ' ' || "
         f"coalesce({t}from_name, '') || ' ' || coalesce({t}from_address, '') || ' ' || "
@@ -49,8 +52,9 @@ def search_text(text: str) -> tuple[dict, Q]:
     case-insensitive substring elsewhere."""
     if connection.vendor == "postgresql":
         table = EmailMessage._meta.db_table
-        # A constant of this module (no input in it): the indexed expression.
-        document = RawSQL(fts_document(table), [], output_field=SearchVectorField())  # noqa: S611
+        # Constants of this module (no input in them): the indexed column.
+        column = f'"{table}"."{FTS_COLUMN}"'
+        document = RawSQL(column, [], output_field=SearchVectorField())  # noqa: S611
         query = SearchQuery(text, config=FTS_CONFIG, search_type="websearch")
         return {"document": document}, Q(document=query)
     q = Q(pk__in=[])
