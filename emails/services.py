@@ -38,7 +38,7 @@ from emails.reused_ids import separate_reused_ids
 from emails.threading import CODE, ThreadIndex, thread_ids
 from incidents.closed_mail import answer_mail_on_closed
 from incidents.models import Actor, Incident, IncidentSource
-from incidents.services import NewIncident, create_incidents, mark_unread, update_incident
+from incidents.services import NewIncident, create_incidents, fill_incidents, mark_unread
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # How far before its receipt a new conversation's own Date header is believed (mail queues
@@ -381,14 +381,14 @@ def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None
             for incident in incidents
         ]
     )
-    for incident, recognition in zip(incidents, found, strict=True):
-        if recognition.pole is not None:
-            update_incident(
-                incident,
-                changes={"pole": recognition.pole, "base_station": recognition.base_station},
-                actor=Actor.EMAIL,
-                fill_only=True,
-            )
+    fill_incidents(
+        {
+            incident.pk: {"pole": recognition.pole, "base_station": recognition.base_station}
+            for incident, recognition in zip(incidents, found, strict=True)
+            if recognition.pole is not None
+        },
+        actor=Actor.EMAIL,
+    )
 
 
 def _link_reused(reused: dict[str, str]) -> None:

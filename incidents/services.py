@@ -378,6 +378,60 @@ def update_incident(
     return list(changed)
 
 
+def fill_incidents(fills: Mapping[int, Mapping[str, Any]], *, actor: str) -> list[int]:
+    """:func:`update_incident` with ``fill_only`` for several incidents (id → changes) at once:
+    the same checks, SLA refresh and change log, in a fixed number of queries however many
+    there are (ingestion filling the pole of incidents from their replies). Returns the ids of
+    the incidents changed. Raises :class:`IncidentEditError` (nothing is written) like it."""
+    if not fills:
+        return []
+    ids = sorted(fills)
+    with transaction.atomic():
+        # locked in id order, without joins (see lock_incident), then read with relations
+        list(Incident.objects.select_for_update(no_key=True).filter(pk__in=ids).values_list("pk"))
+        incidents = (
+            Incident.objects.filter(pk__in=ids)
+            .order_by("pk")
+            .select_related(
+                "incident_type", "subtype__incident_type", "status", "pole", "base_station"
+            )
+            .prefetch_related("status_history__status")
+        )
+        now = timezone.now()
+        changed_rows: list[Incident] = []
+        fields: set[str] = set()
+        log: list[tuple[int, list[tuple[str, str, str]]]] = []
+        for incident in incidents:
+            wanted = {
+                k: v for k, v in fills[incident.pk].items() if getattr(incident, k) in (None, "")
+            }
+            changed = check_incident_changes(incident, wanted)
+            if not changed:
+                continue
+            log.append(
+                (
+                    incident.pk,
+                    [
+                        (name, _shown(getattr(incident, name)), _shown(value))
+                        for name, value in changed.items()
+                    ],
+                )
+            )
+            for name, value in changed.items():
+                setattr(incident, name, value)
+            sla = compute_sla(incident, now)
+            incident.sla_deadline, incident.sla_state = sla.deadline, sla.state
+            incident.updated_at = now
+            fields.update(changed)
+            changed_rows.append(incident)
+        if changed_rows:
+            Incident.objects.bulk_update(
+                changed_rows, [*sorted(fields), "sla_deadline", "sla_state", "updated_at"]
+            )
+            log_many_changes(log, actor=actor, at=now)
+    return [incident.pk for incident in changed_rows]
+
+
 def apply_type_sla(incident_type: IncidentType, *, actor: str, user=None) -> int:
     """Apply a changed SLA of ``incident_type`` to its open incidents; return how many changed.
 
@@ -439,10 +493,22 @@ def log_changes(
     the one place the log is written (fields, comments, links, moves alike); one INSERT.
     ``move``: the :class:`~incidents.models.IncidentMove` the entries record (undone from there).
     """
+    return log_many_changes([(incident.pk, entries)], actor=actor, user=user, at=at, move=move)
+
+
+def log_many_changes(
+    changes: Iterable[tuple[int, Iterable[tuple[str, str, str]]]],
+    *,
+    actor: str,
+    user=None,
+    at: datetime | None = None,
+    move=None,
+) -> list[IncidentChange]:
+    """:func:`log_changes` of several incidents ((incident id, entries) pairs) in one INSERT."""
     moment = at or timezone.now()
     return IncidentChange.objects.bulk_create(
         IncidentChange(
-            incident_id=incident.pk,
+            incident_id=incident_id,
             field=field,
             old_value=old,
             new_value=new,
@@ -451,6 +517,7 @@ def log_changes(
             created_at=moment,
             move=move,
         )
+        for incident_id, entries in changes
         for field, old, new in entries
     )
 

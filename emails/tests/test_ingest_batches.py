@@ -82,3 +82,41 @@ def test_raw_messages_and_bodies_are_compressed_with_lz4(dovecot, imap_source, s
             "FROM emails_emailraw r JOIN emails_emailmessage m ON m.id = r.email_id"
         )
         assert cursor.fetchall() == [("lz4", "lz4")]
+
+
+def test_replies_filling_poles_cost_the_same_queries_whatever_their_number(
+    dovecot, imap_source, statuses
+):
+    """Replies that name the pole of incidents opened without one fill it (with the change log
+    entry and the SLA refreshed), in a fixed number of queries a batch."""
+    from incidents.models import IncidentChange
+
+    for n in range(10):
+        make_pole(f"77-{n:05d}")
+    recognize("", "")  # the recognition index is built once per process
+    openings = [
+        build_message(f"Авария {n}", "Нет питания.", message_id=f"<o{n}@op.example>")
+        for n in range(10)
+    ]
+    dovecot.append("INBOX", openings)
+    ingest_folder(imap_source, "INBOX", batch_size=100)
+    assert Incident.objects.filter(pole__isnull=True).count() == 10
+    counts = []
+    for numbers in (range(2), range(2, 10)):
+        dovecot.append("INBOX", [
+            build_message(
+                f"RE: Авария {n}", f"Это опора 77-{n:05d}.", message_id=f"<r{n}@op.example>",
+                in_reply_to=f"<o{n}@op.example>", references=[f"<o{n}@op.example>"],
+            )
+            for n in numbers
+        ])  # fmt: skip
+        with CaptureQueriesContext(connection) as queries:
+            report = ingest_folder(imap_source, "INBOX", batch_size=100)
+        assert report.batches == 1 and report.result.linked == len(numbers)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    for n, incident in enumerate(Incident.objects.order_by("pk").select_related("pole")):
+        assert incident.pole.code == f"77-{n:05d}"
+        change = IncidentChange.objects.get(incident=incident)
+        assert (change.field, change.old_value, change.actor) == ("pole", "", "email")
+        assert change.new_value == str(incident.pole)
