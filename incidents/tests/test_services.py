@@ -54,3 +54,19 @@ def test_subject_and_requester_are_stored_on_one_line_without_control_characters
     incident.refresh_from_db()
     assert incident.subject == "Авария на опоре 77-0001 Bcc: x@evil.example"
     assert incident.requester_email == "noc@operator.example"
+
+
+def test_one_line_drops_exactly_the_control_characters_that_are_not_whitespace():
+    import sys
+    import unicodedata
+
+    from incidents.services import one_line
+
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    expected = "".join(
+        " " if ch.isspace() else ch
+        for ch in every
+        if unicodedata.category(ch) != "Cc" or ch.isspace()
+    )
+    assert one_line(every) == " ".join(expected.split())
+    assert one_line("a\x00b\x1bc\x7fd\x9fe\x85f\u2028g\x1ch") == "abcde f g h"
