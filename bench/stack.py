@@ -57,7 +57,7 @@ def over_http(
     """Web CPU ms a request of each server (``(port, master pid)``), ``clients`` at a time, each
     over its own keep-alive connection, one request after another; the servers take turns by
     chunks of 50 requests a client (so a busy moment of a shared machine falls on both), the
-    least disturbed chunk counts."""
+    least disturbed chunk after the first counts (``repeat`` below 50 still measures one)."""
     conns = [
         [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(clients)]
         for port, _ in servers
@@ -74,7 +74,7 @@ def over_http(
 
     samples: list[list[float]] = [[] for _ in servers]
     with ThreadPoolExecutor(clients) as pool:
-        for _ in range(1 + repeat // 50):
+        for _ in range(1 + max(1, repeat // 50)):  # a warming chunk and at least one more
             for n, (_, master) in enumerate(servers):
                 before = _web_cpu(master)
                 list(pool.map(client, conns[n]))
