@@ -26,8 +26,9 @@ class WorkerHeartbeat(models.Model):
 
 
 class RateCounter(models.Model):
-    """Requests counted in one window of one (sliding-window) rate limit (``dispatch.ratelimit``), kept in
-    the database so that every web worker and machine counts against the same number."""
+    """Requests counted in one window of one sliding-window rate limit
+    (``dispatch.ratelimit``), kept in the database so that every web worker and machine counts
+    against the same number."""
 
     key = models.CharField(_("key"), max_length=255, unique=True)
     count = models.PositiveIntegerField(_("requests"), default=0)

@@ -46,6 +46,9 @@ def supervisor_environment(*, bind: str | None = None) -> dict[str, str]:
         DISPATCH_RUN_DIR=str(run_dir.resolve()),
         DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "dispatch.settings"),
         PYTHONUNBUFFERED="1",
+        # supervisord's own log lines carry no offset: write them in UTC like every line the
+        # programs log (Django sets each program's TZ to TIME_ZONE again at start).
+        TZ="UTC",
     )
     if bind:
         env["GUNICORN_BIND"] = bind

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,7 @@ def test_run_dispatch_starts_web_and_workers_and_stops_cleanly_on_sigterm(tmp_pa
     env = _embedded_env(tmp_path, port)
     _mailbox_with_russian_sent_folder(env)
     output = (tmp_path / "run_dispatch.out").open("w")
+    started = datetime.now(UTC).replace(tzinfo=None)
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_dispatch", "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT,
@@ -186,6 +188,10 @@ def test_run_dispatch_starts_web_and_workers_and_stops_cleanly_on_sigterm(tmp_pa
     for name in expected:
         assert f"stopped: {name} (exit status 0)" in log, f"{name} did not stop cleanly"
     assert "SIGKILL" not in log
+    # Supervisor's own lines carry no offset: they are in UTC like every program's log line,
+    # not in TIME_ZONE (Moscow by default).
+    first = datetime.strptime(log[:19], "%Y-%m-%d %H:%M:%S")
+    assert abs(first - started) < timedelta(minutes=5), (log[:19], started)
     with sqlite3.connect(tmp_path / "data" / "dispatch.sqlite3") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert "stopped after" in (tmp_path / "logs" / "cron.log").read_text()
