@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.template.loader import get_template
 from django.urls import reverse_lazy
 from django.utils.datastructures import MultiValueDict
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 from django.utils.translation import get_language
@@ -105,6 +106,14 @@ class QueueFilterForm(forms.Form):
             data = tuple((name, tuple(getlist(name))) for name in self.fields if name in self.data)
         choices = tuple((name, tuple(values)) for name, values in self.choices.items())
         return _filter_fields_html(_FilterFieldsKey(get_language(), data, choices))
+
+    def bulk_options(self) -> dict[str, SafeString]:
+        """The <option>s of the bulk form's selects (dispatchers, types, statuses), escaped as
+        the template escaped them: a loop of template nodes cost ~0.3 ms a page."""
+        return {
+            name: format_html_join("", '<option value="{}">{}</option>', self.choices[name])
+            for name in ("dispatchers", "types", "statuses")
+        }
 
     def summary(self) -> list[str]:
         """The filters in force, one «label: value» each (what the collapsed filter button

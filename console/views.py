@@ -86,7 +86,7 @@ def _queue_context(request: HttpRequest) -> dict:
         "form": form,
         "filters": filters,
         "page": page,
-        "rows": rows.render_rows(
+        "rows": rows.table_rows(
             selectors.queue_rows(page.object_list, filters), can_work=can_work
         ),
         "can_work": can_work,
@@ -99,6 +99,7 @@ def _queue_context(request: HttpRequest) -> dict:
         "hidden": selectors.hidden_matches(filters, request.user, page.paginator.count),
         "show_all_query": wider.urlencode(),
         "filter_summary": form.summary(),
+        "bulk_options": form.bulk_options() if can_work else {},
         "transitions": TRANSITIONS,
     }
 

@@ -170,3 +170,29 @@ def test_default_queue_counts_open_incidents_once(
     counts = [q["sql"] for q in default.captured_queries if "COUNT(" in q["sql"].upper()]
     assert len(counts) == 1
     assert '<strong data-count="open">3</strong>' in page and 'data-total="3"' in page
+
+
+def test_bulk_selects_offer_every_choice_escaped_and_readers_get_none(
+    client, dispatcher, reader, incident_type
+):
+    make_request()
+    dispatcher.first_name = '<b>"Анна"</b>'
+    dispatcher.save()
+    IncidentStatus.objects.filter(key=StatusKey.NEW).update(name="Новый & свежий")
+    client.force_login(dispatcher)
+    page = client.get("/").text
+    bulk = page.split('id="bulk-form"')[1].split("</form>")[0]
+    assert (
+        f'<option value="{dispatcher.pk}">&lt;b&gt;&quot;Анна&quot;&lt;/b&gt; Петрова</option>'
+        in bulk
+    )
+    assert f'<option value="{incident_type.pk}">{incident_type.name}</option>' in bulk
+    assert '<option value="new">Новый &amp; свежий</option>' in bulk
+    assert "<b>" not in bulk
+    client.force_login(reader)
+    assert 'id="bulk-form"' not in client.get("/").text
+
+
+def test_empty_queue_says_so(logged_in):
+    page = logged_in.get("/", {"q": "no-such-incident"}).text
+    assert '<td colspan="9" class="empty">Нет инцидентов, подходящих под фильтры.</td>' in page
