@@ -196,3 +196,15 @@ def test_bulk_selects_offer_every_choice_escaped_and_readers_get_none(
 def test_empty_queue_says_so(logged_in):
     page = logged_in.get("/", {"q": "no-such-incident"}).text
     assert '<td colspan="9" class="empty">Нет инцидентов, подходящих под фильтры.</td>' in page
+
+
+def test_bulk_options_follow_new_choices_at_once(logged_in, incident_type):
+    from console import forms
+
+    make_request()
+    assert ">Опора упала</option>" not in logged_in.get("/").text
+    added = type(incident_type).objects.create(name="Опора упала", sla_minutes=240)
+    bulk = logged_in.get("/").text.split('id="bulk-type"')[1].split("</select>")[0]
+    assert f'<option value="{added.pk}">Опора упала</option>' in bulk
+    info = forms._bulk_options.cache_info()
+    assert info.maxsize == forms.BULK_MEMO_SIZE and info.currsize <= info.maxsize
