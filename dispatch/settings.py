@@ -102,7 +102,7 @@ POSTGRES_DB = env_str("POSTGRES_DB")
 if DB_HOST or POSTGRES_DB or env_str("POSTGRES_USER"):
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": "dispatch.postgresql",
             "HOST": DB_HOST or "localhost",
             "PORT": env_int("DB_PORT", 5432),
             "NAME": POSTGRES_DB or "dispatch",
