@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from users.models import User
+from users.request_user import user_by_id
 from users.selectors import find_user_by_login
 
 
@@ -34,6 +36,16 @@ class EmailOrUsernameBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The logged-in user of a session, as ``ModelBackend`` finds it (inactive: None), read
+        by ``users.request_user.user_by_id``; Django then checks the session's password hash."""
+        try:
+            pk = User._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        user = user_by_id(pk)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def axes_username(request: HttpRequest, credentials: dict | None) -> str:
