@@ -13,6 +13,7 @@ from typing import NamedTuple
 from django import forms
 from django.conf import settings
 from django.core.validators import validate_email
+from django.http import QueryDict
 from django.template.loader import get_template
 from django.urls import reverse_lazy
 from django.utils.datastructures import MultiValueDict
@@ -41,7 +42,7 @@ from incidents.models import (
 from ts.selectors import ReferenceLookupError, resolve_base_station, resolve_pole
 
 MAX_REPLY_LENGTH = 20_000
-FILTER_MEMO_SIZE = 256  # distinct filter forms (language, query, choices) kept rendered
+FILTER_MEMO_SIZE = 256  # distinct filter forms (language, query, choices) kept validated, rendered
 BULK_MEMO_SIZE = 16  # distinct choices of the bulk form's selects (they change a few times a year)
 BULK_CHOICES = ("dispatchers", "types", "statuses")  # the bulk form's selects, by their choices
 EDIT_MEMO_SIZE = 4096  # distinct unbound edit fields (language, initial value, choices)
@@ -104,18 +105,7 @@ class QueueFilterForm(forms.Form):
     def fields_html(self) -> SafeString:
         """The labelled filter widgets, rendered once per distinct (language, submitted values,
         choices): Django renders each <option> through a template, which is slow."""
-        data = None
-        if self.is_bound:
-            getlist = getattr(self.data, "getlist", lambda name: [self.data[name]])
-            data = tuple((name, tuple(getlist(name))) for name in self.fields if name in self.data)
-        choices = tuple((name, tuple(values)) for name, values in self.choices.items())
-        return _filter_fields_html(_FilterFieldsKey(get_language(), data, choices))
-
-    def bulk_options(self) -> Mapping[str, SafeString]:
-        """The <option>s of the bulk form's selects (dispatchers, types, statuses), escaped as
-        the template escaped them (a loop of template nodes cost ~0.3 ms a page), once per
-        distinct choices."""
-        return _bulk_options(tuple((name, tuple(self.choices[name])) for name in BULK_CHOICES))
+        return _filter_view(_filter_key(self.data if self.is_bound else None, self.choices))[2]
 
     def summary(self) -> list[str]:
         """The filters in force, one «label: value» each (what the collapsed filter button
@@ -155,12 +145,45 @@ class QueueFilterForm(forms.Form):
         )
 
 
-class _FilterFieldsKey(NamedTuple):
-    """Everything the rendered filter fields depend on."""
+class QueueFilterView(NamedTuple):
+    """What the queue shows of its filters (``queue_filter_view``)."""
+
+    filters: selectors.QueueFilters
+    summary: tuple[str, ...]  # ``QueueFilterForm.summary``
+    fields_html: SafeString
+
+
+def queue_filter_view(data: QueryDict, choices: dict[str, list]) -> QueueFilterView:
+    """The validated filters of the queue's GET ``data``, their summary and their widgets:
+    ``QueueFilterForm(data or None, choices=choices)`` built, validated and rendered once per
+    distinct (language, submitted values, choices)."""
+    return _filter_view(_filter_key(data or None, choices))
+
+
+def bulk_options(choices: dict[str, list]) -> Mapping[str, SafeString]:
+    """The <option>s of the bulk form's selects (dispatchers, types, statuses) from
+    ``selectors.filter_choices()``, escaped as the template escaped them (a loop of template
+    nodes cost ~0.3 ms a page), once per distinct choices."""
+    return _bulk_options(tuple((name, tuple(choices[name])) for name in BULK_CHOICES))
+
+
+class _FilterKey(NamedTuple):
+    """Everything the queue filters' validation, summary and widgets depend on."""
 
     language: str | None
     data: tuple[tuple[str, tuple[str, ...]], ...] | None  # None: the form is not bound
     choices: tuple[tuple[str, tuple], ...]
+
+
+def _filter_key(data, choices: dict[str, list]) -> _FilterKey:
+    """The key of ``data`` (a QueryDict, a dict or None) under ``choices``: the submitted values
+    of the form's fields only."""
+    if data is not None:
+        getlist = getattr(data, "getlist", lambda name: [data[name]])
+        fields = QueueFilterForm.base_fields
+        data = tuple((name, tuple(getlist(name))) for name in fields if name in data)
+    choices_key = tuple((name, tuple(values)) for name, values in choices.items())
+    return _FilterKey(get_language(), data, choices_key)
 
 
 @lru_cache(maxsize=BULK_MEMO_SIZE)
@@ -175,11 +198,13 @@ def _bulk_options(choices: tuple[tuple[str, tuple], ...]) -> Mapping[str, SafeSt
 
 
 @lru_cache(maxsize=FILTER_MEMO_SIZE)
-def _filter_fields_html(key: _FilterFieldsKey) -> SafeString:
+def _filter_view(key: _FilterKey) -> QueueFilterView:
     """A function of ``key`` alone: the form is rebuilt from it (pure memoisation)."""
     data = None if key.data is None else MultiValueDict({k: list(v) for k, v in key.data})
     form = QueueFilterForm(data, choices={name: list(values) for name, values in key.choices})
-    return _render(FILTER_FIELDS_TEMPLATE, form)
+    return QueueFilterView(
+        form.filters(), tuple(form.summary()), _render(FILTER_FIELDS_TEMPLATE, form)
+    )
 
 
 def suggest_attrs(url_name: str, *, pole_field: str = "") -> dict[str, object]:

@@ -27,10 +27,11 @@ from console.forms import (
     IncidentEditForm,
     LinkForm,
     ManualIncidentForm,
-    QueueFilterForm,
     ReplyForm,
     StatusForm,
     WorkForm,
+    bulk_options,
+    queue_filter_view,
 )
 from console.mass_outage_views import mass_outage_context
 from console.queue_nav import queue_filters, queue_query, remember_queue, safe_next
@@ -67,8 +68,9 @@ TRANSITIONS = {
 
 
 def _queue_context(request: HttpRequest) -> dict:
-    form = QueueFilterForm(request.GET or None)
-    filters = form.filters()
+    choices = selectors.filter_choices()
+    shown = queue_filter_view(request.GET, choices)
+    filters = shown.filters
     counts = selectors.queue_counts(request.user)
     incidents = selectors.queue_incidents(filters, request.user)
     paginator = Paginator(incidents.values("pk"), QUEUE_PAGE_SIZE)
@@ -83,12 +85,10 @@ def _queue_context(request: HttpRequest) -> dict:
     wider["scope"] = selectors.SCOPE_ALL
     wider.pop("status", None)
     return {
-        "form": form,
+        "filter_fields": shown.fields_html,
         "filters": filters,
         "page": page,
-        "rows": rows.table_rows(
-            selectors.queue_rows(page.object_list, filters), can_work=can_work
-        ),
+        "rows": rows.table_rows(selectors.queue_rows(page.object_list, filters), can_work=can_work),
         "can_work": can_work,
         "query": query.urlencode(),
         "counts": counts,
@@ -98,8 +98,8 @@ def _queue_context(request: HttpRequest) -> dict:
         ],
         "hidden": selectors.hidden_matches(filters, request.user, page.paginator.count),
         "show_all_query": wider.urlencode(),
-        "filter_summary": form.summary(),
-        "bulk_options": form.bulk_options() if can_work else {},
+        "filter_summary": shown.summary,
+        "bulk_options": bulk_options(choices) if can_work else {},
         "transitions": TRANSITIONS,
     }
 

@@ -7,10 +7,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from console import rows, selectors
+from console import forms, rows, selectors
 from console.forms import QueueFilterForm
 from incidents.models import Incident, IncidentStatus, SlaState, StatusKey
 from incidents.tests.factories import make_request, make_site
@@ -116,6 +117,25 @@ def test_memoised_filter_fields_equal_a_fresh_rendering(rf, dispatcher, query):
     fresh = get_template("console/_queue_filters.html").render({"form": QueueFilterForm(data)})
     assert memoised == fresh
     assert QueueFilterForm(data).fields_html() == memoised
+    shown = forms.queue_filter_view(rf.get(f"/?{query}").GET, selectors.filter_choices())
+    assert shown.fields_html == fresh
+    assert shown.filters == QueueFilterForm(data).filters()
+    assert list(shown.summary) == QueueFilterForm(data).summary()
+
+
+def test_filter_summary_follows_the_language_and_the_choices(logged_in, dispatcher):
+    make_request()
+    summary = 'class="filter-summary">Статус: Новый · Показать: Все</span>'
+    assert summary in logged_in.get("/", {"status": "new", "scope": "all"}).text
+    IncidentStatus.objects.filter(key=StatusKey.NEW).update(name="Поступил")
+    page = logged_in.get("/", {"status": "new", "scope": "all"}).text
+    assert 'class="filter-summary">Статус: Поступил · Показать: Все</span>' in page
+    with translation.override("en"):
+        shown = forms.queue_filter_view(
+            QueryDict("status=new&scope=all"), selectors.filter_choices()
+        )
+    assert shown.summary == ("Status: Поступил", "Show: All")
+    assert forms._filter_view.cache_info().maxsize == forms.FILTER_MEMO_SIZE
 
 
 def test_filter_fields_follow_new_choices(logged_in, dispatcher):
@@ -199,8 +219,6 @@ def test_empty_queue_says_so(logged_in):
 
 
 def test_bulk_options_follow_new_choices_at_once(logged_in, incident_type):
-    from console import forms
-
     make_request()
     assert ">Опора упала</option>" not in logged_in.get("/").text
     added = type(incident_type).objects.create(name="Опора упала", sla_minutes=240)
