@@ -2,11 +2,11 @@
 
 Seeds a small PostgreSQL (``bench/load.py``'s seed at ``--scale``), starts the production
 ``gunicorn.conf.py`` (2 uvicorn workers × 2 threads) and asks, one request at a time over one
-keep-alive connection, ``/health/``, a small logged-in page, the API detail, the console queue and
-incident page ``--repeat`` times each; then the same through Django's test client in this
-process. Prints CPU milliseconds a request: the web workers' (from /proc) and in process (the
-views, middleware and request handling without the HTTP server), and what the benchmark's own
-client (``load.Client``) costs a request against a ``requests`` session.
+keep-alive connection, ``/health/``, a small logged-in page, the API detail and a list page, the
+console queue and incident page ``--repeat`` times each; then the same through Django's test
+client in this process. Prints CPU milliseconds a request: the web workers' (from /proc) and in
+process (the views, middleware and request handling without the HTTP server), and what the
+benchmark's own client (``load.Client``) costs a request against a ``requests`` session.
 
     flock /work/notes/bench.lock .venv/bin/python bench/stack.py --repeat 300
 """
@@ -141,6 +141,7 @@ def main() -> None:
         ("/health/", {}),
         ("/accounts/profile/", session),
         (f"/api/v1/incidents/{incident}/", api),
+        ("/api/v1/incidents/?page=2", api),
         ("/", session),
         (f"/incidents/{incident}/", session),
     ]
