@@ -102,6 +102,14 @@ def populate(incidents: int, emails: int) -> int:
     return busy.pk
 
 
+def _prepared_text(execute: str) -> str:
+    """The statement an ``EXECUTE name(…)`` runs (``dispatch.prepared_statements``)."""
+    name = execute.split()[1].split("(")[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+        return cursor.fetchone()[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=2000)
@@ -128,6 +136,8 @@ def main() -> None:
                 client.get(url)
             for query in one:
                 print(f"{query['time']}  {query['sql'][:600]}")
+                if query["sql"].startswith("EXECUTE "):  # a prepared statement: show its text
+                    print(f"       = {_prepared_text(query['sql'])[:600]}")
         profiler = cProfile.Profile() if args.profile else None
         with CaptureQueriesContext(connection) as queries:
             wall, cpu = time.perf_counter(), time.process_time()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import NamedTuple
 
 from django.conf import settings
@@ -17,7 +16,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from console import queue_sql, reference_cache
+from console import incident_read, queue_sql, reference_cache
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from emails.outbox.models import OutboundEmail
 from emails.search import search_text
@@ -35,7 +34,6 @@ from incidents.models import (
     SlaState,
 )
 from incidents.notifications import is_automated_address, our_addresses
-from ts.models import ContractorEmail, ContractorPhone, Pole
 from users.models import User, WorkShift
 from users.names import display_name
 from users.shifts import is_on_shift
@@ -404,70 +402,16 @@ def assignable_dispatchers() -> QuerySet[User]:
 
 def incident_for_page(pk: int, *, presence: bool = False) -> Incident:
     """One incident with its reference data, for the incident page (404 if unknown).
-    ``presence``: with ``has_<list>`` flags telling which of the page's lists (``PRESENCE``)
-    have rows, read in the same query; an empty list then costs no query of its own."""
-    incidents = Incident.objects.select_related(
-        "status",
-        "incident_type",
-        "subtype",
-        "assignee",
-        "pole__contractor",
-        "base_station",
-    ).prefetch_related("base_station__operators")
-    if presence:
-        incidents = incidents.annotate(**_presence_flags())
-    return get_object_or_404(incidents, pk=pk)
-
-
-# The incident page's lists that are often empty → the rows that make one not empty, as SQL
-# over the incident's id («{id}»). Most incidents have no links, works, comments or outbox rows,
-# and most e-mails no attachments: one EXISTS each in the incident's query spares a query each.
-PRESENCE = {
-    "links": (IncidentLink, "incident_id = {id}"),
-    "works": (IncidentWork, "incident_id = {id}"),
-    "comments": (IncidentComment, "incident_id = {id}"),
-    "changes": (IncidentChange, "incident_id = {id}"),
-    "history": (IncidentStatusHistory, "incident_id = {id}"),
-    "outbox": (OutboundEmail, "incident_id = {id}"),
-    "recipients": (EmailRecipient, "email_id IN (SELECT id FROM {emails} WHERE {of_incident})"),
-    "attachments": (EmailAttachment, "email_id IN (SELECT id FROM {emails} WHERE {of_incident})"),
-    "contractor_emails": (
-        ContractorEmail,
-        "contractor_id = (SELECT contractor_id FROM {poles} WHERE id = {pole})",
-    ),
-    "contractor_phones": (
-        ContractorPhone,
-        "contractor_id = (SELECT contractor_id FROM {poles} WHERE id = {pole})",
-    ),
-}
-
-
-@lru_cache(maxsize=1)
-def _presence_flags() -> dict[str, RawSQL]:
-    """``has_<name>`` annotations for ``PRESENCE``: SQL made of table and column names only
-    (no value), so nothing to compile per request."""
-    table = connection.ops.quote_name
-    names = {
-        "id": f"{table(Incident._meta.db_table)}.{table('id')}",
-        "pole": f"{table(Incident._meta.db_table)}.{table('pole_id')}",
-        "emails": table(EmailMessage._meta.db_table),
-        "of_incident": f"incident_id = {table(Incident._meta.db_table)}.{table('id')}",
-        "poles": table(Pole._meta.db_table),
-    }
-    return {
-        f"has_{name}": RawSQL(  # noqa: S611 (names from the models, no value)
-            f"EXISTS (SELECT 1 FROM {table(model._meta.db_table)} "  # noqa: S608
-            f"WHERE {where.format(**names)})",
-            (),
-            output_field=BooleanField(),
-        )
-        for name, (model, where) in PRESENCE.items()
-    }
+    ``presence``: with ``has_<list>`` flags telling which of the page's lists
+    (``incident_read.PRESENCE``) have rows, read in the same query; an empty list then costs no
+    query of its own. One fixed statement (``console.incident_read``)."""
+    return incident_read.incident(pk, presence=presence)
 
 
 def has(instance, name: str) -> bool:
     """Whether ``instance`` (an incident read with ``presence``) has rows in the list ``name``
-    of ``PRESENCE``; True when it was read without the flags (the list must be queried)."""
+    of ``incident_read.PRESENCE``; True when it was read without the flags (the list must be
+    queried)."""
     return getattr(instance, f"has_{name}", True)
 
 
