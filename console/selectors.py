@@ -9,7 +9,19 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, router
-from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.query import prefetch_related_objects
 from django.http import Http404
@@ -232,18 +244,30 @@ def queue_rows(page_ids: QuerySet, filters: QueueFilters) -> list[QueueRow]:
 
 def _rows_query(sort: str) -> QuerySet:
     """The rows query of ``queue_rows`` around the page-ids placeholder, late against the
-    sentinel deadline."""
+    sentinel deadline. The status, pole, base station, type and dispatcher are read by a
+    subquery each, not joined: PostgreSQL planned the seven-way join anew on every view
+    (1.8-3 ms of planning against 0.2 ms for this form, 0.4 ms to run either)."""
+    columns, related = [], {}
+    for name, lookup in zip(QueueRow._fields, QUEUE_COLUMNS, strict=True):
+        if "__" in lookup:
+            relation, field = lookup.split("__")
+            model = Incident._meta.get_field(relation).related_model
+            found = model.objects.filter(pk=OuterRef(f"{relation}_id")).order_by().values(field)[:1]
+            related[name] = Subquery(found)
+            lookup = name
+        columns.append(lookup)
     return (
         Incident.objects.filter(pk__in=RawSQL(queue_sql.PAGE, ()))  # noqa: S611 (a constant)
         .annotate(
+            **related,
             first_action_late=Case(
                 When(untyped_late(deadline=queue_sql.DEADLINE), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
-            )
+            ),
         )
         .order_by(*queue_ordering(QueueFilters(sort=sort)))
-        .values_list(*QUEUE_COLUMNS)
+        .values_list(*columns)
     )
 
 
