@@ -12,7 +12,13 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -79,29 +85,35 @@ def _queue_context(request: HttpRequest) -> dict:
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    remember_queue(request, query.urlencode())
+    query_string = query.urlencode()
+    remember_queue(request, query_string)
     can_work = can_work_incidents(request.user)
-    wider = query.copy()
-    wider["scope"] = selectors.SCOPE_ALL
-    wider.pop("status", None)
+    hidden = selectors.hidden_matches(filters, request.user, page.paginator.count)
     return {
         "filter_fields": shown.fields_html,
         "filters": filters,
         "page": page,
         "rows": rows.table_rows(selectors.queue_rows(page.object_list, filters), can_work=can_work),
         "can_work": can_work,
-        "query": query.urlencode(),
+        "query": query_string,
         "counts": counts,
         "counters": [
-            (key, label, link, counts[key], link == query.urlencode())
-            for key, label, link in COUNTERS
+            (key, label, link, counts[key], link == query_string) for key, label, link in COUNTERS
         ],
-        "hidden": selectors.hidden_matches(filters, request.user, page.paginator.count),
-        "show_all_query": wider.urlencode(),
+        "hidden": hidden,
+        "show_all_query": _show_all_query(query) if hidden else "",
         "filter_summary": shown.summary,
         "bulk_options": bulk_options(choices) if can_work else {},
         "transitions": TRANSITIONS,
     }
+
+
+def _show_all_query(query: QueryDict) -> str:
+    """``query`` with every scope and any status: what «show all» of a search links to."""
+    wider = query.copy()
+    wider["scope"] = selectors.SCOPE_ALL
+    wider.pop("status", None)
+    return wider.urlencode()
 
 
 @require_GET
