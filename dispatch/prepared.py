@@ -68,9 +68,12 @@ class PreparedQuery:
             self._compiled[alias] = compiled
         return compiled
 
-    def rows(self, *values: Any, using: str | None = None) -> list[tuple]:
+    def rows(
+        self, *values: Any, using: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[tuple]:
         """The rows for ``values`` (in the markers' order), converted as the ORM converts them.
-        An empty list for a ``Many`` marker matches nothing (no query)."""
+        An empty list for a ``Many`` marker matches nothing (no query). ``limit`` and
+        ``offset`` are parameters (the ORM writes a slice's bounds into the SQL text)."""
         if using is None:
             if self._model is None:
                 self._model = self._built().model
@@ -89,6 +92,9 @@ class PreparedQuery:
                 sql.append("%s")
                 arguments.append(value if slot is None else values[slot])
             sql.append(piece)
+        if limit is not None:
+            sql.append(" LIMIT %s OFFSET %s")
+            arguments.extend((int(limit), int(offset)))
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute("".join(sql), arguments)

@@ -39,19 +39,26 @@ class CountReusingPaginator(Paginator):
     is ~3 ms of database CPU on every page, and a count that large is never exact to the second
     anyway (the count and the page are separate statements). Small results are always fresh."""
 
-    @cached_property
-    def count(self) -> int:
+    def _count_key(self) -> str | None:
+        """What is counted: a list's own ``count_key``, else its query's SQL (None: neither)."""
+        named = getattr(self.object_list, "count_key", None)
+        if named is not None:
+            return f"api-count:{named}"
         query = getattr(self.object_list, "query", None)
         if query is None:
-            return super().count
+            return None
         try:
             sql, params = query.sql_with_params()
         except EmptyResultSet:
+            return None
+        source = repr((self.object_list.db, sql, params))
+        return "api-count:" + hashlib.sha256(source.encode()).hexdigest()
+
+    @cached_property
+    def count(self) -> int:
+        key = self._count_key()
+        if key is None:
             return super().count
-        key = (
-            "api-count:"
-            + hashlib.sha256(repr((self.object_list.db, sql, params)).encode()).hexdigest()
-        )
         count = cache.get(key)
         if count is None:
             count = super().count

@@ -58,3 +58,12 @@ def test_a_marker_the_query_does_not_carry_is_refused():
     prepared = PreparedQuery(lambda pk: User.objects.filter(pk__gt=0).values_list("pk"), MARK)
     with pytest.raises(ValueError, match="each marker"):
         prepared.rows(1)
+
+
+def test_limit_and_offset_page_as_an_orm_slice():
+    users = [make_user() for _ in range(5)]
+    prepared = PreparedQuery(lambda: User.objects.order_by("-pk").values_list("pk"))
+    ordered = list(User.objects.order_by("-pk").values_list("pk"))
+    assert prepared.rows(limit=2, offset=1) == ordered[1:3]
+    assert prepared.rows(limit=10, offset=4) == ordered[4:]
+    assert len(ordered) == len(users)

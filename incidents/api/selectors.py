@@ -12,6 +12,7 @@ anew cost 0.3–0.6 ms of CPU each, a request.
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.db.models.expressions import RawSQL
 
 from dispatch.prepared import Many, PreparedQuery
 from emails.api.serializers import SUMMARY_COLUMNS
@@ -155,6 +156,24 @@ _ATTACHMENTS = _by_ids(
         "email_id", *representation.ATTACHMENT_COLUMNS
     )
 )
+
+
+_ALL_IDS = PreparedQuery(lambda: Incident.objects.values_list("pk"))  # in the model's order
+_ALL_COUNT = PreparedQuery(lambda: Incident.objects.order_by().values_list(RawSQL("COUNT(*)", ())))
+
+
+class AllIncidentIds:
+    """Every incident's id in the list's default order, as a paginator takes them (``count()``
+    and slices), each one statement compiled once: the unfiltered list, the common request."""
+
+    count_key = "all-incidents"  # what the count is of (``CountReusingPaginator``)
+
+    def count(self) -> int:
+        return _ALL_COUNT.first()[0]
+
+    def __getitem__(self, bounds: slice) -> list[int]:
+        start, stop = bounds.start or 0, bounds.stop
+        return [pk for (pk,) in _ALL_IDS.rows(limit=stop - start, offset=start)]
 
 
 def list_ids(incidents: QuerySet[Incident]) -> QuerySet:

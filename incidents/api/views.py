@@ -87,7 +87,11 @@ class IncidentViewSet(ApiViewMixin, MassOutageActions, MoveActions, viewsets.Rea
     def list(self, request: Request, *args, **kwargs) -> Response:
         """A page of incidents as ``IncidentSerializer`` shows them, built from plain values
         (``representation.incident_rows``): no model instances, no serializer per row."""
-        ids = self.paginate_queryset(selectors.list_ids(self.filter_queryset(self.get_queryset())))
+        incidents = self.get_queryset()
+        filtered = self.filter_queryset(incidents)
+        ids = self.paginate_queryset(  # no filter asked for: the statements compiled once
+            selectors.AllIncidentIds() if filtered is incidents else selectors.list_ids(filtered)
+        )
         rows, relations = selectors.list_page(ids)
         return self.get_paginated_response(representation.incident_rows(rows, relations))
 

@@ -15,7 +15,7 @@ from dispatch.api.filters import day_start
 from dispatch.api.testing import client_for, make_incident, make_site, make_user
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from incidents.defaults import load_defaults
-from incidents.models import IncidentType, SlaState, StatusKey
+from incidents.models import Incident, IncidentType, SlaState, StatusKey
 
 pytestmark = pytest.mark.django_db
 
@@ -308,3 +308,20 @@ def test_ordering_by_one_field_either_way(api):
     assert [r["id"] for r in rows] == [first.pk, second.pk]
     rows = api.get(reverse(LIST), {"ordering": "-id"}).json()["results"]
     assert [r["id"] for r in rows] == [second.pk, first.pk]
+
+
+def test_the_unfiltered_list_pages_in_the_lists_order_with_ties_by_id(api, fresh_cache):
+    moment = timezone.now()
+    for n in range(5):
+        incident = make_incident(subject=f"#{n}")
+        Incident.objects.filter(pk=incident.pk).update(incident_date=moment)
+    make_incident(subject="newer")
+    expected = list(Incident.objects.order_by("-incident_date", "-id").values_list("pk", flat=True))
+    seen = []
+    for page in (1, 2, 3):
+        body = api.get(reverse(LIST), {"page_size": 2, "page": page}).json()
+        assert body["count"] == 6
+        seen += [row["id"] for row in body["results"]]
+    assert seen == expected
+    same = api.get(reverse(LIST), {"page_size": 6, "search": ""}).json()  # the filtered path
+    assert [row["id"] for row in same["results"]] == expected
