@@ -12,6 +12,8 @@ from django.urls import reverse
 from console import incident_read, selectors
 from dispatch.prepared_statements import statement_name
 from dispatch.tests.test_prepared_statements import postgres_only, prepared_plans
+from emails.models import EmailMessage
+from emails.outbox.models import OutboundEmail
 from incidents.models import Incident, IncidentStatus, IncidentSubtype, StatusKey
 from incidents.tests.factories import make_request
 from ts.models import Operator, Pole
@@ -118,3 +120,34 @@ def test_the_incident_page_stops_planning_its_incident(client, dispatcher):
     name = statement_name(sql)
     assert sum(name in q["sql"] for q in queries) == 8  # the EXECUTEs; PREPARE is not logged
     assert not any(q["sql"].startswith("PREPARE") for q in queries)
+
+
+def test_the_thread_and_the_outbox_read_as_the_orm_reads_them(dispatcher):
+    """The e-mails and our mail come from statements compiled once: the same rows, in the
+    same order, as the ORM's querysets, and a new one on the next read."""
+    incident = make_request()
+    first = incident.emails.get()
+    for n in (2, 1):
+        EmailMessage.objects.create(
+            message_id=f"<r{n}@x>", from_address="noc@operator.example", sent_at=first.sent_at,
+            body_text=f"Ответ {n}", incident=incident,
+        )  # fmt: skip
+        OutboundEmail.objects.create(
+            incident=incident, kind=OutboundEmail.Kind.REPLY, message_id=f"<o{n}@d>",
+            dedupe_key=f"o{n}", to=[f"to{n}@x.example"], cc=["cc@x.example"], subject="Re",
+            body_text=f"Принято {n}",
+        )  # fmt: skip
+    read = selectors.incident_for_page(incident.pk, presence=True)
+    emails = EmailMessage.objects.filter(incident=incident).order_by("sent_at", "id")
+    assert [_values(e) for e in selectors.incident_thread(read)] == [_values(e) for e in emails]
+    outbox = OutboundEmail.objects.filter(incident=incident).order_by("created_at", "id")
+    shown = selectors.outgoing_mail(read)
+    assert [(o.pk, o.to, o.cc, o.body_text, o.state, o.created_at) for o in shown] == [
+        (o.pk, o.to, o.cc, o.body_text, o.state, o.created_at) for o in outbox
+    ]
+    assert shown[0].to == ["to2@x.example"]
+    EmailMessage.objects.create(
+        message_id="<r3@x>", from_address="noc@operator.example", sent_at=first.sent_at,
+        body_text="Ответ 3", incident=incident,
+    )  # fmt: skip
+    assert selectors.incident_thread(read)[-1].body_text == "Ответ 3"
