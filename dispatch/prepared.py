@@ -10,6 +10,7 @@ ORM would (``compiler.get_converters``: SQLite's datetimes, booleans and the lik
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import connections, router
@@ -30,7 +31,8 @@ class PreparedQuery:
     Each marker must reach the compiled parameters unchanged and exactly once (a string marker
     for a text column, an unusual integer for an integer column); ``Many(marker)`` is passed to
     ``build`` as ``[marker]`` and takes a sequence of values. Values go to the database as
-    given: pass them as the column's Python type.
+    given: pass them as the column's Python type (a ``datetime`` is adapted as the ORM adapts
+    it for the database: SQLite stores text).
     """
 
     def __init__(self, build: Callable[..., QuerySet], *markers: Any) -> None:
@@ -47,7 +49,10 @@ class PreparedQuery:
     def _compile(self, alias: str) -> tuple[list[str], list, list[int | None], list]:
         compiled = self._compiled.get(alias)
         if compiled is None:
-            plain = [m.marker if isinstance(m, Many) else m for m in self.markers]
+            connection = connections[alias]
+            plain = [
+                _adapted(m.marker if isinstance(m, Many) else m, connection) for m in self.markers
+            ]
             compiler = self._built().query.get_compiler(alias)
             sql, params = compiler.as_sql()
             if "%%" in sql or sql.count("%s") != len(params):
@@ -79,6 +84,7 @@ class PreparedQuery:
                 self._model = self._built().model
             using = router.db_for_read(self._model)
         pieces, params, slots, converters = self._compile(using)
+        connection = connections[using]
         sql = [pieces[0]]
         arguments: list[Any] = []
         for piece, value, slot in zip(pieces[1:], params, slots, strict=True):
@@ -90,12 +96,11 @@ class PreparedQuery:
                 arguments.extend(many)
             else:
                 sql.append("%s")
-                arguments.append(value if slot is None else values[slot])
+                arguments.append(value if slot is None else _adapted(values[slot], connection))
             sql.append(piece)
         if limit is not None:
             sql.append(" LIMIT %s OFFSET %s")
             arguments.extend((int(limit), int(offset)))
-        connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute("".join(sql), arguments)
             rows = cursor.fetchall()
@@ -119,3 +124,10 @@ class PreparedQuery:
     def first(self, *values: Any) -> tuple | None:
         rows = self.rows(*values)
         return rows[0] if rows else None
+
+
+def _adapted(value: Any, connection) -> Any:
+    """``value`` as the ORM passes it to ``connection`` (only datetimes differ: SQLite's text)."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
