@@ -2,7 +2,8 @@
 
 Each entry (``console.timeline.TimelineEntry``) is the same markup ``_timeline.html`` drew with
 about 60 template nodes per e-mail; here it is a few ``format_html`` calls (every value escaped
-as the template escaped it), with the labels translated once per page. The per-e-mail forms
+as the template escaped it), with the labels and the choices' names translated once a process
+per language and the time zone looked up once per page. The per-e-mail forms
 (move, «checked») still come from their templates through ``per_email``.
 """
 
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
+from functools import lru_cache
 
-from django.template.defaultfilters import filesizeformat, linebreaksbr, truncatechars
-from django.utils.safestring import SafeData, SafeString, mark_safe
-from django.utils.timezone import localtime
-from django.utils.translation import gettext, ngettext, pgettext
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat, truncatechars
+from django.utils.safestring import SafeData, SafeString
+from django.utils.timezone import get_current_timezone
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 
 from console.timeline import TimelineEntry
 from emails.models import EmailMessage, EmailRecipient
@@ -30,8 +33,9 @@ IdUrl = Callable[[str, int], str]
 def format_html(template: str, *args, **kwargs) -> SafeString:
     """``django.utils.html.format_html`` without its lazy-string support, which costs more than
     the formatting itself here (every value is a plain ``str``, a number or safe HTML): each
-    value not marked safe is escaped exactly as Django's ``escape`` does."""
-    return mark_safe(  # noqa: S308 (every value escaped or already safe)
+    value not marked safe is escaped exactly as Django's ``escape`` does. (``SafeString(…)`` is
+    ``mark_safe`` of a plain string without its lazy-string wrapper.)"""
+    return SafeString(  # every value escaped or already safe
         template.format(*map(_escape, args), **{name: _escape(v) for name, v in kwargs.items()})
     )
 
@@ -42,12 +46,24 @@ def _escape(value) -> str:
 
 def format_html_join(separator: str, template: str, rows) -> SafeString:
     """``django.utils.html.format_html_join`` by the ``format_html`` above."""
-    return mark_safe(separator.join(format_html(template, *row) for row in rows))  # noqa: S308
+    return SafeString(separator.join(format_html(template, *row) for row in rows))
 
 
-def _labels() -> dict[str, str]:
-    """The entries' fixed texts in the active language (once per page)."""
+def _linebreaksbr(text: str) -> SafeString:
+    """The ``linebreaksbr`` filter (escaping as it does) without its lazy-string wrappers."""
+    escaped = not isinstance(text, SafeData)
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")  # ``normalize_newlines``
+    return SafeString((html.escape(text) if escaped else text).replace("\n", "<br>"))
+
+
+@lru_cache(maxsize=len(settings.LANGUAGES) + 1)
+def _labels(language: str | None) -> dict:
+    """The entries' fixed texts and the names of the choices they show (``get_FOO_display``'s,
+    which looks each up anew: ~0.1 ms an outbox row) in the active ``language``."""
     return {
+        "kinds": _choices(OutboundEmail, "kind"),
+        "auto_kinds": _choices(EmailMessage, "auto_kind"),
+        "reviews": _choices(EmailMessage, "review"),
         "automatic": pgettext("e-mail", "automatic"),
         "outgoing": pgettext("e-mail", "outgoing"),
         "incoming": pgettext("e-mail", "incoming"),
@@ -68,14 +84,24 @@ def _labels() -> dict[str, str]:
     }
 
 
-def _time(moment: datetime) -> SafeString:
-    local = localtime(moment)
+def _choices(model, name: str) -> dict[str, str]:
+    return {value: str(label) for value, label in model._meta.get_field(name).flatchoices}
+
+
+def _display(labels: dict, choices: str, value: str) -> str:
+    """``get_FOO_display()``: the choice's name, or the value itself when it is no choice."""
+    return labels[choices].get(value, value)
+
+
+def _time(moment: datetime, zone: tzinfo) -> SafeString:
+    """``localtime`` in the page's time ``zone`` (looked up once per page)."""
+    local = moment.astimezone(zone)
     return format_html(
         '<time datetime="{}">{}</time>', local.isoformat(), local.strftime("%d.%m.%Y %H:%M")
     )
 
 
-def _delivery(outbound: OutboundEmail, labels: dict[str, str]) -> SafeString:
+def _delivery(outbound: OutboundEmail, labels: dict) -> SafeString:
     """The outbox row's delivery state, its last error and the addresses it left out."""
     state = outbound.state
     label = labels[state] if state in ("sent", "failed", "suppressed") else labels["queued"]
@@ -99,7 +125,7 @@ def _delivery(outbound: OutboundEmail, labels: dict[str, str]) -> SafeString:
     return html
 
 
-def _recipients(email: EmailMessage, labels: dict[str, str]) -> SafeString:
+def _recipients(email: EmailMessage, labels: dict) -> SafeString:
     return format_html_join(
         "; ",
         "{}: {}",
@@ -111,7 +137,7 @@ def _recipients(email: EmailMessage, labels: dict[str, str]) -> SafeString:
     )
 
 
-def _attachments(email: EmailMessage, labels: dict[str, str], url: IdUrl) -> SafeString:
+def _attachments(email: EmailMessage, labels: dict, url: IdUrl) -> SafeString:
     items = []
     for attachment in email.attachments.all():
         name = attachment.offered_name
@@ -131,16 +157,16 @@ def _attachments(email: EmailMessage, labels: dict[str, str], url: IdUrl) -> Saf
             )
         )
     if not items:
-        return mark_safe("")
+        return SafeString("")
     return format_html(
         '\n        <ul class="attachments" aria-label="{}">\n{}\n        </ul>',
         labels["attachments"],
-        mark_safe("\n".join(items)),  # noqa: S308 (each item built by format_html)
+        SafeString("\n".join(items)),  # each item built by format_html
     )
 
 
 def _email(
-    entry: TimelineEntry, labels: dict[str, str], *, url: IdUrl, per_email: PerEmail | None
+    entry: TimelineEntry, labels: dict, *, url: IdUrl, per_email: PerEmail | None
 ) -> SafeString:
     """A stored e-mail (with the delivery state of the outbox row it is a copy of, if any).
     ``per_email`` is None for those who may not act on the incident (no forms)."""
@@ -155,27 +181,27 @@ def _email(
         tags = format_html(
             '<span class="tag tag-ours">{}</span> <span class="tag">{}</span>',
             labels["ours"],
-            outbound.get_kind_display(),
+            _display(labels, "kinds", outbound.kind),
         )
     elif email.auto_kind:
         tags = format_html(
             '<span class="tag" title="{}">{}</span>',
-            email.get_auto_kind_display(),
+            _display(labels, "auto_kinds", email.auto_kind),
             labels["automatic"],
         )
     else:
-        tags = mark_safe("")
+        tags = SafeString("")
     outgoing = email.direction == EmailMessage.Direction.OUTBOUND
     tags += format_html(
         ' <span class="tag">{}</span>', labels["outgoing" if outgoing else "incoming"]
     )
-    review = mark_safe("")
+    review = SafeString("")
     if email.review:
         tags += format_html(' <span class="tag tag-warning">{}</span>', labels["check"])
         outsider = email.review == EmailMessage.Review.OUTSIDER
         review = format_html(
             '\n        <p class="review-note" role="note">⚠ {}.{}</p>{}',
-            email.get_review_display(),
+            _display(labels, "reviews", email.review),
             f" {labels['outsider']}" if outsider else "",
             per_email("console/_email_checked.html", email.pk) if per_email else "",
         )
@@ -199,7 +225,7 @@ def _email(
         classes=classes,
         pk=email.pk,
         sender=sender,
-        time=_time(email.sent_at),
+        time=_time(email.sent_at, labels["zone"]),
         tags=tags,
         eml=url("console:email_eml", email.pk),
         delivery=delivery,
@@ -207,13 +233,13 @@ def _email(
         recipients=_recipients(email, labels),
         subject_label=labels["subject"],
         subject=email.subject or "—",
-        body=linebreaksbr(email.body_text),
+        body=_linebreaksbr(email.body_text),
         attachments=_attachments(email, labels, url),
         move=per_email("console/_move.html", email.pk) if per_email else "",
     )
 
 
-def _outbound(entry: TimelineEntry, labels: dict[str, str]) -> SafeString:
+def _outbound(entry: TimelineEntry, labels: dict) -> SafeString:
     """An outbox row not (yet) read back from the Sent folder: its text and delivery state."""
     outbound = entry.outbound
     copies = format_html("; {}: {}", labels["cc"], ", ".join(outbound.cc)) if outbound.cc else ""
@@ -233,16 +259,16 @@ def _outbound(entry: TimelineEntry, labels: dict[str, str]) -> SafeString:
         "      </article>",
         state=outbound.state,
         pk=outbound.pk,
-        time=_time(entry.at),
+        time=_time(entry.at, labels["zone"]),
         ours=labels["ours"],
-        kind=outbound.get_kind_display(),
+        kind=_display(labels, "kinds", outbound.kind),
         delivery=_delivery(outbound, labels),
         to_label=labels["to"],
         to=", ".join(outbound.to),
         copies=copies,
         subject_label=labels["subject"],
         subject=outbound.subject or "—",
-        body=linebreaksbr(outbound.body_text),
+        body=_linebreaksbr(outbound.body_text),
     )
 
 
@@ -250,8 +276,8 @@ def render_entries(
     entries: list[TimelineEntry], *, url: IdUrl, per_email: PerEmail | None
 ) -> SafeString:
     """The timeline's entries, oldest first (``per_email``: see ``_email``)."""
-    labels = _labels()
-    return mark_safe(  # noqa: S308 (each entry built by format_html)
+    labels = {**_labels(get_language()), "zone": get_current_timezone()}
+    return SafeString(  # each entry built by format_html
         "\n    ".join(
             _email(entry, labels, url=url, per_email=per_email)
             if entry.email is not None
