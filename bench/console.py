@@ -43,6 +43,8 @@ from django.utils import timezone  # noqa: E402
 from profiling import timed  # noqa: E402
 from throwaway_db import throwaway_database  # noqa: E402
 
+from dispatch.testing.postgres import vacuum  # noqa: E402
+
 
 def measure(label: str, client: Client, url: str, repeat: int) -> None:
     client.get(url)  # warm caches (templates, translations)
@@ -104,6 +106,7 @@ def populate(incidents: int, emails: int, open_share: float = 1.0) -> int:
     busy = Incident.objects.order_by("id").first()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            vacuum(cursor, "incidents_incident")  # as bench/load.py's seed
             cursor.execute("ANALYZE")  # fresh statistics, as bench/load.py's seed
     EmailMessage.objects.bulk_create(
         EmailMessage(

@@ -71,19 +71,7 @@ def run(
     """The rows of ``compiled`` with the request's values in the sentinels' places and
     ``page`` = (SQL, parameters) of the page-ids subquery."""
     connection = connections[alias]
-    params = list(compiled.params)
-    values = {
-        "deadline": connection.ops.adapt_datetimefield_value(deadline),
-        "user_id": user_id,
-    }
-    for name, positions in compiled.slots.items():
-        for position in positions:
-            params[position] = values[name]
-    sql = compiled.sql
-    if compiled.splice_at >= 0:
-        page_sql, page_params = page  # type: ignore[misc]
-        sql = sql.replace(PAGE, page_sql)
-        params[compiled.splice_at : compiled.splice_at] = page_params
+    sql, params = bind(alias, compiled, deadline=deadline, user_id=user_id, page=page)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -97,6 +85,32 @@ def run(
                 cells[position] = function(cells[position], expression, connection)
         converted.append(tuple(cells))
     return converted
+
+
+def bind(
+    alias: str,
+    compiled: Statement,
+    *,
+    deadline: datetime | None = None,
+    user_id: int | None = None,
+    page: tuple[str, Sequence] | None = None,
+) -> tuple[str, list]:
+    """The SQL and parameters ``run`` executes (also what an EXPLAIN of it needs)."""
+    connection = connections[alias]
+    params = list(compiled.params)
+    values = {
+        "deadline": connection.ops.adapt_datetimefield_value(deadline),
+        "user_id": user_id,
+    }
+    for name, positions in compiled.slots.items():
+        for position in positions:
+            params[position] = values[name]
+    sql = compiled.sql
+    if compiled.splice_at >= 0:
+        page_sql, page_params = page  # type: ignore[misc]
+        sql = sql.replace(PAGE, page_sql)
+        params[compiled.splice_at : compiled.splice_at] = page_params
+    return sql, params
 
 
 def clear() -> None:

@@ -273,10 +273,20 @@ class Incident(models.Model):
             # Reports: incidents closed in a period (reports/statistics.py).
             models.Index(fields=["finished_at"], name="inc_finished_idx"),
             # Open incidents only (the console queue's default scope and its counts): their
-            # page and counts cost as much as there are open incidents, not all of them.
+            # page and counts cost as much as there are open incidents, not all of them. It
+            # holds every column the queue's counters read (console.selectors._counts_query):
+            # they are an index-only scan. None of them is one the SLA sweep's own marker
+            # writes (sla_deadline, sla_swept_*), so those updates stay HOT.
             models.Index(
                 fields=["incident_date", "id"],
-                include=["assignee", "sla_state"],
+                include=[
+                    "assignee",
+                    "sla_state",
+                    "unread_since",
+                    "incident_type",
+                    "first_action_at",
+                    "is_finished",
+                ],
                 condition=models.Q(is_finished=False),
                 name="inc_open_idx",
             ),

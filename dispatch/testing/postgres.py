@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,3 +147,18 @@ def activity_report(env: dict[str, str], log_path: Path | None) -> str:
         log = log_path.read_text(errors="replace").splitlines()
         lines += [line for line in log if "waiting for" in line or "Process holding" in line][-40:]
     return "\n".join(lines)
+
+
+def vacuum(cursor, table: str, *, wait_seconds: float = 10.0) -> None:
+    """VACUUM ANALYZE ``table`` as autovacuum does after a bulk load: its visibility map set, so
+    index-only scans skip the heap. The test cluster commits asynchronously
+    (synchronous_commit=off) and VACUUM marks no page all-visible before the WAL of the rows'
+    commits is flushed: wait for the WAL writer to flush what was written so far (~0.2 s)."""
+    cursor.execute("SELECT pg_current_wal_insert_lsn()")
+    (written,) = cursor.fetchone()
+    for _ in range(int(wait_seconds / 0.05)):
+        cursor.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", [written])
+        if cursor.fetchone()[0]:
+            break
+        time.sleep(0.05)
+    cursor.execute(f"VACUUM ANALYZE {table}")
