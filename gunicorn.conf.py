@@ -12,6 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
 
 from django.conf import settings
 
+from dispatch import worker_balance
+
 wsgi_app = "dispatch.asgi:application"
 worker_class = "uvicorn_worker.UvicornWorker"
 bind = [settings.GUNICORN_BIND]
@@ -31,6 +33,25 @@ accesslog = "-"
 errorlog = "-"
 logconfig_dict = settings.LOGGING
 proc_name = "dispatch-web"
+# The table of requests in hand per worker (dispatch/worker_balance.py), made before any fork.
+worker_balance.create()
+
+
+def pre_fork(server, worker) -> None:
+    """In the master: give the new worker a slot of the table no live worker holds."""
+    worker.balance_slot = worker_balance.free_slot(
+        getattr(live, "balance_slot", None) for live in server.WORKERS.values()
+    )
+
+
+def post_fork(server, worker) -> None:
+    """In the new worker: take its slot."""
+    worker_balance.attach(worker.balance_slot, settings.GUNICORN_THREADS)
+
+
+def child_exit(server, worker) -> None:
+    """In the master, once a worker has exited: free its slot."""
+    worker_balance.release(getattr(worker, "balance_slot", None))
 
 
 def post_worker_init(worker) -> None:

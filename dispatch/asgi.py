@@ -4,7 +4,8 @@ Only the live queue (server-sent events, an async view that stays open) needs Dj
 handler. Everything else is ordinary sync Django, and under the ASGI handler every middleware's
 ``process_request``/``process_response`` hops to a worker thread and back (a dozen hops a
 request, ~3 ms of CPU). Those requests go to the WSGI handler instead, run whole in one thread
-of a pool (a2wsgi): same middleware, same views, one hop.
+of a pool (a2wsgi): same middleware, same views, one hop. Their connections are balanced
+between the workers (``dispatch.worker_balance``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from django.core.asgi import get_asgi_application
 from django.core.wsgi import get_wsgi_application
 from django.db import connections
 from django.urls import reverse
+
+from dispatch import worker_balance
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch.settings")
 asgi_handler = get_asgi_application()
@@ -59,6 +62,6 @@ async def application(scope, receive, send) -> None:
     if scope["type"] == "lifespan":
         await lifespan(receive, send)
     elif scope["type"] == "http" and scope["path"] not in STREAMING_PATHS:
-        await wsgi_handler(scope, receive, send)
+        await worker_balance.serve(wsgi_handler, scope, receive, send)
     else:
         await asgi_handler(scope, receive, send)

@@ -54,6 +54,7 @@ class GunicornSite:
         data.mkdir(parents=True, exist_ok=True)
         (tmp_path / "logs").mkdir(exist_ok=True)
         self.log = tmp_path / "gunicorn.log"
+        self.process: subprocess.Popen | None = None
         self.manage("migrate", "--no-input", "-v", "0")
 
     def manage(self, *args: str) -> str:
@@ -73,6 +74,7 @@ class GunicornSite:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        self.process = process
         try:
             self._wait_until_up(process, timeout)
             yield base
@@ -83,6 +85,43 @@ class GunicornSite:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+    def worker_pids(self, count: int, timeout: float = 30.0) -> list[int]:
+        """The pids of the running server's workers, once ``count`` of them have started."""
+        assert self.process is not None, "the site is not running"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            workers = _children(self.process.pid)
+            if len(workers) >= count:
+                return workers
+            time.sleep(0.1)
+        raise RuntimeError(
+            f"gunicorn started {len(_children(self.process.pid))} of {count} workers"
+        )
+
+    def connections_by_worker(self, workers: list[int]) -> dict[int, int]:
+        """How many established client connections each of ``workers`` holds (from /proc)."""
+        inodes: set[str] = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as lines:
+                next(lines)
+                for line in lines:
+                    fields = line.split()
+                    local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                    if local_port == self.port and fields[3] == "01":  # ESTABLISHED
+                        inodes.add(fields[9])
+        counts = {}
+        for pid in workers:
+            held = 0
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                try:
+                    target = os.readlink(fd)
+                except OSError:  # closed meanwhile
+                    continue
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    held += 1
+            counts[pid] = held
+        return counts
 
     def _wait_until_up(self, process: subprocess.Popen, timeout: float) -> None:
         """Until any HTTP answer comes back (a redirect counts: the app is serving)."""
@@ -100,6 +139,19 @@ class GunicornSite:
             finally:
                 connection.close()
         raise RuntimeError("gunicorn did not answer:\n" + self.log.read_text(errors="replace"))
+
+
+def _children(parent: int) -> list[int]:
+    """The pids whose parent is ``parent``, in ascending order."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return sorted(found)
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
