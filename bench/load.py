@@ -5,8 +5,9 @@ Starts a throw-away PostgreSQL cluster (or uses ``DB_*`` when set), migrates it,
 generate_series`` (one statement per table), starts the app under gunicorn (the production
 ``gunicorn.conf.py``: uvicorn workers, 2 workers × 2 threads as in production) on 127.0.0.1,
 then drives, with ``--clients`` threads (each a logged-in keep-alive connection), for
-``--requests`` requests or ``--seconds`` seconds per scenario: the console queue, the console
-incident page, the API list and the API detail.
+``--requests`` requests or ``--seconds`` seconds per scenario, timed after ``--warm-up``
+untimed requests on the same connections (a server that has been serving them a while): the
+console queue, the console incident page, the API list and the API detail.
 Prints p50/p95/max latency, throughput and the error count per scenario, and where the CPU went
 (milliseconds per request in the web workers, in PostgreSQL and in the client threads; read
 from /proc) — on a 2-core machine the three share the same cores.
@@ -22,6 +23,7 @@ deadlines, the rest are closed; ten e-mails per incident.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import random
@@ -316,19 +318,38 @@ def _cpu_seconds(root_pid: int) -> dict[str, float]:
 
 def drive(
     label: str, make_url: Callable[[random.Random], str], session_factory, clients: int,
-    total: int, seconds: float, *, quiet: bool = False, web_log=None, web_pid: int = 0,
+    total: int, seconds: float, *, warm_up: int = 0, quiet: bool = False, web_log=None,
+    web_pid: int = 0,
 ) -> dict:  # fmt: skip
-    """``clients`` threads share ``total`` requests (stop early after ``seconds``)."""
+    """``clients`` threads share ``total`` requests (stop early after ``seconds``). First, on
+    the same connections, they share ``warm_up`` requests that are neither timed nor counted:
+    the server settles as one that has been serving these clients for a while (connections
+    spread over the workers, per-process caches filled)."""
     latencies: list[float] = []
+    settling: list[float] = []  # the warm-up's, shown apart
     errors: list[str] = []
     lock = threading.Lock()
-    remaining = [total]
-    deadline = time.monotonic() + seconds
+    remaining = [warm_up]
+    deadline = [time.monotonic() + seconds + 60]
+    settled = threading.Barrier(clients + 1)
+    measuring = threading.Barrier(clients + 1)
 
     def client(n: int) -> None:
         session = session_factory()
         rng = random.Random(n)
-        while time.monotonic() < deadline:
+        for _request in range(warm_up):
+            with lock:
+                if remaining[0] <= 0:
+                    break
+                remaining[0] -= 1
+            started = time.perf_counter()
+            with contextlib.suppress(OSError, http.client.HTTPException):  # counted when timed
+                session.get(make_url(rng))
+            with lock:
+                settling.append(time.perf_counter() - started)
+        settled.wait()
+        measuring.wait()
+        while time.monotonic() < deadline[0]:
             with lock:
                 if remaining[0] <= 0:
                     return
@@ -347,11 +368,15 @@ def drive(
                 if not ok:
                     errors.append(detail)
 
-    cpu_before = _cpu_seconds(web_pid) if web_pid else {}
-    started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
         thread.start()
+    settled.wait()  # every client has done its share of the warm-up
+    remaining[0] = total
+    cpu_before = _cpu_seconds(web_pid) if web_pid else {}
+    started = time.perf_counter()
+    deadline[0] = time.monotonic() + seconds
+    measuring.wait()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
@@ -381,6 +406,13 @@ def drive(
         f"{result['rps']:6.1f} req/s  errors {result['errors']}"
         + (f"  e.g. {errors[0]}" if errors else "")
     )
+    if settling:
+        warm = sorted(1000 * value for value in settling)
+        p95 = warm[int(0.95 * (len(warm) - 1))]
+        print(
+            f"{'':<28} untimed warm-up before it: {len(warm)} req  "
+            f"p50 {statistics.median(warm):7.1f} ms  p95 {p95:7.1f} ms"
+        )
     if result["cpu_ms"]:
         print(
             f"{'':<28} CPU per request: "
@@ -395,6 +427,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=1000, help="per scenario")
     parser.add_argument("--seconds", type=float, default=60, help="per scenario, at most")
+    parser.add_argument(
+        "--warm-up", type=int, default=200, help="untimed requests a scenario, same connections"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (one a core)")
     parser.add_argument("--threads", type=int, default=2, help="threads a worker")
     args = parser.parse_args()
@@ -443,9 +478,8 @@ def main() -> None:
             ("API incident detail", lambda r: f"/api/v1/incidents/{r.choice(ids)}/", api),
         ]
         for label, make_url, factory in scenarios:
-            drive(label, make_url, factory, 2, 20, 30, quiet=True)  # warm-up
             drive(label, make_url, factory, args.clients, args.requests, args.seconds,
-                  web_log=web.log, web_pid=web.pid)  # fmt: skip
+                  warm_up=args.warm_up, web_log=web.log, web_pid=web.pid)  # fmt: skip
     finally:
         stop_web(web)
 
