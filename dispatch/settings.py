@@ -242,6 +242,8 @@ PARSING_EMAIL_INBOX_FOLDER_NAME = env_str("PARSING_EMAIL_INBOX_FOLDER_NAME", "IN
 PARSING_EMAIL_SENT_FOLDER_NAME = env_str("PARSING_EMAIL_SENT_FOLDER_NAME", "Sent")
 PARSING_EMAIL_TIMEOUT = env_int("PARSING_EMAIL_TIMEOUT", 60)
 PARSING_EMAIL_BATCH_SIZE = env_int("PARSING_EMAIL_BATCH_SIZE", 200)
+# Parse a folder's next part in a forked process while the worker commits the previous one.
+PARSING_EMAIL_PARSE_AHEAD = env_bool("PARSING_EMAIL_PARSE_AHEAD", True)
 MAX_ATTACHMENT_SIZE = env_int("MAX_ATTACHMENT_SIZE", 48 * 1024 * 1024)
 MAX_ATTACHMENT_DAYS = env_int("MAX_ATTACHMENT_DAYS", 360)
 # The console's "all attachments as one zip" of an incident refuses more than this many bytes.

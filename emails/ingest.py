@@ -5,7 +5,8 @@ cursor; known messages are recognised by Message-ID and not downloaded again) �
 per batch: fetch Message-IDs, skip what is stored (after a re-sync), fetch the rest, parse, then
 in ONE transaction store + thread + create incidents + quarantine failures + advance the UID
 cursor. Nothing is acknowledged before it is committed, so a killed worker loses and duplicates
-nothing.
+nothing. With more than one part the next part is parsed in a parser process while the worker
+commits the one before (:mod:`emails.parse_ahead`); parts are still committed in UID order.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.utils import timezone
 from emails.folders import decode_folder_name
 from emails.locks import folder_lock, lock_mailbox_for_transaction
 from emails.models import EmailLocation, EmailMessage, MailFolder, QuarantinedEmail
-from emails.parsing import ParseError, parse_email
+from emails.parse_ahead import Outcome, ParseAhead, parse_outcomes
 from emails.parsing.headers import normalise_message_id
 from emails.services import (
     Incoming,
@@ -51,6 +52,7 @@ class IngestReport:
     locked: bool = False
     resynced: bool = False
     batches: int = 0
+    parsed_ahead: int = 0  # parts parsed in the parser process (emails.parse_ahead)
     result: StoreResult = field(default_factory=StoreResult)
 
     def summary(self) -> str:
@@ -82,19 +84,18 @@ def _known_uids(folder: MailFolder, uidvalidity: int, uids: list[int]) -> set[in
 
 
 def _parse(
-    fetched: list[FetchedMessage],
+    fetched: list[FetchedMessage], outcomes: list[Outcome] | None = None
 ) -> tuple[list[Incoming], list[tuple[FetchedMessage, str]]]:
+    """Parsed messages and failures (quarantined) of a part, parsed here unless ``outcomes``
+    come from the parser process."""
+    if outcomes is None:
+        outcomes = parse_outcomes([message.raw for message in fetched])
     good, bad = [], []
-    for message in fetched:
-        try:
-            good.append(
-                Incoming(message.uid, message.raw, parse_email(message.raw), message.internal_date)
-            )
-        except ParseError as exc:
-            bad.append((message, str(exc)))
-        except Exception as exc:  # a parser bug must not stop the mailbox: quarantine, go on
-            logger.exception("parse failed uid=%s", message.uid)
-            bad.append((message, f"{type(exc).__name__}: {exc}"))
+    for message, outcome in zip(fetched, outcomes, strict=True):
+        if isinstance(outcome, str):
+            bad.append((message, outcome))
+        else:
+            good.append(Incoming(message.uid, message.raw, outcome, message.internal_date))
     return good, bad
 
 
@@ -146,13 +147,92 @@ def _raw_mid(raw: bytes) -> str:
     return ""
 
 
+@dataclass
+class _Part:
+    """A fetched part of a folder on its way to one transaction."""
+
+    uids: list[int]
+    known: list[tuple[int, int]]  # (stored e-mail, UID) of messages not downloaded again
+    fetched: list[FetchedMessage]
+
+
+class _Pipeline:
+    """Parts flow fetch → parse → commit, committed in order. With ``ahead`` the next part is
+    parsed in the parser process while this process parses or commits the one before (the
+    first part is held until a second comes, so a poll of one part starts no process)."""
+
+    def __init__(
+        self, folder: MailFolder, uidvalidity: int, report: IngestReport, ahead: bool
+    ) -> None:
+        self.folder, self.uidvalidity, self.report = folder, uidvalidity, report
+        self.ahead = ParseAhead() if ahead else None
+        self.held: _Part | None = None  # fetched, not parsed
+        self.parsing: _Part | None = None  # in the parser process
+
+    def add(self, part: _Part) -> None:
+        if self.ahead is None:
+            self._commit(part, None)
+        elif self.parsing is not None:
+            previous, outcomes = self.parsing, self.ahead.result()
+            self._send(part)
+            self._commit(previous, outcomes)
+        elif self.held is not None:
+            previous, self.held = self.held, None
+            self._send(part)
+            self._commit(previous, None)
+        else:
+            self.held = part
+
+    def finish(self) -> None:
+        """Commit what is in hand (in order)."""
+        if self.held is not None:
+            part, self.held = self.held, None
+            self._commit(part, None)
+        if self.parsing is not None:
+            assert self.ahead is not None
+            part, outcomes = self.parsing, self.ahead.result()
+            self.parsing = None
+            self._commit(part, outcomes)
+
+    def close(self) -> None:
+        """Stop the parser process; a part not committed is dropped (its UIDs stay new)."""
+        if self.ahead is not None:
+            self.ahead.close()
+
+    def _send(self, part: _Part) -> None:
+        assert self.ahead is not None
+        self.ahead.submit([message.raw for message in part.fetched])
+        self.parsing = part
+        self.report.parsed_ahead += 1
+
+    def _commit(self, part: _Part, outcomes: list[Outcome] | None) -> None:
+        """Parse (unless parsed) and commit one part: one transaction, cursor advanced to its
+        last UID."""
+        folder, uidvalidity, report = self.folder, self.uidvalidity, self.report
+        incoming, failed = _parse(part.fetched, outcomes)
+        last_uid = max(part.uids)
+        try:
+            result = _commit_batch(
+                folder, uidvalidity, last_uid, incoming, list(failed), part.known
+            )
+            quarantined = len(failed)
+        except DatabaseError:
+            logger.exception("batch failed in %s; storing one by one", folder)
+            result, quarantined = _commit_one_by_one(
+                folder, uidvalidity, last_uid, incoming, list(failed), part.known
+            )
+        report.batches += 1
+        report.result.add(result)
+        report.quarantined += quarantined
+
+
 def ingest_batch(
-    reader: FolderReader, folder: MailFolder, uids: list[int], report: IngestReport
+    reader: FolderReader, uids: list[int], report: IngestReport, pipeline: _Pipeline
 ) -> None:
-    """Ingest one window of UIDs, committed in parts of bounded size. After a UIDVALIDITY change
-    messages whose Message-ID is stored are not downloaded again (the same mailbox, renumbered);
-    otherwise they are, since a new message may reuse a stored Message-ID with other content
-    (``emails.reused_ids`` tells a copy from a different message)."""
+    """Fetch one window of UIDs in parts of bounded size, each handed to ``pipeline``. After a
+    UIDVALIDITY change messages whose Message-ID is stored are not downloaded again (the same
+    mailbox, renumbered); otherwise they are, since a new message may reuse a stored Message-ID
+    with other content (``emails.reused_ids`` tells a copy from a different message)."""
     headers = reader.fetch_headers(uids)
     ids = {uid: normalise_message_id(info.message_id) for uid, info in headers.items()}
     wanted = [mid for mid in ids.values() if mid] if report.resynced else []
@@ -166,42 +246,28 @@ def ingest_batch(
     for uid in uids:
         size = 0 if ids.get(uid, "") in stored or uid not in headers else headers[uid].size
         if part and part_bytes + size > MAX_BATCH_BYTES:
-            _ingest_part(reader, folder, part, ids, stored, report)
+            pipeline.add(_fetch_part(reader, part, ids, stored, report))
             part, part_bytes = [], 0
         part.append(uid)
         part_bytes += size
     if part:
-        _ingest_part(reader, folder, part, ids, stored, report)
+        pipeline.add(_fetch_part(reader, part, ids, stored, report))
 
 
-def _ingest_part(
+def _fetch_part(
     reader: FolderReader,
-    folder: MailFolder,
     uids: list[int],
     ids: dict[int, str],
     stored: dict[str, int],
     report: IngestReport,
-) -> None:
-    """Fetch, parse and commit one part (one transaction, cursor advanced to its last UID)."""
-    uidvalidity = reader.uidvalidity
+) -> _Part:
+    """Download one part (messages already stored are only located)."""
     known = [(stored[ids[uid]], uid) for uid in uids if ids.get(uid, "") in stored]
     report.skipped_known += len(known)
     to_fetch = [uid for uid in uids if ids.get(uid, "") not in stored]
     fetched = list(reader.fetch(to_fetch)) if to_fetch else []
     report.fetched += len(fetched)
-    incoming, failed = _parse(fetched)
-    last_uid = max(uids)
-    try:
-        result = _commit_batch(folder, uidvalidity, last_uid, incoming, list(failed), known)
-        quarantined = len(failed)
-    except DatabaseError:
-        logger.exception("batch failed in %s; storing one by one", folder)
-        result, quarantined = _commit_one_by_one(
-            folder, uidvalidity, last_uid, incoming, list(failed), known
-        )
-    report.batches += 1
-    report.result.add(result)
-    report.quarantined += quarantined
+    return _Part(uids, known, fetched)
 
 
 def ingest_folder(
@@ -237,9 +303,15 @@ def ingest_folder(
             uids = reader.uids_after(folder.last_uid)
             known = _known_uids(folder, reader.uidvalidity, uids)
             uids = [uid for uid in uids if uid not in known]
-            for start in range(0, len(uids), batch_size):
-                if should_stop():
-                    break
-                ingest_batch(reader, folder, uids[start : start + batch_size], report)
+            ahead = settings.PARSING_EMAIL_PARSE_AHEAD
+            pipeline = _Pipeline(folder, reader.uidvalidity, report, ahead)
+            try:
+                for start in range(0, len(uids), batch_size):
+                    if should_stop():
+                        break
+                    ingest_batch(reader, uids[start : start + batch_size], report, pipeline)
+                pipeline.finish()
+            finally:
+                pipeline.close()
         MailFolder.objects.filter(pk=folder.pk).update(last_polled_at=timezone.now())
     return report

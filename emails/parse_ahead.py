@@ -1,0 +1,137 @@
+"""Parsing one part of a folder in a second process while the worker commits the previous one.
+
+The stdlib MIME parser is pure Python: on a thread it holds the interpreter lock the commit's
+ORM work needs (tried, it did not pay — docs/mail.md), so the parts are parsed in a forked
+process. One part at a time is in flight (the worker sends a part, commits the one before, then
+takes the result), so at most two parts are in memory. The process only parses: it never uses
+the database or IMAP connections it inherits, ignores SIGINT/SIGTERM (the worker decides when to
+stop) and exits when the worker closes the pipe or dies. Nothing it returns is acknowledged
+before the worker has committed it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import signal
+import traceback
+from multiprocessing.connection import Connection
+
+from emails.parsing import ParsedEmail, ParseError, parse_email
+
+logger = logging.getLogger(__name__)
+
+# A message's outcome: parsed, or the reason it could not be (the raw message is quarantined).
+Outcome = ParsedEmail | str
+
+
+class ParserFailed(Exception):
+    """The parser process died or failed outside any one message: the part it held is not
+    committed and the folder stops at the last committed part."""
+
+
+def parse_outcomes(raws: list[bytes]) -> list[Outcome]:
+    """Parse each message; a failure is its reason, never an exception (a parser bug must not
+    stop the mailbox: the message is quarantined and the rest goes on)."""
+    outcomes: list[Outcome] = []
+    for raw in raws:
+        try:
+            outcomes.append(parse_email(raw))
+        except ParseError as exc:
+            outcomes.append(str(exc))
+        except Exception as exc:
+            logger.exception("parse failed")
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+    return outcomes
+
+
+def _serve(conn: Connection, worker_end: Connection) -> None:
+    """The parser process: parse each part received until the pipe closes."""
+    worker_end.close()  # so the worker's death reads as end of file here
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        try:
+            raws = conn.recv()
+        except (EOFError, OSError):
+            return
+        if raws is None:
+            return
+        try:
+            reply = ("ok", parse_outcomes(raws))
+        except BaseException:  # e.g. MemoryError: the worker stops with this traceback
+            reply = ("error", traceback.format_exc())
+        try:
+            conn.send(reply)
+        except OSError:  # the worker is gone
+            return
+        except Exception:  # the outcomes could not be pickled
+            conn.send(("error", traceback.format_exc()))
+
+
+class ParseAhead:
+    """A parser process for one folder's cycle, started on the first :meth:`submit`."""
+
+    def __init__(self) -> None:
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._pending = False
+
+    def submit(self, raws: list[bytes]) -> None:
+        """Send a part to parse; its outcomes are taken by :meth:`result`."""
+        if self._pending:
+            raise RuntimeError("the previous part's result was not taken")
+        if self._conn is None:
+            context = multiprocessing.get_context("fork")
+            self._conn, child_end = context.Pipe()
+            self._process = context.Process(
+                target=_serve, args=(child_end, self._conn), name="mail-parser", daemon=True
+            )
+            self._process.start()
+            child_end.close()
+        try:
+            self._conn.send(raws)
+        except OSError as exc:
+            raise ParserFailed(f"the parser process is gone ({self._exit()})") from exc
+        self._pending = True
+
+    def result(self) -> list[Outcome]:
+        """The outcomes of the part submitted last, one per message in its order."""
+        if not self._pending or self._conn is None:
+            raise RuntimeError("no part submitted")
+        try:
+            status, payload = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            self._pending = False
+            raise ParserFailed(f"the parser process died while parsing ({self._exit()})") from exc
+        self._pending = False
+        if status != "ok":
+            raise ParserFailed(f"the parser process failed:\n{payload}")
+        return payload
+
+    def close(self) -> None:
+        """Stop the process: at once when a part is still being parsed (it is dropped)."""
+        if self._process is None or self._conn is None:
+            return
+        if self._pending:
+            self._process.kill()
+        else:
+            with contextlib.suppress(OSError):
+                self._conn.send(None)
+        self._conn.close()
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._process, self._conn, self._pending = None, None, False
+
+    def _exit(self) -> str:
+        assert self._process is not None
+        self._process.join(timeout=5)
+        code = self._process.exitcode
+        if code is None:
+            return "still running"
+        if code < 0:
+            return f"killed by signal {-code}"
+        return f"exit code {code}"
