@@ -19,6 +19,7 @@ import traceback
 from multiprocessing.connection import Connection
 
 from emails.parsing import ParsedEmail, ParseError, parse_email
+from ts.recognition import message_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +32,19 @@ class ParserFailed(Exception):
     committed and the folder stops at the last committed part."""
 
 
-def parse_outcomes(raws: list[bytes]) -> list[Outcome]:
+def parse_outcomes(raws: list[bytes], *, tokens: bool = False) -> list[Outcome]:
     """Parse each message; a failure is its reason, never an exception (a parser bug must not
-    stop the mailbox: the message is quarantined and the rest goes on)."""
+    stop the mailbox: the message is quarantined and the rest goes on). ``tokens``: also
+    tokenise subject and body for pole recognition (the parser process has the time; the
+    worker tokenises only the messages that open incidents, and the body only when the subject
+    names nothing)."""
     outcomes: list[Outcome] = []
     for raw in raws:
         try:
-            outcomes.append(parse_email(raw))
+            parsed = parse_email(raw)
+            if tokens:
+                parsed.pole_tokens = message_tokens(parsed.subject, parsed.body_text)
+            outcomes.append(parsed)
         except ParseError as exc:
             outcomes.append(str(exc))
         except Exception as exc:
@@ -59,7 +66,7 @@ def _serve(conn: Connection, worker_end: Connection) -> None:
         if raws is None:
             return
         try:
-            reply = ("ok", parse_outcomes(raws))
+            reply = ("ok", parse_outcomes(raws, tokens=True))
         except BaseException:  # e.g. MemoryError: the worker stops with this traceback
             reply = ("error", traceback.format_exc())
         try:

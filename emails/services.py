@@ -120,7 +120,10 @@ def open_incidents(openings: list[Opening]) -> None:
     each first message), setting each opening's ``pk``; a fixed number of queries."""
     from ts.recognition import recognize_many
 
-    found = recognize_many([(o.parsed.subject, o.parsed.body_text) for o in openings])
+    found = recognize_many(
+        [(o.parsed.subject, o.parsed.body_text) for o in openings],
+        [o.parsed.pole_tokens for o in openings],
+    )
     created = create_incidents(
         [
             NewIncident(

@@ -219,9 +219,13 @@ def _get_index() -> _Index:
         return index
 
 
-def _match(index: _Index, text: str) -> tuple[int | None, int | None]:
-    """(pole id, base station id) named by ``text``, or (None, None)."""
-    tokens = candidate_tokens(text)
+def _match(
+    index: _Index, text: str, tokens: list[str] | None = None
+) -> tuple[int | None, int | None]:
+    """(pole id, base station id) named by ``text`` (its :func:`candidate_tokens` when known
+    already), or (None, None)."""
+    if tokens is None:
+        tokens = candidate_tokens(text)
     pole_id: int | None = None
     pole_len = -1
     for token in tokens:
@@ -268,17 +272,33 @@ def recognize(subject: str, body: str) -> Recognition:
     return recognize_many([(subject, body)])[0]
 
 
-def recognize_many(messages: list[tuple[str, str]]) -> list[Recognition]:
-    """:func:`recognize` for each (subject, body), with at most two queries for all of them."""
+# The candidate tokens of a message's (subject, body), computed elsewhere (the mail parser process).
+Tokens = tuple[list[str], list[str]]
+
+
+def message_tokens(subject: str, body: str) -> Tokens:
+    """What :func:`recognize_many` needs of a message's text, computable without the database."""
+    return candidate_tokens(subject or ""), candidate_tokens(body or "")
+
+
+def recognize_many(
+    messages: list[tuple[str, str]], tokens: list[Tokens | None] | None = None
+) -> list[Recognition]:
+    """:func:`recognize` for each (subject, body), with at most two queries for all of them;
+    ``tokens`` (parallel to ``messages``, None where unknown) spares tokenising their text."""
     found: list[Recognition | None] = [None] * len(messages)
+    known = tokens or [None] * len(messages)
     for _attempt in range(2):
         index = _get_index()
         todo = [n for n, result in enumerate(found) if result is None]
         matches = []
         for n in todo:
             subject, body = messages[n]
-            match = _match(index, subject or "")
-            matches.append(match if match[0] is not None else _match(index, body or ""))
+            subject_tokens, body_tokens = known[n] or (None, None)
+            match = _match(index, subject or "", subject_tokens)
+            if match[0] is None:
+                match = _match(index, body or "", body_tokens)
+            matches.append(match)
         for n, result in zip(todo, _fetch(matches), strict=True):
             found[n] = result
         if all(result is not None for result in found):

@@ -20,6 +20,7 @@ from emails.parse_ahead import ParserFailed
 from emails.tests.conftest import build_message, ingest_worker_env
 from emails.tests.test_hostile_mail_budget import nested_bomb
 from incidents.models import Incident
+from ts.tests.factories import make_pole
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,10 +51,11 @@ def test_parts_parsed_ahead_are_threaded_and_committed_in_order(
     # requests 0-3, then their replies: each reply in a later part than its request
     dovecot.append("INBOX", [_request(n) for n in range(4)] + [_reply(n) for n in range(4)])
     dovecot.append("INBOX", [nested_bomb(1000, 40, "<deep@evil.example>")])
+    pole = make_pole("77-01234")
     report = ingest_folder(imap_source, "INBOX", batch_size=3)
     assert report.parsed_ahead >= 2  # every part after the first
     assert report.result.stored == 8
-    assert Incident.objects.count() == 4
+    assert Incident.objects.count() == Incident.objects.filter(pole=pole).count() == 4
     for n in range(4):
         reply = EmailMessage.objects.get(message_id=f"<r{n}@op.example>")
         assert (

@@ -7,7 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ts.models import Pole
-from ts.recognition import Recognition, candidate_tokens, recognize, recognize_many
+from ts.recognition import (
+    Recognition,
+    candidate_tokens,
+    message_tokens,
+    recognize,
+    recognize_many,
+)
 from ts.tests.factories import make_base_station, make_pole
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +127,21 @@ def test_a_batch_is_recognised_like_each_message_in_two_queries(sites):
         sites["moscow"], sites["ufa"], None, sites["moscow"],
     ]  # fmt: skip
     assert len(queries) == 2  # the poles, the base stations
+
+
+def test_tokens_computed_elsewhere_recognise_what_the_text_does(sites):
+    messages = [
+        ("Опора 77-12345", "БС-02-00123"),
+        ("", "Не работает БС-02-00123"),
+        ("Ничего", "тут нет"),
+        ("Химки", "опора 50001-01 и БС-77-12345"),
+    ]
+    tokens = [message_tokens(subject, body) for subject, body in messages]
+    found = recognize_many(messages, [tokens[0], None, tokens[2], tokens[3]])
+    assert found == recognize_many(messages)
+    assert [f.pole for f in found] == [sites["moscow"], sites["ufa"], None, sites["moscow"]]
+    # the tokens are what counts: a message whose tokens name nothing is recognised as nothing
+    assert recognize_many([("Опора 77-12345", "")], [([], [])]) == [Recognition(None, None)]
 
 
 def test_a_record_deleted_after_indexing_is_not_returned_in_a_batch(sites):
