@@ -18,7 +18,7 @@ changes.
 
 from __future__ import annotations
 
-import multiprocessing
+import mmap
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -30,8 +30,8 @@ CLOSE = (b"connection", b"close")
 
 ACTIVE_SECONDS = 1.0  # a connection counts while it sent a request this recently
 
-_pids: Any = None  # multiprocessing.RawArray: the pid in each slot, 0 = free
-_active: Any = None  # multiprocessing.RawArray: active connections per slot
+_pids: Any = None  # the pid in each slot, 0 = free (memory shared by the workers)
+_active: Any = None  # active connections per slot (same memory)
 _slot: int | None = None  # this worker's slot
 _threads = 1
 # This worker's own state, touched on its event loop thread only.
@@ -43,8 +43,8 @@ _pruned = 0.0
 def create() -> None:
     """Make the shared table. Called in the gunicorn master before it forks any worker."""
     global _pids, _active
-    _pids = multiprocessing.RawArray("q", SLOTS)
-    _active = multiprocessing.RawArray("q", SLOTS)
+    table = memoryview(mmap.mmap(-1, 2 * SLOTS * 8)).cast("q")  # anonymous: shared over fork
+    _pids, _active = table[:SLOTS], table[SLOTS:]
 
 
 def free_slot(taken: Iterable[int | None]) -> int | None:
