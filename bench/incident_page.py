@@ -103,7 +103,7 @@ def populate(incidents: int, emails: int) -> int:
 
 
 def _prepared_text(execute: str) -> str:
-    """The statement an ``EXECUTE name(…)`` runs (``dispatch.prepared_statements``)."""
+    """The statement an ``EXECUTE name(…)`` runs (``dispatch.statements``, ``prepare``)."""
     name = execute.split()[1].split("(")[0]
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])

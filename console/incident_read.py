@@ -5,7 +5,7 @@ station (what ``select_related`` over those would read) and, for the page, ``has
 (``PRESENCE``) telling which of its often empty lists have rows. Compiling that queryset cost
 2.5 ms of CPU a request and planning it 4.5 ms of PostgreSQL CPU (2026-12-04, PostgreSQL 15): the
 statement here is built once a process and prepared once a connection
-(``dispatch.prepared_statements``).
+(``dispatch.statements.fetch_all``).
 The instances are made as the ORM makes them (``Model.from_db`` after the database's and the
 fields' converters), each related object cached on its parent.
 """
@@ -21,7 +21,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.query import prefetch_related_objects
 from django.http import Http404
 
-from dispatch.prepared_statements import fetch_all
+from dispatch.statements import Converters, converted, fetch_all
 from emails.models import EmailAttachment, EmailMessage, EmailRecipient
 from emails.outbox.models import OutboundEmail
 from incidents.models import (
@@ -65,7 +65,7 @@ def incident(pk: int, *, presence: bool, using: str = DEFAULT_DB_ALIAS) -> Incid
     """The incident ``pk`` with its references (404 if unknown); with ``presence`` also its
     ``has_<list>`` flags."""
     statement = _statement(using, presence)
-    rows = fetch_all(statement.sql, [pk], using=using)
+    rows = fetch_all(statement.sql, [pk], using=using, prepare=True)
     if not rows:
         raise Http404("No incident matches the given query.")
     found = statement.instance(rows[0], connections[using])
@@ -97,13 +97,10 @@ class _Statement:
     sql: str
     tables: tuple[_Table, ...]
     flags: tuple[tuple[int, str], ...]  # (column, attribute)
-    converters: tuple[tuple[int, object, tuple], ...]  # (column, expression, converters)
+    converters: Converters
 
     def instance(self, row: tuple, connection) -> Incident:
-        values = list(row)
-        for column, expression, converters in self.converters:
-            for converter in converters:
-                values[column] = converter(values[column], expression, connection)
+        (values,) = converted([row], self.converters, connection)
         made: dict[str, Model | None] = {}
         for table in self.tables:
             parent = made.get(table.parent)
@@ -149,14 +146,14 @@ def _statement(using: str, presence: bool) -> _Statement:
     connection = connections[using]
     quote = connection.ops.quote_name
     columns: list[str] = []
-    converters: list[tuple[int, object, tuple]] = []
+    converters: list[tuple[int, tuple, object]] = []
 
     def select(expression, sql: str) -> None:
         found = tuple(
             connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
         )
         if found:
-            converters.append((len(columns), expression, found))
+            converters.append((len(columns), found, expression))
         columns.append(sql)
 
     def add_table(path: str, model: type[Model], alias: str, **parent) -> _Table:

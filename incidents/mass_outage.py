@@ -30,7 +30,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
-from dispatch.prepared import PreparedQuery
+from dispatch.statements import CompiledQuery
 from incidents.links import LinkError, link_incidents, unlink_incidents
 from incidents.models import Incident, IncidentLink, IncidentStatus, LinkKind, StatusKey
 
@@ -162,7 +162,7 @@ def related_queryset(
     )
 
 
-# Markers of ``related_queryset``'s values (none of them a real one) for ``PreparedQuery``.
+# Markers of ``related_queryset``'s values (none of them a real one) for ``CompiledQuery``.
 _MARKERS = (
     -(2**62) + 5101,
     -(2**62) + 5102,
@@ -182,16 +182,16 @@ _INCIDENT_PLACES = tuple(
 )
 _INCIDENT_FIELDS = tuple(attname for attname, _place in _INCIDENT_PLACES)
 _STATUS_FIELDS = ("id", "key", "name")
-_BRIEF: dict[_Shape, PreparedQuery] = {}  # at most 2 × 2 × 2 × 2 shapes
+_BRIEF: dict[_Shape, CompiledQuery] = {}  # at most 2 × 2 × 2 × 2 shapes
 
 
 def _brief_rows(shape: _Shape, values: tuple) -> list[Incident]:
     """``related_queryset``'s incidents with ``BRIEF_COLUMNS`` and their status, made as the
     ORM makes them for ``select_related("status").only(*BRIEF_COLUMNS)``; the statement is
     compiled once a process for each shape (compiling it cost ~1 ms a page)."""
-    prepared = _BRIEF.get(shape)
-    if prepared is None:
-        prepared = _BRIEF[shape] = PreparedQuery(
+    query = _BRIEF.get(shape)
+    if query is None:
+        query = _BRIEF[shape] = CompiledQuery(
             lambda *markers: related_queryset(shape, *_spread(shape, markers)).values_list(
                 *BRIEF_COLUMNS, "group_parent"
             ),
@@ -200,7 +200,7 @@ def _brief_rows(shape: _Shape, values: tuple) -> list[Incident]:
     db = router.db_for_read(Incident)
     status_field = Incident._meta.get_field("status")
     found = []
-    for row in prepared.rows(*_carried(shape, values)):
+    for row in query.rows(*_carried(shape, values)):
         incident = Incident.from_db(
             db, _INCIDENT_FIELDS, [row[place] for _attname, place in _INCIDENT_PLACES]
         )

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from console import incident_read, selectors
-from dispatch.prepared_statements import statement_name
-from dispatch.tests.test_prepared_statements import postgres_only, prepared_plans
+from dispatch.statements import statement_name
+from dispatch.tests.test_statements import postgres_only, prepared_plans
 from emails.models import EmailMessage
 from emails.outbox.models import OutboundEmail
 from incidents.models import Incident, IncidentStatus, IncidentSubtype, StatusKey

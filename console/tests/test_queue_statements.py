@@ -1,6 +1,6 @@
 """The queue's counters and rows come from statements compiled once a process
-(``console.queue_sql``): they give what the ORM gives for the same querysets, with this request's
-deadline, viewer and page, so a change shows at once."""
+(``selectors._COUNTS``, ``selectors._ROWS``): they give what the ORM gives for the same
+querysets, with this request's deadline, viewer and page, so a change shows at once."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.db.models import Count, Index, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from console import queue_sql, selectors
+from console import selectors
 from console.forms import QueueFilterForm
 from dispatch.testing.postgres import vacuum
 from incidents.models import Incident, SlaState
@@ -100,13 +100,19 @@ def test_a_page_past_the_filters_matches_shows_no_rows(client, desk, dispatcher)
     assert "data-incident=" not in page
 
 
-def test_compiled_statements_are_few_and_bounded(client, desk, dispatcher):
+def test_each_statement_is_compiled_once(client, desk, dispatcher):
+    """A rows statement a sort order and the counters, compiled by the first view alone."""
     client.force_login(dispatcher)
-    for sort in selectors.SORTS:
-        client.get(QUEUE, {"sort": sort})
-    info = queue_sql.statement.cache_info()
-    assert info.maxsize == queue_sql.STATEMENT_MEMO_SIZE
-    assert info.currsize <= len(selectors.SORTS) + 1  # a rows statement a sort, the counters
+    statements = [*selectors._ROWS.values(), selectors._COUNTS]
+    assert list(selectors._ROWS) == list(selectors.SORTS)
+    compiled = []
+    for _ in range(2):
+        for sort in selectors.SORTS:
+            client.get(QUEUE, {"sort": sort})
+        compiled.append([query._compiled.get(Incident.objects.db) for query in statements])
+    first, second = compiled
+    assert first[-1] is not None and sum(found is not None for found in first) > 2
+    assert all(was is now for was, now in zip(first, second, strict=True))
 
 
 def test_rows_statement_joins_nothing(client, desk, dispatcher):
@@ -114,10 +120,9 @@ def test_rows_statement_joins_nothing(client, desk, dispatcher):
     join anew on every view (1.8-3 ms, ten times what it took to run)."""
     client.force_login(dispatcher)
     client.get(QUEUE)
-    alias = Incident.objects.db
-    compiled = queue_sql.statement(alias, selectors._rows_query, selectors.DEFAULT_SORT)
-    assert " JOIN " not in compiled.sql.upper()
-    assert compiled.sql.count("(SELECT ") == 9  # 8 references and the page's ids
+    sql = selectors._ROWS[selectors.DEFAULT_SORT].sql(Incident.objects.db)
+    assert " JOIN " not in sql.upper()
+    assert sql.count("(SELECT ") == 9  # 8 references and the page's ids
 
 
 def _open_index() -> Index:
@@ -128,12 +133,12 @@ def _open_index() -> Index:
 def test_counters_read_only_columns_the_open_index_holds(dispatcher):
     """The counters are an index-only scan of the open incidents' index on PostgreSQL: it
     must hold every column the statement reads (a counter reading a new column needs it too)."""
-    compiled = queue_sql.statement(Incident.objects.db, selectors._counts_query)
-    read = set(re.findall(r'"incidents_incident"\."(\w+)"', compiled.sql))
+    sql = selectors._COUNTS.sql(Incident.objects.db)
+    read = set(re.findall(r'"incidents_incident"\."(\w+)"', sql))
     index = _open_index()
     held = {Incident._meta.get_field(name).column for name in (*index.fields, *index.include)}
     assert read and read <= held, read - held
-    assert index.condition == Q(is_finished=False) and " WHERE NOT " in compiled.sql
+    assert index.condition == Q(is_finished=False) and " WHERE NOT " in sql
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
@@ -141,10 +146,8 @@ def test_counters_read_only_columns_the_open_index_holds(dispatcher):
 def test_counters_are_an_index_only_scan_without_heap_fetches(desk, dispatcher):
     """Vacuumed (as autovacuum keeps the table: migration 0018), the counters read the open
     incidents' index alone: no heap page, so their cost does not grow with the table."""
-    alias = Incident.objects.db
-    compiled = queue_sql.statement(alias, selectors._counts_query)
-    sql, params = queue_sql.bind(
-        alias, compiled, deadline=selectors.dispatcher_deadline(), user_id=dispatcher.pk
+    sql, params = selectors._COUNTS.bind(
+        selectors.dispatcher_deadline(), dispatcher.pk, using=Incident.objects.db
     )
     with connection.cursor() as cursor:
         vacuum(cursor, "incidents_incident")
