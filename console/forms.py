@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
@@ -46,9 +46,12 @@ FILTER_MEMO_SIZE = 256  # distinct filter forms (language, query, choices) kept 
 BULK_MEMO_SIZE = 16  # distinct choices of the bulk form's selects (they change a few times a year)
 BULK_CHOICES = ("dispatchers", "types", "statuses")  # the bulk form's selects, by their choices
 EDIT_MEMO_SIZE = 4096  # distinct unbound edit fields (language, initial value, choices)
+BLANK_MEMO_SIZE = 1024  # distinct blank forms (form, language, what they show; a reply's copies)
 FILTER_FIELDS_TEMPLATE = "console/_queue_filters.html"
 EDIT_FIELDS_TEMPLATE = "console/_edit_fields.html"
 EDIT_FIELD_TEMPLATE = "console/_edit_field.html"
+REPLY_FIELDS_TEMPLATE = "console/_reply_fields.html"
+COMMENT_FIELDS_TEMPLATE = "console/_comment_fields.html"
 
 
 class QueueFilterForm(forms.Form):
@@ -291,24 +294,26 @@ class IncidentEditForm(forms.Form):
             incident=incident, initial=shown_values(incident), choices=selectors.edit_choices()
         )
 
+    @classmethod
+    def blank(cls, incident) -> BlankForm:
+        """What ``for_incident(incident)`` shows (its fields and ``drawn``), without building
+        the form: its fields come from the memo of ``fields_html``."""
+        initial = shown_values(incident)
+        return BlankForm(
+            _blank_edit_fields(initial, selectors.edit_choices()),
+            tuple(
+                (name, "" if initial.get(name) is None else str(initial[name]))
+                for name in cls.base_fields
+            ),
+        )
+
     def fields_html(self) -> SafeString:
         """The labelled fields with their help and errors. As the incident page first shows
         them (unbound, choices given) each field is rendered once per distinct (language, its
         initial value, its choices)."""
         if self.is_bound or self.choices is None:
             return _render(EDIT_FIELDS_TEMPLATE, self)
-        language = get_language()
-        choices = {name: self.choices[key] for name, key in EDIT_CHOICES.items()}
-        return SafeString(
-            "\n".join(
-                _edit_field_html(
-                    _EditFieldKey(
-                        language, name, self.initial.get(name), tuple(choices.get(name, ()))
-                    )
-                )
-                for name in self.fields
-            )
-        )
+        return _blank_edit_fields(self.initial, self.choices)
 
     def _kept(self, name: str, text: str, attr: str):
         """The incident's current record when the field still shows it: a pole TowerStore has
@@ -442,6 +447,25 @@ class ManualIncidentForm(forms.Form):
         )
 
 
+def _blank_edit_fields(initial: dict, choices: dict[str, list]) -> SafeString:
+    """The unbound edit form's fields with ``initial`` values under ``choices``
+    (``selectors.edit_choices()``), each from the memo."""
+    language = get_language()
+    return SafeString(
+        "\n".join(
+            _edit_field_html(
+                _EditFieldKey(
+                    language,
+                    name,
+                    initial.get(name),
+                    tuple(choices[EDIT_CHOICES[name]]) if name in EDIT_CHOICES else (),
+                )
+            )
+            for name in IncidentEditForm.base_fields
+        )
+    )
+
+
 class _EditFieldKey(NamedTuple):
     """Everything one rendered field of an unbound edit form depends on."""
 
@@ -465,8 +489,59 @@ def _render(template: str, form: forms.Form) -> SafeString:
     return get_template(template).render({"form": form})
 
 
-class CommentForm(forms.Form):
+@dataclass(frozen=True)
+class BlankForm:
+    """What the incident page shows of an unbound form, without building the form."""
+
+    fields_html: SafeString
+    drawn: tuple[tuple[str, str], ...] = ()  # the edit card's ``initial-`` twins
+
+
+class _BlankFieldsMemo(forms.Form):
+    """A form whose blank (unbound) fields the incident page shows on every view: ``blank()``
+    renders them once per (form, language, ``memo_key``) and reuses them; ``fields_html`` of a
+    form (a refused, bound one) renders it as it is."""
+
+    fields_template = EDIT_FIELDS_TEMPLATE
+
+    @classmethod
+    def blank(cls, **values) -> BlankForm:
+        """The blank form made of ``values`` (what ``memo_key`` takes), from the memo."""
+        return BlankForm(
+            _blank_fields_html(_BlankFieldsKey(cls, get_language(), cls.memo_key(**values)))
+        )
+
+    @classmethod
+    def memo_key(cls) -> tuple:
+        """Everything the blank fields show besides the language's texts (a form with
+        database choices loads them here, as (pk, label) pairs)."""
+        return ()
+
+    @classmethod
+    def memo_form(cls, key: tuple) -> forms.Form:
+        """The blank form ``key`` stands for."""
+        return cls()
+
+    def fields_html(self) -> SafeString:
+        return _render(self.fields_template, self)
+
+
+class _BlankFieldsKey(NamedTuple):
+    form: type[_BlankFieldsMemo]
+    language: str | None
+    key: tuple
+
+
+@lru_cache(maxsize=BLANK_MEMO_SIZE)
+def _blank_fields_html(key: _BlankFieldsKey) -> SafeString:
+    """A function of ``key`` alone: the blank form is rebuilt from it (pure memoisation)."""
+    return key.form.memo_form(key.key).fields_html()
+
+
+class CommentForm(_BlankFieldsMemo):
     """An internal comment (new or edited); the service checks emptiness and the author."""
+
+    fields_template = COMMENT_FIELDS_TEMPLATE
 
     body = forms.CharField(
         label=_("Comment"),
@@ -483,35 +558,6 @@ class CommentForm(forms.Form):
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class _BlankFieldsMemo(forms.Form):
-    """A form whose blank (unbound) fields are rendered once per (language, its choices) and
-    reused, as the incident page shows it on every view; a bound form is rendered as it is."""
-
-    def memo_choices(self) -> tuple:
-        """What the blank fields depend on besides the language (a form with database choices
-        loads them here once, as (pk, label) pairs)."""
-        return ()
-
-    def fields_html(self) -> SafeString:
-        if self.is_bound:
-            return _render(EDIT_FIELDS_TEMPLATE, self)
-        return _blank_fields_html(_BlankFieldsKey(type(self), get_language(), self.memo_choices()))
-
-
-class _BlankFieldsKey(NamedTuple):
-    form: type
-    language: str | None
-    choices: tuple
-
-
-@lru_cache(maxsize=64)
-def _blank_fields_html(key: _BlankFieldsKey) -> SafeString:
-    """A function of ``key`` alone: the blank form is rebuilt with those choices."""
-    form = key.form()
-    form.use_choices(key.choices)
-    return _render(EDIT_FIELDS_TEMPLATE, form)
-
-
 class WorkForm(_BlankFieldsMemo):
     """Start, end and (РВР) priority of one work category of the incident."""
 
@@ -525,15 +571,19 @@ class WorkForm(_BlankFieldsMemo):
         empty_label=_("— not set —"),
     )
 
-    def memo_choices(self) -> tuple:
-        field = self.fields["priority"]
+    @classmethod
+    def memo_key(cls) -> tuple:
+        queryset = cls.base_fields["priority"].queryset
         return reference_cache.cached(
-            "rvr_priorities", lambda: tuple((p.pk, str(p)) for p in field.queryset)
+            "rvr_priorities", lambda: tuple((p.pk, str(p)) for p in queryset.all())
         )
 
-    def use_choices(self, choices: tuple) -> None:
-        field = self.fields["priority"]
-        field.choices = [("", field.empty_label), *choices]
+    @classmethod
+    def memo_form(cls, key: tuple) -> WorkForm:
+        form = cls()
+        field = form.fields["priority"]
+        field.choices = [("", field.empty_label), *key]
+        return form
 
 
 class LinkForm(_BlankFieldsMemo):
@@ -545,9 +595,6 @@ class LinkForm(_BlankFieldsMemo):
     other = forms.CharField(
         label=_("Incident"), max_length=64, help_text=_("Its code or number, e.g. DISPATCH-42")
     )
-
-    def use_choices(self, choices: tuple) -> None:
-        """No database choices."""
 
     def clean_other(self) -> Incident:
         found = find_incident(self.cleaned_data["other"])
@@ -586,9 +633,11 @@ class StatusForm(forms.Form):
         return bool(self.data.get("to") or self.data.get("take"))
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(_BlankFieldsMemo):
     """The reply goes to the incident's requester (shown in the form) and the copies the
     dispatcher picks: people of the conversation, or addresses typed in."""
+
+    fields_template = REPLY_FIELDS_TEMPLATE
 
     body = forms.CharField(
         label=_("Reply text"),
@@ -608,7 +657,19 @@ class ReplyForm(forms.Form):
     def __init__(self, *args, requester: str = "", candidates: list[str] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.requester = requester
+        self.max_recipients = settings.MAIL_MAX_RECIPIENTS  # shown in the help text
         self.fields["cc"].choices = [(address, address) for address in candidates]
+
+    @classmethod
+    def memo_key(cls, *, requester: str, candidates: list[str]) -> tuple:
+        return (requester, tuple(candidates), settings.MAIL_MAX_RECIPIENTS)
+
+    @classmethod
+    def memo_form(cls, key: tuple) -> ReplyForm:
+        requester, candidates, max_recipients = key
+        form = cls(requester=requester, candidates=candidates)
+        form.max_recipients = max_recipients
+        return form
 
     def clean_extra_cc(self) -> list[str]:
         found = [part.strip() for part in re.split(r"[,;\s]+", self.cleaned_data["extra_cc"])]

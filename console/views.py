@@ -134,12 +134,15 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
     can_work = can_work_incidents(request.user)
     edit_form = forms.get("edit_form")
     if edit_form is None and can_work:  # only those who may edit see the form (and its choices)
-        edit_form = IncidentEditForm.for_incident(incident)
+        edit_form = IncidentEditForm.blank(incident)
     emails = selectors.incident_thread(incident)
     links = selectors.incident_links(incident)
     reply_form = forms.get("reply_form")
     if reply_form is None and can_work:
-        reply_form = _reply_form(incident, emails)
+        reply_form = ReplyForm.blank(
+            requester=incident.requester_email,
+            candidates=selectors.reply_candidates(incident, emails),
+        )
     return {
         "incident": incident,
         "contacts": selectors.contractor_contacts(incident),
@@ -152,21 +155,20 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
         "comments": selectors.comments(
             incident, selectors.page_number(request.GET.get("comments"))
         ),
-        "comment_form": forms.get("comment_form") or (CommentForm() if can_work else None),
+        "comment_form": forms.get("comment_form") or (CommentForm.blank() if can_work else None),
         "links": links,
         "mass_outage": mass_outage_context(incident, links),
         "works": selectors.incident_works(incident),
         "dispatcher_sla": dispatcher_sla(incident),
-        "work_form": forms.get("work_form") or (WorkForm() if can_work else None),
+        "work_form": forms.get("work_form") or (WorkForm.blank() if can_work else None),
         "work_limit_days": settings.WORK_DURATION_LIMIT_DAYS,
-        "link_form": forms.get("link_form") or (LinkForm() if can_work else None),
+        "link_form": forms.get("link_form") or (LinkForm.blank() if can_work else None),
         "timeline": timeline.merge(emails, selectors.outgoing_mail(incident)),
         "status_actions": next_step.status_actions(incident),
         "status_form": forms.get("status_form"),
         "can_work": can_work,
         "edit_form": edit_form,
         "reply_form": reply_form,
-        "max_recipients": settings.MAIL_MAX_RECIPIENTS,
         "queue_query": queue_query(request),
     }
 
