@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from emails.outbox.models import OutboundEmail
 from incidents import workflow
-from incidents.models import Incident, StatusKey
+from incidents.models import StatusKey
 
 # The way forward in the order a dispatcher walks it; «Закрыт» comes after every other step.
 FORWARD_ORDER: tuple[StatusKey, ...] = (
@@ -49,9 +49,9 @@ def _button(key: StatusKey) -> StatusButton:
     return StatusButton(key.value, key.label, mail)
 
 
-def status_actions(incident: Incident) -> StatusActions:
-    """The buttons for ``incident``'s current status (no query: the status is loaded)."""
-    current = StatusKey(incident.status.key)
+def actions_for(status_key: str) -> StatusActions:
+    """The buttons for an incident in the status ``status_key``."""
+    current = StatusKey(status_key)
     allowed = workflow.allowed_targets(current)
     usual = workflow.USUAL_NEXT.get(current)
     take = current == StatusKey.NEW

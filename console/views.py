@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from console import next_step, rows, selectors, services, timeline
+from console import rows, selectors, services, timeline
 from console.downloads import private
 from console.forms import (
     BulkForm,
@@ -41,6 +41,7 @@ from console.forms import (
 )
 from console.mass_outage_views import mass_outage_context
 from console.queue_nav import queue_filters, queue_query, remember_queue, safe_next
+from console.status_card import status_card
 from incidents import workflow
 from incidents.comments import CommentError
 from incidents.dispatcher_sla import dispatcher_sla
@@ -164,8 +165,7 @@ def _incident_context(request: HttpRequest, incident: Incident, **forms) -> dict
         "work_limit_days": settings.WORK_DURATION_LIMIT_DAYS,
         "link_form": forms.get("link_form") or (LinkForm.blank() if can_work else None),
         "timeline": timeline.merge(emails, selectors.outgoing_mail(incident)),
-        "status_actions": next_step.status_actions(incident),
-        "status_form": forms.get("status_form"),
+        "status_card": status_card(incident, forms.get("status_form")) if can_work else "",
         "can_work": can_work,
         "edit_form": edit_form,
         "reply_form": reply_form,
