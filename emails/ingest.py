@@ -189,7 +189,8 @@ class _Pipeline:
             part, self.held = self.held, None
             self._commit(part, None)
         if self.parsing is not None:
-            assert self.ahead is not None
+            if self.ahead is None:
+                raise RuntimeError("a part is being parsed without a parser process")
             part, outcomes = self.parsing, self.ahead.result()
             self.parsing = None
             self._commit(part, outcomes)
@@ -200,7 +201,8 @@ class _Pipeline:
             self.ahead.close()
 
     def _send(self, part: _Part) -> None:
-        assert self.ahead is not None
+        if self.ahead is None:
+            raise RuntimeError("no parser process to send the part to")
         self.ahead.submit([message.raw for message in part.fetched])
         self.parsing = part
         self.report.parsed_ahead += 1

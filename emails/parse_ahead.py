@@ -134,7 +134,8 @@ class ParseAhead:
         self._process, self._conn, self._pending = None, None, False
 
     def _exit(self) -> str:
-        assert self._process is not None
+        if self._process is None:
+            raise RuntimeError("the parser process was never started")
         self._process.join(timeout=5)
         code = self._process.exitcode
         if code is None:

@@ -88,7 +88,8 @@ class GunicornSite:
 
     def worker_pids(self, count: int, timeout: float = 30.0) -> list[int]:
         """The pids of the running server's workers, once ``count`` of them have started."""
-        assert self.process is not None, "the site is not running"
+        if self.process is None:
+            raise RuntimeError("the site is not running")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             workers = _children(self.process.pid)
