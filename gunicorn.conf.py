@@ -33,7 +33,7 @@ accesslog = "-"
 errorlog = "-"
 logconfig_dict = settings.LOGGING
 proc_name = "dispatch-web"
-# The table of requests in hand per worker (dispatch/worker_balance.py), made before any fork.
+# The table of active connections per worker (dispatch/worker_balance.py), made before any fork.
 worker_balance.create()
 
 

@@ -119,9 +119,10 @@ async def serve(app: Callable[..., Awaitable[None]], scope: dict, receive, send:
     client = tuple(client)
 
     async def send_balanced(message: dict) -> None:
-        if message["type"] == "http.response.start" and _sheds(client, slot):
+        if message["type"] == "http.response.start":
             headers = list(message.get("headers", ()))
-            if not any(name.lower() == b"connection" for name, _value in headers):
+            has_own = any(name.lower() == b"connection" for name, _value in headers)
+            if not has_own and _sheds(client, slot):
                 message = {**message, "headers": [*headers, CLOSE]}
         await send(message)
 

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
+from dispatch.testing.processes import child_pids
 from dispatch.testing.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,12 +93,12 @@ class GunicornSite:
             raise RuntimeError("the site is not running")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            workers = _children(self.process.pid)
+            workers = child_pids(self.process.pid)
             if len(workers) >= count:
                 return workers
             time.sleep(0.1)
         raise RuntimeError(
-            f"gunicorn started {len(_children(self.process.pid))} of {count} workers"
+            f"gunicorn started {len(child_pids(self.process.pid))} of {count} workers"
         )
 
     def connections_by_worker(self, workers: list[int]) -> dict[int, int]:
@@ -140,19 +141,6 @@ class GunicornSite:
             finally:
                 connection.close()
         raise RuntimeError("gunicorn did not answer:\n" + self.log.read_text(errors="replace"))
-
-
-def _children(parent: int) -> list[int]:
-    """The pids whose parent is ``parent``, in ascending order."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        if int(fields[1]) == parent:
-            found.append(int(stat.parent.name))
-    return sorted(found)
 
 
 def _manage(env: dict[str, str], *args: str) -> str:

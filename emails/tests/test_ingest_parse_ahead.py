@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dispatch.testing.processes import child_pids
 from emails import ingest, parse_ahead
 from emails.ingest import ingest_folder
 from emails.models import EmailLocation, EmailMessage, MailFolder, QuarantinedEmail
@@ -104,13 +105,6 @@ def test_a_dead_parser_process_stops_the_folder_at_the_last_committed_part(
     assert MailFolder.objects.get(name="INBOX").last_uid == 6
 
 
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found.update(int(child) for child in (task / "children").read_text().split())
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
@@ -131,7 +125,7 @@ def _worker_with_a_parser_process(dovecot) -> tuple[subprocess.Popen, set[int]]:
     deadline = time.monotonic() + 60
     children: set[int] = set()
     while not children and time.monotonic() < deadline and process.poll() is None:
-        children = _children(process.pid)
+        children = set(child_pids(process.pid))
         time.sleep(0.01)
     assert children, "the worker started no parser process"
     return process, children
