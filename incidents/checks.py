@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 from emails.outbox.delivery import channels
 from incidents.sla import BusinessHours
 
+# Tagged so that worker commands, which run only the checks that concern them
+# (dispatch.workers.WORKER_CHECKS), still refuse to start on a broken setting.
+WORKFLOW_TAG = "workflow"
 
-@register()
+
+@register(WORKFLOW_TAG, Tags.compatibility)
 def check_workflow_settings(app_configs=None, **kwargs) -> list:
     problems: list = []
     try:

@@ -137,3 +137,26 @@ def test_a_blank_line_of_env_example_keeps_the_default(tmp_path):
     with_blanks, without = settings_with({**filled, **blank}), settings_with(filled)
     differ = {k: v for k, v in with_blanks.items() if without.get(k) != v and " at 0x" not in v}
     assert differ == {}
+
+
+def test_a_worker_refuses_to_start_on_a_broken_workflow_setting(tmp_path):
+    result = run_manage(
+        "ingest_mail", "--once", DEBUG="true", DATA_DIR=str(tmp_path), SLA_BUSINESS_HOURS="9-x"
+    )
+    assert result.returncode != 0
+    assert "incidents.E001" in result.stderr
+
+
+WORKER_START = (
+    "import sys; "
+    "from dispatch.workers import WORKER_CHECKS, WorkerCommand; "
+    "WorkerCommand().check(tags=WORKER_CHECKS); "
+    "print('dispatch.urls' in sys.modules, 'rest_framework.serializers' in sys.modules)"
+)
+
+
+def test_a_worker_starts_without_loading_the_web_urls(tmp_path):
+    """The URL checks import every view and the API schema, which no worker uses."""
+    result = run_manage("shell", "-c", WORKER_START, DEBUG="true", DATA_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["False", "False"]
