@@ -28,9 +28,20 @@ def _forget_status_ids(**_kwargs) -> None:
     _status_ids.clear()
 
 
+class MissingStatus(IncidentStatus.DoesNotExist):
+    """A workflow status the code relies on is not in the database."""
+
+
 def get_status(key: StatusKey | str) -> IncidentStatus:
     """The status with this key (``load_defaults`` creates them all)."""
-    return IncidentStatus.objects.get(key=str(key))
+    try:
+        return IncidentStatus.objects.get(key=str(key))
+    except IncidentStatus.DoesNotExist:
+        raise MissingStatus(
+            f"The incident status {str(key)!r} is missing: the database was migrated but not "
+            "initialised. Run `python manage.py init_dispatch` (it loads the default statuses "
+            "and types)."
+        ) from None
 
 
 def get_status_id(key: StatusKey | str) -> int:

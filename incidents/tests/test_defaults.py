@@ -1,5 +1,6 @@
 """Default types and statuses load once and only once."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,24 @@ def test_bad_sla_in_csv_is_refused_and_writes_nothing(tmp_path: Path):
 def test_sla_minutes_must_be_positive_in_database():
     with pytest.raises(IntegrityError), transaction.atomic():
         IncidentType.objects.create(name="zero", sla_minutes=0)
+
+
+def test_a_worker_on_a_migrated_but_uninitialised_database_says_what_to_run(tmp_path):
+    """The operator migrates by hand and starts the mail worker: a clear error naming
+    init_dispatch, nothing stored half-way; after init_dispatch the same mail is ingested."""
+    from dispatch.tests.test_settings import run_manage
+
+    env = {"DEBUG": "true", "DATA_DIR": str(tmp_path)}
+    assert run_manage("migrate", **env).returncode == 0
+    failed = run_manage("ingest_mail", "--once", **env)
+    assert failed.returncode != 0
+    assert "Run `python manage.py init_dispatch`" in failed.stderr
+    assert "incident status 'new' is missing" in failed.stderr
+    assert run_manage("init_dispatch", **env).returncode == 0
+    done = run_manage("ingest_mail", "--once", **env)
+    assert done.returncode == 0, done.stderr
+    inbox = re.search(r"INBOX: fetched=(\d+) stored=(\d+) .* quarantined=(\d+);", done.stdout)
+    assert inbox is not None, done.stdout
+    fetched, stored, quarantined = map(int, inbox.groups())
+    assert fetched == stored > 0
+    assert quarantined == 0
