@@ -62,6 +62,10 @@ class Headers:
             self._decoded[key] = decode_header_value(raw) if raw is not None else ""
         return self._decoded[key]
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when both hold the same raw first values (what every decoded value is from)."""
+        return isinstance(other, Headers) and self._raw == other._raw
+
 
 def normalise_message_id(value: str | None) -> str:
     """``<local@domain>`` with the domain lower-cased; "" when there is none."""

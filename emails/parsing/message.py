@@ -11,6 +11,7 @@ from email import policy
 from email.feedparser import BytesFeedParser
 from email.message import Message
 
+from emails.parsing import fast_mime
 from emails.parsing.attachments import sanitise_filename
 from emails.parsing.charsets import decode_bytes
 from emails.parsing.headers import (
@@ -249,12 +250,18 @@ def _synthetic_id(headers: Headers, body: bytes) -> str:
     return f"<{digest.hexdigest()[:40]}@{SYNTHETIC_DOMAIN}>"
 
 
-def parse_email(raw: bytes) -> ParsedEmail:
-    """Parse raw RFC 5322 bytes. Raises :class:`ParseError` for input that is not an e-mail."""
+def parse_email(raw: bytes, *, fast: bool = True) -> ParsedEmail:
+    """Parse raw RFC 5322 bytes. Raises :class:`ParseError` for input that is not an e-mail.
+
+    ``fast``: build the message tree with :mod:`emails.parsing.fast_mime` when it takes the
+    message (the same tree as the stdlib's, several times cheaper); False: always the stdlib.
+    """
     if not raw or raw.isspace():  # (no .strip(): it would copy the whole message)
         raise ParseError("empty message")
+    msg = fast_mime.parse(raw) if fast else None
     try:
-        msg = _feed(raw)
+        if msg is None:
+            msg = _feed(raw)
     except ParseError:
         raise
     except RecursionError as exc:
