@@ -6,7 +6,9 @@ per batch: fetch Message-IDs, skip what is stored (after a re-sync), fetch the r
 in ONE transaction store + thread + create incidents + quarantine failures + advance the UID
 cursor. Nothing is acknowledged before it is committed, so a killed worker loses and duplicates
 nothing. With more than one part the next part is parsed in a parser process while the worker
-commits the one before (:mod:`emails.parse_ahead`); parts are still committed in UID order.
+commits the one before (:mod:`emails.parse_ahead`); parts are still committed in UID order. On
+PostgreSQL the e-mails' search documents are filled after each commit by a thread with its own
+connection while the worker goes on, and before the cycle returns (:mod:`emails.search_index`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from emails.locks import folder_lock, lock_mailbox_for_transaction
 from emails.models import EmailLocation, EmailMessage, MailFolder, QuarantinedEmail
 from emails.parse_ahead import Outcome, ParseAhead, parse_outcomes
 from emails.parsing.headers import normalise_message_id
+from emails.search_index import SearchIndexer, defer_in_transaction, deferred_on, sweep
 from emails.services import (
     Incoming,
     StoreResult,
@@ -53,6 +56,8 @@ class IngestReport:
     resynced: bool = False
     batches: int = 0
     parsed_ahead: int = 0  # parts parsed in the parser process (emails.parse_ahead)
+    indexed: int = 0  # search documents filled after the commits (emails.search_index)
+    index_failed: int = 0  # ... not filled (a statement failed): left for the sweep
     result: StoreResult = field(default_factory=StoreResult)
 
     def summary(self) -> str:
@@ -106,10 +111,15 @@ def _commit_batch(
     incoming: list[Incoming],
     failed: list[tuple[FetchedMessage, str]],
     known: list[tuple[int, int]],
+    *,
+    defer_search: bool = False,
 ) -> StoreResult:
-    """Store a parsed batch, its quarantine and the cursor in one transaction."""
+    """Store a parsed batch, its quarantine and the cursor in one transaction; with
+    ``defer_search`` its e-mails' search documents are left for a :class:`SearchIndexer`."""
     with transaction.atomic():
         lock_mailbox_for_transaction(folder.mailbox)
+        if defer_search:
+            defer_in_transaction()
         result = store_messages(folder, uidvalidity, incoming)
         add_locations(folder, uidvalidity, known)
         for message, error in failed:
@@ -125,12 +135,16 @@ def _commit_one_by_one(
     incoming: list[Incoming],
     failed: list[tuple[FetchedMessage, str]],
     known: list[tuple[int, int]],
+    *,
+    defer_search: bool = False,
 ) -> tuple[StoreResult, int]:
     """After a batch failed: each message in its own transaction; failures are quarantined."""
     result = StoreResult()
     for item in incoming:
         try:
-            result.add(_commit_batch(folder, uidvalidity, 0, [item], [], []))
+            result.add(
+                _commit_batch(folder, uidvalidity, 0, [item], [], [], defer_search=defer_search)
+            )
         except DatabaseError as exc:
             logger.warning("store failed uid=%s: %s", item.uid, type(exc).__name__)
             failed.append((FetchedMessage(item.uid or 0, item.raw), f"store failed: {exc}"))
@@ -162,10 +176,16 @@ class _Pipeline:
     first part is held until a second comes, so a poll of one part starts no process)."""
 
     def __init__(
-        self, folder: MailFolder, uidvalidity: int, report: IngestReport, ahead: bool
+        self,
+        folder: MailFolder,
+        uidvalidity: int,
+        report: IngestReport,
+        ahead: bool,
+        indexer: SearchIndexer | None = None,
     ) -> None:
         self.folder, self.uidvalidity, self.report = folder, uidvalidity, report
         self.ahead = ParseAhead() if ahead else None
+        self.indexer = indexer  # fills the committed e-mails' search documents
         self.held: _Part | None = None  # fetched, not parsed
         self.parsing: _Part | None = None  # in the parser process
 
@@ -213,16 +233,21 @@ class _Pipeline:
         folder, uidvalidity, report = self.folder, self.uidvalidity, self.report
         incoming, failed = _parse(part.fetched, outcomes)
         last_uid = max(part.uids)
+        defer = self.indexer is not None
         try:
             result = _commit_batch(
-                folder, uidvalidity, last_uid, incoming, list(failed), part.known
-            )
+                folder, uidvalidity, last_uid, incoming, list(failed), part.known,
+                defer_search=defer,
+            )  # fmt: skip
             quarantined = len(failed)
         except DatabaseError:
             logger.exception("batch failed in %s; storing one by one", folder)
             result, quarantined = _commit_one_by_one(
-                folder, uidvalidity, last_uid, incoming, list(failed), part.known
-            )
+                folder, uidvalidity, last_uid, incoming, list(failed), part.known,
+                defer_search=defer,
+            )  # fmt: skip
+        if self.indexer is not None:
+            self.indexer.submit(result.email_ids)
         report.batches += 1
         report.result.add(result)
         report.quarantined += quarantined
@@ -279,7 +304,9 @@ def ingest_folder(
     batch_size: int | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> IngestReport:
-    """Ingest everything new in folder ``name`` (any form :mod:`emails.folders` accepts)."""
+    """Ingest everything new in folder ``name`` (any form :mod:`emails.folders` accepts). On
+    PostgreSQL search documents still missing are filled first (:func:`emails.search_index.sweep`)
+    and everything stored is searchable when this returns."""
     name = decode_folder_name(name)
     report = IngestReport(folder=name)
     folder = get_folder(source.identity, name)
@@ -289,6 +316,7 @@ def ingest_folder(
             report.locked = True
             return report
         folder.refresh_from_db()
+        sweep()
         with source.open_folder(name) as reader:
             if folder.uidvalidity is not None and folder.uidvalidity != reader.uidvalidity:
                 logger.warning(
@@ -306,7 +334,8 @@ def ingest_folder(
             known = _known_uids(folder, reader.uidvalidity, uids)
             uids = [uid for uid in uids if uid not in known]
             ahead = settings.PARSING_EMAIL_PARSE_AHEAD
-            pipeline = _Pipeline(folder, reader.uidvalidity, report, ahead)
+            indexer = SearchIndexer() if deferred_on() else None
+            pipeline = _Pipeline(folder, reader.uidvalidity, report, ahead, indexer)
             try:
                 for start in range(0, len(uids), batch_size):
                     if should_stop():
@@ -315,5 +344,8 @@ def ingest_folder(
                 pipeline.finish()
             finally:
                 pipeline.close()
+                if indexer is not None:
+                    indexer.close()
+                    report.indexed, report.index_failed = indexer.filled, indexer.failed
         MailFolder.objects.filter(pk=folder.pk).update(last_polled_at=timezone.now())
     return report

@@ -3,9 +3,11 @@
 PostgreSQL: full-text search with the ``russian`` configuration (so «опора» finds «опоре»,
 «опоры») over the ``search_document`` column (GIN index ``email_search_idx``), which a trigger
 fills with :func:`fts_document` when a row is inserted and again only when its subject, sender or
-body change (migration emails 0013) — updates of other columns never compute it again; bodies are
-cut at ``FTS_BODY_CHARS`` so that no message can exceed the tsvector size limit. Plus the incident
-code and the sender's address. Elsewhere (SQLite): a case-insensitive substring search.
+body change (migrations emails 0013, 0014) — updates of other columns never compute it again; the
+ingest's e-mails get it right after their batch commits (:mod:`emails.search_index`), so they are
+found from then on. Bodies are cut at ``FTS_BODY_CHARS`` so that no message can exceed the
+tsvector size limit. Plus the incident code and the sender's address. Elsewhere (SQLite): a
+case-insensitive substring search.
 """
 
 from __future__ import annotations
