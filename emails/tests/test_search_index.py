@@ -2,7 +2,7 @@
 (``emails.search_index``): everything stored is found when the ingest returns, a row left
 without a document (a worker killed between commit and indexing, a failed statement) is filled
 by the next cycle's sweep or ``manage.py index_mail_search``, and no thread or connection
-outlives the ingest. PostgreSQL only: SQLite stores no document."""
+outlives the ingest. PostgreSQL; SQLite stores no document and does none of it."""
 
 from __future__ import annotations
 
@@ -23,12 +23,13 @@ from emails.ingest import _commit_batch, ingest_folder
 from emails.models import EmailMessage
 from emails.parsing import parse_email
 from emails.search import search_emails
-from emails.search_index import SearchIndexer, deferred_on, sweep
+from emails.search_index import FILL_IDS, FILL_UP_TO, SWEEP_BATCH, SearchIndexer, deferred_on, sweep
 from emails.services import Incoming, get_folder
 from emails.sources.maildir import MaildirSource
 from emails.tests.conftest import build_message
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
+postgres = pytest.mark.postgres
 
 DEMO_MAILDIR = Path(__file__).resolve().parents[2] / "data" / "demo" / "maildir"
 BODY = "Повреждены опоры линии у посёлка {n}.\n" + "x" * 9000  # two messages a 25,000-byte part
@@ -74,6 +75,7 @@ def _wait_for(condition, what: str, seconds: float = 10) -> None:
         time.sleep(0.05)
 
 
+@postgres
 def test_ingested_mail_is_found_when_the_ingest_returns_without_leaking(
     dovecot, imap_source, statuses, monkeypatch
 ):
@@ -98,6 +100,7 @@ def test_ingested_mail_is_found_when_the_ingest_returns_without_leaking(
     _wait_for(lambda: _sessions() == sessions, "back to the sessions before the ingest")
 
 
+@postgres
 def test_the_demo_maildir_is_found_by_its_subjects(tmp_path, statuses):
     shutil.copytree(DEMO_MAILDIR, tmp_path / "maildir")
 
@@ -110,6 +113,7 @@ def test_the_demo_maildir_is_found_by_its_subjects(tmp_path, statuses):
         assert email.pk in _found(word), email.subject
 
 
+@postgres
 def test_a_row_left_without_document_is_filled_by_the_next_cycle_and_the_command(
     dovecot, imap_source, statuses, capsys
 ):
@@ -127,6 +131,7 @@ def test_a_row_left_without_document_is_filled_by_the_next_cycle_and_the_command
     assert _pending() == [] and _found("дерево") == {other.pk}
 
 
+@postgres
 def test_the_sweep_fills_in_bounded_batches_and_leaves_locked_rows(statuses):
     rows = [_stored_without_document(f"Заявка {n}", f"Текст {n}") for n in range(5)]
     with transaction.atomic():  # another transaction holds the first row
@@ -136,6 +141,7 @@ def test_the_sweep_fills_in_bounded_batches_and_leaves_locked_rows(statuses):
     assert sweep() == 1 and _pending() == []
 
 
+@postgres
 def test_rows_the_worker_holds_are_filled_when_the_indexer_closes(statuses):
     first, second = (_stored_without_document(f"Заявка {n}", "Опоры") for n in range(2))
     indexer = SearchIndexer()
@@ -148,6 +154,7 @@ def test_rows_the_worker_holds_are_filled_when_the_indexer_closes(statuses):
     assert indexer.filled == 2 and indexer.failed == 0 and _pending() == []
 
 
+@postgres
 def test_a_failing_indexer_loses_no_mail_and_the_sweep_fills_it(
     dovecot, imap_source, statuses, caplog
 ):
@@ -181,6 +188,7 @@ def test_a_failing_indexer_loses_no_mail_and_the_sweep_fills_it(
     assert _pending() == [] and len(_found("опора")) == 3
 
 
+@postgres
 def test_editing_the_text_computes_the_document_and_other_updates_leave_it(statuses):
     email = _stored_without_document("Нет связи", "Сгорел автомат")
     EmailMessage.objects.filter(pk=email.pk).update(is_first=False)
@@ -197,6 +205,7 @@ def test_editing_the_text_computes_the_document_and_other_updates_leave_it(statu
     assert _found("трансформатор") == {email.pk}
 
 
+@postgres
 def test_other_inserts_and_transactions_still_compute_it_at_once(statuses):
     email = EmailMessage.objects.create(
         message_id="<console@x>",
@@ -209,3 +218,40 @@ def test_other_inserts_and_transactions_still_compute_it_at_once(statuses):
     assert deferred_on()
     with transaction.atomic():  # an indexer could not see rows before this commits
         assert not deferred_on()
+
+
+@postgres
+def test_the_sweep_finds_its_rows_through_the_partial_index(statuses):
+    with connection.cursor() as cursor:  # 20,000 indexed e-mails, none pending
+        cursor.execute(
+            "INSERT INTO emails_emailmessage (message_id, has_synthetic_id, in_reply_to, "
+            "thread_root, subject, from_address, from_name, sent_at, received_at, body_text, "
+            "direction, auto_kind, is_first, tracker_state, tracker_comment_id, review, "
+            "search_document) SELECT '<' || n || '@x>', false, '', '', 'Заявка', 'a@x', '', "
+            "now(), now(), 'Текст', 'in', '', false, 'pending', '', '', to_tsvector('Текст') "
+            "FROM generate_series(1, 20000) AS n"
+        )
+        cursor.execute("ANALYZE emails_emailmessage")
+        plans = []
+        for statement, params in (
+            ("SELECT max(id) FROM emails_emailmessage WHERE search_document IS NULL", []),
+            (FILL_UP_TO, [2**40, SWEEP_BATCH]),
+            (FILL_IDS, [[1, 2, 3]]),
+        ):
+            cursor.execute(f"EXPLAIN {statement}", params)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    assert "email_search_pending_idx" in plans[0] and "email_search_pending_idx" in plans[1]
+    assert "Seq Scan" not in "".join(plans)
+    assert sweep() == 0
+
+
+def test_elsewhere_nothing_is_deferred_and_the_sweep_asks_nothing(
+    statuses, django_assert_num_queries, capsys
+):
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite and other databases without a stored document")
+    assert not deferred_on()
+    with django_assert_num_queries(0):
+        assert sweep() == 0
+    call_command("index_mail_search")
+    assert capsys.readouterr().out == "search documents filled: 0\n"
