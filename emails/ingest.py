@@ -6,21 +6,23 @@ per batch: fetch Message-IDs, skip what is stored (after a re-sync), fetch the r
 in ONE transaction store + thread + create incidents + quarantine failures + advance the UID
 cursor. Nothing is acknowledged before it is committed, so a killed worker loses and duplicates
 nothing. With more than one part the next part is parsed in a parser process while the worker
-commits the one before (:mod:`emails.parse_ahead`); parts are still committed in UID order. On
-PostgreSQL the e-mails' search documents are filled after each commit by a thread with its own
-connection while the worker goes on, and before the cycle returns (:mod:`emails.search_index`).
+commits the one before (:mod:`emails.parse_ahead`), and the part after it downloads on a thread
+(:mod:`emails.fetch_ahead`); parts are still committed in UID order. On PostgreSQL the e-mails'
+search documents are filled after each commit by a thread with its own connection while the
+worker goes on, and before the cycle returns (:mod:`emails.search_index`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from emails.fetch_ahead import FetchAhead
 from emails.folders import decode_folder_name
 from emails.locks import folder_lock, lock_mailbox_for_transaction
 from emails.models import EmailLocation, EmailMessage, MailFolder, QuarantinedEmail
@@ -253,13 +255,11 @@ class _Pipeline:
         report.quarantined += quarantined
 
 
-def ingest_batch(
-    reader: FolderReader, uids: list[int], report: IngestReport, pipeline: _Pipeline
-) -> None:
-    """Fetch one window of UIDs in parts of bounded size, each handed to ``pipeline``. After a
-    UIDVALIDITY change messages whose Message-ID is stored are not downloaded again (the same
-    mailbox, renumbered); otherwise they are, since a new message may reuse a stored Message-ID
-    with other content (``emails.reused_ids`` tells a copy from a different message)."""
+def window_parts(reader: FolderReader, uids: list[int], report: IngestReport) -> Iterator[_Part]:
+    """Fetch one window of UIDs in parts of bounded size. After a UIDVALIDITY change messages
+    whose Message-ID is stored are not downloaded again (the same mailbox, renumbered);
+    otherwise they are, since a new message may reuse a stored Message-ID with other content
+    (``emails.reused_ids`` tells a copy from a different message)."""
     headers = reader.fetch_headers(uids)
     ids = {uid: normalise_message_id(info.message_id) for uid, info in headers.items()}
     wanted = [mid for mid in ids.values() if mid] if report.resynced else []
@@ -273,12 +273,20 @@ def ingest_batch(
     for uid in uids:
         size = 0 if ids.get(uid, "") in stored or uid not in headers else headers[uid].size
         if part and part_bytes + size > MAX_BATCH_BYTES:
-            pipeline.add(_fetch_part(reader, part, ids, stored, report))
+            yield _fetch_part(reader, part, ids, stored, report)
             part, part_bytes = [], 0
         part.append(uid)
         part_bytes += size
     if part:
-        pipeline.add(_fetch_part(reader, part, ids, stored, report))
+        yield _fetch_part(reader, part, ids, stored, report)
+
+
+def folder_parts(
+    reader: FolderReader, uids: list[int], batch_size: int, report: IngestReport
+) -> Iterator[_Part]:
+    """Every part of the new ``uids``, window by window of ``batch_size`` UIDs."""
+    for start in range(0, len(uids), batch_size):
+        yield from window_parts(reader, uids[start : start + batch_size], report)
 
 
 def _fetch_part(
@@ -336,13 +344,18 @@ def ingest_folder(
             ahead = settings.PARSING_EMAIL_PARSE_AHEAD
             indexer = SearchIndexer() if deferred_on() else None
             pipeline = _Pipeline(folder, reader.uidvalidity, report, ahead, indexer)
+            parts = folder_parts(reader, uids, batch_size, report)
+            # the next part downloads while this one commits; a re-sync's parts read the database
+            fetched = parts if report.resynced else FetchAhead(parts)
             try:
-                for start in range(0, len(uids), batch_size):
+                for part in fetched:
                     if should_stop():
                         break
-                    ingest_batch(reader, uids[start : start + batch_size], report, pipeline)
+                    pipeline.add(part)
                 pipeline.finish()
             finally:
+                if isinstance(fetched, FetchAhead):
+                    fetched.close()
                 pipeline.close()
                 if indexer is not None:
                     indexer.close()
