@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -17,6 +18,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from dispatch.statements.insert import insert_rows
 from emails.folders import folder_role
 from emails.ignore import IgnoreList
 from emails.loops import classify
@@ -160,29 +162,13 @@ def _recipients(email_id: int, parsed: ParsedEmail, is_first: bool) -> list[tupl
 
 
 RECIPIENT_FIELDS = ["email", "kind", "address", "name"]
-
-
-def insert_rows(model, fields: list[str], rows: list[tuple], *, ignore_conflicts=False) -> None:
-    """Insert ``rows`` (tuples of the ``fields``' values) in one statement. On PostgreSQL the
-    values travel as one array a column (``INSERT … SELECT FROM unnest``): no model instance
-    and no per-value preparation a row, which ``bulk_create`` spends most of its time on."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        names = [model._meta.get_field(name).attname for name in fields]
-        objects = [model(**dict(zip(names, row, strict=True))) for row in rows]
-        model.objects.bulk_create(objects, ignore_conflicts=ignore_conflicts)
-        return
-    columns = [model._meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(column.column) for column in columns)
-    arrays = ", ".join(f"%s::{column.db_type(connection)}[]" for column in columns)
-    conflicts = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    # every name comes from the model's metadata, every value is a parameter
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT * FROM unnest({arrays}){conflicts}"  # noqa: E501, S608
-    values = [list(column) for column in zip(*rows, strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+# The columns of a new message the batch writes (the others take their defaults).
+EMAIL_FIELDS = [
+    "message_id", "has_synthetic_id", "in_reply_to", "thread_root", "subject", "from_address",
+    "from_name", "sent_at", "received_at", "body_text", "direction", "auto_kind", "is_first",
+    "incident", "tracker_state", "review",
+]  # fmt: skip
+_email_row = attrgetter(*(EmailMessage._meta.get_field(name).attname for name in EMAIL_FIELDS))
 
 
 def _attachments(email: EmailMessage, parsed: ParsedEmail) -> list[EmailAttachment]:
@@ -319,24 +305,20 @@ def _new_email(
 
 
 def _insert(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> list[EmailMessage]:
-    """Bulk-insert new messages with their raw source, references, recipients, attachments."""
-    emails = EmailMessage.objects.bulk_create([email for _item, email in fresh.values()])
-    if emails and emails[0].pk is None:  # backends that cannot return ids from bulk inserts
-        pks = dict(
-            EmailMessage.objects.filter(message_id__in=list(fresh)).values_list("message_id", "pk")
-        )
-        for email in emails:
-            email.pk = pks[email.message_id]
+    """Insert new messages with their raw source, references, recipients, attachments: one
+    statement a table (:mod:`dispatch.statements.insert`, no ``bulk_create``)."""
+    emails = [email for _item, email in fresh.values()]
+    pks = insert_rows(EmailMessage, EMAIL_FIELDS, [_email_row(e) for e in emails], returning=True)
     raws, references, recipients, attachments = [], [], [], []
-    for item, email in fresh.values():
-        raws.append(EmailRaw(email=email, data=item.raw))
-        references += [
-            (email.pk, mid, position) for position, mid in enumerate(item.parsed.references)
-        ]
-        recipients += _recipients(email.pk, item.parsed, email.is_first)
+    for (item, email), pk in zip(fresh.values(), pks, strict=True):
+        email.pk = pk
+        email._state.adding, email._state.db = False, connection.alias
+        raws.append((pk, item.raw))
+        references += [(pk, mid, position) for position, mid in enumerate(item.parsed.references)]
+        recipients += _recipients(pk, item.parsed, email.is_first)
         if item.parsed.attachments:
             attachments += _attachments(email, item.parsed)
-    EmailRaw.objects.bulk_create(raws)
+    insert_rows(EmailRaw, ["email", "data"], raws)
     fields = ["email", "message_id", "position"]
     insert_rows(EmailReference, fields, references, ignore_conflicts=True)
     insert_rows(EmailRecipient, RECIPIENT_FIELDS, recipients, ignore_conflicts=True)

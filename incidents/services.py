@@ -13,17 +13,18 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, F, Value
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from dispatch.statements.insert import execute, insert_rows, insert_statement
 from incidents.assignment import choose_dispatchers, lock_assignment, logger, mark_assigned
 from incidents.models import (
     Incident,
@@ -87,7 +88,8 @@ def create_incidents(new: list[NewIncident]) -> list[Incident]:
     with transaction.atomic(savepoint=False):
         status = get_status_id(StatusKey.NEW)
         lock_assignment()
-        dispatchers = choose_dispatchers(len(new), timezone.now())
+        now = timezone.now()
+        dispatchers = choose_dispatchers(len(new), now)
         incidents = [
             Incident(
                 incident_date=item.incident_date,
@@ -100,20 +102,13 @@ def create_incidents(new: list[NewIncident]) -> list[Incident]:
                 pole=item.pole,
                 base_station=item.base_station,
                 code=item.code,
+                created_at=now,
+                updated_at=now,
             )
             for item, dispatcher in zip(new, dispatchers, strict=True)
         ]
-        _insert_incidents(incidents, builtin_codes=not settings.YT_ENABLED)
-        IncidentStatusHistory.objects.bulk_create(
-            IncidentStatusHistory(
-                incident=incident,
-                status_id=status,
-                actor=item.actor,
-                user=item.user,
-                created_at=incident.created_at,
-            )
-            for item, incident in zip(new, incidents, strict=True)
-        )
+        history = [(item.actor, getattr(item.user, "pk", None)) for item in new]
+        _insert_incidents(incidents, history, builtin_codes=not settings.YT_ENABLED)
         mark_assigned(dispatcher for dispatcher in dispatchers if dispatcher is not None)
         for incident in incidents:
             if incident.assignee_id is None:
@@ -121,37 +116,83 @@ def create_incidents(new: list[NewIncident]) -> list[Incident]:
     return incidents
 
 
-def _insert_incidents(incidents: list[Incident], *, builtin_codes: bool) -> None:
-    """Insert the rows; those without a code get ``PREFIX-<id>`` when ``builtin_codes``.
+# The columns of a new incident written (the others take their defaults), of its history row.
+INCIDENT_FIELDS = [
+    "code", "subject", "description", "requester_email", "source", "incident_date", "status",
+    "assignee", "pole", "base_station", "created_at", "updated_at",
+]  # fmt: skip
+HISTORY_FIELDS = ["actor", "user", "incident", "status", "created_at"]
+_incident_row = attrgetter(*(Incident._meta.get_field(name).attname for name in INCIDENT_FIELDS))
 
-    On PostgreSQL the code is written by the INSERT itself: one incident computes it from the
-    id its row just drew (``currval``, session-local, so safe with concurrent workers), several
-    draw their ids first (``nextval`` once per row, one query). Elsewhere one UPDATE follows.
+
+def _insert_incidents(
+    incidents: list[Incident], history: list[tuple[str, int | None]], *, builtin_codes: bool
+) -> None:
+    """Insert the rows and their history rows (actor, user id); those without a code get
+    ``PREFIX-<id>`` when ``builtin_codes``; no model instance is saved
+    (:mod:`dispatch.statements.insert`).
+
+    On PostgreSQL the ids are drawn first (``nextval`` once per row, one query), so the codes
+    are written by the INSERT, which writes the history rows too (a ``WITH``): two queries
+    however many. Elsewhere the INSERT returns the ids, one UPDATE writes the codes, one INSERT
+    the history.
     """
     prefix = f"{settings.INCIDENT_CODE_PREFIX}-"
     coded = [incident for incident in incidents if builtin_codes and incident.code is None]
-    postgres = connection.vendor == "postgresql"
-    if postgres and len(coded) == 1:
-        coded[0].code = RawSQL(
-            "%s || currval(pg_get_serial_sequence(%s, 'id'))",
-            [prefix, Incident._meta.db_table],
-            output_field=Incident._meta.get_field("code"),
+    if connection.vendor == "postgresql":
+        for start in range(0, len(incidents), PG_INCIDENTS_A_STATEMENT):
+            part = slice(start, start + PG_INCIDENTS_A_STATEMENT)
+            _insert_drawing_ids(incidents[part], history[part], prefix, builtin_codes)
+    else:
+        pks = insert_rows(
+            Incident, INCIDENT_FIELDS, [_incident_row(i) for i in incidents], returning=True
         )
-    elif postgres and coded:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [Incident._meta.db_table, len(coded)],
+        for incident, pk in zip(incidents, pks, strict=True):
+            incident.pk = pk
+        if coded:
+            Incident.objects.filter(pk__in=[incident.pk for incident in coded]).update(
+                code=Concat(Value(prefix), Cast("id", output_field=CharField()))
             )
-            for incident, (pk,) in zip(coded, cursor.fetchall(), strict=True):
-                incident.pk, incident.code = pk, f"{prefix}{pk}"
-    Incident.objects.bulk_create(incidents)
-    for incident in coded:
-        incident.code = f"{prefix}{incident.pk}"
-    if coded and not postgres:
-        Incident.objects.filter(pk__in=[incident.pk for incident in coded]).update(
-            code=Concat(Value(prefix), Cast("id", output_field=CharField()))
+            for incident in coded:
+                incident.code = f"{prefix}{incident.pk}"
+        insert_rows(IncidentStatusHistory, HISTORY_FIELDS, _history_rows(incidents, history))
+    for incident in incidents:
+        incident._state.adding, incident._state.db = False, connection.alias
+
+
+# Incidents in one statement on PostgreSQL (its protocol carries at most 65,535 values).
+PG_INCIDENTS_A_STATEMENT = 1000
+
+
+def _insert_drawing_ids(
+    incidents: list[Incident], history: list[tuple[str, int | None]], prefix: str, builtin: bool
+) -> None:
+    """PostgreSQL: draw the ids, then insert the incidents (codes included) and their history
+    rows in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Incident._meta.db_table, len(incidents)],
         )
+        for incident, (pk,) in zip(incidents, cursor.fetchall(), strict=True):
+            incident.pk = pk
+            if builtin and incident.code is None:
+                incident.code = f"{prefix}{pk}"
+    first = insert_statement(
+        Incident, ["id", *INCIDENT_FIELDS], [(i.pk, *_incident_row(i)) for i in incidents]
+    )
+    then = insert_statement(
+        IncidentStatusHistory, HISTORY_FIELDS, _history_rows(incidents, history)
+    )
+    execute(f"WITH new_incidents AS ({first[0]}) {then[0]}", [*first[1], *then[1]])
+
+
+def _history_rows(incidents: list[Incident], history: list[tuple[str, int | None]]) -> list[tuple]:
+    """Each new incident's one history row: its status «Новый» at its creation."""
+    return [
+        (actor, user, incident.pk, incident.status_id, incident.created_at)
+        for incident, (actor, user) in zip(incidents, history, strict=True)
+    ]
 
 
 # Statuses that wait for the requester: without an answer the incident closes by itself.
