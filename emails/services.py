@@ -40,7 +40,7 @@ from emails.reused_ids import separate_reused_ids
 from emails.threading import CODE, ThreadIndex, thread_ids
 from incidents.closed_mail import answer_mail_on_closed
 from incidents.models import Actor, Incident, IncidentSource
-from incidents.services import NewIncident, create_incidents, fill_incidents, mark_unread
+from incidents.services import NewIncident, create_incident_ids, fill_incidents, mark_unread
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # How far before its receipt a new conversation's own Date header is believed (mail queues
@@ -126,7 +126,7 @@ def open_incidents(openings: list[Opening]) -> None:
         [(o.parsed.subject, o.parsed.body_text) for o in openings],
         [o.parsed.pole_tokens for o in openings],
     )
-    created = create_incidents(
+    created = create_incident_ids(
         [
             NewIncident(
                 incident_date=opening.sent_at,
@@ -140,8 +140,8 @@ def open_incidents(openings: list[Opening]) -> None:
             for opening, recognition in zip(openings, found, strict=True)
         ]
     )
-    for opening, incident in zip(openings, created, strict=True):
-        opening.pk = incident.pk
+    for opening, pk in zip(openings, created, strict=True):
+        opening.pk = pk
 
 
 def _incident_id(ref: IncidentRef) -> int | None:

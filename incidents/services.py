@@ -13,18 +13,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, F, Value
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from dispatch.statements.insert import execute, insert_rows, insert_statement
 from incidents.assignment import choose_dispatchers, lock_assignment, logger, mark_assigned
 from incidents.models import (
     Incident,
@@ -34,6 +32,7 @@ from incidents.models import (
     IncidentType,
     StatusKey,
 )
+from incidents.new_rows import ID, INCIDENT_FIELDS, insert_incident_rows
 from incidents.selectors import get_status, get_status_id
 from incidents.sla import SlaResult, compute_sla
 from users.permissions import can_work_incidents
@@ -83,116 +82,54 @@ def create_incidents(new: list[NewIncident]) -> list[Incident]:
     Inside a caller's transaction no savepoint is taken (a failure fails that transaction); the
     dispatchers are chosen before the insert, so each row is written once with its assignee.
     """
+    rows, dispatchers = _create(new)
+    incidents = []
+    for item, row, dispatcher in zip(new, rows, dispatchers, strict=True):
+        incident = Incident(**dict(zip(_ATTNAMES, row, strict=True)))
+        incident.assignee, incident.pole, incident.base_station = (
+            dispatcher,
+            item.pole,
+            item.base_station,
+        )
+        incident._state.adding, incident._state.db = False, connection.alias
+        incidents.append(incident)
+    return incidents
+
+
+def create_incident_ids(new: list[NewIncident]) -> list[int]:
+    """:func:`create_incidents` without model instances: the new incidents' ids (mail
+    ingestion opens hundreds a batch and needs no more)."""
+    return [row[ID] for row in _create(new)[0]]
+
+
+_ATTNAMES = [Incident._meta.get_field(name).attname for name in INCIDENT_FIELDS]
+
+
+def _create(new: list[NewIncident]) -> tuple[list[list[Any]], list[Any]]:
+    """The rows written (values of ``INCIDENT_FIELDS``) and the dispatchers assigned."""
     if not new:
-        return []
+        return [], []
     with transaction.atomic(savepoint=False):
         status = get_status_id(StatusKey.NEW)
         lock_assignment()
         now = timezone.now()
         dispatchers = choose_dispatchers(len(new), now)
-        incidents = [
-            Incident(
-                incident_date=item.incident_date,
-                subject=one_line(item.subject)[:1024],
-                description=item.description.replace("\x00", "").strip(),
-                requester_email=one_line(item.requester_email)[:320],
-                source=item.source,
-                status_id=status,
-                assignee=dispatcher,
-                pole=item.pole,
-                base_station=item.base_station,
-                code=item.code,
-                created_at=now,
-                updated_at=now,
-            )
+        rows = [
+            [
+                None, item.code, one_line(item.subject)[:1024],
+                item.description.replace("\x00", "").strip(),
+                one_line(item.requester_email)[:320], item.source, item.incident_date, status,
+                _raw(dispatcher), _raw(item.pole), _raw(item.base_station), now, now,
+            ]
             for item, dispatcher in zip(new, dispatchers, strict=True)
-        ]
-        history = [(item.actor, getattr(item.user, "pk", None)) for item in new]
-        _insert_incidents(incidents, history, builtin_codes=not settings.YT_ENABLED)
+        ]  # fmt: skip
+        history = [(item.actor, _raw(item.user)) for item in new]
+        insert_incident_rows(rows, history, builtin_codes=not settings.YT_ENABLED)
         mark_assigned(dispatcher for dispatcher in dispatchers if dispatcher is not None)
-        for incident in incidents:
-            if incident.assignee_id is None:
-                logger.info("incident=%s: no dispatcher on shift, left unassigned", incident.pk)
-    return incidents
-
-
-# The columns of a new incident written (the others take their defaults), of its history row.
-INCIDENT_FIELDS = [
-    "code", "subject", "description", "requester_email", "source", "incident_date", "status",
-    "assignee", "pole", "base_station", "created_at", "updated_at",
-]  # fmt: skip
-HISTORY_FIELDS = ["actor", "user", "incident", "status", "created_at"]
-_incident_row = attrgetter(*(Incident._meta.get_field(name).attname for name in INCIDENT_FIELDS))
-
-
-def _insert_incidents(
-    incidents: list[Incident], history: list[tuple[str, int | None]], *, builtin_codes: bool
-) -> None:
-    """Insert the rows and their history rows (actor, user id); those without a code get
-    ``PREFIX-<id>`` when ``builtin_codes``; no model instance is saved
-    (:mod:`dispatch.statements.insert`).
-
-    On PostgreSQL the ids are drawn first (``nextval`` once per row, one query), so the codes
-    are written by the INSERT, which writes the history rows too (a ``WITH``): two queries
-    however many. Elsewhere the INSERT returns the ids, one UPDATE writes the codes, one INSERT
-    the history.
-    """
-    prefix = f"{settings.INCIDENT_CODE_PREFIX}-"
-    coded = [incident for incident in incidents if builtin_codes and incident.code is None]
-    if connection.vendor == "postgresql":
-        for start in range(0, len(incidents), PG_INCIDENTS_A_STATEMENT):
-            part = slice(start, start + PG_INCIDENTS_A_STATEMENT)
-            _insert_drawing_ids(incidents[part], history[part], prefix, builtin_codes)
-    else:
-        pks = insert_rows(
-            Incident, INCIDENT_FIELDS, [_incident_row(i) for i in incidents], returning=True
-        )
-        for incident, pk in zip(incidents, pks, strict=True):
-            incident.pk = pk
-        if coded:
-            Incident.objects.filter(pk__in=[incident.pk for incident in coded]).update(
-                code=Concat(Value(prefix), Cast("id", output_field=CharField()))
-            )
-            for incident in coded:
-                incident.code = f"{prefix}{incident.pk}"
-        insert_rows(IncidentStatusHistory, HISTORY_FIELDS, _history_rows(incidents, history))
-    for incident in incidents:
-        incident._state.adding, incident._state.db = False, connection.alias
-
-
-# Incidents in one statement on PostgreSQL (its protocol carries at most 65,535 values).
-PG_INCIDENTS_A_STATEMENT = 1000
-
-
-def _insert_drawing_ids(
-    incidents: list[Incident], history: list[tuple[str, int | None]], prefix: str, builtin: bool
-) -> None:
-    """PostgreSQL: draw the ids, then insert the incidents (codes included) and their history
-    rows in one statement."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Incident._meta.db_table, len(incidents)],
-        )
-        for incident, (pk,) in zip(incidents, cursor.fetchall(), strict=True):
-            incident.pk = pk
-            if builtin and incident.code is None:
-                incident.code = f"{prefix}{pk}"
-    first = insert_statement(
-        Incident, ["id", *INCIDENT_FIELDS], [(i.pk, *_incident_row(i)) for i in incidents]
-    )
-    then = insert_statement(
-        IncidentStatusHistory, HISTORY_FIELDS, _history_rows(incidents, history)
-    )
-    execute(f"WITH new_incidents AS ({first[0]}) {then[0]}", [*first[1], *then[1]])
-
-
-def _history_rows(incidents: list[Incident], history: list[tuple[str, int | None]]) -> list[tuple]:
-    """Each new incident's one history row: its status «Новый» at its creation."""
-    return [
-        (actor, user, incident.pk, incident.status_id, incident.created_at)
-        for incident, (actor, user) in zip(incidents, history, strict=True)
-    ]
+        for row, dispatcher in zip(rows, dispatchers, strict=True):
+            if dispatcher is None:
+                logger.info("incident=%s: no dispatcher on shift, left unassigned", row[ID])
+    return rows, dispatchers
 
 
 # Statuses that wait for the requester: without an answer the incident closes by itself.

@@ -148,7 +148,10 @@ def _defaults(model: type[Model], fields: tuple[str, ...]) -> list[Any]:
 def _converted(
     model: type[Model], fields: tuple[str, ...], rows: Sequence[Sequence[Any]]
 ) -> Sequence[Sequence[Any]]:
-    """``rows`` with their datetimes as the database takes them (SQLite: text in UTC)."""
+    """``rows`` with their datetimes as the database takes them (SQLite: text in UTC; psycopg
+    takes aware datetimes as they are)."""
+    if connection.vendor == "postgresql":
+        return rows
     moments = [
         n for n, name in enumerate(fields) if isinstance(model._meta.get_field(name), DateTimeField)
     ]
