@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import base64
 import time
+import tracemalloc
 from email import policy
-from email.message import Message
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -211,3 +212,23 @@ def test_hostile_shapes_cost_linear_time(raw):
     started = time.process_time()
     fast_mime.parse(raw)
     assert time.process_time() - started < 2
+
+
+@pytest.mark.parametrize("subject", [b"x", "Тема".encode("cp1251")])
+def test_memory_is_no_more_than_the_stdlib_path(subject):
+    """Only the stored pieces are decoded: a raw 8-bit header does not widen the whole message."""
+    msg = EmailMessage()
+    msg["Subject"] = "x"
+    msg.set_content("Текст " * 1000)
+    msg.add_attachment(bytes(range(256)) * 16_000, "application", "pdf", filename="a.pdf")
+    raw = msg.as_bytes().replace(b"Subject: x", b"Subject: " + subject)
+    peaks = {}
+    for fast in (False, True):
+        tracemalloc.start()
+        try:
+            parse_email(raw, fast=fast)
+            peaks[fast] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert fast_mime.parse(raw) is not None
+    assert peaks[True] <= peaks[False] * 1.05
