@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from dispatch.statements import CompiledQuery, Many
 from dispatch.statements.insert import insert_rows
 from emails.folders import folder_role
 from emails.ignore import IgnoreList
@@ -200,13 +201,7 @@ def _adopt_orphans(linked: dict[str, int]) -> int:
         return 0
     mids = list(linked)
     by_incident: dict[int, set[int]] = defaultdict(set)
-    for pk, parent in EmailMessage.objects.filter(
-        incident__isnull=True, in_reply_to__in=mids
-    ).values_list("pk", "in_reply_to"):
-        by_incident[linked[parent]].add(pk)
-    for pk, parent in EmailReference.objects.filter(
-        email__incident__isnull=True, message_id__in=mids
-    ).values_list("email_id", "message_id"):
+    for pk, parent in [*_ORPHANS.rows(mids), *_ORPHANS_BY_REFERENCE.rows(mids)]:
         by_incident[linked[parent]].add(pk)
     count = 0
     for incident_id, pks in by_incident.items():
@@ -337,9 +332,7 @@ def _adopt_parents(threads: list[tuple[list[str], int | None]]) -> int:
     if not wanted:
         return 0
     by_incident: dict[int, list[str]] = defaultdict(list)
-    for mid in EmailMessage.objects.filter(
-        incident__isnull=True, message_id__in=list(wanted)
-    ).values_list("message_id", flat=True):
+    for (mid,) in _PARENTS.rows(list(wanted)):
         by_incident[wanted[mid]].append(mid)
     return sum(
         EmailMessage.objects.filter(message_id__in=mids, incident__isnull=True).update(
@@ -359,17 +352,18 @@ def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None
             replies.setdefault(email.incident_id, item.parsed)
     if not replies:
         return
-    incidents = list(Incident.objects.filter(pk__in=list(replies), pole__isnull=True))
+    pks = list(
+        Incident.objects.filter(pk__in=list(replies), pole__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
     found = recognize_many(
-        [
-            (replies[incident.pk].subject, strip_quoted(replies[incident.pk].body_text))
-            for incident in incidents
-        ]
+        [(replies[pk].subject, strip_quoted(replies[pk].body_text)) for pk in pks]
     )
     fill_incidents(
         {
-            incident.pk: {"pole": recognition.pole, "base_station": recognition.base_station}
-            for incident, recognition in zip(incidents, found, strict=True)
+            pk: {"pole": recognition.pole, "base_station": recognition.base_station}
+            for pk, recognition in zip(pks, found, strict=True)
             if recognition.pole is not None
         },
         actor=Actor.EMAIL,
@@ -397,20 +391,53 @@ def incidents_with_new_mail(emails: list[EmailMessage]) -> set[int]:
     return {email.incident_id for email in emails if email.incident_id and email.is_from_outside}
 
 
+# The batch's reads, compiled once a process (dispatch.statements: compiling a queryset cost
+# more than running it); the querysets are what they were.
+_MID = "\x00message-id"
+_STORED = CompiledQuery(
+    lambda mids: EmailMessage.objects.filter(message_id__in=mids).values_list("message_id", "pk"),
+    Many(_MID),
+)
+_OURS = CompiledQuery(
+    lambda mids: OutboundEmail.objects.filter(message_id__in=mids).values_list(
+        "message_id", "incident_id"
+    ),
+    Many(_MID),
+)
+_ORIGINALS = CompiledQuery(
+    lambda mids: EmailMessage.objects.filter(message_id__in=mids).values_list(
+        "message_id", "incident_id"
+    ),
+    Many(_MID),
+)
+_ORPHANS = CompiledQuery(
+    lambda mids: EmailMessage.objects.filter(
+        incident__isnull=True, in_reply_to__in=mids
+    ).values_list("pk", "in_reply_to"),
+    Many(_MID),
+)
+_ORPHANS_BY_REFERENCE = CompiledQuery(
+    lambda mids: EmailReference.objects.filter(
+        email__incident__isnull=True, message_id__in=mids
+    ).values_list("email_id", "message_id"),
+    Many(_MID),
+)
+_PARENTS = CompiledQuery(
+    lambda mids: EmailMessage.objects.filter(
+        incident__isnull=True, message_id__in=mids
+    ).values_list("message_id"),
+    Many(_MID),
+)
+
+
 def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) -> StoreResult:
     """Store new messages once (by Message-ID), record every sighting, thread and link them."""
     result = StoreResult()
     reused = separate_reused_ids([item.parsed for item in items])
     ids = [item.parsed.message_id for item in items]
-    existing = dict(EmailMessage.objects.filter(message_id__in=ids).values_list("message_id", "pk"))
-    ours = dict(
-        OutboundEmail.objects.filter(message_id__in=ids).values_list("message_id", "incident_id")
-    )
-    originals = dict(
-        EmailMessage.objects.filter(message_id__in=set(reused.values())).values_list(
-            "message_id", "incident_id"
-        )
-    )
+    existing = dict(_STORED.rows(ids))
+    ours = dict(_OURS.rows(ids))
+    originals = dict(_ORIGINALS.rows(list(set(reused.values()))))
     index = ThreadIndex([item.parsed for item in items if item.parsed.message_id not in existing])
     ignore = IgnoreList.load() if len(existing) < len(set(ids)) else IgnoreList()  # one query
     batch = _Batch(folder, ours, index, reused, originals, ignore)
