@@ -38,7 +38,8 @@ _SEPARATORS = re.compile(r"[\[\](){}:|,.;'\"/\\`<>«»!?*=№#]")
 _DASHES = str.maketrans({"‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-"})
 # The same for a whole text: str.translate looks a dict up per character of non-ASCII text
 # (0.5 ms for an e-mail of 7,000 characters of Cyrillic); one character class is 10 times faster.
-_DASH = re.compile("[‐‑‒–—―−]")
+_DASH_CHARS = "‐‑‒–—―−"
+_DASH = re.compile(f"[{_DASH_CHARS}]")
 # Latin letters that look like Cyrillic ones are folded, so "А-1234" typed in Latin still matches.
 _LOOKALIKES = str.maketrans("abcehkmoptxy", "авсенкмортху")
 _LATIN_BS = re.compile(r"^bs(?=[-\d]|$)")
@@ -92,31 +93,120 @@ def normalize(text: str) -> str:
 
 
 _FOUR_DIGITS = re.compile(r"(?:\D*\d){4}")
+# A digit and what follows it up to the first whitespace no phone number or date can span: a
+# phone number spans a run of whitespace and dashes only from a digit or ")" before it to a digit
+# or "(" after it (the [\s-]* of _PHONE); dates, times and words never span whitespace. So: a
+# digit, then words, runs of dashes alone and such runs, then the dashes before that whitespace.
+_D = re.escape("-" + _DASH_CHARS)
+_PIECE = re.compile(rf"\d(?:[^\s{_D}]+|[{_D}]+(?![\s{_D}])|(?<=[\d)])[\s{_D}]+(?=[\d(]))*[{_D}]*")
+
+
+def _words(text: str) -> list[str]:
+    """The words of a text: dashes unified, phone numbers and dates removed, separators split."""
+    text = _DATE_TIME.sub(" ", _PHONE.sub(" ", _DASH.sub("-", text)))
+    return _SEPARATORS.sub(" ", text).split()
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the stretches holding every digit of ``text``, cut at whitespace.
+
+    No phone number or date spans a cut, so the words of ``text`` are those of its pieces and of
+    the digit-free stretches between them, in order. A piece starts at the last space or newline
+    before its first digit: any whitespace there would do (a phone number spanning it would hold
+    a digit before it), the nearest keeps the piece short.
+    """
+    pieces = []
+    end = 0
+    while (piece := _PIECE.search(text, end)) is not None:
+        digit = piece.start()
+        start = max(text.rfind(" ", end, digit), text.rfind("\n", end, digit), end)
+        end = piece.end()
+        pieces.append((start, end))
+    return pieces
+
+
+def _last_word(text: str, lo: int, hi: int) -> str | None:
+    """The last word of the digit-free ``text[lo:hi]`` (a short tail first), or None."""
+    size = 48
+    while True:
+        start = max(lo, hi - size)
+        words = _SEPARATORS.sub(" ", text[start:hi]).split()  # dashes are normalize()'s
+        if start == lo:
+            return words[-1] if words else None
+        if len(words) > 1:  # the first may be cut, the last is whole
+            return words[-1]
+        size *= 4
+
+
+class _Pieces:
+    """The pieces of a text, with their words and the word before each computed on demand."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.bounds = _pieces(text)
+        self._words: dict[int, list[str]] = {}
+        self._before: dict[int, str] = {}
+
+    def words(self, k: int) -> list[str]:
+        """The words of piece ``k``."""
+        if k not in self._words:
+            start, end = self.bounds[k]
+            self._words[k] = _words(self.text[start:end])
+        return self._words[k]
+
+    def _last_word_before(self, k: int) -> str | None:
+        """The last word between pieces ``k - 1`` and ``k``, else of piece ``k - 1``, or None."""
+        gap_start = self.bounds[k - 1][1] if k else 0
+        word = _last_word(self.text, gap_start, self.bounds[k][0])
+        if word is None and k:
+            words = self.words(k - 1)
+            word = words[-1] if words else None
+        return word
+
+    def word_before(self, k: int) -> str:
+        """The word before piece ``k`` in the text (``""`` at its start); each gap read once."""
+        pending = []
+        j = k
+        while j not in self._before:
+            pending.append(j)
+            word = self._last_word_before(j)
+            if word is not None or j == 0:
+                self._before[j] = word or ""
+                break
+            j -= 1
+        for p in pending:
+            self._before[p] = self._before[j]
+        return self._before[k]
+
+
+def _candidates(word: str, previous: str) -> tuple[str, ...]:
+    """The keys a word of four digits or more stands for, given the word before it."""
+    previous = normalize(previous).strip("-")
+    if previous in _NOT_A_CODE_AFTER:
+        return ()
+    key = normalize(word).lstrip("-")
+    return (f"бс-{key}", key) if previous == "бс" else (key,)
 
 
 def candidate_tokens(text: str) -> list[str]:
     """Normalised tokens that may be a pole code or base-station name, in text order.
 
     Only the first ``MAX_TEXT_CHARS`` characters are read (a code sits near the top; huge quoted
-    threads or pasted logs must not stall ingestion).
+    threads or pasted logs must not stall ingestion). Only the pieces around digits are read
+    word by word: a word with fewer than four digits is never a candidate.
     """
-    text = _DASH.sub("-", text[:MAX_TEXT_CHARS])
-    text = _DATE_TIME.sub(" ", _PHONE.sub(" ", text))
-    words = _SEPARATORS.sub(" ", text).split()
-    seen: set[str] = set()
-    tokens: list[str] = []
-    for position, word in enumerate(words):
-        if not _FOUR_DIGITS.match(word):
+    text = text[:MAX_TEXT_CHARS]
+    pieces = _Pieces(text)
+    tokens: dict[str, None] = {}
+    for k, (start, end) in enumerate(pieces.bounds):
+        if not _FOUR_DIGITS.match(text, start, end):
             continue
-        previous = normalize(words[position - 1]).strip("-") if position else ""
-        if previous in _NOT_A_CODE_AFTER:
-            continue
-        key = normalize(word).lstrip("-")
-        for candidate in (f"бс-{key}", key) if previous == "бс" else (key,):
-            if candidate not in seen:
-                seen.add(candidate)
-                tokens.append(candidate)
-    return tokens
+        words = pieces.words(k)
+        for position, word in enumerate(words):
+            if _FOUR_DIGITS.match(word):
+                previous = words[position - 1] if position else pieces.word_before(k)
+                tokens.update(dict.fromkeys(_candidates(word, previous)))
+    return list(tokens)
 
 
 @dataclass(frozen=True)
