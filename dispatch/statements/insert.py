@@ -18,7 +18,7 @@ parameters.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cache, lru_cache
 from typing import Any
 
@@ -148,8 +148,9 @@ def _defaults(model: type[Model], fields: tuple[str, ...]) -> list[Any]:
 def _converted(
     model: type[Model], fields: tuple[str, ...], rows: Sequence[Sequence[Any]]
 ) -> Sequence[Sequence[Any]]:
-    """``rows`` with their datetimes as the database takes them (SQLite: text in UTC; psycopg
-    takes aware datetimes as they are)."""
+    """``rows`` with their datetimes as the database takes them (SQLite: the text Django's
+    ``adapt_datetimefield_value`` writes, in the connection's zone; psycopg takes aware
+    datetimes as they are)."""
     if connection.vendor == "postgresql":
         return rows
     moments = [
@@ -157,17 +158,21 @@ def _converted(
     ]
     if not moments:
         return rows
+    zone = connection.timezone
     done = []
     for row in rows:
         cells = list(row)
         for n in moments:
             if cells[n] is not None:
-                cells[n] = _moment(cells[n])
+                cells[n] = _moment(cells[n], zone)
         done.append(cells)
     return done
 
 
-def _moment(value: datetime) -> Any:
-    if timezone.is_naive(value):
+def _moment(value: datetime, zone: tzinfo) -> str:
+    """What ``adapt_datetimefield_value`` gives for ``value`` (naive: in the current time zone)
+    with USE_TZ: its wall time in ``zone``, as ``str()`` writes it — without its per-value
+    checks (thousands of values a batch)."""
+    if value.tzinfo is None:
         value = timezone.make_aware(value)
-    return connection.ops.adapt_datetimefield_value(value)
+    return str(value.astimezone(zone).replace(tzinfo=None))

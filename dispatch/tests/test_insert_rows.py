@@ -5,14 +5,16 @@ however many rows."""
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from dispatch.statements.insert import insert_rows
+from dispatch.statements.insert import _moment, insert_rows
 from emails.models import EmailLocation, EmailMessage, EmailRaw, MailFolder
 from incidents.defaults import load_defaults
 from incidents.models import Incident, StatusKey
@@ -98,3 +100,23 @@ def test_nothing_to_insert_runs_nothing():
     with CaptureQueriesContext(connection) as queries:
         assert insert_rows(EmailMessage, ["message_id"], [], returning=True) == []
     assert len(queries) == 0
+
+
+MOMENTS = [
+    MOMENT,
+    MOMENT.replace(microsecond=0),  # str() drops a zero fraction, as Django's adapter does
+    datetime(2026, 3, 29, 1, 59, 59, tzinfo=UTC),
+    datetime(2026, 10, 25, 2, 30, tzinfo=timezone.get_fixed_timezone(180)),
+    datetime(1970, 1, 1, tzinfo=zoneinfo.ZoneInfo("Asia/Vladivostok")),
+    datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=zoneinfo.ZoneInfo("Europe/Moscow")),
+    datetime(2026, 12, 4, 10, 30),  # naive: taken in the current time zone
+]
+
+
+@pytest.mark.parametrize("value", MOMENTS, ids=str)
+def test_a_datetime_is_written_as_djangos_adapter_writes_it(value):
+    if connection.vendor == "postgresql":
+        pytest.skip("psycopg binds aware datetimes as they are")
+    aware = timezone.make_aware(value) if timezone.is_naive(value) else value
+    expected = connection.ops.adapt_datetimefield_value(aware)
+    assert _moment(value, connection.timezone) == expected
