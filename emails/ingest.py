@@ -15,7 +15,7 @@ worker goes on, and before the cycle returns (:mod:`emails.search_index`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -283,7 +283,7 @@ def window_parts(reader: FolderReader, uids: list[int], report: IngestReport) ->
 
 def folder_parts(
     reader: FolderReader, uids: list[int], batch_size: int, report: IngestReport
-) -> Iterator[_Part]:
+) -> Generator[_Part]:
     """Every part of the new ``uids``, window by window of ``batch_size`` UIDs."""
     for start in range(0, len(uids), batch_size):
         yield from window_parts(reader, uids[start : start + batch_size], report)
@@ -346,7 +346,9 @@ def ingest_folder(
             pipeline = _Pipeline(folder, reader.uidvalidity, report, ahead, indexer)
             parts = folder_parts(reader, uids, batch_size, report)
             # the next part downloads while this one commits; a re-sync's parts read the database
-            fetched = parts if report.resynced else FetchAhead(parts)
+            fetched: Generator[_Part] | FetchAhead[_Part] = (
+                parts if report.resynced else FetchAhead(parts)
+            )
             try:
                 for part in fetched:
                     if should_stop():
@@ -354,8 +356,7 @@ def ingest_folder(
                     pipeline.add(part)
                 pipeline.finish()
             finally:
-                if isinstance(fetched, FetchAhead):
-                    fetched.close()
+                fetched.close()  # a download in hand is waited for; a part not taken is dropped
                 pipeline.close()
                 if indexer is not None:
                     indexer.close()
