@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.alternate import print_best_alternately
 from bench.desk_mail import generate
 from emails.parsing import fast_mime, parse_email
 
@@ -41,13 +42,13 @@ def main() -> None:
     taken = sum(fast_mime.parse(raw) is not None for raw in raws)
     size = sum(map(len, raws)) / len(raws) / 1024
     print(f"{len(raws)} messages, {size:.1f} KB mean; the fast path takes {taken}")
-    rounds: dict[bool, list[float]] = {False: [], True: []}
-    for _ in range(args.rounds):
-        for fast in (False, True):
-            rounds[fast].append(cpu_ms_per_message(raws, fast=fast))
-    for fast, label in ((False, "stdlib path"), (True, "fast path")):
-        figures = ", ".join(f"{ms:.3f}" for ms in rounds[fast])
-        print(f"{label}: best {min(rounds[fast]):.3f} ms CPU/message (rounds {figures})")
+    print_best_alternately(
+        {
+            "stdlib path": lambda: cpu_ms_per_message(raws, fast=False),
+            "fast path": lambda: cpu_ms_per_message(raws, fast=True),
+        },
+        args.rounds,
+    )
 
 
 if __name__ == "__main__":

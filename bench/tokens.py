@@ -24,6 +24,7 @@ import django
 
 django.setup()
 
+from bench.alternate import print_best_alternately  # noqa: E402
 from bench.desk_mail import generate  # noqa: E402
 from emails.parsing import parse_email  # noqa: E402
 from ts.recognition import candidate_tokens  # noqa: E402
@@ -48,14 +49,13 @@ def main() -> None:
     texts = [(message.subject or "", message.body_text or "") for message in parsed]
     size = sum(len(body) for _subject, body in texts) / len(texts)
     print(f"{len(texts)} messages, bodies {size:,.0f} characters mean")
-    tokenisers = {"reference": reference_candidate_tokens, "current": candidate_tokens}
-    rounds: dict[str, list[float]] = {label: [] for label in tokenisers}
-    for _ in range(args.rounds):
-        for label, tokens in tokenisers.items():
-            rounds[label].append(cpu_ms_per_message(texts, tokens))
-    for label, figures in rounds.items():
-        listed = ", ".join(f"{ms:.3f}" for ms in figures)
-        print(f"{label}: best {min(figures):.3f} ms CPU/message (rounds {listed})")
+    print_best_alternately(
+        {
+            "reference": lambda: cpu_ms_per_message(texts, reference_candidate_tokens),
+            "current": lambda: cpu_ms_per_message(texts, candidate_tokens),
+        },
+        args.rounds,
+    )
 
 
 if __name__ == "__main__":
