@@ -86,8 +86,14 @@ _NOT_A_CODE_AFTER = frozenset(
 )
 
 
+# A key already in its normal form: ASCII digits and hyphens (most pole codes, e.g. "77-12345").
+_NORMAL_KEY = re.compile(r"[0-9-]+")
+
+
 def normalize(text: str) -> str:
     """The comparison key of a code or name: case-folded, dashes and look-alikes unified."""
+    if _NORMAL_KEY.fullmatch(text):  # nothing to change (a fifth of the index's build time)
+        return text
     key = text.strip().translate(_DASHES).casefold()
     return _LATIN_BS.sub("бс", key).translate(_LOOKALIKES)
 

@@ -1,20 +1,29 @@
-"""The whole-text tokeniser :func:`ts.recognition.candidate_tokens` replaced (session 9, #23).
-
-Kept as the reference the faster one must equal on every input (test_candidate_tokens.py).
+"""Implementations :mod:`ts.recognition` replaced for speed (#23), kept as the references the
+faster ones must equal on every input: the whole-text tokeniser (test_candidate_tokens.py) and
+the key normalisation without its fast path (test_normalize.py).
 """
 
 from __future__ import annotations
 
 from ts.recognition import (
     _DASH,
+    _DASHES,
     _DATE_TIME,
     _FOUR_DIGITS,
+    _LATIN_BS,
+    _LOOKALIKES,
     _NOT_A_CODE_AFTER,
     _PHONE,
     _SEPARATORS,
     MAX_TEXT_CHARS,
     normalize,
 )
+
+
+def reference_normalize(text: str) -> str:
+    """The comparison key as computed before its fast path for ASCII digits and hyphens."""
+    key = text.strip().translate(_DASHES).casefold()
+    return _LATIN_BS.sub("бс", key).translate(_LOOKALIKES)
 
 
 def reference_candidate_tokens(text: str) -> list[str]:
