@@ -29,6 +29,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _fresh_pole_index():
+    """Each test starts without a pole index in memory (``ts.recognition``), as a new worker does:
+    whether one was built by an earlier test changes how an ingest starts (emails.ingest)."""
+    from ts.recognition import invalidate_index
+
+    invalidate_index()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_sweep_memory():
     """Each test starts without a previous SLA sweep (``incidents.sla_sweep._previous``)."""
     from incidents import sla_sweep

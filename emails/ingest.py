@@ -14,6 +14,7 @@ worker goes on, and before the cycle returns (:mod:`emails.search_index`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from emails.services import (
     store_messages,
 )
 from emails.sources.base import FetchedMessage, FolderReader, MailSource
+from ts.recognition import index_ready, prepare_index
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +177,9 @@ class _Part:
 class _Pipeline:
     """Parts flow fetch → parse → commit, committed in order. With ``ahead`` the next part is
     parsed in the parser process while this process parses or commits the one before (the
-    first part is held until a second comes, so a poll of one part starts no process)."""
+    first part is held until a second comes, so a poll of one part starts no process). A worker
+    that has not built its pole index yet sends the first part to the parser process too and
+    builds the index meanwhile, instead of parsing the part and then building the index."""
 
     def __init__(
         self,
@@ -200,8 +204,16 @@ class _Pipeline:
             self._commit(previous, outcomes)
         elif self.held is not None:
             previous, self.held = self.held, None
-            self._send(part)
-            self._commit(previous, None)
+            if index_ready():
+                self._send(part)
+                self._commit(previous, None)
+            else:  # a cold worker builds the pole index while the parser process takes this part
+                self._send(previous)
+                with contextlib.suppress(DatabaseError):  # the commit meets it, as it would
+                    prepare_index()
+                outcomes = self.ahead.result()
+                self._send(part)
+                self._commit(previous, outcomes)
         else:
             self.held = part
 

@@ -300,6 +300,16 @@ def invalidate_index() -> None:
         _index = None
 
 
+def index_ready() -> bool:
+    """Whether this process holds the index (built and not invalidated since)."""
+    return _index is not None
+
+
+def prepare_index() -> None:
+    """Build the index now (or check it is current), e.g. while the process waits anyway."""
+    _get_index()
+
+
 def _get_index() -> _Index:
     global _index
     with _lock:

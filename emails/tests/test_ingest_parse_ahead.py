@@ -21,6 +21,7 @@ from emails.parse_ahead import ParserFailed
 from emails.tests.conftest import build_message, ingest_worker_env
 from emails.tests.test_hostile_mail_budget import nested_bomb
 from incidents.models import Incident
+from ts import recognition
 from ts.tests.factories import make_pole
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,6 +68,21 @@ def test_parts_parsed_ahead_are_threaded_and_committed_in_order(
     assert "nested more than" in reason
     assert MailFolder.objects.get(name="INBOX").last_uid == 9
     assert EmailLocation.objects.count() == 8
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_a_cold_worker_builds_its_pole_index_while_the_first_part_is_parsed(
+    dovecot, imap_source, statuses, small_parts, warm
+):
+    dovecot.append("INBOX", [_request(n) for n in range(6)])
+    pole = make_pole("77-01234")
+    if warm:
+        recognition.prepare_index()
+    report = ingest_folder(imap_source, "INBOX")
+    # cold: every part goes to the parser process; warm: the worker parses the first itself
+    assert (report.batches, report.parsed_ahead) == (3, 2 if warm else 3)
+    assert recognition.index_ready()
+    assert Incident.objects.filter(pole=pole).count() == report.result.stored == 6
 
 
 def test_a_poll_of_one_part_starts_no_parser_process(dovecot, imap_source, statuses, small_parts):
