@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from dispatch.statements import CompiledQuery, Many
+from dispatch.statements import NO_ID, CompiledQuery, Many
 from dispatch.statements.insert import insert_rows
 from emails.folders import folder_role
 from emails.ignore import IgnoreList
@@ -352,11 +352,7 @@ def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None
             replies.setdefault(email.incident_id, item.parsed)
     if not replies:
         return
-    pks = list(
-        Incident.objects.filter(pk__in=list(replies), pole__isnull=True).values_list(
-            "pk", flat=True
-        )
-    )
+    pks = [pk for (pk,) in _POLELESS.rows(list(replies))]
     found = recognize_many(
         [(replies[pk].subject, strip_quoted(replies[pk].body_text)) for pk in pks]
     )
@@ -421,6 +417,10 @@ _ORPHANS_BY_REFERENCE = CompiledQuery(
         email__incident__isnull=True, message_id__in=mids
     ).values_list("email_id", "message_id"),
     Many(_MID),
+)
+_POLELESS = CompiledQuery(
+    lambda ids: Incident.objects.filter(pk__in=ids, pole__isnull=True).values_list("pk"),
+    Many(NO_ID),
 )
 _PARENTS = CompiledQuery(
     lambda mids: EmailMessage.objects.filter(

@@ -13,6 +13,7 @@ queries.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.db.models import BigIntegerField, OuterRef
 from django.db.models.functions import Coalesce
 
+from dispatch.statements import CompiledQuery, Many
 from emails.models import EmailMessage, EmailReference
 from emails.outbox.models import OutboundEmail
 from emails.parsing import ParsedEmail
@@ -37,7 +39,12 @@ def _chunks(values: list[str]) -> Iterable[list[str]]:
 
 
 def code_pattern() -> re.Pattern[str]:
-    return re.compile(settings.INCIDENT_CODE_PATTERN, re.IGNORECASE)
+    return _pattern(settings.INCIDENT_CODE_PATTERN)
+
+
+@functools.lru_cache(maxsize=4)
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text, re.IGNORECASE)
 
 
 def subject_codes(subject: str) -> list[str]:
@@ -50,6 +57,47 @@ def thread_ids(parsed: ParsedEmail) -> list[str]:
     ids = [parsed.in_reply_to] if parsed.in_reply_to else []
     ids += [mid for mid in reversed(parsed.references) if mid != parsed.in_reply_to]
     return [mid for mid in ids if mid != parsed.message_id]
+
+
+# A batch's reads, compiled once a process (dispatch.statements); the querysets are what they were.
+_ID = "\x00thread-id"
+_STORED = CompiledQuery(
+    lambda mids: EmailMessage.objects.filter(message_id__in=mids).values_list(
+        "message_id", "incident_id"
+    ),
+    Many(_ID),
+)
+_OUTBOX = CompiledQuery(
+    lambda mids: (
+        OutboundEmail.objects.filter(message_id__in=mids, incident__isnull=False)
+        .annotate(
+            goes_to=Coalesce(
+                merged_into(OuterRef("incident_id")), "incident_id", output_field=BigIntegerField()
+            )
+        )
+        .values_list("message_id", "goes_to")
+    ),
+    Many(_ID),
+)
+_ROOTS = CompiledQuery(
+    lambda roots: (
+        EmailMessage.objects.filter(thread_root__in=roots, incident__isnull=False)
+        .order_by("sent_at", "pk")
+        .values_list("thread_root", "incident_id")
+    ),
+    Many(_ID),
+)
+_UNLINKED = CompiledQuery(lambda: Incident.objects.filter(no_thread_linking=True).values_list("pk"))
+_CODES = CompiledQuery(
+    lambda codes: (
+        Incident.objects.filter(code__in=codes)
+        .annotate(
+            goes_to=Coalesce(merged_into(OuterRef("pk")), "pk", output_field=BigIntegerField())
+        )
+        .values_list("code", "goes_to")
+    ),
+    Many(_ID),
+)
 
 
 class ThreadIndex:
@@ -65,48 +113,19 @@ class ThreadIndex:
         self.roots: dict[str, int] = {}
         roots = sorted({parsed.thread_root for parsed in batch if parsed.thread_root})
         for chunk in _chunks(roots):
-            rows = (
-                EmailMessage.objects.filter(thread_root__in=chunk, incident__isnull=False)
-                .order_by("sent_at", "pk")
-                .values_list("thread_root", "incident_id")
-            )
-            for root, incident_id in rows:
+            for root, incident_id in _ROOTS.rows(chunk):
                 self.roots.setdefault(root, incident_id)
-        self.unlinked = set(
-            Incident.objects.filter(no_thread_linking=True).values_list("pk", flat=True)
-        )
+        self.unlinked = {pk for (pk,) in _UNLINKED.rows()}
         self.codes: dict[str, int] = {}
         for chunk in _chunks(codes):
-            rows = (
-                Incident.objects.filter(code__in=chunk)
-                .annotate(
-                    goes_to=Coalesce(
-                        merged_into(OuterRef("pk")), "pk", output_field=BigIntegerField()
-                    )
-                )
-                .values_list("code", "goes_to")
-            )
-            self.codes.update((code.upper(), pk) for code, pk in rows)
+            self.codes.update((code.upper(), pk) for code, pk in _CODES.rows(chunk))
 
     def _load(self, ids: list[str]) -> None:
         missing = [mid for mid in ids if mid not in self._looked_up and mid not in self.stored]
         self._looked_up.update(missing)
         for chunk in _chunks(missing):
-            rows = EmailMessage.objects.filter(message_id__in=chunk).values_list(
-                "message_id", "incident_id"
-            )
-            self.stored.update(rows)
-            self.outbox.update(
-                OutboundEmail.objects.filter(message_id__in=chunk, incident__isnull=False)
-                .annotate(
-                    goes_to=Coalesce(
-                        merged_into(OuterRef("incident_id")),
-                        "incident_id",
-                        output_field=BigIntegerField(),
-                    )
-                )
-                .values_list("message_id", "goes_to")
-            )
+            self.stored.update(_STORED.rows(chunk))
+            self.outbox.update(_OUTBOX.rows(chunk))
 
     def remember(self, parsed: ParsedEmail, incident_id: object) -> None:
         """A message of this batch is stored (so later ones in the batch can thread on it).

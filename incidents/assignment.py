@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, Count, F, OuterRef, Prefetch, Subquery, Value, When
+from django.db import router
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch.locks import name_key, transaction_lock
+from dispatch.statements import NO_ID, CompiledQuery, Many
+from dispatch.statements.update import update_rows
 from incidents.models import Incident
 from users.models import User, WorkShift
 from users.shifts import is_on_shift
@@ -66,6 +69,27 @@ def candidates(now: datetime | None = None) -> list[User]:
     with ``load`` annotated (2 queries, 3 with the tracker)."""
     now = now or timezone.now()
     since = now - timedelta(hours=settings.ASSIGNMENT_WINDOW_HOURS)
+    alias = router.db_for_read(User)
+    users = []
+    for *values, load in _DISPATCHERS.rows(since, using=alias):
+        user = User.from_db(alias, _USER_COLUMNS, values)
+        user.load = load
+        users.append(user)
+    shifts: dict[int, list[WorkShift]] = {}
+    for values in _SHIFTS.rows([user.pk for user in users], using=alias):
+        shift = WorkShift.from_db(alias, _SHIFT_COLUMNS, values)
+        shifts.setdefault(shift.user_id, []).append(shift)
+    logins = tracker_logins()
+    return [
+        user
+        for user in users
+        if is_on_shift(shifts.get(user.pk, ()), now) and not not_assignable_reason(user, logins)
+    ]
+
+
+def _dispatchers(since: datetime) -> QuerySet:
+    """Active dispatchers with their ``load`` (open incidents created since ``since``), best
+    first; every column of the user, then the load."""
     # A correlated count per dispatcher reads only the recent open rows through ``inc_load_idx``;
     # a join would drag every dispatcher's whole incident history through a GROUP BY.
     recent_open = (
@@ -75,18 +99,23 @@ def candidates(now: datetime | None = None) -> list[User]:
         .annotate(count=Count("pk"))
         .values("count")
     )
-    users = (
+    return (
         User.objects.dispatchers()
         .annotate(load=Coalesce(Subquery(recent_open), 0))
-        .prefetch_related(Prefetch("shifts", queryset=WorkShift.objects.all()))
         .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
+        .values_list(*_USER_COLUMNS, "load")
     )
-    logins = tracker_logins()
-    return [
-        user
-        for user in users
-        if is_on_shift(user.shifts.all(), now) and not not_assignable_reason(user, logins)
-    ]
+
+
+# Compiled once a process (dispatch.statements: mail ingestion chooses dispatchers every batch,
+# and compiling these cost more than running them); read as the model instances they were.
+_USER_COLUMNS = [field.attname for field in User._meta.concrete_fields]
+_SHIFT_COLUMNS = [field.attname for field in WorkShift._meta.concrete_fields]
+_DISPATCHERS = CompiledQuery(_dispatchers, datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC))
+_SHIFTS = CompiledQuery(
+    lambda ids: WorkShift.objects.filter(user__in=ids).values_list(*_SHIFT_COLUMNS),
+    Many(NO_ID),
+)
 
 
 def choose_dispatchers(count: int, now: datetime) -> list[User | None]:
@@ -115,7 +144,4 @@ def mark_assigned(dispatchers: Iterable[User]) -> None:
     """Store when each of ``dispatchers`` last got an incident (their ``last_assigned_at``, the
     tie-breaker), in one UPDATE."""
     moments = {user.pk: user.last_assigned_at for user in dispatchers if user is not None}
-    if moments:
-        User.objects.filter(pk__in=list(moments)).update(
-            last_assigned_at=Case(*(When(pk=pk, then=Value(at)) for pk, at in moments.items()))
-        )
+    update_rows(User, ["last_assigned_at"], list(moments.items()))

@@ -18,6 +18,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch.statements import NO_ID, CompiledQuery, Many
 from emails.models import EmailMessage, from_outside
 from emails.outbox.models import OutboundEmail
 from incidents import workflow
@@ -35,18 +36,25 @@ def counts_on_closing(email: EmailMessage) -> bool:
 def _mail_since_closing(incident_ids: list[int]) -> dict[int, int]:
     """Closed incidents among ``incident_ids`` → how many counting e-mails arrived since they
     were closed (one query)."""
-    rows = (
+    return dict(_MAIL_SINCE_CLOSING.rows(incident_ids))
+
+
+# Compiled once a process (dispatch.statements: compiling it cost more than running it).
+_MAIL_SINCE_CLOSING = CompiledQuery(
+    lambda ids: (
         EmailMessage.objects.filter(
             from_outside(),
-            incident_id__in=incident_ids,
+            incident_id__in=ids,
             incident__status__key=StatusKey.CLOSED,
             received_at__gte=F("incident__finished_at"),
             review=EmailMessage.Review.NONE,
         )
         .values("incident_id")
         .annotate(n=Count("id"))
-    )
-    return {row["incident_id"]: row["n"] for row in rows}
+        .values_list("incident_id", "n")
+    ),
+    Many(NO_ID),
+)
 
 
 def answer_mail_on_closed(emails: Iterable[EmailMessage], now: datetime | None = None) -> None:

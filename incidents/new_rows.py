@@ -8,10 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat
 
 from dispatch.statements.insert import execute, insert_rows, insert_statement
+from dispatch.statements.update import update_rows
 from incidents.models import Incident, IncidentStatusHistory
 
 # The columns of a new incident written (the others take their defaults), of its history row.
@@ -46,12 +45,9 @@ def insert_incident_rows(
     ids = insert_rows(Incident, INCIDENT_FIELDS[1:], [row[1:] for row in rows], returning=True)
     for row, pk in zip(rows, ids, strict=True):
         row[ID] = pk
-    if coded:
-        Incident.objects.filter(pk__in=[row[ID] for row in coded]).update(
-            code=Concat(Value(prefix), Cast("id", output_field=CharField()))
-        )
-        for row in coded:
-            row[CODE] = f"{prefix}{row[ID]}"
+    for row in coded:
+        row[CODE] = f"{prefix}{row[ID]}"
+    update_rows(Incident, ["code"], [(row[ID], row[CODE]) for row in coded])
     insert_rows(IncidentStatusHistory, HISTORY_FIELDS, _history_rows(rows, history))
 
 

@@ -23,6 +23,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from dispatch.statements import NO_ID, CompiledQuery, Many
+from dispatch.statements.insert import insert_rows
+from dispatch.statements.update import update_rows
 from incidents.assignment import choose_dispatchers, lock_assignment, logger, mark_assigned
 from incidents.models import (
     Incident,
@@ -356,6 +359,14 @@ def update_incident(
     return list(changed)
 
 
+_LOCK_MANY = CompiledQuery(
+    lambda ids: (
+        Incident.objects.select_for_update(no_key=True).filter(pk__in=ids).values_list("pk")
+    ),
+    Many(NO_ID),
+)
+
+
 def fill_incidents(fills: Mapping[int, Mapping[str, Any]], *, actor: str) -> list[int]:
     """:func:`update_incident` with ``fill_only`` for several incidents (id → changes) at once:
     the same checks, SLA refresh and change log, in a fixed number of queries however many
@@ -366,7 +377,7 @@ def fill_incidents(fills: Mapping[int, Mapping[str, Any]], *, actor: str) -> lis
     ids = sorted(fills)
     with transaction.atomic():
         # locked in id order, without joins (see lock_incident), then read with relations
-        list(Incident.objects.select_for_update(no_key=True).filter(pk__in=ids).values_list("pk"))
+        _LOCK_MANY.rows(ids)
         incidents = (
             Incident.objects.filter(pk__in=ids)
             .order_by("pk")
@@ -403,8 +414,12 @@ def fill_incidents(fills: Mapping[int, Mapping[str, Any]], *, actor: str) -> lis
             fields.update(changed)
             changed_rows.append(incident)
         if changed_rows:
-            Incident.objects.bulk_update(
-                changed_rows, [*sorted(fields), "sla_deadline", "sla_state", "updated_at"]
+            written = [Incident._meta.get_field(name).attname for name in sorted(fields)]
+            written += ["sla_deadline", "sla_state", "updated_at"]
+            update_rows(
+                Incident,
+                written,
+                [[row.pk, *(getattr(row, n) for n in written)] for row in changed_rows],
             )
             log_many_changes(log, actor=actor, at=now)
     return [incident.pk for incident in changed_rows]
@@ -466,12 +481,12 @@ def log_changes(
     user=None,
     at: datetime | None = None,
     move=None,
-) -> list[IncidentChange]:
+) -> None:
     """Record (attribute, old value, new value) changes of ``incident`` in its change log —
     the one place the log is written (fields, comments, links, moves alike); one INSERT.
     ``move``: the :class:`~incidents.models.IncidentMove` the entries record (undone from there).
     """
-    return log_many_changes([(incident.pk, entries)], actor=actor, user=user, at=at, move=move)
+    log_many_changes([(incident.pk, entries)], actor=actor, user=user, at=at, move=move)
 
 
 def log_many_changes(
@@ -481,23 +496,22 @@ def log_many_changes(
     user=None,
     at: datetime | None = None,
     move=None,
-) -> list[IncidentChange]:
+) -> None:
     """:func:`log_changes` of several incidents ((incident id, entries) pairs) in one INSERT."""
-    moment = at or timezone.now()
-    return IncidentChange.objects.bulk_create(
-        IncidentChange(
-            incident_id=incident_id,
-            field=field,
-            old_value=old,
-            new_value=new,
-            actor=actor,
-            user=user,
-            created_at=moment,
-            move=move,
-        )
+    moment, user_id, move_id = at or timezone.now(), _raw(user), _raw(move)
+    rows = [
+        (incident_id, str(field), str(old), str(new), actor, user_id, moment, move_id)
         for incident_id, entries in changes
         for field, old, new in entries
-    )
+    ]
+    insert_rows(IncidentChange, CHANGE_FIELDS, rows)
+
+
+# The columns of a change-log entry (``insert_rows``: the ORM's bulk_create compiled the
+# statement anew for every batch of mail filling poles, 3 % of the ingest worker's CPU).
+CHANGE_FIELDS = [
+    "incident", "field", "old_value", "new_value", "actor", "user", "created_at", "move",
+]  # fmt: skip
 
 
 def set_incident_code(incident: Incident, code: str) -> None:

@@ -81,6 +81,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from dispatch.statements.update import update_rows
 from incidents import workflow
 from incidents.models import (
     Actor,
@@ -252,33 +253,6 @@ def update_calendar_deadlines(sets: Sets, *, full: bool = False) -> int:
     )
 
 
-def write_rows(model, fields: list[str], rows: list[tuple]) -> None:
-    """Store ``fields`` of ``rows`` (``(pk, *values)`` tuples) in one UPDATE. On PostgreSQL the
-    values travel as arrays (``UPDATE … FROM unnest(…)``: linear, one parameter a column);
-    elsewhere ``bulk_update``."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_update(_plain(model, fields, rows), fields)
-        return
-    meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
-    types = ["bigint", *(column.db_type(connection) for column in columns)]
-    names = ["id", *(column.column for column in columns)]
-    arrays = [[row[0] for row in rows]] + [
-        [column.get_db_prep_value(row[n], connection) for row in rows]
-        for n, column in enumerate(columns, start=1)
-    ]
-    quote = connection.ops.quote_name
-    sets = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in names[1:])
-    unnest = ", ".join(f"%s::{kind}[]" for kind in types)
-    alias = ", ".join(quote(n) for n in names)
-    # every name comes from the model's metadata, every value is a parameter
-    sql = f"UPDATE {quote(meta.db_table)} AS t SET {sets} FROM unnest({unnest}) AS v({alias}) WHERE t.id = v.id"  # noqa: E501, S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
-
-
 def _needs_python(full: bool, sets: Sets) -> QuerySet[Incident]:
     """Business-hours or paused incidents in scope; without ``full`` only those waiting now
     (but the shiftable ones on the calendar clock) and those without a deadline."""
@@ -356,7 +330,7 @@ def shift_business_deadlines(now: datetime, sets: Sets) -> int:
         moved = _moved(deadline, moment, now, passed)
         if moved != deadline:
             dirty.append((pk, moved, now, version))
-    write_rows(Incident, ["sla_deadline", "sla_swept_at", "sla_swept_version"], dirty)
+    update_rows(Incident, ["sla_deadline", "sla_swept_at", "sla_swept_version"], dirty)
     return len(dirty)
 
 
@@ -388,11 +362,6 @@ def _histories(incidents: QuerySet | list[int]) -> dict[int, list[_Row]]:
         status = _PAUSING if pauses else _RUNNING
         history.setdefault(incident_id, []).append(_Row(created_at, status))
     return history
-
-
-def _plain(model, fields: list[str], rows) -> list:
-    """Model instances built from ``(pk, *values)`` tuples (cheaper than loading them)."""
-    return [model(pk=pk, **dict(zip(fields, values, strict=True))) for pk, *values in rows]
 
 
 def _read(
@@ -427,7 +396,7 @@ def update_computed_deadlines(now: datetime, sets: Sets, *, full: bool = False) 
             version = version if paused else now  # a pause moving it is no change
             dirty.append((pk, deadline, version, now, version))
     fields = ["sla_deadline", "updated_at", "sla_swept_at", "sla_swept_version"]
-    write_rows(Incident, fields, dirty)
+    update_rows(Incident, fields, dirty)
     return len(dirty)
 
 
@@ -523,7 +492,7 @@ def shift_business_works(now: datetime, since: datetime | None, sets: Sets) -> i
         clock = WorkState(sla_state(moved, is_finished=False, finished_at=None, now=now).value)
         if (moved, state) != (deadline, clock):
             dirty.append((pk, moved, clock))
-    write_rows(IncidentWork, ["deadline", "state"], dirty)
+    update_rows(IncidentWork, ["deadline", "state"], dirty)
     return len(dirty)
 
 
@@ -556,7 +525,7 @@ def recompute_works(now: datetime, sets: Sets, *, full: bool = False) -> int:
         clock = work_clock(work, history.get(incident_id, []), now)
         if (deadline, state) != (clock.deadline, clock.state):
             dirty.append((pk, clock.deadline, clock.state))
-    write_rows(IncidentWork, ["deadline", "state"], dirty)
+    update_rows(IncidentWork, ["deadline", "state"], dirty)
     return len(dirty)
 
 

@@ -7,13 +7,28 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from dispatch.api.testing import client_for
-from incidents.models import Incident, IncidentChange, IncidentType, SlaState, StatusKey
-from incidents.services import IncidentEditError, create_incident, record_status, update_incident
+from incidents.models import (
+    Incident,
+    IncidentChange,
+    IncidentMove,
+    IncidentType,
+    SlaState,
+    StatusKey,
+)
+from incidents.services import (
+    IncidentEditError,
+    create_incident,
+    log_many_changes,
+    record_status,
+    update_incident,
+)
 from incidents.tests.factories import make_site
 from users.models import Role, User
 
@@ -267,3 +282,35 @@ def test_console_sets_the_subtype(client, incident, kind, dispatcher_user):
     assert response.status_code == 302
     page = client.get(url).content.decode()
     assert '<dd id="subtype">Обрыв кабеля</dd>' in page
+
+
+def test_the_change_log_rows_are_what_the_orm_writes(incident, dispatcher_user):
+    """``log_many_changes`` writes without model instances (``insert_rows``): every column as
+    ``bulk_create`` wrote it — the person, the move, the moment, any text."""
+    other = create_incident(incident_date=timezone.now(), subject="Другая")
+    move = IncidentMove.objects.create(
+        kind=IncidentMove.Kind.MOVE, source=incident, target=other, actor="console"
+    )
+    at = timezone.now() - timedelta(minutes=3)
+    entries = [("pole", "", "77-0001"), ("subject", 'It\'s "odd" %s $1\n', "Ёлка")]
+    orm = IncidentChange.objects.bulk_create(
+        IncidentChange(
+            incident=other, field=field, old_value=old, new_value=new, actor="console",
+            user=dispatcher_user, created_at=at, move=move,
+        )
+        for field, old, new in entries
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        log_many_changes(
+            [(incident.pk, entries[:1]), (incident.pk, entries[1:])],
+            actor="console", user=dispatcher_user, at=at, move=move,
+        )  # fmt: skip
+    assert len(queries) == 1
+
+    def rows(of) -> list[dict]:
+        found = IncidentChange.objects.filter(incident=of).order_by("id")
+        return [{**model_to_dict(row), "id": None, "incident": None} for row in found]
+
+    assert rows(incident) == rows(other) and len(orm) == 2
+    log_many_changes([(other.pk, [("pole", "", "x")])], actor="email")
+    assert IncidentChange.objects.filter(incident=other).last().user_id is None
