@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> None:
 
     _seed()
     raws = list(generate(args.messages))
-    parsed = parse_outcomes(raws, tokens=True)
+    parsed = parse_outcomes([(raw, None) for raw in raws], tokens=True)
     items = [
         Incoming(uid + 1, raw, p) for uid, (raw, p) in enumerate(zip(raws, parsed, strict=True))
     ]

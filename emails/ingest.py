@@ -98,7 +98,7 @@ def _parse(
     """Parsed messages and failures (quarantined) of a part, parsed here unless ``outcomes``
     come from the parser process."""
     if outcomes is None:
-        outcomes = parse_outcomes([message.raw for message in fetched])
+        outcomes = parse_outcomes([(message.raw, message.internal_date) for message in fetched])
     good, bad = [], []
     for message, outcome in zip(fetched, outcomes, strict=True):
         if isinstance(outcome, str):
@@ -237,7 +237,7 @@ class _Pipeline:
     def _send(self, part: _Part) -> None:
         if self.ahead is None:
             raise RuntimeError("no parser process to send the part to")
-        self.ahead.submit([message.raw for message in part.fetched])
+        self.ahead.submit([(message.raw, message.internal_date) for message in part.fetched])
         self.parsing = part
         self.report.parsed_ahead += 1
 

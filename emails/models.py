@@ -256,9 +256,11 @@ class EmailRecipient(models.Model):
 
 
 def attachment_upload_to(instance: EmailAttachment, filename: str) -> str:
-    """Private storage path: attachments/<YYYY-MM-DD>/<email id>/<sanitised name>."""
+    """Private storage path: attachments/<YYYY-MM-DD>/<SHA-256 of the content, 32 hex>/<sanitised
+    name>, known before the e-mail is stored (``emails.attachment_files``). Files stored before
+    December 2026 sit under the e-mail's id instead of the SHA-256."""
     day = (instance.email.sent_at or timezone.now()).date().isoformat()
-    return f"attachments/{day}/{instance.email_id}/{filename}"
+    return f"attachments/{day}/{instance.sha256[:32]}/{filename}"
 
 
 class EmailAttachment(models.Model):

@@ -3,10 +3,11 @@
 The stdlib MIME parser is pure Python: on a thread it holds the interpreter lock the commit's
 ORM work needs (tried, it did not pay — docs/mail.md), so the parts are parsed in a forked
 process. One part at a time is in flight (the worker sends a part, commits the one before, then
-takes the result), so at most two parts are in memory. The process only parses: it never uses
-the database or IMAP connections it inherits, ignores SIGINT/SIGTERM (the worker decides when to
-stop) and exits when the worker closes the pipe or dies. Nothing it returns is acknowledged
-before the worker has committed it.
+takes the result), so at most two parts are in memory. The process only parses and writes the
+attachment files (:mod:`emails.attachment_files`): it never uses the database or IMAP
+connections it inherits, ignores SIGINT/SIGTERM (the worker decides when to stop) and exits
+when the worker closes the pipe or dies. Nothing it returns is acknowledged before the worker
+has committed it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import logging
 import multiprocessing
 import signal
 import traceback
+from datetime import datetime
 from multiprocessing.connection import Connection
 
+from emails.attachment_files import store_attachment_files
 from emails.parsing import ParsedEmail, ParseError, parse_email
 from ts.recognition import message_tokens
 
@@ -32,24 +35,31 @@ class ParserFailed(Exception):
     committed and the folder stops at the last committed part."""
 
 
-def parse_outcomes(raws: list[bytes], *, tokens: bool = False) -> list[Outcome]:
-    """Parse each message; a failure is its reason, never an exception (a parser bug must not
-    stop the mailbox: the message is quarantined and the rest goes on). ``tokens``: also
-    tokenise subject and body for pole recognition (the parser process has the time; the
-    worker tokenises only the messages that open incidents, and the body only when the subject
-    names nothing)."""
+def parse_outcomes(
+    messages: list[tuple[bytes, datetime | None]], *, tokens: bool = False
+) -> list[Outcome]:
+    """Parse each message (raw bytes, INTERNALDATE) and write its attachment files
+    (:func:`emails.attachment_files.store_attachment_files`: only their names go on). A message
+    that cannot be parsed gives its reason, never an exception (a parser bug must not stop the
+    mailbox: the message is quarantined and the rest goes on); a file that cannot be written
+    stops the part, as a failed write always stopped the cycle. ``tokens``: also tokenise
+    subject and body for pole recognition (the parser process has the time; the worker tokenises
+    only the messages that open incidents, and the body only when the subject names nothing)."""
     outcomes: list[Outcome] = []
-    for raw in raws:
+    for raw, received in messages:
         try:
             parsed = parse_email(raw)
             if tokens:
                 parsed.pole_tokens = message_tokens(parsed.subject, parsed.body_text)
-            outcomes.append(parsed)
         except ParseError as exc:
             outcomes.append(str(exc))
+            continue
         except Exception as exc:
             logger.exception("parse failed")
             outcomes.append(f"{type(exc).__name__}: {exc}")
+            continue
+        store_attachment_files(parsed, received)
+        outcomes.append(parsed)
     return outcomes
 
 
@@ -60,13 +70,13 @@ def _serve(conn: Connection, worker_end: Connection) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     while True:
         try:
-            raws = conn.recv()
+            messages = conn.recv()
         except (EOFError, OSError):
             return
-        if raws is None:
+        if messages is None:
             return
         try:
-            reply = ("ok", parse_outcomes(raws, tokens=True))
+            reply = ("ok", parse_outcomes(messages, tokens=True))
         except BaseException:  # e.g. MemoryError: the worker stops with this traceback
             reply = ("error", traceback.format_exc())
         try:
@@ -85,8 +95,9 @@ class ParseAhead:
         self._conn: Connection | None = None
         self._pending = False
 
-    def submit(self, raws: list[bytes]) -> None:
-        """Send a part to parse; its outcomes are taken by :meth:`result`."""
+    def submit(self, messages: list[tuple[bytes, datetime | None]]) -> None:
+        """Send a part to parse (each message's raw bytes and INTERNALDATE); its outcomes are
+        taken by :meth:`result`."""
         if self._pending:
             raise RuntimeError("the previous part's result was not taken")
         if self._conn is None:
@@ -98,7 +109,7 @@ class ParseAhead:
             self._process.start()
             child_end.close()
         try:
-            self._conn.send(raws)
+            self._conn.send(messages)
         except OSError as exc:
             raise ParserFailed(f"the parser process is gone ({self._exit()})") from exc
         self._pending = True

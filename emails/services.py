@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
 from dispatch.statements import NO_ID, CompiledQuery, Many
 from dispatch.statements.insert import insert_rows
+from emails.attachment_files import ATTACHMENT_FIELDS, attachment_rows
 from emails.folders import folder_role
 from emails.ignore import IgnoreList
 from emails.loops import classify
@@ -172,29 +172,6 @@ EMAIL_FIELDS = [
 _email_row = attrgetter(*(EmailMessage._meta.get_field(name).attname for name in EMAIL_FIELDS))
 
 
-def _attachments(email: EmailMessage, parsed: ParsedEmail) -> list[EmailAttachment]:
-    rows: dict[tuple[str, str], EmailAttachment] = {}
-    for part in parsed.attachments:
-        key = (part.sha256, part.filename[:255])
-        if key in rows:
-            continue
-        row = EmailAttachment(
-            email=email,
-            filename=part.filename[:255],
-            content_type=part.content_type,
-            size=len(part.data),
-            sha256=part.sha256,
-            is_inline=part.is_inline,
-            content_id=part.content_id,
-        )
-        if len(part.data) > settings.MAX_ATTACHMENT_SIZE:
-            row.rejected_reason = f"larger than {settings.MAX_ATTACHMENT_SIZE} bytes"
-        else:
-            row.file.save(part.filename, ContentFile(part.data), save=False)
-        rows[key] = row
-    return list(rows.values())
-
-
 def _adopt_orphans(linked: dict[str, int]) -> int:
     """Stored replies that arrived before their parent join the parent's incident."""
     if not linked:
@@ -300,8 +277,9 @@ def _new_email(
 
 
 def _insert(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> list[EmailMessage]:
-    """Insert new messages with their raw source, references, recipients, attachments: one
-    statement a table (:mod:`dispatch.statements.insert`, no ``bulk_create``)."""
+    """Insert new messages with their raw source, references, recipients, attachments (their
+    files written where they were parsed, :mod:`emails.attachment_files`): one statement a
+    table (:mod:`dispatch.statements.insert`, no ``bulk_create``)."""
     emails = [email for _item, email in fresh.values()]
     pks = insert_rows(EmailMessage, EMAIL_FIELDS, [_email_row(e) for e in emails], returning=True)
     raws, references, recipients, attachments = [], [], [], []
@@ -312,12 +290,12 @@ def _insert(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> list[EmailMessag
         references += [(pk, mid, position) for position, mid in enumerate(item.parsed.references)]
         recipients += _recipients(pk, item.parsed, email.is_first)
         if item.parsed.attachments:
-            attachments += _attachments(email, item.parsed)
+            attachments += attachment_rows(pk, item.parsed, email.sent_at)
     insert_rows(EmailRaw, ["email", "data"], raws)
     fields = ["email", "message_id", "position"]
     insert_rows(EmailReference, fields, references, ignore_conflicts=True)
     insert_rows(EmailRecipient, RECIPIENT_FIELDS, recipients, ignore_conflicts=True)
-    EmailAttachment.objects.bulk_create(attachments, ignore_conflicts=True)
+    insert_rows(EmailAttachment, ATTACHMENT_FIELDS, attachments, ignore_conflicts=True)
     return emails
 
 

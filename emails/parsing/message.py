@@ -50,15 +50,24 @@ class OverBudget(ParseError):
 
 @dataclass
 class ParsedAttachment:
+    """An attachment's bytes and metadata. Where the message is parsed for ingestion its file
+    is written to storage at once (:func:`emails.attachment_files.store_attachment_files`):
+    then ``file`` holds the stored name ("" when not stored, ``rejected_reason`` says why) and
+    ``data`` is emptied, so only the metadata travels on."""
+
     filename: str
     content_type: str
     data: bytes
     is_inline: bool = False
     content_id: str = ""
+    size: int = field(init=False)
+    sha256: str = field(init=False)
+    file: str | None = None  # None: not stored yet
+    rejected_reason: str = ""
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    def __post_init__(self) -> None:
+        self.size = len(self.data)
+        self.sha256 = hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass
@@ -194,7 +203,7 @@ def _walk(msg: Message, state: _Walk) -> None:
 
 
 def _check_stored(raw: bytes, state: _Walk) -> None:
-    stored = sum(len(attachment.data) for attachment in state.attachments)
+    stored = sum(attachment.size for attachment in state.attachments)
     budget = STORE_FACTOR * len(raw) + BUDGET_SLACK
     if stored > budget:
         raise OverBudget(
