@@ -66,6 +66,16 @@ class Headers:
         """Equal when both hold the same raw first values (what every decoded value is from)."""
         return isinstance(other, Headers) and self._raw == other._raw
 
+    def __reduce__(self) -> tuple:
+        """Pickled as its two dicts (cheaper to load than an object's state)."""
+        return _rebuilt_headers, (self._raw, self._decoded)
+
+
+def _rebuilt_headers(raw: dict[str, str], decoded: dict[str, str]) -> Headers:
+    headers = Headers.__new__(Headers)
+    headers._raw, headers._decoded = raw, decoded
+    return headers
+
 
 def normalise_message_id(value: str | None) -> str:
     """``<local@domain>`` with the domain lower-cased; "" when there is none."""
