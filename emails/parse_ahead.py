@@ -43,13 +43,14 @@ def parse_outcomes(
     that cannot be parsed gives its reason, never an exception (a parser bug must not stop the
     mailbox: the message is quarantined and the rest goes on); a file that cannot be written
     stops the part, as a failed write always stopped the cycle. ``tokens``: also tokenise
-    subject and body for pole recognition (the parser process has the time; the worker tokenises
-    only the messages that open incidents, and the body only when the subject names nothing)."""
+    subject and body for pole recognition, of messages that answer none (a reply rarely opens an
+    incident: the worker tokenises an opening that comes without them, and the body only when
+    the subject names nothing)."""
     outcomes: list[Outcome] = []
     for raw, received in messages:
         try:
             parsed = parse_email(raw)
-            if tokens:
+            if tokens and not (parsed.in_reply_to or parsed.references):
                 parsed.pole_tokens = message_tokens(parsed.subject, parsed.body_text)
         except ParseError as exc:
             outcomes.append(str(exc))

@@ -85,6 +85,30 @@ def test_a_cold_worker_builds_its_pole_index_while_the_first_part_is_parsed(
     assert Incident.objects.filter(pole=pole).count() == report.result.stored == 6
 
 
+def test_only_messages_that_answer_none_are_tokenised_for_poles_in_the_parser_process():
+    request, reply = parse_ahead.parse_outcomes(
+        [(_request(1), None), (_reply(1), None)], tokens=True
+    )
+    assert request.pole_tokens == ([], ["77-01234"])
+    assert reply.pole_tokens is None
+
+
+def test_a_reply_that_opens_an_incident_still_has_its_pole_recognised(
+    dovecot, imap_source, statuses, small_parts
+):
+    orphan = build_message(
+        "RE: Авария", BODY.replace("77-01234", "77-04321"), message_id="<orphan@op.example>",
+        in_reply_to="<never-seen@op.example>", references=["<never-seen@op.example>"],
+    )  # fmt: skip
+    dovecot.append("INBOX", [_request(0), _request(1), orphan, _request(2)])
+    make_pole("77-01234")
+    other = make_pole("77-04321")
+    report = ingest_folder(imap_source, "INBOX")
+    assert report.parsed_ahead == report.batches >= 2  # the orphan was parsed in the process
+    email = EmailMessage.objects.get(message_id="<orphan@op.example>")
+    assert email.is_first and email.incident.pole == other
+
+
 def test_a_poll_of_one_part_starts_no_parser_process(dovecot, imap_source, statuses, small_parts):
     dovecot.append("INBOX", [_request(0)])
     report = ingest_folder(imap_source, "INBOX")
