@@ -378,13 +378,17 @@ def recognize(subject: str, body: str) -> Recognition:
     return recognize_many([(subject, body)])[0]
 
 
-# The candidate tokens of a message's (subject, body), computed elsewhere (the mail parser process).
-Tokens = tuple[list[str], list[str]]
+# The candidate tokens of a message's (subject, body), computed elsewhere (the mail parser
+# process); the body's None when not computed.
+Tokens = tuple[list[str], list[str] | None]
 
 
 def message_tokens(subject: str, body: str) -> Tokens:
-    """What :func:`recognize_many` needs of a message's text, computable without the database."""
-    return candidate_tokens(subject or ""), candidate_tokens(body or "")
+    """What :func:`recognize_many` needs of a message's text, computable without the database.
+    The body's only when the subject has none: a subject with a code mostly names the pole, and
+    when it names none :func:`recognize_many` tokenises the body itself."""
+    subject_tokens = candidate_tokens(subject or "")
+    return subject_tokens, None if subject_tokens else candidate_tokens(body or "")
 
 
 def recognize_many(

@@ -96,7 +96,7 @@ class ParsedEmail:
     notes: list[str] = field(default_factory=list)
     thread_root: str = ""
     # ts.recognition.message_tokens of subject and body, when the parser process computed them
-    pole_tokens: tuple[list[str], list[str]] | None = None
+    pole_tokens: tuple[list[str], list[str] | None] | None = None
 
     def header(self, name: str) -> str:
         return self.headers.get(name)

@@ -144,6 +144,15 @@ def test_tokens_computed_elsewhere_recognise_what_the_text_does(sites):
     assert recognize_many([("Опора 77-12345", "")], [([], [])]) == [Recognition(None, None)]
 
 
+def test_the_body_is_tokenised_only_when_the_subject_has_no_code(sites):
+    assert message_tokens("Опора 77-12345", "БС-02-00123") == (["77-12345"], None)
+    assert message_tokens("Авария", "БС-02-00123") == ([], candidate_tokens("БС-02-00123"))
+    # a subject code that is no pole: the body, tokenised by recognize_many, names it
+    messages = [("Заявка 2026-4411", "Не работает БС-02-00123")]
+    found = recognize_many(messages, [message_tokens(*messages[0])])
+    assert found == recognize_many(messages) and found[0].pole == sites["ufa"]
+
+
 def test_a_record_deleted_after_indexing_is_not_returned_in_a_batch(sites):
     stale = make_pole("16-00002")
     assert recognize("", "опора 16-00002").pole == stale  # indexed
