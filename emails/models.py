@@ -3,6 +3,8 @@ and mailbox folder state. Mail we send lives in ``emails.outbox``."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -255,12 +257,29 @@ class EmailRecipient(models.Model):
         return self.address
 
 
+# A file system takes 255 bytes a path component; the storage may add "_" and 7 characters to
+# a name already taken. A sanitised name has at most 150 characters: 300 bytes in Cyrillic.
+MAX_FILE_NAME_BYTES = 200
+
+
+def stored_file_name(filename: str) -> str:
+    """``filename`` cut to :data:`MAX_FILE_NAME_BYTES` of UTF-8, its extension kept (the
+    attachment row keeps the whole name)."""
+    encoded = filename.encode()
+    if len(encoded) <= MAX_FILE_NAME_BYTES:
+        return filename
+    suffix = PurePosixPath(filename).suffix.encode()
+    suffix = suffix if len(suffix) <= 16 else b""
+    head = encoded[: MAX_FILE_NAME_BYTES - len(suffix)].decode(errors="ignore")
+    return head + suffix.decode()
+
+
 def attachment_upload_to(instance: EmailAttachment, filename: str) -> str:
     """Private storage path: attachments/<YYYY-MM-DD>/<SHA-256 of the content, 32 hex>/<sanitised
-    name>, known before the e-mail is stored (``emails.attachment_files``). Files stored before
-    December 2026 sit under the e-mail's id instead of the SHA-256."""
+    name, at most 200 bytes>, known before the e-mail is stored (``emails.attachment_files``).
+    Files stored before December 2026 sit under the e-mail's id instead of the SHA-256."""
     day = (instance.email.sent_at or timezone.now()).date().isoformat()
-    return f"attachments/{day}/{instance.sha256[:32]}/{filename}"
+    return f"attachments/{day}/{instance.sha256[:32]}/{stored_file_name(filename)}"
 
 
 class EmailAttachment(models.Model):

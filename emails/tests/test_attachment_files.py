@@ -13,7 +13,14 @@ import pytest
 
 from emails import ingest, services
 from emails.ingest import ingest_folder
-from emails.models import EmailAttachment, EmailMessage, MailFolder
+from emails.models import (
+    MAX_FILE_NAME_BYTES,
+    EmailAttachment,
+    EmailMessage,
+    MailFolder,
+    stored_file_name,
+)
+from emails.parsing.attachments import sanitise_filename
 from emails.tests.conftest import MAILBOX_USER
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -184,3 +191,35 @@ def test_the_parse_hands_on_names_not_bytes(media):
     files = [a.file for a in parsed.attachments]
     assert files[1] == files[2] != files[3]  # one file for the same bytes and name
     assert [(media / name).read_bytes() for name in files] == [ACT, PHOTO, PHOTO, PHOTO]
+
+
+def test_a_long_name_is_cut_for_the_file_system_and_kept_whole_on_the_row():
+    name = "Акт выполненных работ " * 7 + ".pdf"  # 158 characters, 295 bytes of UTF-8
+    stored = stored_file_name(name)
+    assert len(stored.encode()) <= MAX_FILE_NAME_BYTES and stored.endswith(".pdf")
+    assert name.startswith(stored[: -len(".pdf")])  # cut at a character, not inside one
+    assert stored_file_name("Акт осмотра.pdf") == "Акт осмотра.pdf"
+    assert len(stored_file_name("Я" * 150 + "." + "ж" * 40).encode()) <= MAX_FILE_NAME_BYTES
+
+
+@pytest.mark.parametrize("ahead", [True, False], ids=["parse-ahead", "in-process"])
+def test_a_long_russian_attachment_name_neither_fails_nor_blocks_the_mailbox(
+    dovecot, imap_source, statuses, media, settings, ahead
+):
+    # 150 Cyrillic characters are 300 bytes: over the 255 a file system allows in a name, the
+    # write failed, the part stopped, and every cycle stopped there again
+    settings.PARSING_EMAIL_PARSE_AHEAD = ahead
+    name = "Акт выполненных работ по договору подряда " * 4 + ".pdf"
+    mail = {
+        f"<long{n}@op.example>": [(name, "application/pdf", ACT)] if n == 1 else []
+        for n in range(4)
+    }
+    dovecot.append("INBOX", [_with_files(mid, files) for mid, files in mail.items()])
+    report = ingest_folder(imap_source, "INBOX", batch_size=100)
+    assert (report.result.stored, report.parsed_ahead > 0) == (4, ahead)
+    row = EmailAttachment.objects.get()
+    assert row.email.message_id == "<long1@op.example>"
+    assert row.filename == sanitise_filename(name, "") and len(row.filename) == 150
+    assert row.file.read() == ACT
+    assert len(Path(row.file.name).name.encode()) <= MAX_FILE_NAME_BYTES
+    assert MailFolder.objects.get(name="INBOX").last_uid == 4
