@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.db import models
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 
 
@@ -263,8 +265,16 @@ MAX_FILE_NAME_BYTES = 200
 
 
 def stored_file_name(filename: str) -> str:
-    """``filename`` cut to :data:`MAX_FILE_NAME_BYTES` of UTF-8, its extension kept (the
-    attachment row keeps the whole name)."""
+    """The name the storage keeps of ``filename`` (letters, digits, ``-_.``; "attachment" when
+    nothing or only an extension is left, e.g. of "💥" or "★.pdf", which the storage would
+    refuse or hide), cut to :data:`MAX_FILE_NAME_BYTES` of UTF-8, its extension kept. The
+    attachment row keeps the whole name."""
+    try:
+        filename = get_valid_filename(filename)
+    except SuspiciousFileOperation:
+        filename = ""
+    if not filename or filename.startswith("."):
+        filename = f"attachment{filename}"
     encoded = filename.encode()
     if len(encoded) <= MAX_FILE_NAME_BYTES:
         return filename

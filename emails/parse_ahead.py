@@ -20,6 +20,8 @@ import traceback
 from datetime import datetime
 from multiprocessing.connection import Connection
 
+from django.core.exceptions import SuspiciousOperation
+
 from emails.attachment_files import store_attachment_files
 from emails.parsing import ParsedEmail, ParseError, parse_email
 from ts.recognition import message_tokens
@@ -59,7 +61,11 @@ def parse_outcomes(
             logger.exception("parse failed")
             outcomes.append(f"{type(exc).__name__}: {exc}")
             continue
-        store_attachment_files(parsed, received)
+        try:
+            store_attachment_files(parsed, received)
+        except SuspiciousOperation as exc:  # a file the storage refuses: this message only
+            outcomes.append(f"attachment refused by the storage: {exc}")
+            continue
         outcomes.append(parsed)
     return outcomes
 
