@@ -60,8 +60,8 @@ def _stored(attachment: ParsedAttachment, sent_at: datetime) -> tuple[str, str]:
     name = field.generate_filename(row, attachment.filename)
     if field.storage.exists(name) and field.storage.size(name) == attachment.size:
         return name, ""  # written before: this content under this name
-    row.file.save(attachment.filename, ContentFile(attachment.data), save=False)
-    return row.file.name, ""
+    # what FieldFile.save does, without generating the name a second time
+    return field.storage.save(name, ContentFile(attachment.data), max_length=field.max_length), ""
 
 
 def attachment_rows(email_id: int, parsed: ParsedEmail, sent_at: datetime) -> list[tuple]:
