@@ -13,7 +13,8 @@ interleaved rounds (median reported), each in a process of its own:
 It prints messages/s and CPU ms per message (the process's, PostgreSQL's, Dovecot's), the
 ratio of each ingest to raw fetch+parse, the ingest process's peak RSS (and its parser
 process's, ``emails.parse_ahead``, whose CPU counts in the process's) and a poll cycle of the
-unchanged mailbox inside the running worker, and the cost of then updating each stored
+unchanged mailbox inside the running worker (after the sweep that fills the search documents
+the ingest left to the next cycle, timed on its own), and the cost of then updating each stored
 e-mail's tracker state as ``push_tracker`` does (wall, PostgreSQL CPU); then one ingest under
 cProfile (CPU time)
 attributes CPU ms per message to the stages fetch, parse, text extraction, recognition and
@@ -121,6 +122,7 @@ def child_ingest(args: argparse.Namespace) -> dict:
     from dispatch.workers import StopFlag
     from emails.management.commands.ingest_mail import Command
     from emails.models import EmailMessage, QuarantinedEmail
+    from emails.search_index import sweep
     from incidents.models import Incident
 
     options = ["--once"] + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
@@ -137,6 +139,9 @@ def child_ingest(args: argparse.Namespace) -> dict:
     parser_cpu = _children_cpu() - children_cpu  # the parser process (emails.parse_ahead)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     parser_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    sweep_started = time.perf_counter()  # what the next cycle does first (PostgreSQL)
+    indexed = sweep()
+    sweep_seconds = time.perf_counter() - sweep_started
     worker = Command(stdout=io.StringIO())
     worker.stop = StopFlag()
     worker.setup(source=None, folder=None, role=None, batch_size=None, loop=True)
@@ -155,6 +160,8 @@ def child_ingest(args: argparse.Namespace) -> dict:
         "parser_cpu": parser_cpu,
         "rss_mb": rss_mb,
         "parser_rss_mb": parser_rss_mb,
+        "indexed": indexed,
+        "sweep": sweep_seconds,
         "poll": statistics.median(polls),
         "poll_cpu": statistics.median(poll_cpus),
     }
@@ -356,6 +363,15 @@ def _report(results: dict[str, list[dict]], messages: int) -> None:
                 f"{last['quarantined']} quarantined; then each e-mail's tracker state updated "
                 f"as push_tracker does: {update:.2f} ms/msg (PostgreSQL CPU {server:.2f})"
             )
+            if last["indexed"]:
+                sweep = statistics.median(run["sweep"] for run in runs)
+                print(
+                    f"{kind}: then the next cycle's sweep filled {last['indexed']:,} search "
+                    f"documents in {sweep:.1f} s ({sweep * 1000 / messages:.2f} ms/msg; found "
+                    f"meanwhile by computing them); stored and indexed: "
+                    f"{messages / (statistics.median(run['seconds'] for run in runs) + sweep):.0f} "
+                    "msg/s"
+                )
 
 
 def _print_stages(kind: str, stages: dict[str, float], runs: list[dict], messages: int) -> None:

@@ -8,8 +8,9 @@ cursor. Nothing is acknowledged before it is committed, so a killed worker loses
 nothing. With more than one part the next part is parsed in a parser process while the worker
 commits the one before (:mod:`emails.parse_ahead`), and the part after it downloads on a thread
 (:mod:`emails.fetch_ahead`); parts are still committed in UID order. On PostgreSQL the e-mails'
-search documents are filled after each commit by a thread with its own connection while the
-worker goes on, and before the cycle returns (:mod:`emails.search_index`).
+search documents are left out of the intake: the worker's next cycle fills them before it reads
+the mailbox, and search computes the document of an e-mail still without one
+(:mod:`emails.search_index`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from emails.locks import folder_lock, lock_mailbox_for_transaction
 from emails.models import EmailLocation, EmailMessage, MailFolder, QuarantinedEmail
 from emails.parse_ahead import Outcome, ParseAhead, parse_outcomes
 from emails.parsing.headers import normalise_message_id
-from emails.search_index import SearchIndexer, defer_in_transaction, deferred_on, sweep
+from emails.search_index import defer_in_transaction, deferred_on
 from emails.services import (
     Incoming,
     StoreResult,
@@ -60,8 +61,6 @@ class IngestReport:
     resynced: bool = False
     batches: int = 0
     parsed_ahead: int = 0  # parts parsed in the parser process (emails.parse_ahead)
-    indexed: int = 0  # search documents filled after the commits (emails.search_index)
-    index_failed: int = 0  # ... not filled (a statement failed): left for the sweep
     result: StoreResult = field(default_factory=StoreResult)
 
     def summary(self) -> str:
@@ -119,7 +118,8 @@ def _commit_batch(
     defer_search: bool = False,
 ) -> StoreResult:
     """Store a parsed batch, its quarantine and the cursor in one transaction; with
-    ``defer_search`` its e-mails' search documents are left for a :class:`SearchIndexer`."""
+    ``defer_search`` its e-mails' search documents are left for the sweep
+    (:func:`emails.search_index.sweep`)."""
     with transaction.atomic():
         lock_mailbox_for_transaction(folder.mailbox)
         if defer_search:
@@ -187,11 +187,11 @@ class _Pipeline:
         uidvalidity: int,
         report: IngestReport,
         ahead: bool,
-        indexer: SearchIndexer | None = None,
+        defer_search: bool = False,
     ) -> None:
         self.folder, self.uidvalidity, self.report = folder, uidvalidity, report
         self.ahead = ParseAhead() if ahead else None
-        self.indexer = indexer  # fills the committed e-mails' search documents
+        self.defer_search = defer_search  # search documents left for the next cycle's sweep
         self.held: _Part | None = None  # fetched, not parsed
         self.parsing: _Part | None = None  # in the parser process
 
@@ -247,7 +247,7 @@ class _Pipeline:
         folder, uidvalidity, report = self.folder, self.uidvalidity, self.report
         incoming, failed = _parse(part.fetched, outcomes)
         last_uid = max(part.uids)
-        defer = self.indexer is not None
+        defer = self.defer_search
         try:
             result = _commit_batch(
                 folder, uidvalidity, last_uid, incoming, list(failed), part.known,
@@ -260,8 +260,6 @@ class _Pipeline:
                 folder, uidvalidity, last_uid, incoming, list(failed), part.known,
                 defer_search=defer,
             )  # fmt: skip
-        if self.indexer is not None:
-            self.indexer.submit(result.email_ids)
         report.batches += 1
         report.result.add(result)
         report.quarantined += quarantined
@@ -325,8 +323,9 @@ def ingest_folder(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> IngestReport:
     """Ingest everything new in folder ``name`` (any form :mod:`emails.folders` accepts). On
-    PostgreSQL search documents still missing are filled first (:func:`emails.search_index.sweep`)
-    and everything stored is searchable when this returns."""
+    PostgreSQL the new e-mails are stored without their search documents: the worker's next
+    cycle fills them (:func:`emails.search_index.fill_pending`); search finds them meanwhile
+    (:func:`emails.search.search_text`)."""
     name = decode_folder_name(name)
     report = IngestReport(folder=name)
     folder = get_folder(source.identity, name)
@@ -336,7 +335,6 @@ def ingest_folder(
             report.locked = True
             return report
         folder.refresh_from_db()
-        sweep()
         with source.open_folder(name) as reader:
             if folder.uidvalidity is not None and folder.uidvalidity != reader.uidvalidity:
                 logger.warning(
@@ -354,8 +352,7 @@ def ingest_folder(
             known = _known_uids(folder, reader.uidvalidity, uids)
             uids = [uid for uid in uids if uid not in known]
             ahead = settings.PARSING_EMAIL_PARSE_AHEAD
-            indexer = SearchIndexer() if deferred_on() else None
-            pipeline = _Pipeline(folder, reader.uidvalidity, report, ahead, indexer)
+            pipeline = _Pipeline(folder, reader.uidvalidity, report, ahead, deferred_on())
             parts = folder_parts(reader, uids, batch_size, report)
             # the next part downloads while this one commits; a re-sync's parts read the database
             fetched: Generator[_Part] | FetchAhead[_Part] = (
@@ -370,8 +367,5 @@ def ingest_folder(
             finally:
                 fetched.close()  # a download in hand is waited for; a part not taken is dropped
                 pipeline.close()
-                if indexer is not None:
-                    indexer.close()
-                    report.indexed, report.index_failed = indexer.filled, indexer.failed
         MailFolder.objects.filter(pk=folder.pk).update(last_polled_at=timezone.now())
     return report

@@ -3,18 +3,19 @@
 PostgreSQL: full-text search with the ``russian`` configuration (so «опора» finds «опоре»,
 «опоры») over the ``search_document`` column (GIN index ``email_search_idx``), which a trigger
 fills with :func:`fts_document` when a row is inserted and again only when its subject, sender or
-body change (migrations emails 0013, 0014) — updates of other columns never compute it again; the
-ingest's e-mails get it right after their batch commits (:mod:`emails.search_index`), so they are
-found from then on. Bodies are cut at ``FTS_BODY_CHARS`` so that no message can exceed the
-tsvector size limit. Plus the incident code and the sender's address. Elsewhere (SQLite): a
-case-insensitive substring search.
+body change (migrations emails 0013, 0014) — updates of other columns never compute it again. The
+ingest stores its e-mails without it and the next cycle fills it (:mod:`emails.search_index`);
+until then a search computes the document of those rows (the partial index
+``email_search_pending_idx`` finds them), so an e-mail is found the moment it is stored. Bodies
+are cut at ``FTS_BODY_CHARS`` so that no message can exceed the tsvector size limit. Plus the
+incident code and the sender's address. Elsewhere (SQLite): a case-insensitive substring search.
 """
 
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from emails.models import EmailMessage
@@ -49,16 +50,20 @@ def search_emails(text: str) -> tuple[dict, Q]:
 
 
 def search_text(text: str) -> tuple[dict, Q]:
-    """(annotations, filter) finding e-mails whose indexed document (subject, sender, body)
-    matches ``text``: Russian word forms on PostgreSQL (the GIN index answers it), a
-    case-insensitive substring elsewhere."""
+    """(annotations, filter) finding e-mails whose document (subject, sender, body) matches
+    ``text``: Russian word forms on PostgreSQL (the GIN index answers it; a row still without
+    its stored document is matched on the document computed now), a case-insensitive substring
+    elsewhere."""
     if connection.vendor == "postgresql":
-        table = EmailMessage._meta.db_table
-        # Constants of this module (no input in them): the indexed column.
-        column = f'"{table}"."{FTS_COLUMN}"'
+        table = f'"{EmailMessage._meta.db_table}"'
+        # Constants of this module (no input in them): the stored and the computed document.
+        column = f"{table}.{FTS_COLUMN}"
         document = RawSQL(column, [], output_field=SearchVectorField())  # noqa: S611
+        computed = RawSQL(fts_document(table), [], output_field=SearchVectorField())  # noqa: S611
+        pending = RawSQL(f"{column} IS NULL", [], output_field=BooleanField())  # noqa: S611
         query = SearchQuery(text, config=FTS_CONFIG, search_type="websearch")
-        return {"document": document}, Q(document=query)
+        annotations = {"document": document, "computed_document": computed}
+        return annotations, Q(document=query) | (Q(pending) & Q(computed_document=query))
     q = Q(pk__in=[])
     for spelling in {text, text.lower(), text.upper(), text.capitalize()}:
         q |= (

@@ -1,15 +1,13 @@
-"""The ingest's e-mails get their search documents after each commit, on a thread of their own
-(``emails.search_index``): everything stored is found when the ingest returns, a row left
-without a document (a worker killed between commit and indexing, a failed statement) is filled
-by the next cycle's sweep or ``manage.py index_mail_search``, and no thread or connection
-outlives the ingest. PostgreSQL; SQLite stores no document and does none of it."""
+"""The ingest stores its e-mails without their search documents and the mail worker's next cycle
+(or ``manage.py index_mail_search``) fills them (``emails.search_index``); search finds an e-mail
+the moment it is stored, the same before and after, and a failing sweep never stops the intake.
+PostgreSQL; SQLite stores no document and does none of it."""
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -22,11 +20,10 @@ from emails import ingest
 from emails.ingest import _commit_batch, ingest_folder
 from emails.models import EmailMessage
 from emails.parsing import parse_email
-from emails.search import search_emails
-from emails.search_index import FILL_IDS, FILL_UP_TO, SWEEP_BATCH, SearchIndexer, deferred_on, sweep
+from emails.search import search_emails, search_text
+from emails.search_index import FILL_UP_TO, SWEEP_BATCH, deferred_on, sweep
 from emails.services import Incoming, get_folder
-from emails.sources.maildir import MaildirSource
-from emails.tests.conftest import build_message
+from emails.tests.conftest import build_message, point_ingest_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 postgres = pytest.mark.postgres
@@ -40,6 +37,13 @@ def _pending() -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM emails_emailmessage WHERE search_document IS NULL")
         return sorted(row[0] for row in cursor.fetchall())
+
+
+def _next_cycle() -> str:
+    """One cycle of the mail worker (INBOX and Sent over IMAP), its summary."""
+    out = io.StringIO()
+    call_command("ingest_mail", "--source", "imap", "--once", stdout=out)
+    return out.getvalue()
 
 
 def _found(text: str) -> set[int]:
@@ -58,71 +62,64 @@ def _stored_without_document(subject: str, body: str) -> EmailMessage:
     return EmailMessage.objects.get(pk=result.email_ids[0])
 
 
-def _sessions() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0]
-
-
-def _wait_for(condition, what: str, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not {what} after {seconds} s")
-        time.sleep(0.05)
+QUERIES = ("опора", "опоры линии", '"опоры линии"', "авария -н3", "н5", "посёлок OR н1", "zzz")
 
 
 @postgres
-def test_ingested_mail_is_found_when_the_ingest_returns_without_leaking(
-    dovecot, imap_source, statuses, monkeypatch
+def test_ingested_mail_is_found_at_once_and_the_same_after_the_next_cycle(
+    dovecot, imap_source, statuses, monkeypatch, settings
 ):
+    point_ingest_at(settings, dovecot)
     monkeypatch.setattr(ingest, "MAX_BATCH_BYTES", 25_000)  # several parts, parsed ahead
     dovecot.append(
         "INBOX",
         [build_message(f"Авария №{n}", BODY.format(n=f"Н{n}"), message_id=f"<a{n}@op.example>")
          for n in range(7)],
     )  # fmt: skip
-    sessions = _sessions()
 
     report = ingest_folder(imap_source, "INBOX", batch_size=100)
 
     assert report.result.stored == 7 and report.batches == 4 and report.parsed_ahead == 4
-    assert report.indexed == 7 and report.index_failed == 0  # filled by the thread, not inline
-    assert _pending() == []
-    stored = set(EmailMessage.objects.values_list("pk", flat=True))
-    assert _found("опора") == stored  # a Russian word form of the body's «опоры»
+    stored = sorted(EmailMessage.objects.values_list("pk", flat=True))
+    assert _pending() == stored  # left out of the intake
+    assert _found("опора") == set(stored)  # a Russian word form of the body's «опоры»
     for n in range(7):
         assert _found(f"н{n}") == {EmailMessage.objects.get(message_id=f"<a{n}@op.example>").pk}
-    assert not [t for t in threading.enumerate() if t.name == "search-index"]
-    _wait_for(lambda: _sessions() == sessions, "back to the sessions before the ingest")
+    before = {text: _found(text) for text in QUERIES}
+
+    summary = _next_cycle()  # nothing new: the sweep, then the folders
+
+    assert "INBOX: fetched=0" in summary and "search documents filled=7" in summary
+    assert _pending() == []
+    assert {text: _found(text) for text in QUERIES} == before
+    assert len(before["авария -н3"]) == 6 and len(before['"опоры линии"']) == 7
+    assert before["zzz"] == set()
 
 
 @postgres
 def test_the_demo_maildir_is_found_by_its_subjects(tmp_path, statuses):
     shutil.copytree(DEMO_MAILDIR, tmp_path / "maildir")
 
-    report = ingest_folder(MaildirSource(tmp_path / "maildir"), "INBOX")
-
-    assert report.result.stored == report.indexed == 7
-    assert _pending() == []
-    for email in EmailMessage.objects.all():
-        word = max(email.subject.split(), key=len)
-        assert email.pk in _found(word), email.subject
+    for _cycle in range(2):  # computed at first, then stored by the next cycle's sweep
+        call_command("ingest_mail", "--source", f"maildir:{tmp_path / 'maildir'}", "--once")
+        stored = sorted(EmailMessage.objects.values_list("pk", flat=True))
+        assert len(stored) == 9  # INBOX and Sent
+        for email in EmailMessage.objects.all():
+            word = max(email.subject.split(), key=len)
+            assert email.pk in _found(word), email.subject
+        assert _pending() == (stored if _cycle == 0 else [])
 
 
 @postgres
-def test_a_row_left_without_document_is_filled_by_the_next_cycle_and_the_command(
-    dovecot, imap_source, statuses, capsys
+def test_a_row_without_document_is_found_and_filled_by_the_next_cycle_and_the_command(
+    dovecot, statuses, capsys, settings
 ):
+    point_ingest_at(settings, dovecot)
     killed = _stored_without_document("Нет связи", "Сгорел автомат в шкафу учёта")
-    assert _pending() == [killed.pk] and _found("автомат") == set()  # not findable yet
+    assert _pending() == [killed.pk] and _found("автомат") == {killed.pk}
 
-    report = ingest_folder(imap_source, "INBOX")  # nothing new in the mailbox
-
-    assert report.fetched == 0 and _pending() == []
+    assert "search documents filled=1" in _next_cycle()  # nothing new in the mailbox
+    assert _pending() == []
     assert _found("автоматы") == {killed.pk}
 
     other = _stored_without_document("Обрыв", "Упало дерево на провода")
@@ -142,28 +139,17 @@ def test_the_sweep_fills_in_bounded_batches_and_leaves_locked_rows(statuses):
 
 
 @postgres
-def test_rows_the_worker_holds_are_filled_when_the_indexer_closes(statuses):
-    first, second = (_stored_without_document(f"Заявка {n}", "Опоры") for n in range(2))
-    indexer = SearchIndexer()
-    with transaction.atomic():  # the worker's next batch holds an e-mail of the one before
-        EmailMessage.objects.select_for_update().filter(pk=first.pk).get()
-        indexer.submit([first.pk, second.pk])
-        _wait_for(lambda: indexer.filled == 1, "the free row filled")  # no waiting for the lock
-        assert _pending() == [first.pk]
-    indexer.close()
-    assert indexer.filled == 2 and indexer.failed == 0 and _pending() == []
-
-
-@postgres
-def test_a_failing_indexer_loses_no_mail_and_the_sweep_fills_it(
-    dovecot, imap_source, statuses, caplog
+def test_a_failing_sweep_never_stops_the_intake_and_search_still_finds_the_mail(
+    dovecot, statuses, caplog, settings
 ):
+    point_ingest_at(settings, dovecot)
+    waiting = _stored_without_document("Нет связи", "Сгорел автомат")
     dovecot.append(
         "INBOX",
         [build_message(f"Авария №{n}", "Повреждены опоры", message_id=f"<f{n}@op.example>")
          for n in range(3)],
     )  # fmt: skip
-    with connection.cursor() as cursor:  # the database refuses the indexer's statement
+    with connection.cursor() as cursor:  # the database refuses the sweep's statement
         cursor.execute(
             "CREATE FUNCTION refuse_search() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
             "RAISE EXCEPTION 'search refused'; END $$; "
@@ -172,19 +158,19 @@ def test_a_failing_indexer_loses_no_mail_and_the_sweep_fills_it(
         )
     try:
         with caplog.at_level(logging.ERROR, logger="emails.search_index"):
-            report = ingest_folder(imap_source, "INBOX")
+            summary = _next_cycle()
     finally:
         with connection.cursor() as cursor:
             cursor.execute(
                 "DROP TRIGGER refuse_search ON emails_emailmessage; DROP FUNCTION refuse_search();"
             )
 
-    assert report.result.stored == 3 and report.indexed == 0 and report.index_failed == 3
-    assert "search indexing of 3 e-mails failed" in caplog.text and "search refused" in caplog.text
-    assert len(_pending()) == 3 and _found("опора") == set()
-    assert not [t for t in threading.enumerate() if t.name == "search-index"]
+    assert "INBOX: fetched=3 stored=3" in summary and "search documents" not in summary
+    assert "filling search documents failed" in caplog.text and "search refused" in caplog.text
+    assert len(_pending()) == 4
+    assert len(_found("опора")) == 3 and _found("автомат") == {waiting.pk}
 
-    assert ingest_folder(imap_source, "INBOX").fetched == 0  # the next cycle sweeps them
+    assert "search documents filled=4" in _next_cycle()  # the next cycle fills them
     assert _pending() == [] and len(_found("опора")) == 3
 
 
@@ -194,7 +180,7 @@ def test_editing_the_text_computes_the_document_and_other_updates_leave_it(statu
     EmailMessage.objects.filter(pk=email.pk).update(is_first=False)
     email.refresh_from_db()
     email.save()  # every column written, the text unchanged
-    assert _pending() == [email.pk]  # still the sweep's (or the indexer's) to fill
+    assert _pending() == [email.pk]  # still the sweep's to fill
 
     email.body_text = "Упала опора"
     email.save()
@@ -216,12 +202,12 @@ def test_other_inserts_and_transactions_still_compute_it_at_once(statuses):
     )
     assert _pending() == [] and _found("опора") == {email.pk}
     assert deferred_on()
-    with transaction.atomic():  # an indexer could not see rows before this commits
+    with transaction.atomic():  # a caller's transaction: the trigger computes it at once
         assert not deferred_on()
 
 
 @postgres
-def test_the_sweep_finds_its_rows_through_the_partial_index(statuses):
+def test_the_sweep_and_search_find_their_rows_through_the_indexes(statuses):
     with connection.cursor() as cursor:  # 20,000 indexed e-mails, none pending
         cursor.execute(
             "INSERT INTO emails_emailmessage (message_id, has_synthetic_id, in_reply_to, "
@@ -236,11 +222,14 @@ def test_the_sweep_finds_its_rows_through_the_partial_index(statuses):
         for statement, params in (
             ("SELECT max(id) FROM emails_emailmessage WHERE search_document IS NULL", []),
             (FILL_UP_TO, [2**40, SWEEP_BATCH]),
-            (FILL_IDS, [[1, 2, 3]]),
         ):
             cursor.execute(f"EXPLAIN {statement}", params)
             plans.append("\n".join(row[0] for row in cursor.fetchall()))
-    assert "email_search_pending_idx" in plans[0] and "email_search_pending_idx" in plans[1]
+    for search in (search_text, search_emails):  # the console's and the mail list's
+        aliases, query = search("опоры")  # stored documents, pending rows (and the sender)
+        plans.append(EmailMessage.objects.alias(**aliases).filter(query).explain())
+    assert all("email_search_pending_idx" in plan for plan in plans)
+    assert "email_search_idx" in plans[2] and "email_sender_upper_idx" in plans[3]
     assert "Seq Scan" not in "".join(plans)
     assert sweep() == 0
 

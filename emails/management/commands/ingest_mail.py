@@ -17,6 +17,7 @@ from dispatch.workers import WorkerCommand
 from emails.folders import ROLE_SETTINGS, configured_folder, decode_folder_name, role_setting
 from emails.ingest import ingest_folder
 from emails.quarantine import retry_quarantine
+from emails.search_index import fill_pending
 from emails.sources import MailSource, SourceError, source_from_spec
 from emails.sources.base import FolderNotFound
 from emails.sources.maildir import MaildirSource
@@ -74,7 +75,9 @@ class Command(WorkerCommand):
         self.echo = not options["loop"]  # in a loop the worker log carries the summary
 
     def run_cycle(self) -> str:
-        """Every folder in turn (one failing folder does not hold up the others)."""
+        """The search documents earlier cycles left (PostgreSQL), then every folder in turn (one
+        failing folder does not hold up the others)."""
+        indexed = fill_pending()
         parts, errors = [], []
         try:
             with self.source.cycle():  # one connection for all the folders
@@ -85,6 +88,8 @@ class Command(WorkerCommand):
             parts.append(str(exc))
         resolved, failing = retry_quarantine()
         summary = "; ".join(parts)
+        if indexed:
+            summary += f"; search documents filled={indexed}"
         if resolved or failing:
             summary += f"; quarantine resolved={resolved} failing={failing}"
         if self.echo:
