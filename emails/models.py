@@ -7,7 +7,6 @@ from pathlib import PurePosixPath
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.db import models
-from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
@@ -144,8 +143,6 @@ class EmailMessage(models.Model):
         indexes = [
             models.Index(fields=["incident", "sent_at", "id"], name="email_incident_order_idx"),
             models.Index(fields=["tracker_state", "id"], name="email_tracker_state_idx"),
-            # the mail list's search by sender (emails.search.search_emails)
-            models.Index(Upper("from_address"), name="email_sender_upper_idx"),
         ]
 
     def __str__(self) -> str:

@@ -52,8 +52,8 @@ def _found(text: str) -> set[int]:
 
 
 def _stored_without_document(subject: str, body: str) -> EmailMessage:
-    """An e-mail committed by the ingest's own batch transaction and never handed to an indexer:
-    what a worker killed between the commit and the indexing leaves."""
+    """An e-mail committed by the ingest's own batch transaction: stored without its search
+    document, as every ingest leaves it for the next cycle's sweep."""
     raw = build_message(subject, body, message_id=f"<{abs(hash(subject))}@op.example>")
     folder = get_folder("test", "INBOX")
     uid = EmailMessage.objects.count() + 1
