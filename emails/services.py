@@ -68,14 +68,12 @@ class StoreResult:
     duplicates: int = 0
     incidents: int = 0
     linked: int = 0
-    email_ids: list[int] = field(default_factory=list)
 
     def add(self, other: StoreResult) -> None:
         self.stored += other.stored
         self.duplicates += other.duplicates
         self.incidents += other.incidents
         self.linked += other.linked
-        self.email_ids += other.email_ids
 
 
 def get_folder(mailbox: str, name: str) -> MailFolder:
@@ -449,7 +447,6 @@ def store_messages(folder: MailFolder, uidvalidity: int, items: list[Incoming]) 
     mark_unread(incidents_with_new_mail(emails), now)
     answer_mail_on_closed(emails, now)
     result.stored = len(emails)
-    result.email_ids = [email.pk for email in emails]
     return result
 
 

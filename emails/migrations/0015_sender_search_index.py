@@ -2,19 +2,16 @@
 folded: ``emails.search.search_emails``) answered by an index; without it that arm made the whole
 search a sequential scan. Not on SQLite, whose search matches substrings (no index helps)."""
 
+from importlib import import_module
+
 from django.db import migrations
+
+# Run only on PostgreSQL, as migration 0014's SQL is.
+_on_postgresql = import_module("emails.migrations.0014_search_document_after_commit")._on_postgresql
 
 INDEX = "email_sender_upper_idx"
 FORWARD = f"CREATE INDEX IF NOT EXISTS {INDEX} ON emails_emailmessage (UPPER(from_address))"
 BACKWARD = f"DROP INDEX IF EXISTS {INDEX}"
-
-
-def _on_postgresql(sql: str):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
 
 
 class Migration(migrations.Migration):

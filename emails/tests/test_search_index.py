@@ -54,12 +54,13 @@ def _found(text: str) -> set[int]:
 def _stored_without_document(subject: str, body: str) -> EmailMessage:
     """An e-mail committed by the ingest's own batch transaction: stored without its search
     document, as every ingest leaves it for the next cycle's sweep."""
-    raw = build_message(subject, body, message_id=f"<{abs(hash(subject))}@op.example>")
+    message_id = f"<{abs(hash(subject))}@op.example>"
+    raw = build_message(subject, body, message_id=message_id)
     folder = get_folder("test", "INBOX")
     uid = EmailMessage.objects.count() + 1
     item = Incoming(uid, raw, parse_email(raw))
-    result = _commit_batch(folder, 1, uid, [item], [], [], defer_search=True)
-    return EmailMessage.objects.get(pk=result.email_ids[0])
+    _commit_batch(folder, 1, uid, [item], [], [], defer_search=True)
+    return EmailMessage.objects.get(message_id=message_id)
 
 
 QUERIES = ("опора", "опоры линии", '"опоры линии"', "авария -н3", "н5", "посёлок OR н1", "zzz")
