@@ -24,6 +24,7 @@ from django.core.exceptions import SuspiciousOperation
 
 from emails.attachment_files import store_attachment_files
 from emails.parsing import ParsedEmail, ParseError, parse_email
+from emails.parsing.text import strip_quoted
 from ts.recognition import message_tokens
 
 logger = logging.getLogger(__name__)
@@ -44,16 +45,16 @@ def parse_outcomes(
     (:func:`emails.attachment_files.store_attachment_files`: only their names go on). A message
     that cannot be parsed gives its reason, never an exception (a parser bug must not stop the
     mailbox: the message is quarantined and the rest goes on); a file that cannot be written
-    stops the part, as a failed write always stopped the cycle. ``tokens``: also tokenise
-    subject and body for pole recognition, of messages that answer none (a reply rarely opens an
-    incident: the worker tokenises an opening that comes without them, and the body only when
-    the subject names nothing)."""
+    stops the part, as a failed write always stopped the cycle. ``tokens``: also tokenise for
+    pole recognition what the worker would read (``ParsedEmail.pole_tokens`` of a message that
+    answers none, ``reply_tokens`` of a reply), so its commit only looks them up; a reply that
+    opens an incident after all is tokenised by the worker."""
     outcomes: list[Outcome] = []
     for raw, received in messages:
         try:
             parsed = parse_email(raw)
-            if tokens and not (parsed.in_reply_to or parsed.references):
-                parsed.pole_tokens = message_tokens(parsed.subject, parsed.body_text)
+            if tokens:
+                _tokenise(parsed)
         except ParseError as exc:
             outcomes.append(str(exc))
             continue
@@ -68,6 +69,14 @@ def parse_outcomes(
             continue
         outcomes.append(parsed)
     return outcomes
+
+
+def _tokenise(parsed: ParsedEmail) -> None:
+    """Set the recognition tokens of ``parsed`` (see :func:`parse_outcomes`)."""
+    if parsed.in_reply_to or parsed.references:
+        parsed.reply_tokens = message_tokens(parsed.subject, strip_quoted(parsed.body_text))
+    else:
+        parsed.pole_tokens = message_tokens(parsed.subject, parsed.body_text)
 
 
 def _serve(conn: Connection, worker_end: Connection) -> None:

@@ -330,7 +330,7 @@ def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None
         return
     pks = [pk for (pk,) in _POLELESS.rows(list(replies))]
     found = recognize_many(
-        [(replies[pk].subject, strip_quoted(replies[pk].body_text)) for pk in pks]
+        [_own_text(replies[pk]) for pk in pks], [replies[pk].reply_tokens for pk in pks]
     )
     fill_incidents(
         {
@@ -340,6 +340,14 @@ def _fill_missing_poles(fresh: dict[str, tuple[Incoming, EmailMessage]]) -> None
         },
         actor=Actor.EMAIL,
     )
+
+
+def _own_text(parsed: ParsedEmail) -> tuple[str, str]:
+    """The subject and the reply's own text, which recognition reads; not cut out when the
+    parser process tokenised it already (``reply_tokens``)."""
+    if parsed.reply_tokens is not None:
+        return parsed.subject, ""
+    return parsed.subject, strip_quoted(parsed.body_text)
 
 
 def _link_reused(reused: dict[str, str]) -> None:

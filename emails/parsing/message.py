@@ -95,8 +95,11 @@ class ParsedEmail:
     form: dict | None = None
     notes: list[str] = field(default_factory=list)
     thread_root: str = ""
-    # ts.recognition.message_tokens of subject and body, when the parser process computed them
+    # ts.recognition.message_tokens when the parser process computed them: of subject and body
+    # for a message that answers none (an incident it opens), of subject and the reply's own
+    # text (emails.parsing.text.strip_quoted) for a reply (the pole it may fill in)
     pole_tokens: tuple[list[str], list[str] | None] | None = None
+    reply_tokens: tuple[list[str], list[str] | None] | None = None
 
     def header(self, name: str) -> str:
         return self.headers.get(name)

@@ -85,12 +85,44 @@ def test_a_cold_worker_builds_its_pole_index_while_the_first_part_is_parsed(
     assert Incident.objects.filter(pole=pole).count() == report.result.stored == 6
 
 
-def test_only_messages_that_answer_none_are_tokenised_for_poles_in_the_parser_process():
+def test_the_parser_process_tokenises_what_recognition_reads_of_each_message():
+    quoted = "Опора 77-05555 на месте.\n\n-----Original Message-----\nФото опоры 77-01234."
     request, reply = parse_ahead.parse_outcomes(
-        [(_request(1), None), (_reply(1), None)], tokens=True
+        [(_request(1), None), (build_message("RE: Авария", quoted, in_reply_to="<p1@x>"), None)],
+        tokens=True,
     )
-    assert request.pole_tokens == ([], ["77-01234"])
-    assert reply.pole_tokens is None
+    # a request: subject and whole body (the incident it opens); a reply: its own text only
+    assert (request.pole_tokens, request.reply_tokens) == (([], ["77-01234"]), None)
+    assert (reply.pole_tokens, reply.reply_tokens) == (None, ([], ["77-05555"]))
+
+
+def test_a_reply_parsed_ahead_fills_the_pole_its_incident_lacks_from_its_own_text(
+    dovecot, imap_source, statuses, small_parts
+):
+    requests = [
+        build_message(f"Авария №{n}", "Нет связи.\n" + "x" * 9000, message_id=f"<p{n}@op.example>")
+        for n in range(4)
+    ]
+    own = "Это опора 77-01234.\n\n-----Original Message-----\nСм. опору 77-04321."
+    replies = [
+        build_message(
+            f"RE: Авария №{n}",
+            own if n % 2 else "Спасибо.\n> опора 77-04321",
+            message_id=f"<r{n}@op.example>",
+            in_reply_to=f"<p{n}@op.example>",
+        )
+        for n in range(4)
+    ]
+    dovecot.append("INBOX", requests + replies)
+    pole = make_pole("77-01234")
+    make_pole("77-04321")
+    report = ingest_folder(imap_source, "INBOX", batch_size=3)
+    assert report.parsed_ahead >= 2 and report.result.stored == 8
+    poles = {
+        EmailMessage.objects.get(message_id=f"<p{n}@op.example>").incident.pole for n in range(4)
+    }
+    assert poles == {pole, None}  # the odd replies name 77-01234; quoted poles count for none
+    assert Incident.objects.filter(pole=pole).count() == 2
 
 
 def test_a_reply_that_opens_an_incident_still_has_its_pole_recognised(
