@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from dispatch.statements.copy import draw_ids
 from dispatch.statements.insert import execute, insert_rows, insert_statement
 from dispatch.statements.update import update_rows
 from incidents.models import Incident, IncidentStatusHistory
@@ -55,15 +56,10 @@ def _insert_drawing_ids(
     rows: list[list[Any]], history: list[tuple[str, int | None]], prefix: str | None
 ) -> None:
     """PostgreSQL: draw the ids, then insert the incidents and their history rows at once."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Incident._meta.db_table, len(rows)],
-        )
-        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
-            row[ID] = pk
-            if prefix is not None and row[CODE] is None:
-                row[CODE] = f"{prefix}{pk}"
+    for row, pk in zip(rows, draw_ids(Incident, len(rows)), strict=True):
+        row[ID] = pk
+        if prefix is not None and row[CODE] is None:
+            row[CODE] = f"{prefix}{pk}"
     incidents = insert_statement(Incident, INCIDENT_FIELDS, rows)
     then = insert_statement(IncidentStatusHistory, HISTORY_FIELDS, _history_rows(rows, history))
     execute(f"WITH new_incidents AS ({incidents[0]}) {then[0]}", [*incidents[1], *then[1]])

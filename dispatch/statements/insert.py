@@ -4,11 +4,13 @@
 (``pre_save``, ``get_db_prep_save``); on mail ingestion that was most of the worker's database
 CPU (2026-12-04). Here the caller gives tuples of the columns that vary; every other column
 takes its field's default (``default``; ``auto_now``: the moment of the call), computed and
-prepared once a call. The rows go as one multi-row ``VALUES``. On PostgreSQL its values are
-bound by the server (a cursor of psycopg's own, still logged and error-wrapped by Django): Django's
-client-side binding escapes each value into the SQL text, which cost 13 ms for 200 message
-bodies and 12 ms for their 5 MB of raw source against 1 and 2 ms bound. On SQLite rows that need
-no ids back go by ``executemany``.
+prepared once a call. On PostgreSQL rows that cannot conflict go by binary ``COPY``, their ids
+drawn first when wanted (:mod:`dispatch.statements.copy`); rows that may conflict go as one
+multi-row ``VALUES … ON CONFLICT DO NOTHING``, its values bound by the server (a cursor of
+psycopg's own, still logged and error-wrapped by Django): Django's client-side binding escapes
+each value into the SQL text, which cost 13 ms for 200 message bodies and 12 ms for their 5 MB
+of raw source against 1 and 2 ms bound. On SQLite rows go as one multi-row ``VALUES``, or by
+``executemany`` when they need no ids back.
 
 Given values must be what the column stores: str, int, bool, bytes, None, aware datetimes (a
 related object's id, not the object). Names come from the models' metadata, values are
@@ -24,9 +26,11 @@ from typing import Any
 
 import psycopg
 from django.db import connection
-from django.db.models import DateTimeField, Field, Model
+from django.db.models import NOT_PROVIDED, DateTimeField, Field, Model
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
+
+from dispatch.statements.copy import copy_rows, copyable, draw_ids
 
 # Parameters a statement may carry: PostgreSQL's protocol limit, SQLite's default
 # SQLITE_MAX_VARIABLE_NUMBER since 3.32.
@@ -48,6 +52,10 @@ def insert_rows(
     if returning and ignore_conflicts:
         raise ValueError("the ids of rows that may not be inserted cannot be returned")
     fields = tuple(fields)
+    if connection.vendor == "postgresql" and not ignore_conflicts:
+        copied = _copied_columns(model, fields)
+        if copied is not None:
+            return _copy(model, fields, copied, rows, returning)
     if connection.vendor == "sqlite" and not returning:
         sql = _sql(model, fields, 1, ignore_conflicts, returning=False)
         defaults = tuple(_defaults(model, fields))
@@ -63,6 +71,48 @@ def insert_rows(
         )  # fmt: skip
         ids += [pk for (pk,) in execute(sql, params, fetch=returning)]
     return ids
+
+
+def _copy(
+    model: type[Model],
+    fields: tuple[str, ...],
+    columns: list[Field],
+    rows: Sequence[Sequence[Any]],
+    returning: bool,
+) -> list[int]:
+    """PostgreSQL: ``rows`` by binary ``COPY`` (:mod:`dispatch.statements.copy`), their ids drawn
+    first when wanted."""
+    defaults = _default_values(columns[len(fields) :])
+    if not returning:
+        copy_rows(model, columns, [(*row, *defaults) for row in rows])
+        return []
+    ids = draw_ids(model, len(rows))
+    copy_rows(
+        model,
+        [model._meta.pk, *columns],
+        [(pk, *row, *defaults) for pk, row in zip(ids, rows, strict=True)],
+    )
+    return ids
+
+
+@cache
+def _copied_columns(model: type[Model], fields: tuple[str, ...]) -> list[Field] | None:
+    """The columns a ``COPY`` of ``fields`` writes: those given, then the others that take
+    their defaults — but not the nullable ones whose default is None, which the table fills
+    with NULL itself (e.g. a search document of a type ``COPY`` is not given). None when
+    a column is of a type binary ``COPY`` is not given here."""
+    given = [model._meta.get_field(name) for name in fields]
+    columns = given + [field for field in _others(model, fields) if not _null_by_default(field)]
+    return columns if copyable(columns) else None
+
+
+def _null_by_default(field: Field) -> bool:
+    return (
+        field.null
+        and not field.has_default()
+        and field.db_default is NOT_PROVIDED
+        and not (isinstance(field, DateTimeField) and (field.auto_now or field.auto_now_add))
+    )
 
 
 def insert_statement(
@@ -135,8 +185,13 @@ def _sql(
 def _defaults(model: type[Model], fields: tuple[str, ...]) -> list[Any]:
     """The columns not given, each its field's default as ``Model.__init__`` and ``save`` give
     it (``auto_now``/``auto_now_add``: now), prepared for the database once."""
+    return _default_values(_others(model, fields))
+
+
+def _default_values(fields: Sequence[Field]) -> list[Any]:
+    """The defaults of ``fields`` (see :func:`_defaults`)."""
     values = []
-    for field in _others(model, fields):
+    for field in fields:
         if isinstance(field, DateTimeField) and (field.auto_now or field.auto_now_add):
             value = timezone.now()
         else:

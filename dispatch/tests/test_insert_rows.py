@@ -9,7 +9,7 @@ import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -58,7 +58,11 @@ def test_ids_come_back_in_the_rows_order_and_datetimes_keep_their_microseconds()
     fields = ["message_id", "subject", "sent_at", "received_at", "is_first"]
     with CaptureQueriesContext(connection) as queries:
         pks = insert_rows(EmailMessage, fields, rows, returning=True)
-    assert len(queries) == 1
+    # PostgreSQL: the ids drawn, then one COPY; elsewhere one INSERT … RETURNING
+    assert [q["sql"].split()[0] for q in queries] == (
+        ["SELECT", "COPY"] if connection.vendor == "postgresql" else ["INSERT"]
+    )
+    assert pks == sorted(pks) and len(set(pks)) == 300
     by_pk = {email.pk: email for email in EmailMessage.objects.only(*fields).filter(pk__in=pks)}
     for pk, (mid, subject, sent_at, received_at, is_first) in zip(pks, rows, strict=True):
         email = by_pk[pk]
@@ -74,6 +78,29 @@ def test_binary_values_are_stored_byte_for_byte():
     data = bytes(range(256)) * 50 + ODD.encode()
     insert_rows(EmailRaw, ["email", "data"], [(pk, data)])
     assert bytes(EmailRaw.objects.get(pk=pk).data) == data
+
+
+def test_a_row_the_table_refuses_raises_djangos_error_and_writes_nothing():
+    insert_rows(EmailMessage, ["message_id", "sent_at"], [("<dup@x>", MOMENT)], returning=True)
+    rows = [(f"<{n}@x>", MOMENT) for n in range(50)] + [("<dup@x>", MOMENT)]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(EmailMessage, ["message_id", "sent_at"], rows, returning=True)
+    assert EmailMessage.objects.count() == 1
+
+
+def test_a_nullable_column_left_to_its_default_is_null_and_search_still_fills_it():
+    (pk,) = insert_rows(
+        EmailMessage, ["message_id", "subject", "sent_at"], [("<s@x>", "Опора", MOMENT)],
+        returning=True,
+    )  # fmt: skip
+    email = EmailMessage.objects.get(pk=pk)
+    assert (email.incident_id, email.duplicate_of_id) == (None, None)
+    if connection.vendor == "postgresql":  # the trigger wrote the search document
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT search_document IS NOT NULL FROM emails_emailmessage WHERE id = %s", [pk]
+            )
+            assert cursor.fetchone() == (True,)
 
 
 def test_conflicting_rows_are_skipped_on_request_in_one_statement():
