@@ -12,7 +12,9 @@ conflicts either: rows that may conflict still go by ``INSERT … ON CONFLICT DO
 (:mod:`dispatch.statements.insert`). Binary ``COPY`` needs every column's type: they are
 taken from the fields' own database types, and a table with a column of another type than
 :data:`_COPIED` names is written by ``INSERT`` as before. The statement is logged as
-Django's cursor logs queries, and its errors are Django's ``DatabaseError``\\ s.
+Django's cursor logs queries, goes through the connection's execute wrappers
+(``connection.execute_wrapper``) as every statement does, and its errors are Django's
+``DatabaseError``\\ s.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from django.db import connection
@@ -61,15 +63,19 @@ def copy_rows(model: type[Model], columns: Sequence[Field], rows: Sequence[Seque
     names = ", ".join(quote(field.column) for field in columns)
     sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN (FORMAT BINARY)"
     types = [_column_type(field) for field in columns]
-    with (
-        connection.cursor() as cursor,
-        _logged(cursor, f"{sql} -- {len(rows)} rows"),
-        connection.wrap_database_errors,
-        cursor.cursor.copy(sql) as copy,
-    ):
-        copy.set_types(types)
-        for row in rows:
-            copy.write_row(row)
+    with connection.cursor() as cursor, _logged(cursor, f"{sql} -- {len(rows)} rows"):
+
+        def write(_sql: str, _params: None, _many: bool, _context: dict) -> None:
+            with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+
+        # through the connection's execute wrappers, as Django's cursor runs every statement
+        executor = write
+        for wrapper in reversed(connection.execute_wrappers):
+            executor = partial(wrapper, executor)
+        executor(sql, None, False, {"connection": connection, "cursor": cursor})
 
 
 def _logged(cursor, sql: str) -> AbstractContextManager:

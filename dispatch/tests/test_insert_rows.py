@@ -80,6 +80,19 @@ def test_binary_values_are_stored_byte_for_byte():
     assert bytes(EmailRaw.objects.get(pk=pk).data) == data
 
 
+def test_every_statement_goes_through_the_connections_execute_wrappers():
+    seen = []
+
+    def counter(execute, sql, params, many, context):
+        seen.append(sql.split()[0])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter), CaptureQueriesContext(connection) as queries:
+        insert_rows(EmailMessage, ["message_id", "sent_at"], [("<w@x>", MOMENT)], returning=True)
+    assert seen == [q["sql"].split()[0] for q in queries]  # the COPY too, on PostgreSQL
+    assert EmailMessage.objects.filter(message_id="<w@x>").exists()
+
+
 def test_a_row_the_table_refuses_raises_djangos_error_and_writes_nothing():
     insert_rows(EmailMessage, ["message_id", "sent_at"], [("<dup@x>", MOMENT)], returning=True)
     rows = [(f"<{n}@x>", MOMENT) for n in range(50)] + [("<dup@x>", MOMENT)]
