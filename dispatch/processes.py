@@ -45,6 +45,10 @@ def supervisor_environment(*, bind: str | None = None) -> dict[str, str]:
         DISPATCH_LOG_DIR=str(log_dir.resolve()),
         DISPATCH_RUN_DIR=str(run_dir.resolve()),
         DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "dispatch.settings"),
+        # supervisord imports its RPC interface factory from the project (supervisord.conf)
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(settings.BASE_DIR), os.environ.get("PYTHONPATH", "")])
+        ),
         PYTHONUNBUFFERED="1",
         # supervisord's own log lines carry no offset: write them in UTC like every line the
         # programs log (Django sets each program's TZ to TIME_ZONE again at start).

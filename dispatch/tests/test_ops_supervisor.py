@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -211,6 +212,20 @@ def pid_namespaces_work() -> bool:
     return probe.returncode == 0
 
 
+def _stop(process: subprocess.Popen, pid: int, *, timeout: float) -> tuple[int, float]:
+    """SIGTERM to ``pid``; ``process``'s exit status and the seconds it took to exit."""
+    started = time.monotonic()
+    os.kill(pid, signal.SIGTERM)
+    returncode = process.wait(timeout=timeout)
+    return returncode, time.monotonic() - started
+
+
+def _kill(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
 @pytest.mark.skipif(not pid_namespaces_work(), reason="needs a PID namespace: root and unshare(1)")
 @pytest.mark.timeout(180)
 def test_run_dispatch_as_pid1_stops_at_once_on_sigterm_during_start_up(tmp_path):
@@ -229,14 +244,9 @@ def test_run_dispatch_as_pid1_stops_at_once_on_sigterm_during_start_up(tmp_path)
         init_pid = int(wait_for(lambda: children.read_text().split(), 30, "PID 1")[0])
         # migrate has begun once the database file exists
         wait_for((tmp_path / "data" / "dispatch.sqlite3").exists, 60, "init_dispatch")
-        started = time.monotonic()
-        os.kill(init_pid, signal.SIGTERM)
-        returncode = process.wait(timeout=60)
-        elapsed = time.monotonic() - started
+        returncode, elapsed = _stop(process, init_pid, timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        _kill(process)
     output_text = out_path.read_text()
     assert "DISPATCH on http://" not in output_text, "the stop came after init; retry"
     assert returncode == 0, output_text[-3000:]
@@ -265,3 +275,35 @@ def test_a_swallowed_stop_still_ends_the_process_within_seconds():
     assert "still running" in done.stdout  # the SystemExit was indeed swallowed
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < pid1.HARD_EXIT_AFTER_SECONDS + 5
+
+
+def _runs_supervisord(pid: int) -> bool:
+    return b"supervisord" in Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+@pytest.mark.timeout(300)
+def test_a_stop_in_supervisors_first_second_ends_every_program_within_seconds(tmp_path):
+    """Supervisor spawns every program in its first second; a stop then reached a program not
+    yet exec'd as Supervisor's own (dropped) handler, and the shutdown waited out stopwaitsecs:
+    minutes, 15 for cron. Now every such stop ends the whole set within seconds, exit 0."""
+    env = _embedded_env(tmp_path, free_port())
+    subprocess.run(
+        [sys.executable, "manage.py", "init_dispatch"],
+        cwd=ROOT, env=env, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    for trial, delay in enumerate([0.0, 0.2, 0.4, 0.6, 0.8, 1.0]):
+        logs = tmp_path / f"logs-{trial}"
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "run_dispatch", "--skip-init"],
+            cwd=ROOT, env={**env, "LOG_DIR": str(logs)},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            wait_for(partial(_runs_supervisord, process.pid), 60, "supervisord")
+            time.sleep(delay)
+            returncode, elapsed = _stop(process, process.pid, timeout=200)
+        finally:
+            _kill(process)
+        log = (logs / "supervisord.log").read_text()
+        assert (returncode, "SIGKILL" in log) == (0, False), (delay, log[-3000:])
+        assert elapsed < 15, (delay, elapsed, log[-3000:])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import partial
 
 import pytest
 
@@ -108,15 +109,26 @@ def test_stop_during_work_backup_and_restore_as_the_readme_says(stack):
 
 
 def test_stop_during_start_up_is_fast_and_clean(stack):
+    """A stop while ``init_dispatch`` runs, and one in Supervisor's first second (every program
+    just forked: a stop then used to wait out cron's 15-minute stopwaitsecs), each end the
+    backend within seconds with exit 0."""
+
+    def supervisor_starts(since: str) -> bool:
+        return "DISPATCH on http://" in stack.logs("dispatch_backend", since=since)
+
     elapsed, exit_code = stack.stop("dispatch_backend")
     assert exit_code == 0
-    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-    stack.podman("start", stack.container("dispatch_backend"))
-    time.sleep(2)  # manage.py runs: Django loads, then init_dispatch (migrate, collectstatic, ...)
-    elapsed, exit_code = stack.stop("dispatch_backend")
-    log = stack.logs("dispatch_backend", since=since)
-    assert "DISPATCH on http://" not in log, "the stop came after start-up:\n" + log[-2000:]
-    assert (exit_code, elapsed < STOP_SECONDS) == (0, True), (exit_code, elapsed, log[-2000:])
+    for moment in ("init_dispatch", "Supervisor's first second"):
+        time.sleep(1)  # `--since` counts whole seconds: nothing of the previous run
+        since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        stack.podman("start", stack.container("dispatch_backend"))
+        if moment == "init_dispatch":
+            time.sleep(2)  # manage.py runs: Django loads, then migrate, collectstatic, ...
+        else:
+            wait_for(partial(supervisor_starts, since), 120, "supervisord", step=0.1)
+        elapsed, exit_code = stack.stop("dispatch_backend")
+        log = stack.logs("dispatch_backend", since=since)
+        assert (exit_code, elapsed < STOP_SECONDS) == (0, True), (moment, elapsed, log[-2000:])
 
 
 def test_the_production_compose_file_runs_the_images_just_built(stack):

@@ -5,6 +5,8 @@ install, ``dispatch.demo``)."""
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from dispatch.processes import prepare_directories
+
 
 class Command(BaseCommand):
     help = (
@@ -13,6 +15,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
+        prepare_directories()  # a fresh checkout or volume: data/ (the SQLite file), logs/
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         call_command("load_defaults")

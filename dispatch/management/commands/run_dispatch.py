@@ -23,6 +23,7 @@ from dispatch.processes import (
     supervisor_environment,
     supervisord_path,
 )
+from dispatch.supervisor_signals import block_stop_signals
 
 
 class Command(BaseCommand):
@@ -49,4 +50,5 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         program = supervisord_path()
+        block_stop_signals()  # pending, not lost, until supervisord's handlers are in place
         os.execve(program, [program, "-c", str(config)], env)  # noqa: S606
