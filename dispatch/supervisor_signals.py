@@ -16,8 +16,10 @@ then handled as usual. Supervisor loads this module as its RPC interface factory
 
 from __future__ import annotations
 
+import configparser
 import os
 import signal
+from pathlib import Path
 from typing import Any
 
 from supervisor.rpcinterface import make_main_rpcinterface
@@ -26,9 +28,28 @@ from supervisor.rpcinterface import make_main_rpcinterface
 STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP})
 
 
-def block_stop_signals() -> None:
-    """Hold stop signals pending (the mask survives exec) until Supervisor can handle them."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+FACTORY = f"{__name__}:make_rpcinterface"
+
+
+def installed_by(config: Path) -> bool:
+    """True when the Supervisor configuration ``config`` loads this module's factory."""
+    parser = configparser.RawConfigParser(strict=False, inline_comment_prefixes=(";",))
+    parser.read(config, encoding="utf-8")
+    return any(
+        parser.get(section, "supervisor.rpcinterface_factory", fallback="").strip() == FACTORY
+        for section in parser.sections()
+        if section.startswith("rpcinterface:")
+    )
+
+
+def block_stop_signals(config: Path) -> None:
+    """Hold stop signals pending (the mask survives exec) until Supervisor can handle them.
+
+    Only for a configuration that loads the factory below, which unblocks them: under any
+    other, Supervisor and every program would ignore a stop for good.
+    """
+    if installed_by(config):
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
 
 def fork_keeping_stop_signals() -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from django.core.management import get_commands, load_command_class
 
-from dispatch import pid1
+from dispatch import pid1, supervisor_signals
 from dispatch.tests.ops_support import (
     ROOT,
     SUPERVISOR_CONFIG,
@@ -307,3 +307,31 @@ def test_a_stop_in_supervisors_first_second_ends_every_program_within_seconds(tm
         log = (logs / "supervisord.log").read_text()
         assert (returncode, "SIGKILL" in log) == (0, False), (delay, log[-3000:])
         assert elapsed < 15, (delay, elapsed, log[-3000:])
+
+
+def test_stop_signals_are_held_only_for_a_configuration_that_releases_them(tmp_path):
+    """run_dispatch holds the stop signals across its exec only when the configuration loads
+    the factory that releases them; under any other (``--config``) Supervisor and every program
+    would ignore a stop for good."""
+    stock = tmp_path / "stock.conf"
+    stock.write_text(
+        SUPERVISOR_CONFIG.read_text().replace(
+            supervisor_signals.FACTORY, "supervisor.rpcinterface:make_main_rpcinterface"
+        )
+    )
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from dispatch.supervisor_signals import block_stop_signals\n"
+        "block_stop_signals(Path(sys.argv[1]))\n"
+        "status = Path('/proc/self/status').read_text()\n"
+        "print(int(status.split('SigBlk:')[1].split()[0], 16) >> 14 & 1)\n"  # bit of SIGTERM
+    )
+    held = {}
+    for config in (SUPERVISOR_CONFIG, stock):
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(config)],
+            cwd=ROOT, capture_output=True, text=True, timeout=30, check=True,
+        )  # fmt: skip
+        held[config.name] = done.stdout.strip()
+    assert held == {"supervisord.conf": "1", "stock.conf": "0"}

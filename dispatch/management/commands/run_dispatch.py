@@ -50,5 +50,5 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         program = supervisord_path()
-        block_stop_signals()  # pending, not lost, until supervisord's handlers are in place
+        block_stop_signals(config)  # pending, not lost, until supervisord's handlers are in place
         os.execve(program, [program, "-c", str(config)], env)  # noqa: S606
