@@ -170,7 +170,10 @@ class EmailLocation(models.Model):
     """Where a message sits in a mailbox (folder, UIDVALIDITY, UID): one row per sighting."""
 
     email = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="locations")
-    folder = models.ForeignKey(MailFolder, on_delete=models.CASCADE, related_name="locations")
+    # ``emails_location_unique`` starts with it: one index less to write a message
+    folder = models.ForeignKey(
+        MailFolder, on_delete=models.CASCADE, related_name="locations", db_index=False
+    )
     uidvalidity = models.BigIntegerField(_("UIDVALIDITY"))
     uid = models.BigIntegerField(_("UID"))
 
@@ -210,7 +213,10 @@ class EmailRaw(models.Model):
 class EmailReference(models.Model):
     """One Message-ID from the References header, in header order."""
 
-    email = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="references")
+    # ``emails_reference_unique`` starts with it: one index less to write a reference
+    email = models.ForeignKey(
+        EmailMessage, on_delete=models.CASCADE, related_name="references", db_index=False
+    )
     message_id = models.CharField(_("Message-ID"), max_length=998, db_index=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -236,7 +242,10 @@ class EmailRecipient(models.Model):
         CC = "cc", "Cc"
         BCC = "bcc", "Bcc"
 
-    email = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="recipients")
+    # ``emails_recipient_unique`` starts with it: one index less to write a recipient
+    email = models.ForeignKey(
+        EmailMessage, on_delete=models.CASCADE, related_name="recipients", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices)
     address = models.CharField(_("address"), max_length=320)
     name = models.CharField(_("name"), max_length=256, blank=True)
@@ -295,7 +304,10 @@ def attachment_upload_to(instance: EmailAttachment, filename: str) -> str:
 class EmailAttachment(models.Model):
     """A file attached to (or inline in) an e-mail. Served only to logged-in staff."""
 
-    email = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="attachments")
+    # ``emails_attachment_unique`` starts with it: one index less to write an attachment
+    email = models.ForeignKey(
+        EmailMessage, on_delete=models.CASCADE, related_name="attachments", db_index=False
+    )
     file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=512, blank=True)
     filename = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=255)
