@@ -253,6 +253,7 @@ class EmailRecipient(models.Model):
     class Meta:
         verbose_name = _("recipient")
         verbose_name_plural = _("recipients")
+        ordering = ["id"]  # header order: To, then Cc, then Bcc, each as written
         constraints = [
             models.UniqueConstraint(
                 fields=["email", "kind", "address"],
@@ -325,6 +326,7 @@ class EmailAttachment(models.Model):
     class Meta:
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
+        ordering = ["id"]  # the order of the message's parts
         constraints = [
             models.UniqueConstraint(
                 fields=["email", "sha256", "filename"],

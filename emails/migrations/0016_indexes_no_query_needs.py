@@ -11,6 +11,8 @@
 Five index entries fewer a message at ingest, more for a reply with references (issue #23:
 7 of 8 alternated runs faster, median +6 %). The model state changes with them (``db_index=False``);
 the database drops the index instead of rebuilding the table as SQLite's AlterField would.
+Recipients and attachments are read in the order they were written (``ordering = ["id"]``):
+without an ORDER BY they came in the order of whichever index found them.
 """
 
 import django.db.models.deletion
@@ -76,22 +78,51 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 without_index(
-                    "emailattachment", "email", on_delete=CASCADE,
-                    related_name="attachments", to="emails.emailmessage",
+                    "emailattachment",
+                    "email",
+                    on_delete=CASCADE,
+                    related_name="attachments",
+                    to="emails.emailmessage",
                 ),
                 without_index(
-                    "emaillocation", "folder", on_delete=CASCADE,
-                    related_name="locations", to="emails.mailfolder",
+                    "emaillocation",
+                    "folder",
+                    on_delete=CASCADE,
+                    related_name="locations",
+                    to="emails.mailfolder",
                 ),
                 without_index(
-                    "emailrecipient", "email", on_delete=CASCADE,
-                    related_name="recipients", to="emails.emailmessage",
+                    "emailrecipient",
+                    "email",
+                    on_delete=CASCADE,
+                    related_name="recipients",
+                    to="emails.emailmessage",
                 ),
                 without_index(
-                    "emailreference", "email", on_delete=CASCADE,
-                    related_name="references", to="emails.emailmessage",
+                    "emailreference",
+                    "email",
+                    on_delete=CASCADE,
+                    related_name="references",
+                    to="emails.emailmessage",
                 ),
             ],  # fmt: skip
             database_operations=drop_indexes(FOREIGN_KEY_INDEXES, LIKE_INDEXES),
-        )
+        ),
+        # read in the order they were written, not in the unique index's, which now finds them
+        migrations.AlterModelOptions(
+            name="emailattachment",
+            options={
+                "ordering": ["id"],
+                "verbose_name": "attachment",
+                "verbose_name_plural": "attachments",
+            },
+        ),
+        migrations.AlterModelOptions(
+            name="emailrecipient",
+            options={
+                "ordering": ["id"],
+                "verbose_name": "recipient",
+                "verbose_name_plural": "recipients",
+            },
+        ),
     ]
