@@ -149,13 +149,21 @@ class Stack:
         self.wait_backend()
 
     def wait_backend(self) -> None:
+        answers: list[tuple[int, bytes]] = []
+
+        def health_ok() -> bool:
+            status, _headers, body = http_get(self.url + "/health/")
+            answers.append((status, body[:2000]))
+            return status == 200
+
         try:
             self.wait_healthy("dispatch_backend", 300)
-            wait_for(lambda: http_get(self.url + "/health/")[0] == 200, 60, "/health/ via gateway")
+            wait_for(health_ok, 120, "/health/ via gateway")
         except AssertionError as exc:
             logs = {s: self.logs(s)[-3000:] for s in ("dispatch_backend", "dispatch_gateway")}
             raise AssertionError(
-                f"{exc}\n{logs['dispatch_backend']}\n{logs['dispatch_gateway']}"
+                f"{exc}\nlast answer: {answers[-1:]}\n{logs['dispatch_backend']}\n"
+                f"{logs['dispatch_gateway']}"
             ) from exc
 
     def stop(self, service: str) -> tuple[float, int]:
