@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from functools import cache, partial
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -71,11 +71,8 @@ def copy_rows(model: type[Model], columns: Sequence[Field], rows: Sequence[Seque
                 for row in rows:
                     copy.write_row(row)
 
-        # through the connection's execute wrappers, as Django's cursor runs every statement
-        executor = write
-        for wrapper in reversed(connection.execute_wrappers):
-            executor = partial(wrapper, executor)
-        executor(sql, None, False, {"connection": connection, "cursor": cursor})
+        # through the connection's execute wrappers, by the cursor's own chaining of them
+        cursor._execute_with_wrappers(sql, None, False, executor=write)
 
 
 def _logged(cursor, sql: str) -> AbstractContextManager:

@@ -15,8 +15,13 @@ Recipients and attachments are read in the order they were written (``ordering =
 without an ORDER BY they came in the order of whichever index found them.
 """
 
+from importlib import import_module
+
 import django.db.models.deletion
 from django.db import migrations, models
+
+# Run only on PostgreSQL, as migration 0014's SQL is.
+_on_postgresql = import_module("emails.migrations.0014_search_document_after_commit")._on_postgresql
 
 # (table, column, index) of each foreign key's own index
 FOREIGN_KEY_INDEXES = [
@@ -37,28 +42,21 @@ LIKE_INDEXES = [
 def drop_indexes(foreign_keys, like):
     """Operations dropping ``foreign_keys``' indexes everywhere and the ``like`` ones on
     PostgreSQL (where Django made them); backwards they are made again."""
-
-    def on_postgresql(forward: bool):
-        def run(apps, schema_editor):
-            if schema_editor.connection.vendor != "postgresql":
-                return
-            for table, column, index in like:
-                schema_editor.execute(
-                    f'CREATE INDEX IF NOT EXISTS "{index}" ON "{table}" ("{column}" '
-                    "varchar_pattern_ops)"
-                    if not forward
-                    else f'DROP INDEX IF EXISTS "{index}"'
-                )
-
-        return run
-
     return [
         migrations.RunSQL(
             f'DROP INDEX IF EXISTS "{index}"',
             reverse_sql=f'CREATE INDEX IF NOT EXISTS "{index}" ON "{table}" ("{column}")',
         )
         for table, column, index in foreign_keys
-    ] + [migrations.RunPython(on_postgresql(True), on_postgresql(False))]
+    ] + [
+        migrations.RunPython(
+            _on_postgresql(f'DROP INDEX IF EXISTS "{index}"'),
+            _on_postgresql(
+                f'CREATE INDEX IF NOT EXISTS "{index}" ON "{table}" ("{column}" varchar_pattern_ops)'
+            ),
+        )
+        for table, column, index in like
+    ]
 
 
 def without_index(model_name: str, name: str, **foreign_key) -> migrations.AlterField:
